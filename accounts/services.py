@@ -1,0 +1,55 @@
+"""Issuing and checking API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from accounts.models import ApiToken, Role
+from core.errors import ValidationFailed
+from extensions import db
+
+# Writing last_used_at on every request would make each GET a write; once a minute is enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_token(plain: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def create_token(*, name: str, role: Role, now: datetime, grid_id: int | None = None,
+                 volunteer_id: int | None = None, enterprise_id: int | None = None,
+                 expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """Issue a token; the plain value is returned once and never stored."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed.field("name", "Give a name of 1 to 100 characters.")
+    if role is Role.OFFICE and grid_id is None:
+        raise ValidationFailed.field("grid_id", "An office token needs the grid it is bound to.")
+    if role is Role.VOLUNTEER and volunteer_id is None:
+        raise ValidationFailed.field("volunteer_id", "A volunteer token needs the volunteer.")
+    if role is Role.ENTERPRISE and enterprise_id is None:
+        raise ValidationFailed.field("enterprise_id", "An enterprise token needs the enterprise.")
+    plain = "gm_" + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, role=role, token_hash=hash_token(plain), grid_id=grid_id,
+                     volunteer_id=volunteer_id, enterprise_id=enterprise_id,
+                     created_at=now, expires_at=expires_at)
+    db.session.add(token)
+    db.session.commit()
+    return token, plain
+
+
+def authenticate(plain: str, *, now: datetime) -> ApiToken | None:
+    """The live token for ``plain``, or None when unknown, revoked or expired."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        db.session.commit()
+    return token

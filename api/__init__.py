@@ -1,0 +1,25 @@
+"""REST API under /api/v1: smorest blueprints, schemas, auth and errors."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Blueprint as SmorestBlueprint
+
+from extensions import api
+
+
+class Blueprint(SmorestBlueprint):
+    """Our pagination defaults: 50 a page, at most 500."""
+
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
+
+
+def register_api(app: Flask) -> None:
+    """Register every API blueprint, the bearer scheme and the auth hook."""
+    from api import callups, campaigns, grids, skills, teams, volunteers
+    from api.auth import register_auth
+
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "flask tokens create"})
+    for module in (grids, skills, volunteers, teams, campaigns, callups):
+        api.register_blueprint(module.blp)
+    register_auth(app)

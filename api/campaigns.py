@@ -1,0 +1,73 @@
+"""/api/v1/campaigns: staffing needs, their shifts and positions, and staffing status."""
+from flask.views import MethodView
+
+from api import Blueprint
+from api.auth import current_actor
+from api.pagination import SelectPage
+from api.schemas.campaigns import (CallUpQuerySchema, CallUpSchema, CampaignCreateSchema, CampaignQuerySchema,
+                                   CampaignSchema, CampaignUpdateSchema, StaffingSchema)
+from campaigns import services
+from core.clock import utcnow
+
+blp = Blueprint("campaigns", __name__, url_prefix="/api/v1/campaigns",
+                description="Campaigns with shifts and positions.")
+
+
+@blp.route("")
+class Campaigns(MethodView):
+    @blp.arguments(CampaignQuerySchema, location="query")
+    @blp.response(200, CampaignSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, query):
+        """List campaigns by office subtree, status, kind, priority or text."""
+        return services.list_campaigns(**query)
+
+    @blp.arguments(CampaignCreateSchema)
+    @blp.response(201, CampaignSchema)
+    @blp.alt_response(422, description="Invalid input")
+    def post(self, data):
+        """Draft a campaign with its shifts and positions."""
+        return services.draft_campaign(data, actor=current_actor(), now=utcnow())
+
+
+@blp.route("/<int:campaign_id>")
+class CampaignById(MethodView):
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, description="Not found")
+    def get(self, campaign_id):
+        """Show one campaign."""
+        return services.get_campaign(campaign_id)
+
+    @blp.arguments(CampaignUpdateSchema(partial=True))
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, description="Not found")
+    @blp.alt_response(409, description="Not a draft")
+    def patch(self, data, campaign_id):
+        """Change a draft campaign."""
+        return services.update_campaign(campaign_id, data, now=utcnow())
+
+    @blp.response(204)
+    @blp.alt_response(404, description="Not found")
+    @blp.alt_response(409, description="Not a draft")
+    def delete(self, campaign_id):
+        """Delete a draft campaign."""
+        services.delete_campaign(campaign_id)
+
+
+@blp.route("/<int:campaign_id>/staffing")
+class CampaignStaffing(MethodView):
+    @blp.response(200, StaffingSchema)
+    @blp.alt_response(404, description="Not found")
+    def get(self, campaign_id):
+        """Accepted, pending, declined and expired call-ups per position."""
+        return services.staffing(campaign_id)
+
+
+@blp.route("/<int:campaign_id>/callups")
+class CampaignCallUps(MethodView):
+    @blp.arguments(CallUpQuerySchema, location="query")
+    @blp.response(200, CallUpSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, query, campaign_id):
+        """List a campaign's call-ups."""
+        return services.list_callups(campaign_id, **query)

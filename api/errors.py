@@ -1,0 +1,79 @@
+"""One JSON error shape for everything: smorest's {code, status, message, errors}."""
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from flask import Flask, jsonify, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from core.errors import DomainError
+from extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def error_body(code: int, message: str | None = None, errors: dict | None = None) -> dict:
+    """The payload every error answer uses."""
+    body = {"code": code, "status": HTTPStatus(code).phrase}
+    if message:
+        body["message"] = message
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _json_error(code: int, message: str | None = None, errors: dict | None = None, headers=None):
+    response = jsonify(error_body(code, message, errors))
+    response.status_code = code
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map domain errors, database races and stray exceptions to the shared shape."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        db.session.rollback()
+        errors = {"json": error.errors} if error.errors else None
+        headers = {"Retry-After": "2"} if error.status_code == 503 else None
+        return _json_error(error.status_code, error.message, errors, headers)
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(error: IntegrityError):
+        # A unique or check constraint fired under a race the service could not see.
+        db.session.rollback()
+        log.info("integrity error on %s %s: %s", request.method, request.path, error.orig)
+        return _json_error(409, "The change conflicts with existing data; reload and try again.")
+
+    @app.errorhandler(OperationalError)
+    def handle_operational_error(error: OperationalError):
+        db.session.rollback()
+        text = str(error.orig).lower()
+        if "locked" in text or "lock timeout" in text or "canceling statement" in text:
+            return _json_error(503, "The database is busy; try again in a moment.",
+                               headers={"Retry-After": "2"})
+        log.exception("database error on %s %s", request.method, request.path)
+        return _json_error(503, "The database is not answering.", headers={"Retry-After": "5"})
+
+    @app.errorhandler(MethodNotAllowed)
+    def handle_method_not_allowed(error: MethodNotAllowed):
+        # smorest's handler drops the Allow header; clients and schemathesis expect it.
+        return _json_error(405, headers={"Allow": ", ".join(sorted(error.valid_methods or []))})
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        message = data.get("message") or (None if errors else error.description)
+        headers = dict(data.get("headers") or {})
+        return _json_error(error.code or 500, message, errors, headers)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _json_error(500, "Something went wrong on our side; it has been logged.")

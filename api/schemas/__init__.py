@@ -1,0 +1,1 @@
+"""marshmallow schemas of the REST API: input and output classes kept apart."""

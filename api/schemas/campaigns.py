@@ -1,0 +1,191 @@
+"""Schemas of campaigns, shifts, positions, call-ups and staffing."""
+from marshmallow import ValidationError, fields, validate, validates
+
+from api.schemas.common import LocalDateTime, Schema, optional_text, positive_id, required_text
+from campaigns.models import CallUpStatus, CampaignStatus, Priority
+from core.kinds import CampaignKind
+from volunteers.models import Identity
+
+IDENTITIES = [identity.value for identity in Identity]
+
+
+class SkillRequirementSchema(Schema):
+    code = required_text(40)
+    min_level = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=5))
+
+
+class PositionCreateSchema(Schema):
+    role = required_text(100)
+    headcount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
+    required_skills = fields.List(fields.Nested(SkillRequirementSchema), load_default=list,
+                                  validate=validate.Length(max=20))
+    preferred_skills = fields.List(fields.Nested(SkillRequirementSchema), load_default=list,
+                                   validate=validate.Length(max=20))
+    min_party_members = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=1000))
+    required_identities = fields.List(fields.String(validate=validate.OneOf(IDENTITIES)), load_default=list)
+
+
+class ShiftCreateSchema(Schema):
+    start = LocalDateTime(required=True)
+    end = LocalDateTime(required=True)
+    grid_id = positive_id(required=True, metadata={"description": "Where: a grid in the office's subtree"})
+    place = optional_text(200)
+    positions = fields.List(fields.Nested(PositionCreateSchema), required=True,
+                            validate=validate.Length(min=1, max=100))
+
+
+class PolicySchema(Schema):
+    send_at = LocalDateTime(allow_none=True, metadata={"description": "When call-ups go out (default: at publish)"})
+    response_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=20160))
+    reminder_hours = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=336)),
+                                 validate=validate.Length(max=5))
+    max_radius_level = fields.Integer(strict=True, validate=validate.Range(min=0, max=4))
+    wave_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=240))
+    over_recruit_percent = fields.Integer(strict=True, validate=validate.Range(min=0, max=300))
+
+
+class CampaignCreateSchema(Schema):
+    title = required_text(200)
+    kind = fields.Enum(CampaignKind, by_value=True, required=True)
+    priority = fields.Enum(Priority, by_value=True, load_default=Priority.ROUTINE)
+    office_grid_id = positive_id(required=True)
+    description = optional_text(2000)
+    contact_name = optional_text(64)
+    contact_phone = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Regexp(r"^[0-9+\- ]{5,20}$", error="Not a phone number."))
+    shifts = fields.List(fields.Nested(ShiftCreateSchema), required=True, validate=validate.Length(min=1, max=200))
+    policy = fields.Nested(PolicySchema, load_default=dict)
+    recurrence_cron = fields.String(load_default=None, allow_none=True,
+                                    metadata={"description": "Five-field cron, e.g. '0 9 * * sat'"})
+
+    @validates("recurrence_cron")
+    def check_cron(self, value, **kwargs):
+        if value is None:
+            return
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as error:
+            raise ValidationError(f"Not a cron expression: {error}") from None
+
+
+class CampaignUpdateSchema(CampaignCreateSchema):
+    """Every field optional (loaded with partial=True); only drafts change."""
+
+
+class SkillRequirementOutSchema(Schema):
+    code = fields.Function(lambda ps: ps.skill.code)
+    name = fields.Function(lambda ps: ps.skill.name)
+    min_level = fields.Integer()
+
+
+class PositionSchema(Schema):
+    id = fields.Integer()
+    role = fields.String()
+    headcount = fields.Integer()
+    accepted = fields.Integer(attribute="accepted_count")
+    min_party_members = fields.Integer()
+    required_identities = fields.Function(lambda p: [i.value for i in Identity.from_mask(p.required_identities)])
+    required_skills = fields.Function(
+        lambda p: SkillRequirementOutSchema(many=True).dump([s for s in p.skills if not s.preferred]))
+    preferred_skills = fields.Function(
+        lambda p: SkillRequirementOutSchema(many=True).dump([s for s in p.skills if s.preferred]))
+
+
+class ShiftSchema(Schema):
+    id = fields.Integer()
+    start = LocalDateTime(attribute="start_at")
+    end = LocalDateTime(attribute="end_at")
+    grid_id = fields.Integer()
+    place = fields.String(allow_none=True)
+    positions = fields.List(fields.Nested(PositionSchema))
+
+
+class CampaignSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    kind = fields.Enum(CampaignKind, by_value=True)
+    priority = fields.Enum(Priority, by_value=True)
+    status = fields.Enum(CampaignStatus, by_value=True)
+    office_grid_id = fields.Integer()
+    description = fields.String(allow_none=True)
+    contact_name = fields.String(allow_none=True)
+    contact_phone = fields.String(allow_none=True)
+    policy = fields.Dict()
+    recurrence_cron = fields.String(allow_none=True)
+    shifts = fields.List(fields.Nested(ShiftSchema))
+    headcount = fields.Function(lambda c: sum(p.headcount for s in c.shifts for p in s.positions))
+    published_at = LocalDateTime(allow_none=True)
+    cancelled_at = LocalDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
+
+
+class CampaignQuerySchema(Schema):
+    office_grid_id = positive_id(metadata={"description": "Campaigns of offices in this subtree"})
+    status = fields.Enum(CampaignStatus, by_value=True)
+    kind = fields.Enum(CampaignKind, by_value=True)
+    priority = fields.Enum(Priority, by_value=True)
+    q = fields.String(validate=validate.Length(min=1, max=100))
+
+
+class CallUpEventSchema(Schema):
+    at = LocalDateTime()
+    actor = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    note = fields.String(allow_none=True)
+
+
+class CallUpSchema(Schema):
+    id = fields.Integer()
+    position_id = fields.Integer()
+    campaign_id = fields.Function(lambda c: c.position.shift.campaign_id)
+    volunteer_id = fields.Integer(allow_none=True)
+    team_id = fields.Integer(allow_none=True)
+    status = fields.Enum(CallUpStatus, by_value=True)
+    score = fields.Float(allow_none=True)
+    breakdown = fields.Dict()
+    wave = fields.Integer()
+    radius_level = fields.Integer(allow_none=True)
+    channel = fields.String(allow_none=True)
+    answered_by = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    created_at = LocalDateTime()
+    send_at = LocalDateTime(allow_none=True)
+    sent_at = LocalDateTime(allow_none=True)
+    seen_at = LocalDateTime(allow_none=True)
+    expires_at = LocalDateTime(allow_none=True)
+    responded_at = LocalDateTime(allow_none=True)
+    attended_at = LocalDateTime(allow_none=True)
+    events = fields.List(fields.Nested(CallUpEventSchema))
+
+
+class CallUpQuerySchema(Schema):
+    status = fields.Enum(CallUpStatus, by_value=True)
+    position_id = positive_id()
+
+
+class PositionStaffingSchema(Schema):
+    position_id = fields.Integer()
+    shift_id = fields.Integer()
+    role = fields.String()
+    headcount = fields.Integer()
+    accepted = fields.Integer()
+    pending = fields.Integer()
+    declined = fields.Integer()
+    expired = fields.Integer()
+    withdrawn = fields.Integer()
+    attended = fields.Integer()
+    open = fields.Integer()
+
+
+class StaffingSchema(Schema):
+    campaign_id = fields.Integer()
+    status = fields.String()
+    headcount = fields.Integer()
+    accepted = fields.Integer()
+    fill_rate = fields.Float()
+    positions = fields.List(fields.Nested(PositionStaffingSchema))

@@ -1,0 +1,70 @@
+"""Fields and base schemas shared by the API schemas."""
+from __future__ import annotations
+
+import re
+from datetime import timezone
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+CODE_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+mobile_validator = validate.Regexp(MOBILE_RE, error="Not a valid mobile number.")
+code_validator = validate.Regexp(CODE_RE, error="Use letters, digits, '_', '-' or '.' only.")
+
+
+class Schema(ma.Schema):
+    """Base: unknown fields are refused, so a misspelt field is a 422."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+def AwareDateTime(**kwargs):
+    """An ISO 8601 time with an offset; a missing offset is read as UTC."""
+    return fields.AwareDateTime(format="iso", default_timezone=timezone.utc, **kwargs)
+
+
+class TrimmedString(fields.String):
+    """A string with surrounding white space removed; blank counts as missing."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        return result.strip()
+
+
+def required_text(max_length: int, extra=(), required: bool = True, **kwargs):
+    """A non-blank string of at most ``max_length`` characters."""
+    checks = [validate.Length(min=1, max=max_length), *extra]
+    return TrimmedString(required=required, validate=checks, **kwargs)
+
+
+def optional_text(max_length: int, **kwargs):
+    """A string that may be missing or null, at most ``max_length`` characters."""
+    return TrimmedString(load_default=None, allow_none=True, validate=validate.Length(max=max_length),
+                         **kwargs)
+
+
+def positive_id(**kwargs):
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
+
+
+class IdListQuery(Schema):
+    """Base of list filters; page and page_size come from the pagination decorator."""
+
+
+class LocalDateTime(fields.AwareDateTime):
+    """Dumps UTC times in the service's zone (+08:00 by default); loads any offset."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", default_timezone=timezone.utc, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None:
+            from flask import current_app
+            from zoneinfo import ZoneInfo
+
+            value = value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+        return super()._serialize(value, attr, obj, **kwargs)

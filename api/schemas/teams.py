@@ -1,0 +1,55 @@
+"""Schemas of enterprises and co-building teams."""
+from marshmallow import fields, validate
+
+from api.schemas.common import Schema, mobile_validator, optional_text, positive_id, required_text
+
+
+class EnterpriseSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    credit_code = fields.String(allow_none=True)
+    contact_name = fields.String(allow_none=True)
+    contact_mobile = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    team_count = fields.Function(lambda e: len(e.teams))
+    created_at = fields.AwareDateTime()
+
+
+class EnterpriseCreateSchema(Schema):
+    name = required_text(100)
+    credit_code = fields.String(
+        load_default=None, allow_none=True,
+        validate=validate.Regexp(r"^[0-9A-HJ-NPQRTUWXY]{18}$", error="Not a unified social credit code."),
+        metadata={"description": "统一社会信用代码, 18 characters"})
+    contact_name = optional_text(64)
+    contact_mobile = fields.String(load_default=None, allow_none=True, validate=mobile_validator)
+    address = optional_text(200)
+
+
+class EnterpriseUpdateSchema(EnterpriseCreateSchema):
+    """Every field optional (loaded with partial=True)."""
+
+
+class EnterpriseQuerySchema(Schema):
+    q = fields.String(validate=validate.Length(min=1, max=100))
+
+
+class TeamSchema(Schema):
+    id = fields.Integer()
+    enterprise_id = fields.Integer()
+    name = fields.String()
+    leader_id = fields.Integer(allow_none=True)
+    member_ids = fields.List(fields.Integer())
+    paired_grid_ids = fields.List(fields.Integer())
+    created_at = fields.AwareDateTime()
+
+
+class TeamCreateSchema(Schema):
+    name = required_text(100)
+    member_ids = fields.List(positive_id(), load_default=list, validate=validate.Length(max=1000))
+    paired_grid_ids = fields.List(positive_id(), load_default=list, validate=validate.Length(max=200))
+    leader_id = positive_id(load_default=None, allow_none=True)
+
+
+class TeamUpdateSchema(TeamCreateSchema):
+    """Every field optional (loaded with partial=True)."""

@@ -1,0 +1,88 @@
+"""Application factory; `python app.py` serves the embedded default on 127.0.0.1:5000."""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from config import Config, config_from_env
+
+
+def create_app(config: Mapping | type | object | None = None) -> Flask:
+    """Build the app from ``config`` (a class, object or mapping) or the environment."""
+    app = Flask(__name__, instance_relative_config=True, static_folder="web/static",
+                template_folder="web/templates")
+    app.config.from_object(config_from_env() if config is None else Config)
+    if isinstance(config, Mapping):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "gridmuster.db")
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from core.db import configure_sqlite, engine_options
+    from extensions import api, db, migrate
+
+    options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    _import_models()
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    api.init_app(app)
+
+
+def _import_models() -> None:
+    """Every model module, so metadata (and Alembic) sees every table."""
+    import accounts.models  # noqa: F401
+    import campaigns.models  # noqa: F401
+    import grids.models  # noqa: F401
+    import volunteers.models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from api import register_api
+    from web import register_web
+
+    register_api(app)
+    register_web(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from api.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from accounts.cli import tokens_cli
+    from demo.cli import demo_cli
+    from grids.cli import grids_cli
+    from volunteers.cli import volunteers_cli
+
+    for group in (tokens_cli, demo_cli, grids_cli, volunteers_cli):
+        app.cli.add_command(group)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    application = create_app()
+    host = os.environ.get("GRIDMUSTER_HOST", "127.0.0.1")
+    port = int(os.environ.get("GRIDMUSTER_PORT", "5000"))
+    print(f"Gridmuster is running at http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)",
+          flush=True)
+    application.run(host=host, port=port, debug=False)

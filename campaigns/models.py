@@ -1,0 +1,186 @@
+"""Campaigns, their shifts and positions, call-ups and the call-up history."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import TimestampMixin, UTCDateTime, value_enum
+from core.kinds import KIND_LABELS, CampaignKind  # noqa: F401  (re-exported)
+from extensions import db
+
+
+class Priority(enum.Enum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+class CampaignStatus(enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    STAFFED = "staffed"
+    PARTLY_STAFFED = "partly_staffed"
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class CallUpStatus(enum.Enum):
+    PROPOSED = "proposed"
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+OPEN_CALLUP_STATES = (CallUpStatus.PROPOSED, CallUpStatus.SCHEDULED, CallUpStatus.SENT)
+
+
+class Campaign(TimestampMixin, db.Model):
+    """A staffing need posted by an office; each recurrence is its own campaign."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_office_status", "office_grid_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[Optional[str]] = mapped_column(String(2000))
+    kind: Mapped[CampaignKind] = mapped_column(value_enum(CampaignKind, "campaign_kind"))
+    priority: Mapped[Priority] = mapped_column(value_enum(Priority, "campaign_priority"), default=Priority.ROUTINE)
+    status: Mapped[CampaignStatus] = mapped_column(
+        value_enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT)
+    office_grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="RESTRICT"))
+    contact_name: Mapped[Optional[str]] = mapped_column(String(64))
+    contact_phone: Mapped[Optional[str]] = mapped_column(String(20))
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recurrence_cron: Mapped[Optional[str]] = mapped_column(String(100))
+    template_id: Mapped[Optional[int]] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    created_by: Mapped[Optional[str]] = mapped_column(String(100))
+
+    office = relationship("Grid", lazy="joined", viewonly=True)
+    shifts: Mapped[list["Shift"]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", lazy="selectin",
+        order_by="(Shift.start_at, Shift.id)")
+
+
+class Shift(db.Model):
+    """A time window at a place (a grid) within a campaign."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="end_after_start"),
+        Index("ix_shifts_start_at", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="RESTRICT"))
+    place: Mapped[Optional[str]] = mapped_column(String(200))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="shifts")
+    positions: Mapped[list["Position"]] = relationship(
+        back_populates="shift", cascade="all, delete-orphan", lazy="selectin", order_by="Position.id")
+
+
+class Position(db.Model):
+    """A role to fill on a shift, with its headcount and requirements.
+
+    ``accepted_count`` is the number of accepted call-ups; the CHECK keeps it
+    within the headcount, so the database itself refuses an over-fill.
+    """
+
+    __tablename__ = "positions"
+    __table_args__ = (
+        CheckConstraint("headcount >= 1", name="headcount_positive"),
+        CheckConstraint("min_party_members >= 0 AND min_party_members <= headcount", name="party_range"),
+        CheckConstraint("accepted_count >= 0 AND accepted_count <= headcount", name="accepted_within_headcount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(100))
+    headcount: Mapped[int] = mapped_column(SmallInteger)
+    min_party_members: Mapped[int] = mapped_column(SmallInteger, default=0)
+    required_identities: Mapped[int] = mapped_column(default=0)
+    accepted_count: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+    shift: Mapped[Shift] = relationship(back_populates="positions")
+    skills: Mapped[list["PositionSkill"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="PositionSkill.skill_id")
+
+
+class PositionSkill(db.Model):
+    """A required (or merely preferred) skill of a position."""
+
+    __tablename__ = "position_skills"
+    __table_args__ = (CheckConstraint("min_level BETWEEN 1 AND 5", name="min_level_range"),)
+
+    position_id: Mapped[int] = mapped_column(ForeignKey("positions.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="RESTRICT"), primary_key=True)
+    min_level: Mapped[int] = mapped_column(SmallInteger, default=1)
+    preferred: Mapped[bool] = mapped_column(default=False)
+
+    skill = relationship("Skill", lazy="joined", viewonly=True)
+
+
+class CallUp(TimestampMixin, db.Model):
+    """One invitation of one person (or one team) to one position."""
+
+    __tablename__ = "call_ups"
+    __table_args__ = (
+        UniqueConstraint("position_id", "volunteer_id", name="uq_call_ups_position_volunteer"),
+        CheckConstraint("volunteer_id IS NOT NULL OR team_id IS NOT NULL", name="has_addressee"),
+        Index("ix_call_ups_volunteer_status", "volunteer_id", "status"),
+        Index("ix_call_ups_status_send_at", "status", "send_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position_id: Mapped[int] = mapped_column(ForeignKey("positions.id", ondelete="CASCADE"), index=True)
+    volunteer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("volunteers.id", ondelete="RESTRICT"))
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id", ondelete="RESTRICT"))
+    status: Mapped[CallUpStatus] = mapped_column(value_enum(CallUpStatus, "callup_status"),
+                                                 default=CallUpStatus.PROPOSED)
+    score: Mapped[Optional[float]]
+    breakdown: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    wave: Mapped[int] = mapped_column(SmallInteger, default=1)
+    radius_level: Mapped[Optional[int]] = mapped_column(SmallInteger)
+    channel: Mapped[Optional[str]] = mapped_column(String(20))
+    send_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    responded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    attended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    answered_by: Mapped[Optional[str]] = mapped_column(String(100))
+    reason: Mapped[Optional[str]] = mapped_column(String(500))
+
+    position: Mapped[Position] = relationship(lazy="joined", viewonly=True)
+    events: Mapped[list["CallUpEvent"]] = relationship(
+        cascade="all, delete-orphan", order_by="CallUpEvent.id", lazy="selectin")
+
+
+class CallUpEvent(db.Model):
+    """One state change of a call-up: who, when, from and to."""
+
+    __tablename__ = "call_up_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callup_id: Mapped[int] = mapped_column(ForeignKey("call_ups.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    from_state: Mapped[Optional[str]] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    note: Mapped[Optional[str]] = mapped_column(String(500))

@@ -1,0 +1,25 @@
+"""A campaign's call-up policy: stored as given, read with defaults by priority."""
+from __future__ import annotations
+
+from typing import Any
+
+from campaigns.models import Campaign, Priority
+
+DEFAULTS: dict[str, Any] = {
+    "response_minutes": 1440,
+    "reminder_hours": [24, 2],
+    "wave_minutes": 5,
+    "over_recruit_percent": 0,
+}
+EMERGENCY_DEFAULTS: dict[str, Any] = {"response_minutes": 10, "over_recruit_percent": 30}
+
+
+def effective_policy(campaign: Campaign) -> dict[str, Any]:
+    """The policy with every default filled in (the office's own level as radius)."""
+    policy = dict(DEFAULTS)
+    if campaign.priority is Priority.EMERGENCY:
+        policy.update(EMERGENCY_DEFAULTS)
+    policy["max_radius_level"] = campaign.office.level if campaign.office else 0
+    policy["send_at"] = None
+    policy.update({key: value for key, value in (campaign.policy or {}).items() if value is not None})
+    return policy

@@ -1,0 +1,194 @@
+"""Use cases of campaigns: draft, change, list, staffing; call-up listings."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, or_, select
+
+from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpStatus, Campaign, CampaignStatus,
+                              Position, PositionSkill, Shift)
+from core.errors import Conflict, NotFound, ValidationFailed
+from extensions import db
+from grids.models import Grid
+from grids.paths import is_within
+from grids.services import get_grid, resolve_grid, subtree_of
+from volunteers.models import Identity
+from volunteers.services import skills_by_code
+
+
+def get_campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound.of("campaign", campaign_id)
+    return campaign
+
+
+def list_campaigns(*, office_grid_id: int | None = None, status=None, kind=None, priority=None,
+                   q: str | None = None) -> Select:
+    """Campaigns matching the filters, newest first."""
+    stmt = select(Campaign).order_by(Campaign.id.desc())
+    if office_grid_id is not None:
+        stmt = stmt.join(Grid, Grid.id == Campaign.office_grid_id).where(subtree_of(get_grid(office_grid_id)))
+    for column, value in ((Campaign.status, status), (Campaign.kind, kind), (Campaign.priority, priority)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if q:
+        stmt = stmt.where(or_(Campaign.title.like(f"%{q}%"), Campaign.description.like(f"%{q}%")))
+    return stmt
+
+
+def _build_shifts(office: Grid, shifts: list[dict[str, Any]]) -> list[Shift]:
+    """Shift and position rows from input, checked against the office and the catalogue."""
+    codes = {req["code"] for shift in shifts for pos in shift["positions"]
+             for req in pos["required_skills"] + pos["preferred_skills"]}
+    catalogue = skills_by_code(codes)
+    errors: dict[str, Any] = {}
+    built = []
+    for i, data in enumerate(shifts):
+        shift_errors: dict[str, Any] = {}
+        if data["end"] <= data["start"]:
+            shift_errors["end"] = ["Must be after start."]
+        place = db.session.get(Grid, data["grid_id"])
+        if place is None:
+            shift_errors["grid_id"] = [f"Unknown grid {data['grid_id']}."]
+        elif not is_within(place.path, office.path):
+            shift_errors["grid_id"] = [f"Grid {place.code} is outside the office {office.code}."]
+        positions = []
+        for j, pos in enumerate(data["positions"]):
+            pos_errors: dict[str, list[str]] = {}
+            if pos["min_party_members"] > pos["headcount"]:
+                pos_errors["min_party_members"] = ["Cannot exceed the headcount."]
+            skills = []
+            for field in ("required_skills", "preferred_skills"):
+                for req in pos[field]:
+                    if req["code"] not in catalogue:
+                        pos_errors.setdefault(field, []).append(f"Unknown skill {req['code']}.")
+                    elif any(s.skill_id == catalogue[req["code"]].id for s in skills):
+                        pos_errors.setdefault(field, []).append(f"Skill {req['code']} is listed twice.")
+                    else:
+                        skills.append(PositionSkill(skill_id=catalogue[req["code"]].id, min_level=req["min_level"],
+                                                    preferred=field == "preferred_skills"))
+            if pos_errors:
+                shift_errors.setdefault("positions", {})[j] = pos_errors
+            positions.append(Position(role=pos["role"], headcount=pos["headcount"],
+                                      min_party_members=pos["min_party_members"],
+                                      required_identities=Identity.to_mask(pos["required_identities"]),
+                                      skills=skills))
+        if shift_errors:
+            errors[i] = shift_errors
+        built.append(Shift(start_at=data["start"], end_at=data["end"], grid_id=data["grid_id"],
+                           place=data.get("place"), positions=positions))
+    if errors:
+        raise ValidationFailed({"shifts": errors})
+    return built
+
+
+def _clean_policy(policy: dict[str, Any]) -> dict[str, Any]:
+    """The policy as stored in JSON (times as ISO strings)."""
+    stored = dict(policy)
+    if stored.get("send_at") is not None:
+        stored["send_at"] = stored["send_at"].isoformat()
+    return stored
+
+
+def draft_campaign(data: dict[str, Any], *, actor: str, now: datetime) -> Campaign:
+    """Create a campaign in draft with its shifts and positions."""
+    office = resolve_grid(data["office_grid_id"], "office_grid_id")
+    campaign = Campaign(title=data["title"], kind=data["kind"], priority=data["priority"],
+                        office_grid_id=office.id, description=data.get("description"),
+                        contact_name=data.get("contact_name"), contact_phone=data.get("contact_phone"),
+                        policy=_clean_policy(data.get("policy") or {}),
+                        recurrence_cron=data.get("recurrence_cron"), status=CampaignStatus.DRAFT,
+                        created_by=actor, created_at=now, updated_at=now)
+    campaign.shifts = _build_shifts(office, data["shifts"])
+    db.session.add(campaign)
+    db.session.commit()
+    return campaign
+
+
+def update_campaign(campaign_id: int, data: dict[str, Any], *, now: datetime) -> Campaign:
+    """Change a draft; shifts given replace all shifts."""
+    campaign = get_campaign(campaign_id)
+    if campaign.status is not CampaignStatus.DRAFT:
+        raise Conflict.wrong_state("campaign", campaign.status.value, "edit")
+    office = resolve_grid(data["office_grid_id"], "office_grid_id") if "office_grid_id" in data else campaign.office
+    for key in ("title", "kind", "priority", "description", "contact_name", "contact_phone", "recurrence_cron"):
+        if key in data:
+            setattr(campaign, key, data[key])
+    campaign.office_grid_id = office.id
+    if "policy" in data:
+        campaign.policy = _clean_policy(data["policy"])
+    if "shifts" in data:
+        campaign.shifts = _build_shifts(office, data["shifts"])
+    elif "office_grid_id" in data:
+        outside = [s.id for s in campaign.shifts if not is_within(db.session.get(Grid, s.grid_id).path, office.path)]
+        if outside:
+            raise ValidationFailed.field("office_grid_id", "Some shifts are outside this office.")
+    campaign.updated_at = now
+    db.session.commit()
+    return campaign
+
+
+def delete_campaign(campaign_id: int) -> None:
+    """Delete a draft; published campaigns are cancelled, not deleted."""
+    campaign = get_campaign(campaign_id)
+    if campaign.status is not CampaignStatus.DRAFT:
+        raise Conflict.wrong_state("campaign", campaign.status.value, "delete")
+    db.session.delete(campaign)
+    db.session.commit()
+
+
+def get_callup(callup_id: int) -> CallUp:
+    callup = db.session.get(CallUp, callup_id)
+    if callup is None:
+        raise NotFound.of("call-up", callup_id)
+    return callup
+
+
+def list_callups(campaign_id: int, *, status: CallUpStatus | None = None,
+                 position_id: int | None = None) -> Select:
+    """A campaign's call-ups, by position then id."""
+    get_campaign(campaign_id)
+    stmt = (select(CallUp).join(Position, Position.id == CallUp.position_id)
+            .join(Shift, Shift.id == Position.shift_id).where(Shift.campaign_id == campaign_id)
+            .order_by(CallUp.position_id, CallUp.id))
+    if status is not None:
+        stmt = stmt.where(CallUp.status == status)
+    if position_id is not None:
+        stmt = stmt.where(CallUp.position_id == position_id)
+    return stmt
+
+
+def staffing(campaign_id: int) -> dict[str, Any]:
+    """Per position: headcount and call-ups by state, counted in one query."""
+    campaign = get_campaign(campaign_id)
+    groups = {
+        "accepted": (CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED, CallUpStatus.NO_SHOW),
+        "pending": OPEN_CALLUP_STATES,
+        "declined": (CallUpStatus.DECLINED,),
+        "expired": (CallUpStatus.EXPIRED,),
+        "withdrawn": (CallUpStatus.WITHDRAWN,),
+        "attended": (CallUpStatus.ATTENDED,),
+    }
+    columns = [func.coalesce(func.sum(case((CallUp.status.in_(states), 1), else_=0)), 0).label(name)
+               for name, states in groups.items()]
+    rows = db.session.execute(
+        select(CallUp.position_id, *columns).join(Position, Position.id == CallUp.position_id)
+        .join(Shift, Shift.id == Position.shift_id).where(Shift.campaign_id == campaign_id)
+        .group_by(CallUp.position_id)).all()
+    counts = {row.position_id: row._asdict() for row in rows}
+    positions = []
+    for shift in campaign.shifts:
+        for position in shift.positions:
+            row = counts.get(position.id, {})
+            entry = {"position_id": position.id, "shift_id": shift.id, "role": position.role,
+                     "headcount": position.headcount}
+            entry.update({name: int(row.get(name, 0)) for name in groups})
+            entry["open"] = max(position.headcount - entry["accepted"], 0)
+            positions.append(entry)
+    headcount = sum(p["headcount"] for p in positions)
+    accepted = sum(min(p["accepted"], p["headcount"]) for p in positions)
+    return {"campaign_id": campaign.id, "status": campaign.status.value, "headcount": headcount,
+            "accepted": accepted, "fill_rate": round(accepted / headcount, 4) if headcount else 0.0,
+            "positions": positions}

@@ -1,0 +1,108 @@
+"""Settings from the environment; parsers raise on values they cannot read."""
+from __future__ import annotations
+
+import os
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(RuntimeError):
+    """A setting in the environment cannot be used."""
+
+
+def parse_bool(value: str | None, name: str, default: bool = False) -> bool:
+    """Read a yes/no setting; anything unrecognised is an error, not False."""
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={value!r} is not a boolean (use true/false)")
+
+
+def parse_int(value: str | None, name: str, default: int, minimum: int = 0) -> int:
+    """Read a whole-number setting no smaller than ``minimum``."""
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a whole number") from None
+    if number < minimum:
+        raise ConfigError(f"{name}={number} is below the minimum {minimum}")
+    return number
+
+
+def parse_timezone(value: str | None, name: str, default: str) -> str:
+    """Check that a time-zone name is known to the system's tz database."""
+    zone = value or default
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}={zone!r} is not a known time zone") from None
+    return zone
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for plain postgres:// URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Local-development defaults: an SQLite file in the instance folder."""
+
+    env = os.environ
+    SECRET_KEY = env.get("SECRET_KEY") or "dev-only-not-secret"
+    # None means "SQLite file in the instance folder", resolved by create_app.
+    SQLALCHEMY_DATABASE_URI = (
+        normalise_database_url(env["DATABASE_URL"]) if env.get("DATABASE_URL") else None
+    )
+    SQLALCHEMY_ECHO = parse_bool(env.get("GRIDMUSTER_SQL_ECHO"), "GRIDMUSTER_SQL_ECHO")
+    TIMEZONE = parse_timezone(env.get("TIMEZONE"), "TIMEZONE", "Asia/Shanghai")
+    DEFAULT_PAGE_SIZE = parse_int(env.get("GRIDMUSTER_PAGE_SIZE"), "GRIDMUSTER_PAGE_SIZE", 50, 1)
+    MAX_PAGE_SIZE = 500
+    MAX_CONTENT_LENGTH = parse_int(
+        env.get("GRIDMUSTER_MAX_UPLOAD_BYTES"), "GRIDMUSTER_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, 1024
+    )
+    IMPORT_MAX_ROWS = parse_int(env.get("GRIDMUSTER_IMPORT_MAX_ROWS"), "GRIDMUSTER_IMPORT_MAX_ROWS", 50_000, 1)
+    JSON_AS_ASCII = False
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "Gridmuster"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS = {
+        "security": [{"bearerAuth": []}],
+        "info": {"description": "Volunteer and party-member mobilisation for urban grid governance."},
+    }
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    # Served from our own static folder so the docs work with no internet.
+    OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
+
+
+class ProductionConfig(Config):
+    """Refuses to start without a real secret key and a real database."""
+
+    def __init__(self) -> None:
+        secret = os.environ.get("SECRET_KEY", "")
+        if not secret or secret == Config.SECRET_KEY or len(secret) < 32:
+            raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters")
+        self.SECRET_KEY = secret
+        if not os.environ.get("DATABASE_URL"):
+            raise ConfigError("DATABASE_URL must be set in production")
+
+
+def config_from_env() -> type[Config] | Config:
+    """Pick the configuration named by GRIDMUSTER_ENV (development or production)."""
+    name = os.environ.get("GRIDMUSTER_ENV", "development").lower()
+    if name == "production":
+        return ProductionConfig()
+    if name in {"development", "dev", "test"}:
+        return Config
+    raise ConfigError(f"GRIDMUSTER_ENV={name!r} must be development or production")

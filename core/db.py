@@ -1,0 +1,122 @@
+"""Declarative base, UTC-aware time columns and per-dialect engine settings."""
+from __future__ import annotations
+
+import enum
+import sqlite3
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import DateTime, Enum, MetaData, event, exists, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from core.clock import utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every model; constraint names are stable across databases."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator):
+    """A datetime that is always stored and returned as timezone-aware UTC.
+
+    SQLite keeps no offset, so values go in as naive UTC and come back tagged UTC;
+    PostgreSQL uses ``timestamptz``. Naive input is refused: it is ambiguous.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def value_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """Store an enum by its value, checked by the database on both dialects."""
+    return Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=32,
+                values_callable=lambda members: [member.value for member in members],
+                validate_strings=True)
+
+
+
+class TimestampMixin:
+    """created_at / updated_at audit columns."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Engine keyword arguments suited to the database in ``url``."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 5}}
+    return {
+        "pool_pre_ping": True,
+        "connect_args": {"options": "-c lock_timeout=5000 -c statement_timeout=120000",
+                         "application_name": "gridmuster"},
+    }
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys and a busy timeout; every transaction takes the write lock up front.
+
+    With pysqlite's own transaction handling switched off, ``BEGIN IMMEDIATE``
+    makes a transaction wait for the single writer slot at its start (up to
+    busy_timeout) instead of failing half-way when it first writes.
+    """
+    if sqlite3.sqlite_version_info < (3, 35):
+        raise RuntimeError(f"SQLite {sqlite3.sqlite_version} is too old: 3.35+ is needed for RETURNING")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # pragma: no cover - exercised by every test
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def referencing_tables(session, table_name: str, row_id: int, metadata: MetaData) -> list[str]:
+    """Tables whose restricting foreign keys still point at ``table_name`` row ``row_id``.
+
+    Cascading and SET NULL references are left out: they do not block a delete.
+    """
+    found = []
+    for table in metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name != table_name or (fk.ondelete or "RESTRICT").upper() in {"CASCADE", "SET NULL"}:
+                continue
+            if session.scalar(select(exists().where(fk.parent == row_id))):
+                found.append(table.name)
+    return found

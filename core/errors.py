@@ -1,0 +1,65 @@
+"""Domain errors raised by services; api/ and web/ render them."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status_code = 400
+
+    def __init__(self, message: str, errors: Mapping[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        # Values are lists of messages, or nested mappings for nested input (shifts → 0 → end).
+        self.errors = dict(errors or {})
+
+
+class NotFound(DomainError):
+    """The object does not exist or is not visible to the caller."""
+
+    status_code = 404
+
+    @classmethod
+    def of(cls, kind: str, ident: object) -> "NotFound":
+        return cls(f"{kind} {ident} not found")
+
+
+class PermissionDenied(DomainError):
+    """The caller may not do this."""
+
+    status_code = 403
+
+
+class ValidationFailed(DomainError):
+    """A business rule rejects the input; ``errors`` names the fields."""
+
+    status_code = 422
+
+    def __init__(self, errors: Mapping[str, object], message: str = "Invalid input.") -> None:
+        super().__init__(message, errors)
+
+    @classmethod
+    def field(cls, name: str, message: str) -> "ValidationFailed":
+        return cls({name: [message]})
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state: duplicate, wrong state, full."""
+
+    status_code = 409
+
+    @classmethod
+    def duplicate(cls, name: str, value: object) -> "Conflict":
+        return cls(f"{name} {value} already exists", {name: ["Already registered."]})
+
+    @classmethod
+    def wrong_state(cls, kind: str, state: str, action: str) -> "Conflict":
+        return cls(f"cannot {action} a {kind} in state {state}", {"status": [f"Is {state}."]})
+
+
+class Unavailable(DomainError):
+    """The database is busy; the client should retry shortly."""
+
+    status_code = 503

@@ -1,0 +1,101 @@
+"""Use cases of the grid tree and the skills catalogue."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select
+
+from core.db import referencing_tables
+from core.errors import Conflict, NotFound, ValidationFailed
+from extensions import db
+from grids.models import Grid
+from grids.paths import child_path
+
+
+def get_grid(grid_id: int) -> Grid:
+    """The grid, or NotFound."""
+    grid = db.session.get(Grid, grid_id)
+    if grid is None:
+        raise NotFound.of("grid", grid_id)
+    return grid
+
+
+def find_grid_by_code(code: str) -> Grid | None:
+    return db.session.scalar(select(Grid).where(Grid.code == code))
+
+
+def resolve_grid(grid_id: int, field: str) -> Grid:
+    """A grid referenced from a request body; unknown ids are a 422 on ``field``."""
+    grid = db.session.get(Grid, grid_id)
+    if grid is None:
+        raise ValidationFailed.field(field, f"Unknown grid {grid_id}.")
+    return grid
+
+
+def subtree_of(grid: Grid, column=Grid.path):
+    """A clause selecting rows whose path lies in ``grid``'s subtree."""
+    return column.startswith(grid.path, autoescape=True)
+
+
+def _add_grid(*, code: str, name: str, level: int, parent: Grid | None,
+              lat: float | None = None, lon: float | None = None) -> Grid:
+    """Insert a node and its path inside the caller's transaction."""
+    if parent is None and level != 0:
+        raise ValidationFailed.field("parent_id", "Only a district (level 0) has no parent.")
+    if parent is not None and parent.level != level - 1:
+        raise ValidationFailed.field(
+            "level", f"Must be one below the parent's level {parent.level} (that is {parent.level + 1}).")
+    if find_grid_by_code(code) is not None:
+        raise Conflict.duplicate("code", code)
+    grid = Grid(code=code, name=name, level=level, parent_id=parent.id if parent else None,
+                parent_level=parent.level if parent else None, lat=lat, lon=lon, path="")
+    db.session.add(grid)
+    db.session.flush()
+    grid.path = child_path(parent.path if parent else None, grid.id)
+    return grid
+
+
+def create_grid(data: dict[str, Any]) -> Grid:
+    """Add a node under its parent (parent level + 1)."""
+    parent = resolve_grid(data["parent_id"], "parent_id") if data.get("parent_id") else None
+    grid = _add_grid(code=data["code"], name=data["name"], level=data["level"], parent=parent,
+                     lat=data.get("lat"), lon=data.get("lon"))
+    db.session.commit()
+    return grid
+
+
+def update_grid(grid_id: int, data: dict[str, Any]) -> Grid:
+    """Rename a node or set its centroid; the tree shape does not change."""
+    grid = get_grid(grid_id)
+    for key in ("name", "lat", "lon"):
+        if key in data:
+            setattr(grid, key, data[key])
+    db.session.commit()
+    return grid
+
+
+def delete_grid(grid_id: int) -> None:
+    """Remove a node that no row refers to (children, people, campaigns, shifts…)."""
+    grid = get_grid(grid_id)
+    users = referencing_tables(db.session, "grids", grid.id, db.metadata)
+    if users:
+        raise Conflict(f"grid {grid.code} is still used by {', '.join(users)}",
+                       {"id": [f"Still used by {', '.join(users)}."]})
+    db.session.delete(grid)
+    db.session.commit()
+
+
+def list_grids(*, parent_id: int | None = None, level: int | None = None, under: int | None = None,
+               q: str | None = None) -> Select:
+    """Grids matching the filters, ordered by path (a depth-first listing)."""
+    stmt = select(Grid).order_by(Grid.path)
+    if parent_id is not None:
+        stmt = stmt.where(Grid.parent_id == parent_id)
+    if level is not None:
+        stmt = stmt.where(Grid.level == level)
+    if under is not None:
+        stmt = stmt.where(subtree_of(get_grid(under)))
+    if q:
+        pattern = f"%{q}%"
+        stmt = stmt.where(or_(Grid.name.like(pattern), Grid.code.like(pattern)))
+    return stmt

@@ -1,0 +1,222 @@
+"""People: volunteers, their skills, identities and availability; enterprises and teams."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import (CheckConstraint, Date, ForeignKey, Index, LargeBinary, SmallInteger,
+                        String, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import TimestampMixin, UTCDateTime, value_enum
+from extensions import db
+
+
+class Identity(enum.Enum):
+    """Who a person is, beyond being a volunteer; several at once (a bit each)."""
+
+    PARTY_MEMBER = "party_member"
+    RESIDENT_VOLUNTEER = "resident_volunteer"
+    SUNK_DOWN_CADRE = "sunk_down_cadre"
+    LAW_ENFORCEMENT = "law_enforcement"
+    POLICE = "police"
+    DOCTOR = "doctor"
+    BUILDING_LEADER = "building_leader"
+    PROPERTY_STAFF = "property_staff"
+    ENTERPRISE_MEMBER = "enterprise_member"
+
+    @property
+    def bit(self) -> int:
+        return 1 << list(Identity).index(self)
+
+    @classmethod
+    def to_mask(cls, values) -> int:
+        mask = 0
+        for value in values:
+            mask |= cls(value).bit
+        return mask
+
+    @classmethod
+    def from_mask(cls, mask: int) -> list["Identity"]:
+        return [identity for identity in cls if mask & identity.bit]
+
+
+IDENTITY_LABELS = {
+    Identity.PARTY_MEMBER: "党员",
+    Identity.RESIDENT_VOLUNTEER: "居民志愿者",
+    Identity.SUNK_DOWN_CADRE: "机关下沉干部",
+    Identity.LAW_ENFORCEMENT: "执法人员",
+    Identity.POLICE: "片警",
+    Identity.DOCTOR: "片医",
+    Identity.BUILDING_LEADER: "楼栋长",
+    Identity.PROPERTY_STAFF: "物业人员",
+    Identity.ENTERPRISE_MEMBER: "共建单位成员",
+}
+
+
+class VolunteerStatus(enum.Enum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    LEFT = "left"
+
+
+class Skill(TimestampMixin, db.Model):
+    """One entry of the district's skills catalogue."""
+
+    __tablename__ = "skills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[Optional[str]] = mapped_column(String(100))
+    certified: Mapped[bool] = mapped_column(default=False)
+
+
+class Volunteer(TimestampMixin, db.Model):
+    """A registered person who can be called up."""
+
+    __tablename__ = "volunteers"
+    __table_args__ = (
+        CheckConstraint("length(mobile) = 11", name="mobile_length"),
+        CheckConstraint("identity_flags >= 0", name="identity_flags_nonneg"),
+        CheckConstraint("max_callups_per_month BETWEEN 0 AND 100", name="cap_range"),
+        CheckConstraint("(party_branch IS NULL) OR (identity_flags % 2 = 1)", name="branch_needs_party"),
+        Index("ix_volunteers_home_grid_id", "home_grid_id"),
+        Index("ix_volunteers_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    mobile: Mapped[str] = mapped_column(String(11), unique=True)
+    home_grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="RESTRICT"))
+    identity_flags: Mapped[int] = mapped_column(default=0)
+    party_branch: Mapped[Optional[str]] = mapped_column(String(100))
+    status: Mapped[VolunteerStatus] = mapped_column(
+        value_enum(VolunteerStatus, "volunteer_status"), default=VolunteerStatus.ACTIVE)
+    max_callups_per_month: Mapped[int] = mapped_column(SmallInteger, default=4)
+    # Packed weekly availability (336 half-hour slots, Monday 00:00 first), derived
+    # from the windows below so the matcher can read a million people in one query.
+    availability_mask: Mapped[bytes] = mapped_column(LargeBinary(42), default=bytes(42))
+    interests: Mapped[int] = mapped_column(default=0)
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    consent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    note: Mapped[Optional[str]] = mapped_column(String(500))
+    created_by: Mapped[Optional[str]] = mapped_column(String(100))
+
+    home_grid = relationship("Grid", lazy="joined", viewonly=True)
+    skills: Mapped[list["VolunteerSkill"]] = relationship(
+        back_populates="volunteer", cascade="all, delete-orphan", lazy="selectin",
+        order_by="VolunteerSkill.skill_id")
+    availability: Mapped[list["AvailabilityWindow"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin",
+        order_by="(AvailabilityWindow.weekday, AvailabilityWindow.start_minute)")
+    blackouts: Mapped[list["BlackoutDate"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="BlackoutDate.day")
+
+    @property
+    def identities(self) -> list[Identity]:
+        return Identity.from_mask(self.identity_flags)
+
+    @property
+    def is_party_member(self) -> bool:
+        return bool(self.identity_flags & Identity.PARTY_MEMBER.bit)
+
+
+class VolunteerSkill(db.Model):
+    """A person's level (1-5) in one skill, with an optional certificate expiry."""
+
+    __tablename__ = "volunteer_skills"
+    __table_args__ = (
+        CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+        Index("ix_volunteer_skills_skill_level", "skill_id", "level"),
+    )
+
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="RESTRICT"), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    certificate_expires_on: Mapped[Optional[date]] = mapped_column(Date)
+
+    volunteer: Mapped[Volunteer] = relationship(back_populates="skills")
+    skill: Mapped[Skill] = relationship(lazy="joined")
+
+
+class AvailabilityWindow(db.Model):
+    """A weekly window in the office's local time (Monday = 0)."""
+
+    __tablename__ = "availability_windows"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("start_minute >= 0 AND end_minute <= 1440 AND end_minute > start_minute",
+                        name="window_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    start_minute: Mapped[int] = mapped_column(SmallInteger)
+    end_minute: Mapped[int] = mapped_column(SmallInteger)
+
+
+class BlackoutDate(db.Model):
+    """A day the person cannot serve at all."""
+
+    __tablename__ = "blackout_dates"
+
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class Enterprise(TimestampMixin, db.Model):
+    """A partner organisation (共建单位)."""
+
+    __tablename__ = "enterprises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    credit_code: Mapped[Optional[str]] = mapped_column(String(18), unique=True)
+    contact_name: Mapped[Optional[str]] = mapped_column(String(64))
+    contact_mobile: Mapped[Optional[str]] = mapped_column(String(11))
+    address: Mapped[Optional[str]] = mapped_column(String(200))
+
+    teams: Mapped[list["Team"]] = relationship(back_populates="enterprise", order_by="Team.id")
+
+
+team_members = db.Table(
+    "team_members",
+    db.Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("volunteer_id", ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True),
+)
+
+team_pairings = db.Table(
+    "team_pairings",
+    db.Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("grid_id", ForeignKey("grids.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+
+class Team(TimestampMixin, db.Model):
+    """A co-building team (共建队伍) of an enterprise, paired with communities."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("enterprise_id", "name", name="uq_teams_enterprise_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    leader_id: Mapped[Optional[int]] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+
+    enterprise: Mapped[Enterprise] = relationship(back_populates="teams")
+    members: Mapped[list[Volunteer]] = relationship(secondary=team_members, lazy="selectin",
+                                                    order_by="Volunteer.id")
+    paired_grids = relationship("Grid", secondary=team_pairings, lazy="selectin", order_by="Grid.id")
+
+    @property
+    def member_ids(self) -> list[int]:
+        return [member.id for member in self.members]
+
+    @property
+    def paired_grid_ids(self) -> list[int]:
+        return [grid.id for grid in self.paired_grids]

@@ -1,0 +1,179 @@
+"""Use cases of people: register, update, remove, list; and the skills catalogue."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select
+
+from core.kinds import CampaignKind
+from core.db import referencing_tables
+from core.errors import Conflict, NotFound, ValidationFailed
+from extensions import db
+from grids.models import Grid
+from grids.services import get_grid, subtree_of
+from volunteers.availability import parse_hhmm, windows_to_mask
+from volunteers.models import (AvailabilityWindow, BlackoutDate, Identity, Skill, Volunteer,
+                               VolunteerSkill, VolunteerStatus)
+
+# --- skills catalogue -------------------------------------------------------------------------
+
+
+def get_skill(skill_id: int) -> Skill:
+    skill = db.session.get(Skill, skill_id)
+    if skill is None:
+        raise NotFound.of("skill", skill_id)
+    return skill
+
+
+def list_skills() -> Select:
+    return select(Skill).order_by(Skill.code)
+
+
+def skills_by_code(codes=None) -> dict[str, Skill]:
+    """Catalogue entries keyed by code (all of them when ``codes`` is None)."""
+    stmt = select(Skill)
+    if codes is not None:
+        stmt = stmt.where(Skill.code.in_(list(codes)))
+    return {skill.code: skill for skill in db.session.scalars(stmt)}
+
+
+def create_skill(data: dict[str, Any]) -> Skill:
+    """Add a skill to the catalogue."""
+    if db.session.scalar(select(exists().where(Skill.code == data["code"]))):
+        raise Conflict.duplicate("code", data["code"])
+    skill = Skill(**data)
+    db.session.add(skill)
+    db.session.commit()
+    return skill
+
+
+def update_skill(skill_id: int, data: dict[str, Any]) -> Skill:
+    skill = get_skill(skill_id)
+    for key, value in data.items():
+        setattr(skill, key, value)
+    db.session.commit()
+    return skill
+
+
+# --- volunteers -------------------------------------------------------------------------------
+
+
+def get_volunteer(volunteer_id: int) -> Volunteer:
+    volunteer = db.session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise NotFound.of("volunteer", volunteer_id)
+    return volunteer
+
+
+def _mobile_taken(mobile: str, except_id: int | None = None) -> bool:
+    clause = Volunteer.mobile == mobile
+    if except_id is not None:
+        clause = clause & (Volunteer.id != except_id)
+    return bool(db.session.scalar(select(exists().where(clause))))
+
+
+def _apply_volunteer(volunteer: Volunteer, data: dict[str, Any], skill_map: dict[str, Skill],
+                     grid_exists) -> None:
+    """Copy validated input onto ``volunteer``; raise ValidationFailed naming the field.
+
+    Takes part in the caller's transaction; ``grid_exists(id)`` lets a bulk
+    import check grids from a preloaded set.
+    """
+    errors: dict[str, list[str]] = {}
+    if "home_grid_id" in data and not grid_exists(data["home_grid_id"]):
+        errors["home_grid_id"] = [f"Unknown grid {data['home_grid_id']}."]
+    if "skills" in data:
+        seen: set[str] = set()
+        for item in data["skills"]:
+            if item["code"] not in skill_map:
+                errors.setdefault("skills", []).append(f"Unknown skill {item['code']}.")
+            elif item["code"] in seen:
+                errors.setdefault("skills", []).append(f"Skill {item['code']} is listed twice.")
+            seen.add(item["code"])
+    identities = data.get("identities", [i.value for i in volunteer.identities])
+    branch = data.get("party_branch", volunteer.party_branch)
+    if branch and Identity.PARTY_MEMBER.value not in identities:
+        errors["party_branch"] = ["Only a party member has a party branch."]
+    if errors:
+        raise ValidationFailed(errors)
+
+    for key in ("name", "mobile", "home_grid_id", "party_branch", "max_callups_per_month", "status",
+                "language", "consent_at", "note"):
+        if key in data:
+            setattr(volunteer, key, data[key])
+    if "identities" in data:
+        volunteer.identity_flags = Identity.to_mask(data["identities"])
+    if "interests" in data:
+        volunteer.interests = sum(CampaignKind(kind).bit for kind in set(data["interests"]))
+    if "skills" in data:
+        volunteer.skills = [VolunteerSkill(skill=skill_map[item["code"]], level=item["level"],
+                                           certificate_expires_on=item.get("certificate_expires_on"))
+                            for item in data["skills"]]
+    if "availability" in data:
+        windows = [(w["weekday"], parse_hhmm(w["start"]), parse_hhmm(w["end"], allow_24=True))
+                   for w in data["availability"]]
+        volunteer.availability = [AvailabilityWindow(weekday=d, start_minute=s, end_minute=e)
+                                  for d, s, e in windows]
+        volunteer.availability_mask = windows_to_mask(windows)
+    if "blackout_dates" in data:
+        volunteer.blackouts = [BlackoutDate(day=day) for day in sorted(set(data["blackout_dates"]))]
+
+
+def _grid_exists(grid_id: int) -> bool:
+    return db.session.get(Grid, grid_id) is not None
+
+
+def register_volunteer(data: dict[str, Any], *, actor: str, now: datetime) -> Volunteer:
+    """Register a person; a mobile number already registered is a conflict."""
+    if _mobile_taken(data["mobile"]):
+        raise Conflict.duplicate("mobile", data["mobile"])
+    volunteer = Volunteer(created_by=actor, created_at=now, updated_at=now)
+    _apply_volunteer(volunteer, data, skills_by_code(i["code"] for i in data.get("skills", [])),
+                     _grid_exists)
+    db.session.add(volunteer)
+    db.session.commit()
+    return volunteer
+
+
+def update_volunteer(volunteer_id: int, data: dict[str, Any], *, now: datetime) -> Volunteer:
+    """Change a person's record; lists given replace the stored ones."""
+    volunteer = get_volunteer(volunteer_id)
+    if "mobile" in data and _mobile_taken(data["mobile"], except_id=volunteer.id):
+        raise Conflict.duplicate("mobile", data["mobile"])
+    _apply_volunteer(volunteer, data, skills_by_code(i["code"] for i in data.get("skills", [])),
+                     _grid_exists)
+    volunteer.updated_at = now
+    db.session.commit()
+    return volunteer
+
+
+def delete_volunteer(volunteer_id: int) -> None:
+    """Remove a person who was never called up; otherwise they must be marked as left."""
+    volunteer = get_volunteer(volunteer_id)
+    if referencing_tables(db.session, "volunteers", volunteer.id, db.metadata):
+        raise Conflict("the volunteer has call-up history; set status to 'left' instead",
+                       {"status": ["Has call-up history: set it to 'left'."]})
+    db.session.delete(volunteer)
+    db.session.commit()
+
+
+def list_volunteers(*, grid_id: int | None = None, skill: str | None = None, min_level: int | None = None,
+                    identity: str | None = None, status: VolunteerStatus | None = None,
+                    q: str | None = None) -> Select:
+    """People matching the filters, oldest registration first."""
+    stmt = select(Volunteer).order_by(Volunteer.id)
+    if grid_id is not None:
+        stmt = stmt.join(Grid, Grid.id == Volunteer.home_grid_id).where(subtree_of(get_grid(grid_id)))
+    if skill is not None:
+        has_skill = (select(VolunteerSkill.volunteer_id).join(Skill)
+                     .where(Skill.code == skill, VolunteerSkill.level >= (min_level or 1)))
+        stmt = stmt.where(Volunteer.id.in_(has_skill))
+    if identity is not None:
+        stmt = stmt.where(Volunteer.identity_flags.op("&")(Identity(identity).bit) != 0)
+    if status is not None:
+        stmt = stmt.where(Volunteer.status == status)
+    if q:
+        pattern = f"%{q.strip()}%"
+        stmt = stmt.where(or_(Volunteer.name.like(pattern), Volunteer.mobile.like(pattern)))
+    return stmt

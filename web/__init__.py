@@ -1,0 +1,32 @@
+"""Server-rendered pages and the health check."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify, render_template
+from sqlalchemy import text
+
+from extensions import db
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any driver error means "not healthy", never a 500
+        db.session.rollback()
+        return jsonify({"status": "unavailable", "database": "down"}), 503
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/")
+def index():
+    """What the service is, the district's numbers and where the API lives."""
+    from web.overview import district_overview
+
+    return render_template("index.html", overview=district_overview())
+
+
+def register_web(app: Flask) -> None:
+    app.register_blueprint(bp)
