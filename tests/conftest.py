@@ -60,6 +60,8 @@ def _app_context(app):
             if db.engine.dialect.name == "postgresql":
                 conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
             else:
+                # The grid tree refers to itself; check foreign keys once, at commit.
+                conn.execute(text("PRAGMA defer_foreign_keys=ON"))
                 for name in reversed(tables):
                     conn.execute(text(f"DELETE FROM {name}"))
                 conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(conn) else None
@@ -128,3 +130,37 @@ def admin_token(app) -> str:
 @pytest.fixture
 def api(client, admin_token) -> ApiClient:
     return ApiClient(client, admin_token)
+
+
+class Tree:
+    """A small district: one street office, two communities with two grids each, three skills."""
+
+    def __init__(self) -> None:
+        from grids.services import create_grid
+        from volunteers.services import create_skill
+
+        self.district = create_grid({"code": "D", "name": "滨江区", "level": 0})
+        self.street = create_grid({"code": "S", "name": "西兴街道", "level": 1, "parent_id": self.district.id})
+        self.community_a = create_grid({"code": "CA", "name": "江南社区", "level": 2, "parent_id": self.street.id})
+        self.community_b = create_grid({"code": "CB", "name": "湘湖社区", "level": 2, "parent_id": self.street.id})
+        self.grid_a1 = create_grid({"code": "CA1", "name": "江南第一网格", "level": 3, "parent_id": self.community_a.id})
+        self.grid_a2 = create_grid({"code": "CA2", "name": "江南第二网格", "level": 3, "parent_id": self.community_a.id})
+        self.grid_b1 = create_grid({"code": "CB1", "name": "湘湖第一网格", "level": 3, "parent_id": self.community_b.id})
+        self.skills = {code: create_skill({"code": code, "name": name, "certified": code == "gas_check"})
+                       for code, name in [("gas_check", "燃气安全检查"), ("first_aid", "急救"), ("publicity", "宣传")]}
+
+
+@pytest.fixture
+def tree() -> Tree:
+    return Tree()
+
+
+def volunteer_body(grid_id: int, mobile: str = "13912345678", **extra) -> dict:
+    """A valid POST /volunteers body."""
+    body = {"name": "张伟", "mobile": mobile, "home_grid_id": grid_id,
+            "skills": [{"code": "gas_check", "level": 3, "certificate_expires_on": "2027-06-30"}],
+            "identities": ["party_member", "building_leader"], "party_branch": "江南社区第一党支部",
+            "availability": [{"weekday": 5, "start": "09:00", "end": "12:00"}],
+            "max_callups_per_month": 4}
+    body.update(extra)
+    return body

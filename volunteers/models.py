@@ -39,7 +39,7 @@ class Identity(enum.Enum):
 
     @classmethod
     def from_mask(cls, mask: int) -> list["Identity"]:
-        return [identity for identity in cls if mask & identity.bit]
+        return [identity for identity in cls if (mask or 0) & identity.bit]
 
 
 IDENTITY_LABELS = {

@@ -124,7 +124,7 @@ class CampaignSchema(Schema):
 
 
 class CampaignQuerySchema(Schema):
-    office_grid_id = positive_id(metadata={"description": "Campaigns of offices in this subtree"})
+    office_grid_id = positive_id(strict=False, metadata={"description": "Campaigns of offices in this subtree"})
     status = fields.Enum(CampaignStatus, by_value=True)
     kind = fields.Enum(CampaignKind, by_value=True)
     priority = fields.Enum(Priority, by_value=True)
@@ -165,7 +165,7 @@ class CallUpSchema(Schema):
 
 class CallUpQuerySchema(Schema):
     status = fields.Enum(CallUpStatus, by_value=True)
-    position_id = positive_id()
+    position_id = positive_id(strict=False)
 
 
 class PositionStaffingSchema(Schema):

@@ -47,8 +47,9 @@ def optional_text(max_length: int, **kwargs):
                          **kwargs)
 
 
-def positive_id(**kwargs):
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
+def positive_id(strict: bool = True, **kwargs):
+    """A row id in a JSON body (strict: "5" is refused) or, with strict=False, in a query string."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
 
 
 class IdListQuery(Schema):

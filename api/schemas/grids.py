@@ -33,9 +33,9 @@ class GridUpdateSchema(Schema):
 
 
 class GridQuerySchema(Schema):
-    parent_id = positive_id()
+    parent_id = positive_id(strict=False)
     level = fields.Integer(validate=validate.Range(min=0, max=4))
-    under = positive_id(metadata={"description": "Only nodes in this node's subtree (itself included)."})
+    under = positive_id(strict=False, metadata={"description": "Only nodes in this node's subtree (itself included)."})
     q = optional_text(100, metadata={"description": "Part of the name or code."})
 
 

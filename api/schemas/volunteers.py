@@ -108,7 +108,7 @@ class VolunteerUpdateSchema(VolunteerCreateSchema):
 
 
 class VolunteerQuerySchema(Schema):
-    grid_id = positive_id(metadata={"description": "Home grid in this node's subtree"})
+    grid_id = positive_id(strict=False, metadata={"description": "Home grid in this node's subtree"})
     skill = fields.String(validate=validate.Length(max=40), metadata={"description": "Skill code"})
     min_level = fields.Integer(validate=validate.Range(min=1, max=5))
     identity = fields.String(validate=validate.OneOf(IDENTITIES))
