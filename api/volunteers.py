@@ -1,16 +1,27 @@
 """/api/v1/volunteers: people who can be called up."""
+from zoneinfo import ZoneInfo
+
+from flask import Response, current_app
 from flask.views import MethodView
 
 from api import Blueprint
 from api.auth import current_actor
 from api.pagination import SelectPage
+from api.schemas.roster import (RosterExportQuerySchema, RosterImportOptionsSchema,
+                                RosterImportResultSchema, RosterUploadSchema)
 from api.schemas.volunteers import (VolunteerCreateSchema, VolunteerQuerySchema, VolunteerSchema,
                                    VolunteerSummarySchema, VolunteerUpdateSchema)
 from core.clock import utcnow
-from volunteers import services
+from volunteers import roster, services
 
 blp = Blueprint("volunteers", __name__, url_prefix="/api/v1/volunteers",
                 description="Volunteers, party members, cadres and team members.")
+
+
+@blp.record_once
+def _provide_row_schema(state) -> None:
+    # `flask volunteers import` checks rows with this schema too, but domain code may not import api/.
+    state.app.extensions["volunteer_create_schema"] = VolunteerCreateSchema
 
 
 @blp.route("")
@@ -53,3 +64,42 @@ class VolunteerById(MethodView):
     def delete(self, volunteer_id):
         """Remove a volunteer who was never called up."""
         services.delete_volunteer(volunteer_id)
+
+
+@blp.route("/import")
+class VolunteerImport(MethodView):
+    @blp.arguments(RosterUploadSchema, location="files")
+    @blp.arguments(RosterImportOptionsSchema, location="query")
+    @blp.response(200, RosterImportResultSchema)
+    @blp.alt_response(409, description="A mobile number was registered meanwhile; nothing written")
+    @blp.alt_response(422, description="Bad rows (errors.json.rows: row, column, message) or an "
+                                       "unreadable file (errors.json.file); nothing written")
+    def post(self, files, options):
+        """Import a roster file (CSV or XLSX): every row, or none if any is bad."""
+        options = _with_form_options(options)
+        return roster.import_roster(
+            files["file"].read(), schema=VolunteerCreateSchema(), actor=current_actor(), now=utcnow(),
+            max_rows=current_app.config["IMPORT_MAX_ROWS"], **options)
+
+
+def _with_form_options(options: dict) -> dict:
+    """The import options may also come as multipart form fields next to the file."""
+    form = blp.ARGUMENTS_PARSER.parse(RosterImportOptionsSchema, location="form")
+    return {key: value or form[key] for key, value in options.items()}
+
+
+@blp.route("/export")
+class VolunteerExport(MethodView):
+    @blp.arguments(RosterExportQuerySchema, location="query")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="text/csv",
+                  description="The roster; with format=xlsx an XLSX workbook")
+    @blp.doc(responses={200: {"content": {roster.XLSX_MIMETYPE: {
+        "schema": {"type": "string", "format": "binary"}}}}})
+    @blp.alt_response(404, description="Unknown grid")
+    def get(self, query):
+        """Download the roster as CSV or XLSX, with the list's filters."""
+        fmt, lang = query.pop("format"), query.pop("lang")
+        body, _ = roster.export_roster(services.list_volunteers(**query), fmt=fmt, lang=lang)
+        today = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+        return Response(body, mimetype=roster.MIMETYPES[fmt], headers={
+            "Content-Disposition": f'attachment; filename="{roster.export_filename(fmt, today)}"'})

@@ -1,0 +1,595 @@
+"""Roster files (居民底册): CSV/XLSX import and export of volunteers, all rows or none."""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import Select, insert, inspect, select
+
+from core.errors import ValidationFailed
+from extensions import db
+from grids.models import Grid
+from volunteers.availability import format_hhmm
+from volunteers.models import (IDENTITY_LABELS, AvailabilityWindow, BlackoutDate, Identity, Skill, Volunteer,
+                               VolunteerSkill, VolunteerStatus)
+from volunteers.services import _apply_volunteer, skills_by_code
+
+MAX_REPORTED_ERRORS = 500
+LOOKUP_CHUNK = 900  # below SQLite's bound-parameter limit on old builds
+PROGRESS_EVERY = 5000
+
+# Field → (Chinese header, English header, other accepted spellings). Export writes the first two.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "name"),
+    "mobile": ("手机号", "mobile", "手机", "手机号码"),
+    "grid_code": ("网格编码", "grid_code"),
+    "identities": ("身份", "identities", "identity"),
+    "party_branch": ("党支部", "party_branch"),
+    "skills": ("技能", "skills"),
+    "availability": ("可服务时间", "availability"),
+    "max_callups_per_month": ("每月上限", "max_callups_per_month"),
+    "status": ("状态", "status"),
+    "language": ("语言", "language"),
+    "note": ("备注", "note"),
+}
+REQUIRED_COLUMNS = ("name", "mobile", "grid_code")
+# Schema field names that differ from the column they come from, and back.
+FIELD_COLUMN = {"home_grid_id": "grid_code"}
+COLUMN_FIELD = {column: name for name, column in FIELD_COLUMN.items()}
+
+STATUS_LABELS = {VolunteerStatus.ACTIVE: "在册", VolunteerStatus.PAUSED: "暂停", VolunteerStatus.LEFT: "离开"}
+LANGUAGE_WORDS = {"中文": "zh", "汉语": "zh", "chinese": "zh", "英文": "en", "英语": "en", "english": "en"}
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+WEEKDAYS_EN = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_WORDS = {
+    **{word: day for day, word in enumerate(WEEKDAYS_ZH)},
+    **{"星期" + word[1]: day for day, word in enumerate(WEEKDAYS_ZH)},
+    **{word: day for day, word in enumerate(WEEKDAYS_EN)},
+    **{word: day for day, word in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
+    "周天": 6, "星期天": 6,
+}
+_LIST_SEPARATORS = re.compile(r"[、,，;；|｜\n]+")
+_WINDOW_RE = re.compile(r"^(\S+?)\s*(\d{1,2}:\d{2})\s*[-–—~～至到]\s*(\d{1,2}:\d{2})$")
+_SKILL_RE = re.compile(r"^(.+?)\s*:\s*(\S+)$")
+_INTEGRAL_RE = re.compile(r"^(\d+)\.0*$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MIMETYPE}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in one cell: the row as the spreadsheet numbers it and the header as written."""
+
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, on a dry run, would do)."""
+
+    total: int
+    valid: int
+    imported: int
+    dry_run: bool
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return self.total - self.valid
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)
+
+    @property
+    def reported_errors(self) -> list[RowError]:
+        return self.errors[:MAX_REPORTED_ERRORS]
+
+
+class RosterRejected(ValidationFailed):
+    """Some rows are bad, so nothing was written; ``row_errors`` has all of them."""
+
+    def __init__(self, row_errors: list[RowError], total: int) -> None:
+        bad_rows = len({error.row for error in row_errors})
+        shown = min(len(row_errors), MAX_REPORTED_ERRORS)
+        message = (f"{bad_rows} of {total} rows have errors ({len(row_errors)} in all, "
+                   f"{shown} listed); nothing was imported.")
+        super().__init__({"rows": [error.as_dict() for error in row_errors[:MAX_REPORTED_ERRORS]]},
+                         message)
+        self.row_errors = row_errors
+
+
+def _file_error(message: str) -> ValidationFailed:
+    return ValidationFailed.field("file", message)
+
+
+# --- reading files ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    header: list[str]
+    rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, cells), blank rows left out
+
+
+def read_table(content: bytes, *, max_rows: int) -> _Table:
+    """The header and non-blank rows of a CSV or XLSX file, told apart by content."""
+    if not content.strip().lstrip(codecs.BOM_UTF8).strip():
+        raise _file_error("The file is empty.")
+    if content.startswith(b"PK\x03\x04"):
+        rows = _xlsx_rows(content)
+    elif content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _file_error("Old Excel 97-2003 (.xls) files are not supported; save it as .xlsx or .csv.")
+    else:
+        rows = _csv_rows(_decode_text(content))
+    return _collect(rows, max_rows)
+
+
+def _collect(rows: Iterator[list[Any]], max_rows: int) -> _Table:
+    header: list[str] | None = None
+    kept: list[tuple[int, list[Any]]] = []
+    try:
+        for number, cells in enumerate(rows, start=1):
+            if all(_cell_text(cell) == "" for cell in cells):
+                continue
+            if header is None:
+                header = [_cell_text(cell) for cell in cells]
+                continue
+            if len(kept) >= max_rows:
+                raise _file_error(f"The file has more than {max_rows} rows; split it into smaller files.")
+            kept.append((number, list(cells)))
+    except ValidationFailed:
+        raise
+    except Exception as error:  # noqa: BLE001 - any damage inside the file is the client's problem
+        raise _file_error(f"The file cannot be read ({type(error).__name__}); is it damaged or truncated?")
+    if header is None:
+        raise _file_error("The file is empty.")
+    if not kept:
+        raise _file_error("The file has a header but no data rows.")
+    return _Table(header, kept)
+
+
+def _decode_text(content: bytes) -> str:
+    # Excel in China saves "CSV" as GB18030/GBK; UTF-8 (with or without BOM) is tried first
+    # because a UTF-8 file almost never decodes as GB18030 without error, and vice versa.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if not _CONTROL_RE.search(text):
+            return text
+    raise _file_error("Not a CSV or XLSX file: upload a .csv (UTF-8 or GBK) or .xlsx spreadsheet.")
+
+
+def _csv_rows(text: str) -> Iterator[list[str]]:
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";"), key=first_line.count)
+    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
+    try:
+        # data_only: a formula cell gives the value Excel last calculated (None if never).
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # some writers store a wrong size; read what is really there
+    except Exception as error:  # noqa: BLE001 - any damage inside the file is the client's problem
+        raise _file_error(f"Not a readable XLSX file ({type(error).__name__}); is it damaged or truncated?")
+    try:
+        for cells in sheet.iter_rows(values_only=True):
+            yield list(cells)
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: Excel's 13912345678.0 becomes "13912345678", dates ISO 8601."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+# --- header -----------------------------------------------------------------------------------
+
+
+def _normalise_header(text: str) -> str:
+    return re.sub(r"[\s\-]+", "_", text.strip().lower())
+
+
+_HEADER_FIELDS = {_normalise_header(alias): key for key, aliases in COLUMNS.items() for alias in aliases}
+
+
+def map_header(header: list[str]) -> dict[str, tuple[int, str]]:
+    """Field → (column index, header as written); unknown, repeated or missing columns are errors."""
+    found: dict[str, tuple[int, str]] = {}
+    unknown, repeated = [], []
+    for index, title in enumerate(header):
+        if not title:
+            continue  # an empty header: a spare column Excel left behind
+        key = _HEADER_FIELDS.get(_normalise_header(title))
+        if key is None:
+            unknown.append(title)
+        elif key in found:
+            repeated.append(f"{title} (same as {found[key][1]})")
+        else:
+            found[key] = (index, title)
+    problems = []
+    if unknown:
+        known = ", ".join(f"{aliases[0]}/{aliases[1]}" for aliases in COLUMNS.values())
+        problems.append(f"Unknown columns: {', '.join(unknown)}. Known columns: {known}.")
+    if repeated:
+        problems.append(f"Repeated columns: {', '.join(repeated)}.")
+    missing = [f"{COLUMNS[key][0]}/{COLUMNS[key][1]}" for key in REQUIRED_COLUMNS if key not in found]
+    if missing:
+        problems.append(f"Missing required columns: {', '.join(missing)}.")
+    if problems:
+        raise ValidationFailed({"file": problems}, " ".join(problems))
+    return found
+
+
+# --- rows → API payloads ----------------------------------------------------------------------
+
+
+@dataclass
+class _Catalogue:
+    """Everything a row is checked against, loaded once per import."""
+
+    skills: dict[str, Skill]                 # by code, as _apply_volunteer wants it
+    skill_words: dict[str, str | None]       # lower-case code/name/English name → code (None: ambiguous)
+    grid_ids: dict[str, int]                 # grid code → id, for the codes in the file
+    taken_mobiles: set[str]                  # mobiles of the file already registered
+
+    def grid_exists(self, grid_id: int) -> bool:
+        return grid_id in self.known_grid_ids
+
+    def __post_init__(self) -> None:
+        self.known_grid_ids = set(self.grid_ids.values())
+
+
+def _skill_words(skills: Iterable[Skill]) -> dict[str, str | None]:
+    words: dict[str, str | None] = {}
+    by_code = {}
+    for skill in skills:
+        by_code[skill.code.lower()] = skill.code
+        for word in (skill.name, skill.name_en):
+            if word:
+                key = word.strip().lower()
+                words[key] = None if key in words and words[key] != skill.code else skill.code
+    words.update(by_code)  # a code always wins over a name that happens to equal it
+    return words
+
+
+def _load_catalogue(table: _Table, columns: dict[str, tuple[int, str]]) -> _Catalogue:
+    skills = skills_by_code()
+    codes = {_cell(cells, columns["grid_code"][0]) for _, cells in table.rows} - {""}
+    mobiles = {_mobile_text(_cell(cells, columns["mobile"][0])) for _, cells in table.rows} - {""}
+    grid_ids: dict[str, int] = {}
+    for chunk in _chunks(sorted(codes)):
+        grid_ids.update(db.session.execute(select(Grid.code, Grid.id).where(Grid.code.in_(chunk))).all())
+    taken: set[str] = set()
+    for chunk in _chunks(sorted(mobiles)):
+        taken.update(db.session.scalars(select(Volunteer.mobile).where(Volunteer.mobile.in_(chunk))))
+    return _Catalogue(skills, _skill_words(skills.values()), grid_ids, taken)
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), LOOKUP_CHUNK):
+        yield items[start:start + LOOKUP_CHUNK]
+
+
+def _cell(cells: list[Any], index: int) -> str:
+    return _cell_text(cells[index]) if index < len(cells) else ""
+
+
+def _mobile_text(text: str) -> str:
+    match = _INTEGRAL_RE.match(text)
+    return match.group(1) if match else text
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in _LIST_SEPARATORS.split(text) if part.strip()]
+
+
+_IDENTITY_WORDS = {**{label: identity.value for identity, label in IDENTITY_LABELS.items()},
+                   **{identity.value: identity.value for identity in Identity}}
+_STATUS_WORDS = {**{label: status.value for status, label in STATUS_LABELS.items()},
+                 **{status.value: status.value for status in VolunteerStatus}}
+
+
+class _RowParser:
+    """Turns one row's cells into the payload VolunteerCreateSchema loads.
+
+    Only the file's text conventions are handled here (lists, "周六 09:00-12:00",
+    skill names, labels); values that do not translate are passed on as written so
+    that the schema, the one place that knows the rules, rejects them.
+    """
+
+    def __init__(self, catalogue: _Catalogue) -> None:
+        self.catalogue = catalogue
+        self.errors: dict[str, list[str]] = {}
+        self.items: dict[str, list[str]] = {}  # column → its list entries, to label nested errors
+
+    def parse(self, texts: dict[str, str]) -> dict[str, Any]:
+        payload: dict[str, Any] = {}
+        for key, text in texts.items():
+            if text == "":
+                continue  # a blank cell is a missing field: the schema's default or "required"
+            value = getattr(self, f"_{key}", lambda t: t)(text)
+            if value is not None:
+                payload[COLUMN_FIELD.get(key, key)] = value
+        return payload
+
+    def _fail(self, key: str, message: str) -> None:
+        self.errors.setdefault(key, []).append(message)
+
+    def _mobile(self, text: str) -> str:
+        return _mobile_text(text)
+
+    def _grid_code(self, text: str) -> int | None:
+        grid_id = self.catalogue.grid_ids.get(text)
+        if grid_id is None:
+            self._fail("grid_code", f"Unknown grid code {text}.")
+        return grid_id
+
+    def _identities(self, text: str) -> list[str]:
+        parts = _split(text)
+        self.items["identities"] = parts
+        return [_IDENTITY_WORDS.get(part, _IDENTITY_WORDS.get(part.lower(), part)) for part in parts]
+
+    def _skills(self, text: str) -> list[dict[str, Any]] | None:
+        parts, items = _split(text), []
+        for part in parts:
+            match = _SKILL_RE.match(part.replace("：", ":"))
+            if not match:
+                self._fail("skills", f"{part}: write skill:level, e.g. 燃气安全检查:3.")
+                continue
+            word, level = match.group(1).strip(), match.group(2)
+            code = self.catalogue.skill_words.get(word.lower(), word)
+            if code is None:
+                self._fail("skills", f"{part}: several skills are named {word}; use the skill code.")
+                continue
+            items.append({"code": code, "level": int(level) if level.isdigit() else level})
+        self.items["skills"] = parts
+        return None if "skills" in self.errors else items
+
+    def _availability(self, text: str) -> list[dict[str, Any]] | None:
+        parts, windows = _split(text), []
+        for part in parts:
+            match = _WINDOW_RE.match(part.replace("：", ":"))
+            weekday = _WEEKDAY_WORDS.get(match.group(1).lower()) if match else None
+            if weekday is None:
+                self._fail("availability", f"{part}: write a weekday and hours, e.g. 周六 09:00-12:00.")
+                continue
+            windows.append({"weekday": weekday, "start": match.group(2), "end": match.group(3)})
+        self.items["availability"] = parts
+        return None if "availability" in self.errors else windows
+
+    def _max_callups_per_month(self, text: str) -> int | str:
+        match = _INTEGRAL_RE.match(text)
+        return int(match.group(1)) if match else int(text) if text.isdigit() else text
+
+    def _status(self, text: str) -> str:
+        return _STATUS_WORDS.get(text, _STATUS_WORDS.get(text.lower(), text))
+
+    def _language(self, text: str) -> str:
+        return LANGUAGE_WORDS.get(text.lower(), text.lower())
+
+
+def _messages(value: Any, items: list[str]) -> list[str]:
+    """Flatten marshmallow's nested messages; list positions become the entry as written."""
+    if isinstance(value, dict):
+        out = []
+        for key, inner in value.items():
+            if isinstance(key, int):
+                label = items[key] if key < len(items) else f"item {key + 1}"
+            else:
+                label = key
+            out.extend(f"{label}: {message}" for message in _messages(inner, items))
+        return out
+    if isinstance(value, (list, tuple)):
+        return [message for inner in value for message in _messages(inner, [])]
+    return [str(value)]
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+def import_roster(content: bytes, *, schema: Schema, actor: str, now: datetime, max_rows: int,
+                  skip_bad_rows: bool = False, dry_run: bool = False,
+                  progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Check every row of a roster file and register the good ones in one transaction.
+
+    ``schema`` is the API's VolunteerCreateSchema (the shape rules); business rules come
+    from ``services._apply_volunteer``. Any bad row rejects the whole file (RosterRejected)
+    unless ``skip_bad_rows``; ``dry_run`` checks and writes nothing.
+    """
+    table = read_table(content, max_rows=max_rows)
+    columns = map_header(table.header)
+    catalogue = _load_catalogue(table, columns)
+    # End the lookup transaction: on SQLite it holds the single write lock, which the
+    # checks below (seconds for a big file) need not keep from other writers.
+    db.session.rollback()
+
+    errors: list[RowError] = []
+    good: list[Volunteer] = []
+    first_row_of: dict[str, int] = {}
+    for done, (number, cells) in enumerate(table.rows, start=1):
+        volunteer = _check_row(number, cells, columns, schema, catalogue, first_row_of, errors,
+                               actor=actor, now=now)
+        if volunteer is not None:
+            good.append(volunteer)
+        if progress and (done % PROGRESS_EVERY == 0 or done == len(table.rows)):
+            progress(done, len(table.rows))
+
+    result = ImportResult(total=len(table.rows), valid=len(good), imported=0, dry_run=dry_run,
+                          errors=errors)
+    if errors and not skip_bad_rows:
+        raise RosterRejected(errors, len(table.rows))
+    if dry_run or not good:
+        return result
+    _insert_volunteers(good)
+    db.session.commit()
+    result.imported = len(good)
+    return result
+
+
+def _insert_volunteers(volunteers: list[Volunteer]) -> None:
+    """INSERT the checked volunteers and their child rows in the caller's transaction.
+
+    Bulk statements instead of ``session.add_all``: the unit of work spends most of a
+    50,000-row import on bookkeeping for objects nobody reads afterwards.
+    """
+    columns = [attr.key for attr in inspect(Volunteer).column_attrs if attr.key != "id"]
+    # Only attributes that _apply_volunteer or the constructor set, so column defaults still apply.
+    rows = [{key: v.__dict__[key] for key in columns if key in v.__dict__} for v in volunteers]
+    db.session.execute(insert(Volunteer), rows)
+    # Ids by mobile (unique): RETURNING over many insertmanyvalues batches is quadratic in SQLAlchemy 2.1.
+    id_of: dict[str, int] = {}
+    for chunk in _chunks([v.mobile for v in volunteers]):
+        id_of.update(db.session.execute(select(Volunteer.mobile, Volunteer.id)
+                                        .where(Volunteer.mobile.in_(chunk))).all())
+    ids = [id_of[v.mobile] for v in volunteers]
+    skill_ids = {skill: skill.id for skill in {vs.skill for v in volunteers for vs in v.skills}}
+    children = (
+        (VolunteerSkill, [{"volunteer_id": vid, "skill_id": skill_ids[vs.skill], "level": vs.level,
+                           "certificate_expires_on": vs.certificate_expires_on}
+                          for vid, v in zip(ids, volunteers) for vs in v.skills]),
+        (AvailabilityWindow, [{"volunteer_id": vid, "weekday": w.weekday, "start_minute": w.start_minute,
+                               "end_minute": w.end_minute}
+                              for vid, v in zip(ids, volunteers) for w in v.availability]),
+        (BlackoutDate, [{"volunteer_id": vid, "day": b.day} for vid, v in zip(ids, volunteers)
+                        for b in v.blackouts]),
+    )
+    for model, child_rows in children:
+        if child_rows:
+            db.session.execute(insert(model), child_rows)
+
+
+def _check_row(number: int, cells: list[Any], columns: dict[str, tuple[int, str]], schema: Schema,
+               catalogue: _Catalogue, first_row_of: dict[str, int], errors: list[RowError], *,
+               actor: str, now: datetime) -> Volunteer | None:
+    """A Volunteer built from the row, or None after adding its errors to ``errors``."""
+    texts = {key: _cell(cells, index) for key, (index, _) in columns.items()}
+    parser = _RowParser(catalogue)
+    payload = parser.parse(texts)
+    problems: dict[str, list[str]] = dict(parser.errors)
+
+    mobile = payload.get("mobile", "")
+    if mobile in catalogue.taken_mobiles:
+        problems.setdefault("mobile", []).append("Already registered.")
+    elif mobile and mobile in first_row_of:
+        problems.setdefault("mobile", []).append(f"Same as row {first_row_of[mobile]}.")
+    elif mobile:
+        first_row_of[mobile] = number
+
+    try:
+        data = schema.load(payload)
+    except ValidationError as error:
+        for field_name, messages in error.normalized_messages().items():
+            key = FIELD_COLUMN.get(field_name, field_name)
+            if key in parser.errors:
+                continue  # already explained in the file's own terms (e.g. unknown grid code)
+            problems.setdefault(key, []).extend(_messages(messages, parser.items.get(key, [])))
+        # Still check the business rules on the fields that are fine, so a row's every
+        # problem is listed at once; a branch is only judged against readable identities.
+        valid = error.valid_data if isinstance(error.valid_data, dict) else {}
+        data = {key: value for key, value in valid.items() if key not in error.messages}
+        if "identities" not in data:
+            data.pop("party_branch", None)
+
+    volunteer = Volunteer(identity_flags=0, created_by=actor, created_at=now, updated_at=now)
+    try:
+        _apply_volunteer(volunteer, data, catalogue.skills, catalogue.grid_exists)
+    except ValidationFailed as error:
+        for field_name, messages in error.errors.items():
+            key = FIELD_COLUMN.get(field_name, field_name)
+            problems.setdefault(key, []).extend(_messages(messages, parser.items.get(key, [])))
+
+    for key, messages in problems.items():
+        column = columns[key][1] if key in columns else key
+        errors.extend(RowError(number, column, message) for message in messages)
+    return volunteer if not problems else None
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def export_header(lang: str) -> list[str]:
+    position = 1 if lang == "en" else 0
+    return [aliases[position] for aliases in COLUMNS.values()]
+
+
+def export_rows(stmt: Select, lang: str = "zh") -> Iterator[list[Any]]:
+    """One row per volunteer of ``stmt``, in the columns (and conventions) import reads."""
+    english = lang == "en"
+    words = _skill_words(db.session.scalars(select(Skill)))
+    for volunteer in db.session.scalars(stmt.execution_options(yield_per=1000)):
+        skills = [f"{_skill_label(vs.skill, words, english)}:{vs.level}" for vs in volunteer.skills]
+        windows = [f"{(WEEKDAYS_EN if english else WEEKDAYS_ZH)[w.weekday]} "
+                   f"{format_hhmm(w.start_minute)}-{format_hhmm(w.end_minute)}" for w in volunteer.availability]
+        identities = [i.value if english else IDENTITY_LABELS[i] for i in volunteer.identities]
+        yield [
+            volunteer.name,
+            volunteer.mobile,
+            volunteer.home_grid.code,
+            ("; " if english else "、").join(identities),
+            volunteer.party_branch or "",
+            "; ".join(skills),
+            "; ".join(windows),
+            volunteer.max_callups_per_month,
+            volunteer.status.value if english else STATUS_LABELS[volunteer.status],
+            volunteer.language,
+            volunteer.note or "",
+        ]
+
+
+def _skill_label(skill: Skill, words: dict[str, str | None], english: bool) -> str:
+    # Chinese exports show the skill's name where the name alone finds it again on import.
+    if english or words.get(skill.name.strip().lower()) != skill.code:
+        return skill.code
+    return skill.name.strip()
+
+
+def export_roster(stmt: Select, *, fmt: str = "csv", lang: str = "zh") -> tuple[bytes, int]:
+    """The roster of ``stmt`` as a CSV (UTF-8 with BOM, for Excel) or XLSX file, and its row count."""
+    count = 0
+    if fmt == "xlsx":
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("volunteers" if lang == "en" else "志愿者")
+        sheet.append(export_header(lang))
+        for count, row in enumerate(export_rows(stmt, lang), start=1):
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue(), count
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(export_header(lang))
+    for count, row in enumerate(export_rows(stmt, lang), start=1):
+        writer.writerow(row)
+    return codecs.BOM_UTF8 + text.getvalue().encode("utf-8"), count
+
+
+def export_filename(fmt: str, today: date) -> str:
+    return f"volunteers-{today:%Y%m%d}.{fmt}"
