@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic) sees every table."""
     import accounts.models  # noqa: F401
+    import callups.models  # noqa: F401
     import campaigns.models  # noqa: F401
     import grids.models  # noqa: F401
     import volunteers.models  # noqa: F401
@@ -70,17 +71,22 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from accounts.cli import tokens_cli
+    from callups.cli import outbox_cli, scheduler_cli
     from demo.cli import demo_cli
     from grids.cli import grids_cli
     from volunteers.cli import volunteers_cli
 
-    for group in (tokens_cli, demo_cli, grids_cli, volunteers_cli):
+    for group in (tokens_cli, demo_cli, grids_cli, volunteers_cli, scheduler_cli, outbox_cli):
         app.cli.add_command(group)
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     application = create_app()
+    # The dev server is one process, so it may tick here; gunicorn workers never do.
+    from callups.scheduler import start_background_scheduler
+
+    start_background_scheduler(application)
     host = os.environ.get("GRIDMUSTER_HOST", "127.0.0.1")
     port = int(os.environ.get("GRIDMUSTER_PORT", "5000"))
     print(f"Gridmuster is running at http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)",

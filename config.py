@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -44,6 +45,29 @@ def parse_timezone(value: str | None, name: str, default: str) -> str:
     return zone
 
 
+def parse_url(value: str | None, name: str, schemes: tuple[str, ...]) -> str | None:
+    """Read an optional URL whose scheme must be one of ``schemes``; empty means unset."""
+    if value is None or value.strip() == "":
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ConfigError(f"{name} must be a {'/'.join(schemes)} URL with a host")
+    try:
+        parts.port  # noqa: B018  (raises on a non-numeric port)
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port") from None
+    return value.strip().rstrip("/")
+
+
+def parse_email(value: str | None, name: str, default: str) -> str:
+    """Read an e-mail address (a light check: one @ and a dot in the domain)."""
+    address = (value or default).strip()
+    local, _, domain = address.partition("@")
+    if not local or "." not in domain or " " in address:
+        raise ConfigError(f"{name}={address!r} is not an e-mail address")
+    return address
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for plain postgres:// URLs."""
     for prefix in ("postgres://", "postgresql://"):
@@ -70,6 +94,24 @@ class Config:
     )
     IMPORT_MAX_ROWS = parse_int(env.get("GRIDMUSTER_IMPORT_MAX_ROWS"), "GRIDMUSTER_IMPORT_MAX_ROWS", 50_000, 1)
     JSON_AS_ASCII = False
+
+    # Call-ups: channels, links and the outbox dispatcher (callups/).
+    SMTP_URL = parse_url(env.get("GRIDMUSTER_SMTP_URL"), "GRIDMUSTER_SMTP_URL", ("smtp", "smtps"))
+    SMTP_FROM = parse_email(env.get("GRIDMUSTER_SMTP_FROM"), "GRIDMUSTER_SMTP_FROM", "gridmuster@localhost.localdomain")
+    WECOM_WEBHOOK_URL = parse_url(env.get("GRIDMUSTER_WECOM_WEBHOOK_URL"), "GRIDMUSTER_WECOM_WEBHOOK_URL",
+                                  ("http", "https"))
+    WEBHOOK_URL = parse_url(env.get("GRIDMUSTER_WEBHOOK_URL"), "GRIDMUSTER_WEBHOOK_URL", ("http", "https"))
+    SMS_GATEWAY_URL = parse_url(env.get("GRIDMUSTER_SMS_GATEWAY_URL"), "GRIDMUSTER_SMS_GATEWAY_URL",
+                                ("http", "https"))
+    PUBLIC_URL = parse_url(env.get("GRIDMUSTER_PUBLIC_URL"), "GRIDMUSTER_PUBLIC_URL",
+                           ("http", "https")) or "http://127.0.0.1:5000"
+    OUTBOX_LEASE_SECONDS = parse_int(env.get("GRIDMUSTER_OUTBOX_LEASE_SECONDS"), "GRIDMUSTER_OUTBOX_LEASE_SECONDS", 60, 5)
+    OUTBOX_BATCH_SIZE = parse_int(env.get("GRIDMUSTER_OUTBOX_BATCH_SIZE"), "GRIDMUSTER_OUTBOX_BATCH_SIZE", 50, 1)
+    OUTBOX_MAX_ATTEMPTS = parse_int(env.get("GRIDMUSTER_OUTBOX_MAX_ATTEMPTS"), "GRIDMUSTER_OUTBOX_MAX_ATTEMPTS", 5, 1)
+    CHANNEL_TIMEOUT_SECONDS = parse_int(env.get("GRIDMUSTER_CHANNEL_TIMEOUT_SECONDS"),
+                                        "GRIDMUSTER_CHANNEL_TIMEOUT_SECONDS", 10, 1)
+    WECOM_PER_MINUTE = parse_int(env.get("GRIDMUSTER_WECOM_PER_MINUTE"), "GRIDMUSTER_WECOM_PER_MINUTE", 20, 1)
+    CALLUP_SEND_BATCH = parse_int(env.get("GRIDMUSTER_CALLUP_SEND_BATCH"), "GRIDMUSTER_CALLUP_SEND_BATCH", 500, 1)
 
     # flask-smorest / OpenAPI
     API_TITLE = "Gridmuster"

@@ -1,17 +1,78 @@
-"""/api/v1/callups: one invitation of one person to one position."""
+"""/api/v1/callups: one invitation of one person to one position; answers, outbox and inbox."""
 from flask.views import MethodView
 
 from api import Blueprint
+from api.auth import current_actor
+from api.pagination import SelectPage
+from api.schemas.callups import (AcceptSchema, DeclineSchema, InboxMessageSchema, NotificationQuerySchema,
+                                 NotificationSchema, SmsInboundSchema)
 from api.schemas.campaigns import CallUpSchema
-from campaigns import services
+from callups import services as outbox_services
+from campaigns import responses, services
+from core.clock import utcnow
 
-blp = Blueprint("callups", __name__, url_prefix="/api/v1/callups", description="Call-ups and their history.")
+# The prefix is /api/v1 so that the campaign's outbox and a person's inbox sit under their owners.
+blp = Blueprint("callups", __name__, url_prefix="/api/v1", description="Call-ups, answers and messages.")
 
 
-@blp.route("/<int:callup_id>")
+@blp.route("/callups/<int:callup_id>")
 class CallUpById(MethodView):
     @blp.response(200, CallUpSchema)
     @blp.alt_response(404, description="Not found")
     def get(self, callup_id):
         """Show one call-up with its history."""
         return services.get_callup(callup_id)
+
+
+@blp.route("/callups/<int:callup_id>/accept")
+class CallUpAccept(MethodView):
+    @blp.arguments(AcceptSchema)
+    @blp.response(200, CallUpSchema)
+    @blp.alt_response(404, description="Not found")
+    @blp.alt_response(409, description="No longer open, or the position is full (kept on standby)")
+    def post(self, data, callup_id):
+        """Accept a call-up (again: same answer)."""
+        return responses.accept_callup(callup_id, actor=current_actor(), now=utcnow(), **data)
+
+
+@blp.route("/callups/<int:callup_id>/decline")
+class CallUpDecline(MethodView):
+    @blp.arguments(DeclineSchema)
+    @blp.response(200, CallUpSchema)
+    @blp.alt_response(404, description="Not found")
+    @blp.alt_response(409, description="No longer open")
+    def post(self, data, callup_id):
+        """Decline a call-up, or withdraw an acceptance before the shift."""
+        return responses.decline_callup(callup_id, actor=current_actor(), now=utcnow(), **data)
+
+
+@blp.route("/campaigns/<int:campaign_id>/notifications")
+class CampaignNotifications(MethodView):
+    @blp.arguments(NotificationQuerySchema, location="query")
+    @blp.response(200, NotificationSchema(many=True))
+    @blp.alt_response(404, description="Not found")
+    @blp.paginate(SelectPage)
+    def get(self, query, campaign_id):
+        """List a campaign's messages; status=failed shows those the office must follow up."""
+        return outbox_services.list_campaign_notifications(campaign_id, **query)
+
+
+@blp.route("/volunteers/<int:volunteer_id>/inbox")
+class VolunteerInbox(MethodView):
+    @blp.response(200, InboxMessageSchema(many=True))
+    @blp.alt_response(404, description="Not found")
+    @blp.paginate(SelectPage)
+    def get(self, volunteer_id):
+        """List a person's in-app messages."""
+        return outbox_services.list_inbox(volunteer_id)
+
+
+@blp.route("/sms/inbound")
+class SmsInbound(MethodView):
+    @blp.arguments(SmsInboundSchema)
+    @blp.response(200, CallUpSchema)
+    @blp.alt_response(404, description="No volunteer or no open call-up for this sender")
+    @blp.alt_response(409, description="Several open call-ups, or no longer open / full")
+    def post(self, data):
+        """Answer by SMS reply: '1' accepts, '2' declines the sender's one open call-up."""
+        return responses.answer_by_sms(data["sender"], data["text"], now=utcnow())

@@ -166,6 +166,10 @@ class CallUp(TimestampMixin, db.Model):
     attended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     answered_by: Mapped[Optional[str]] = mapped_column(String(100))
     reason: Mapped[Optional[str]] = mapped_column(String(500))
+    # Said yes when the position was already full: first in line if a place frees.
+    standby_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Emergencies: minutes until the person can be there (0/15/30/60).
+    eta_minutes: Mapped[Optional[int]] = mapped_column(SmallInteger)
 
     position: Mapped[Position] = relationship(lazy="joined", viewonly=True)
     events: Mapped[list["CallUpEvent"]] = relationship(

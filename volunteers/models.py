@@ -100,6 +100,10 @@ class Volunteer(TimestampMixin, db.Model):
     availability_mask: Mapped[bytes] = mapped_column(LargeBinary(42), default=bytes(42))
     interests: Mapped[int] = mapped_column(default=0)
     language: Mapped[str] = mapped_column(String(5), default="zh")
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    wecom_id: Mapped[Optional[str]] = mapped_column(String(64))
+    # Comma-separated channels the person wants besides the in-app inbox (sms,email,wecom); NULL = all they have.
+    notify_channels: Mapped[Optional[str]] = mapped_column(String(60))
     consent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     note: Mapped[Optional[str]] = mapped_column(String(500))
     created_by: Mapped[Optional[str]] = mapped_column(String(100))

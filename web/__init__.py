@@ -30,3 +30,4 @@ def index():
 
 def register_web(app: Flask) -> None:
     app.register_blueprint(bp)
+    from web.responses import bp as responses_bp; app.register_blueprint(responses_bp)  # noqa: E702

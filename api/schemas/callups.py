@@ -1,0 +1,53 @@
+"""Schemas for answering call-ups, the SMS inbound hook, the outbox and the inbox."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from api.schemas.common import LocalDateTime
+from callups.models import Channel, NotificationKind, NotificationStatus
+
+
+class AcceptSchema(Schema):
+    reason = fields.String(validate=validate.Length(max=500), load_default=None)
+    eta_minutes = fields.Integer(strict=True, validate=validate.OneOf([0, 15, 30, 60]), load_default=None,
+                                 metadata={"description": "Emergencies: minutes until you can be there"})
+
+
+class DeclineSchema(Schema):
+    reason = fields.String(validate=validate.Length(max=500), load_default=None)
+
+
+class SmsInboundSchema(Schema):
+    # "from" is a Python keyword, hence data_key.
+    sender = fields.String(required=True, data_key="from", validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=160))
+
+
+class NotificationQuerySchema(Schema):
+    status = fields.Enum(NotificationStatus, by_value=True)
+    channel = fields.Enum(Channel, by_value=True)
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    callup_id = fields.Integer(allow_none=True)
+    volunteer_id = fields.Integer(allow_none=True)
+    channel = fields.Enum(Channel, by_value=True)
+    kind = fields.Enum(NotificationKind, by_value=True)
+    idempotency_key = fields.String()
+    status = fields.Enum(NotificationStatus, by_value=True)
+    due_at = LocalDateTime()
+    attempts = fields.Integer()
+    max_attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    sent_at = LocalDateTime(allow_none=True)
+    subject = fields.Function(lambda n: (n.payload or {}).get("subject"))
+
+
+class InboxMessageSchema(Schema):
+    id = fields.Integer()
+    callup_id = fields.Integer(allow_none=True)
+    kind = fields.Enum(NotificationKind, by_value=True)
+    subject = fields.Function(lambda n: (n.payload or {}).get("subject"))
+    text = fields.Function(lambda n: (n.payload or {}).get("text"))
+    sent_at = LocalDateTime(allow_none=True)

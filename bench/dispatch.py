@@ -1,0 +1,159 @@
+"""Outbox dispatch throughput and due→delivered delay, with one and two dispatcher processes.
+
+    python -m bench.dispatch [--messages N] [--database-url URL]
+
+Messages go to a local HTTP receiver (the generic webhook channel). Two phases per
+process count: a backlog of N due messages (throughput, first to last arrival), then
+N messages falling due at a steady rate (delay from due time to arrival, p50/p99).
+Prints a markdown table. With no --database-url a temporary SQLite file is used.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.arrivals: list[tuple[str, float]] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    receiver.arrivals.append((self.headers.get("Idempotency-Key", ""), time.time()))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+    def count(self, prefix: str) -> int:
+        with self.lock:
+            return sum(1 for key, _ in self.arrivals if key.startswith(prefix))
+
+    def times(self, prefix: str) -> dict[str, float]:
+        with self.lock:
+            return {key: at for key, at in self.arrivals if key.startswith(prefix)}
+
+
+def _queue(app, prefix: str, dues: list[datetime]) -> None:
+    from callups.models import Channel, Notification, NotificationKind, NotificationStatus
+    from extensions import db
+
+    with app.app_context():
+        db.session.execute(db.insert(Notification), [
+            {"channel": Channel.WEBHOOK, "kind": NotificationKind.COORDINATOR, "idempotency_key": f"{prefix}:{i}",
+             "status": NotificationStatus.PENDING, "due_at": due, "attempts": 0, "max_attempts": 5,
+             "created_at": due, "payload": {"recipient": "1", "subject": "bench", "text": f"消息 {i}"}}
+            for i, due in enumerate(dues)])
+        db.session.commit()
+
+
+def _spawn(url: str, receiver_url: str) -> subprocess.Popen:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GRIDMUSTER_")}
+    env.update({"DATABASE_URL": url, "GRIDMUSTER_WEBHOOK_URL": receiver_url, "GRIDMUSTER_OUTBOX_BATCH_SIZE": "50"})
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "outbox", "work", "--pause", "0.02"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait(receiver: Receiver, prefix: str, count: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while receiver.count(prefix) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def run(messages: int, url: str, processes: int, receiver: Receiver, app, rate: float) -> dict:
+    workers = [_spawn(url, receiver.url) for _ in range(processes)]
+    try:
+        # Warm up: every worker has started and is polling.
+        warm = f"warm{processes}"
+        _queue(app, warm, [datetime.now(timezone.utc)] * (processes * 4))
+        _wait(receiver, warm, processes * 4, 60)
+        time.sleep(1.0)
+        backlog = f"backlog{processes}"
+        _queue(app, backlog, [datetime.now(timezone.utc) - timedelta(seconds=1)] * messages)
+        _wait(receiver, backlog, messages, 120)
+        stamps = sorted(receiver.times(backlog).values())
+        throughput = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else float("nan")
+        steady = f"steady{processes}"
+        start = datetime.now(timezone.utc) + timedelta(seconds=1)
+        dues = [start + timedelta(seconds=i / rate) for i in range(messages)]
+        _queue(app, steady, dues)
+        _wait(receiver, steady, messages, 120 + messages / rate)
+        arrived = receiver.times(steady)
+        delays = [arrived[f"{steady}:{i}"] - due.timestamp() for i, due in enumerate(dues) if f"{steady}:{i}" in arrived]
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=10)
+    return {"processes": processes, "throughput": throughput, "delivered": len(stamps),
+            "p50": statistics.median(delays), "p99": _percentile(delays, 0.99), "rate": rate,
+            "steady_delivered": len(delays)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--rate", type=float, default=250.0, help="steady phase: messages falling due per second")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from config import normalise_database_url
+    from extensions import db
+
+    url = normalise_database_url(args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        dialect = db.engine.dialect.name
+    receiver = Receiver()
+    rows = [run(args.messages, url, n, receiver, app, args.rate) for n in (1, 2)]
+    print(f"\nDispatch to a local HTTP receiver, {args.messages} messages per phase, database: {dialect}\n")
+    print("| dispatcher processes | backlog throughput (msg/s) | steady rate (msg/s) | due→delivered p50 (ms) | p99 (ms) |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['processes']} | {row['throughput']:.0f} | {row['rate']:.0f} | {row['p50'] * 1000:.0f} "
+              f"| {row['p99'] * 1000:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Call-up delivery: the notification outbox, channels, response links and the scheduler process."""

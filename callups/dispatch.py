@@ -1,0 +1,252 @@
+"""Due work, claimed from the database: sending call-ups, reminders and the outbox dispatch loop.
+
+Several dispatcher processes may run at once: each claims rows with a lease
+(PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: the single writer under
+``BEGIN IMMEDIATE``), sends them one at a time and marks each only while it
+still owns the lease. A crash repeats at most the one message in flight.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from callups.channels import Channel as ChannelProtocol
+from callups.channels import DeliveryResult, OutboundMessage
+from callups.links import _issue_link
+from callups.models import Channel, Notification, NotificationKind, NotificationStatus
+from callups.outbox import _queue_callup_message, planned_send_time
+from campaigns.models import CallUp, CallUpStatus, Position, Priority, Shift
+from campaigns.policy import effective_policy
+from campaigns.states import _transition
+from extensions import db
+
+log = logging.getLogger(__name__)
+
+# Waits after the 1st, 2nd, … failed attempt; the last value repeats.
+BACKOFF_SECONDS = (30, 120, 600, 1800, 7200)
+# Any constant works: it names "the WeCom quota" for pg_advisory_xact_lock.
+WECOM_LOCK_KEY = 0x67726964
+LINK_IN_TEXT = re.compile(r"/r/[A-Za-z0-9_-]+")
+
+N = Notification
+S = CallUpStatus
+
+
+def dispatcher_id() -> str:
+    """A lease owner name unique to this process and start."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait before attempt ``attempts + 1``."""
+    return timedelta(seconds=BACKOFF_SECONDS[min(max(attempts, 1), len(BACKOFF_SECONDS)) - 1])
+
+
+@dataclass
+class DispatchStats:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def _is_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _claim(*, owner: str, now: datetime, lease_seconds: int, limit: int, wecom: bool) -> list[Any]:
+    """Lease up to ``limit`` due rows (WeCom rows only, or all others) and return them. No commit."""
+    if limit <= 0:
+        return []
+    due = and_(N.due_at <= now, or_(N.status == NotificationStatus.PENDING,
+                                    and_(N.status == NotificationStatus.SENDING, N.lease_until < now)))
+    lane = N.channel == Channel.WECOM if wecom else N.channel != Channel.WECOM
+    pick = select(N.id).where(due, lane).order_by(N.due_at, N.id).limit(limit)
+    if _is_postgres():
+        # PostgreSQL only: concurrent dispatchers skip each other's rows instead of waiting.
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (update(N).where(N.id.in_(pick))
+            .values(status=NotificationStatus.SENDING, lease_owner=owner,
+                    lease_until=now + timedelta(seconds=lease_seconds), attempts=N.attempts + 1)
+            .returning(N.id, N.channel, N.kind, N.idempotency_key, N.attempts, N.max_attempts, N.payload,
+                       N.callup_id, N.volunteer_id)
+            .execution_options(synchronize_session=False))
+    return list(db.session.execute(stmt).all())
+
+
+def _wecom_quota(*, now: datetime, per_minute: int) -> int:
+    """Messages the WeCom robot may still take in the last minute's window (serialised across dispatchers)."""
+    if _is_postgres():
+        db.session.execute(select(func.pg_advisory_xact_lock(WECOM_LOCK_KEY)))
+    recent = db.session.scalar(select(func.count()).select_from(N).where(
+        N.channel == Channel.WECOM,
+        or_(and_(N.status == NotificationStatus.SENT, N.sent_at > now - timedelta(minutes=1)),
+            and_(N.status == NotificationStatus.SENDING, N.lease_until >= now))))
+    return max(per_minute - int(recent or 0), 0)
+
+
+def claim_due(*, owner: str, now: datetime, lease_seconds: int, batch: int, wecom_per_minute: int = 20,
+              with_wecom: bool = True) -> list[Any]:
+    """Claim due outbox rows in one short transaction; WeCom within its per-minute quota."""
+    rows = _claim(owner=owner, now=now, lease_seconds=lease_seconds, limit=batch, wecom=False)
+    if with_wecom:
+        quota = _wecom_quota(now=now, per_minute=wecom_per_minute)
+        rows += _claim(owner=owner, now=now, lease_seconds=lease_seconds, limit=min(quota, batch), wecom=True)
+    db.session.commit()
+    return rows
+
+
+def _message(row: Any) -> OutboundMessage:
+    payload = row.payload or {}
+    return OutboundMessage(idempotency_key=row.idempotency_key, kind=row.kind.value,
+                           recipient=payload.get("recipient"), subject=payload.get("subject", ""),
+                           text=payload.get("text", ""), callup_id=row.callup_id,
+                           volunteer_id=row.volunteer_id, language=payload.get("language", "zh"))
+
+
+def _finish(row: Any, result: DeliveryResult, *, owner: str, at: datetime) -> str:
+    """Record one send's outcome while still holding the lease; returns sent/retried/failed/lost."""
+    mine = (N.id == row.id, N.lease_owner == owner, N.status == NotificationStatus.SENDING)
+    cleared = {"lease_owner": None, "lease_until": None}
+    if result.ok:
+        payload = dict(row.payload or {})
+        # The plain token is needed only until the message is out.
+        payload["text"] = LINK_IN_TEXT.sub("/r/…", payload.get("text", ""))
+        values = {"status": NotificationStatus.SENT, "sent_at": at, "last_error": None, "payload": payload}
+        outcome = "sent"
+    elif result.permanent or row.attempts >= row.max_attempts:
+        values = {"status": NotificationStatus.FAILED, "last_error": result.error}
+        outcome = "failed"
+    else:
+        values = {"status": NotificationStatus.PENDING, "last_error": result.error,
+                  "due_at": at + backoff(row.attempts)}
+        outcome = "retried"
+    if _is_postgres():
+        # Losing this commit in a database crash only means one resend (at-least-once holds),
+        # so skip the WAL flush wait that otherwise caps throughput.
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    done = db.session.execute(update(N).where(*mine).values(**values, **cleared)
+                              .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return outcome if done == 1 else "lost"
+
+
+def dispatch_outbox(*, now: datetime, channels: Mapping[str, ChannelProtocol], owner: str | None = None,
+                    lease_seconds: int | None = None, batch: int | None = None) -> DispatchStats:
+    """One pass: claim due rows, send them one at a time, mark each; a failing channel blocks no other."""
+    config = current_app.config
+    owner = owner or dispatcher_id()
+    lease_seconds = lease_seconds or config["OUTBOX_LEASE_SECONDS"]
+    timeout = float(config["CHANNEL_TIMEOUT_SECONDS"])
+    started = time.monotonic()
+    rows = claim_due(owner=owner, now=now, lease_seconds=lease_seconds, batch=batch or config["OUTBOX_BATCH_SIZE"],
+                     wecom_per_minute=config["WECOM_PER_MINUTE"], with_wecom="wecom" in channels)
+    stats = DispatchStats(claimed=len(rows))
+    lease_end = now + timedelta(seconds=lease_seconds)
+    for row in rows:
+        at = now + timedelta(seconds=time.monotonic() - started)
+        if at + timedelta(seconds=timeout) >= lease_end:
+            # Too close to the lease's end to finish safely: leave the row to whoever reclaims it.
+            stats.skipped += 1
+            continue
+        channel = channels.get(row.channel.value)
+        if channel is None:
+            result = DeliveryResult.give_up(f"channel {row.channel.value} is not configured")
+        else:
+            try:
+                result = channel.send(_message(row))
+            except Exception as error:  # a broken channel must not stop the loop
+                log.exception("channel %s raised on %s", row.channel.value, row.idempotency_key)
+                result = DeliveryResult.retry(f"{type(error).__name__}: {error}")
+        outcome = _finish(row, result, owner=owner, at=now + timedelta(seconds=time.monotonic() - started))
+        if outcome == "lost":
+            stats.skipped += 1
+        else:
+            setattr(stats, outcome, getattr(stats, outcome) + 1)
+    return stats
+
+
+def send_due_callups(*, now: datetime, limit: int | None = None, actor: str = "scheduler") -> int:
+    """Turn scheduled call-ups whose send time has come into sent ones, with link, outbox rows and event."""
+    config = current_app.config
+    pick = (select(CallUp.id).where(CallUp.status == S.SCHEDULED, CallUp.send_at <= now,
+                                    CallUp.volunteer_id.is_not(None))
+            .order_by(CallUp.send_at, CallUp.id).limit(limit or config["CALLUP_SEND_BATCH"]))
+    if _is_postgres():
+        pick = pick.with_for_update(skip_locked=True)
+    ids = db.session.scalars(pick).all()
+    policies: dict[int, dict[str, Any]] = {}
+    sent = 0
+    for callup_id in ids:
+        callup = db.session.get(CallUp, callup_id)
+        shift = callup.position.shift
+        campaign = shift.campaign
+        policy = policies.setdefault(campaign.id, effective_policy(campaign))
+        emergency = campaign.priority is Priority.EMERGENCY
+        reaches = planned_send_time(now, emergency=emergency, zone=config["TIMEZONE"])
+        expires = min(reaches + timedelta(minutes=int(policy["response_minutes"])), shift.start_at)
+        if expires <= now:
+            _transition(callup_id, S.SCHEDULED, S.EXPIRED, now=now, actor=actor,
+                        note="the shift starts before anyone could answer")
+            continue
+        if not _transition(callup_id, S.SCHEDULED, S.SENT, now=now, actor=actor,
+                           values={"sent_at": now, "expires_at": expires}):
+            continue
+        set_committed_value(callup, "expires_at", expires)
+        set_committed_value(callup, "status", S.SENT)
+        token = _issue_link(callup_id, expires_at=expires, now=now)
+        _queue_callup_message(callup, NotificationKind.CALLUP, template="callup", now=now,
+                              serial=str(callup.wave or 1), token=token)
+        sent += 1
+    db.session.commit()
+    return sent
+
+
+def _due_offset(offsets: list[int], *, start: datetime, accepted_at: datetime | None, now: datetime) -> int | None:
+    """The reminder offset (hours before the start) due now: the closest one passed, skipping those
+    that had already passed when the person accepted (they just got a confirmation)."""
+    due = [h for h in offsets
+           if start - timedelta(hours=h) <= now < start
+           and (accepted_at is None or accepted_at <= start - timedelta(hours=h))]
+    return min(due) if due else None
+
+
+def send_reminders(*, now: datetime, horizon_hours: int = 336) -> int:
+    """Queue one reminder per accepted call-up and due offset; the unique key makes re-runs harmless."""
+    rows = db.session.execute(
+        select(CallUp.id, Shift.start_at, CallUp.responded_at, Shift.campaign_id)
+        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        .where(CallUp.status == S.ACCEPTED, CallUp.volunteer_id.is_not(None), Shift.start_at > now,
+               Shift.start_at <= now + timedelta(hours=horizon_hours))).all()
+    if not rows:
+        return 0
+    done = set(db.session.scalars(select(N.idempotency_key).where(
+        N.kind == NotificationKind.REMINDER, N.callup_id.in_([row.id for row in rows]))).all())
+    policies: dict[int, dict[str, Any]] = {}
+    queued = 0
+    for row in rows:
+        callup = db.session.get(CallUp, row.id)
+        campaign = callup.position.shift.campaign
+        policy = policies.setdefault(row.campaign_id, effective_policy(campaign))
+        offset = _due_offset([int(h) for h in policy.get("reminder_hours") or []], start=row.start_at,
+                             accepted_at=row.responded_at, now=now)
+        if offset is None or any(key.startswith(f"{row.id}:reminder:") and key.endswith(f":{offset}h")
+                                 for key in done):
+            continue
+        queued += _queue_callup_message(callup, NotificationKind.REMINDER, template="reminder", now=now,
+                                        serial=f"{offset}h") and 1
+    db.session.commit()
+    return queued

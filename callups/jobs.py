@@ -1,0 +1,59 @@
+"""Job bodies for the scheduler: open an app context, call one service with now=utcnow(), log counts."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from callups import dispatch
+from callups.channels import build_channels, close_channels
+from campaigns import responses
+from core.clock import utcnow
+
+log = logging.getLogger("gridmuster.jobs")
+
+
+def dispatch_outbox(app: Flask) -> None:
+    """Send due outbox messages (one pass)."""
+    with app.app_context():
+        channels = _channels(app)
+        stats = dispatch.dispatch_outbox(now=utcnow(), channels=channels)
+        if stats.claimed:
+            log.info("dispatch_outbox: claimed %d sent %d retried %d failed %d skipped %d", stats.claimed,
+                     stats.sent, stats.retried, stats.failed, stats.skipped)
+
+
+def send_due_callups(app: Flask) -> None:
+    """Send scheduled call-ups whose time has come."""
+    with app.app_context():
+        count = dispatch.send_due_callups(now=utcnow())
+        if count:
+            log.info("send_due_callups: sent %d call-ups", count)
+
+
+def expire_unanswered(app: Flask) -> None:
+    """Expire call-ups past their answer deadline."""
+    with app.app_context():
+        positions = responses.expire_unanswered(now=utcnow())
+        if positions:
+            # Backfill hooks in here: these positions lost a candidate.
+            log.info("expire_unanswered: positions with expiries %s", positions)
+
+
+def send_reminders(app: Flask) -> None:
+    """Queue reminders before accepted shifts."""
+    with app.app_context():
+        count = dispatch.send_reminders(now=utcnow())
+        if count:
+            log.info("send_reminders: queued %d reminders", count)
+
+
+def _channels(app: Flask):
+    # One registry per process, so HTTP connections are pooled across ticks.
+    channels = app.extensions.get("gridmuster_channels")
+    if channels is None:
+        channels = app.extensions["gridmuster_channels"] = build_channels(app.config)
+    return channels
+
+
+__all__ = ["dispatch_outbox", "send_due_callups", "expire_unanswered", "send_reminders", "close_channels"]

@@ -1,0 +1,53 @@
+"""One-tap response links: a short random token, stored as its sha256, valid until the deadline."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+
+from callups.models import ResponseLink
+from core.errors import DomainError, NotFound
+from extensions import db
+
+# 10 random bytes = 80 bits in 14 URL-safe characters: "/r/" + token stays far under 40
+# characters, so a Chinese SMS keeps room for its text within 70 characters.
+TOKEN_BYTES = 10
+PATH_PREFIX = "/r/"
+
+
+class LinkExpired(DomainError):
+    """The link existed but its answer deadline has passed."""
+
+    status_code = 410
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _issue_link(callup_id: int, *, expires_at: datetime, now: datetime) -> str:
+    """Add a link row to the caller's transaction and return the plain token (never stored)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    db.session.add(ResponseLink(token_hash=hash_token(token), callup_id=callup_id,
+                                expires_at=expires_at, created_at=now))
+    return token
+
+
+def link_url(public_url: str, token: str) -> str:
+    """The full address printed in a message."""
+    return f"{public_url.rstrip('/')}{PATH_PREFIX}{token}"
+
+
+def resolve_link(token: str, *, now: datetime) -> int:
+    """The call-up id a token answers; NotFound for unknown tokens, LinkExpired after the deadline."""
+    if not token or len(token) > 64:
+        raise NotFound("This link is not valid.")
+    link = db.session.scalar(select(ResponseLink).where(ResponseLink.token_hash == hash_token(token)))
+    if link is None:
+        raise NotFound("This link is not valid.")
+    if link.expires_at <= now:
+        raise LinkExpired("This link has expired: the time to answer is over.")
+    return link.callup_id

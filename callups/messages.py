@@ -1,0 +1,113 @@
+"""Message texts in Chinese (default) and English; no party membership, no phone of the person."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# A single Chinese SMS is 70 UCS-2 characters; longer ones are split and cost more.
+SMS_LIMIT = {"zh": 70, "en": 160}
+
+SUBJECTS = {
+    "zh": {
+        "callup": "志愿召集：{title}",
+        "reminder": "活动提醒：{title}",
+        "confirmation": "报名确认：{title}",
+        "declined": "已收到您的回复：{title}",
+        "filled": "名额已满：{title}",
+        "cancellation": "活动取消：{title}",
+        "coordinator": "网格通知：{title}",
+    },
+    "en": {
+        "callup": "Call-up: {title}",
+        "reminder": "Reminder: {title}",
+        "confirmation": "Confirmed: {title}",
+        "declined": "Answer received: {title}",
+        "filled": "Position full: {title}",
+        "cancellation": "Cancelled: {title}",
+        "coordinator": "Notice: {title}",
+    },
+}
+
+BODIES = {
+    "zh": {
+        "callup": "您好，{name}：社区邀请您参加“{title}”（{role}），时间 {when}，地点 {place}。"
+                  "请在 {deadline} 前回复：{link}　联系人：{contact}。如已回复请忽略本消息。",
+        "reminder": "提醒：“{title}”（{role}）将于 {when} 在 {place} 开始，感谢您的参与！联系人：{contact}。",
+        "confirmation": "已确认：您报名参加“{title}”（{role}），时间 {when}，地点 {place}。"
+                        "如有变化请联系：{contact}。",
+        "declined": "已收到：您不参加“{title}”（{when}）。感谢回复！",
+        "filled": "“{title}”（{role}）名额已满，已将您列为候补，如有空位会通知您。感谢！",
+        "cancellation": "通知：“{title}”（{when}）已取消。给您带来不便，敬请谅解。",
+        "coordinator": "“{title}”：{note}",
+    },
+    "en": {
+        "callup": "Hello {name}: your community invites you to \"{title}\" ({role}) on {when} at {place}. "
+                  "Please answer by {deadline}: {link} Contact: {contact}. If you already answered, ignore this.",
+        "reminder": "Reminder: \"{title}\" ({role}) starts {when} at {place}. Thank you! Contact: {contact}.",
+        "confirmation": "Confirmed: you are signed up for \"{title}\" ({role}) on {when} at {place}. "
+                        "If plans change, contact {contact}.",
+        "declined": "Noted: you will not take part in \"{title}\" ({when}). Thank you for answering!",
+        "filled": "\"{title}\" ({role}) is already full; you are on standby and we will tell you if a place frees.",
+        "cancellation": "Notice: \"{title}\" ({when}) is cancelled. Sorry for the inconvenience.",
+        "coordinator": "\"{title}\": {note}",
+    },
+}
+
+SMS_BODIES = {
+    "zh": {
+        "callup": "召集:{title} {short_when} 回1接受2拒绝 {link}",
+        "reminder": "提醒:{title} {short_when} {place}",
+        "confirmation": "已报名:{title} {short_when} {place}",
+        "declined": "已收到不参加:{title} {short_when}",
+        "filled": "名额已满,已列候补:{title}",
+        "cancellation": "已取消:{title} {short_when}",
+        "coordinator": "{title}:{note}",
+    },
+    "en": {
+        "callup": "Call-up: {title} {short_when}. Reply 1 yes, 2 no, or {link}",
+        "reminder": "Reminder: {title} {short_when} at {place}",
+        "confirmation": "Signed up: {title} {short_when} at {place}",
+        "declined": "Noted, not taking part: {title} {short_when}",
+        "filled": "Full, you are on standby: {title}",
+        "cancellation": "Cancelled: {title} {short_when}",
+        "coordinator": "{title}: {note}",
+    },
+}
+
+# The only facts a message may carry; party membership and the person's mobile are not among them.
+CONTEXT_KEYS = ("name", "title", "role", "when", "short_when", "place", "deadline", "contact", "link", "note")
+
+
+@dataclass(frozen=True)
+class Text:
+    subject: str
+    text: str
+
+
+def language_of(value: str | None) -> str:
+    """The message language for a person's setting; Chinese unless they chose English."""
+    return "en" if (value or "").lower().startswith("en") else "zh"
+
+
+def render(template: str, lang: str, context: dict[str, str], *, channel: str) -> Text:
+    """Subject and body of message ``template`` for ``channel`` in ``lang``."""
+    lang = language_of(lang)
+    values = {key: str(context.get(key) or "") for key in CONTEXT_KEYS}
+    values["contact"] = values["contact"] or ("社区办公室" if lang == "zh" else "your community office")
+    subject = SUBJECTS[lang][template].format(**values)
+    if channel == "sms":
+        return Text(subject, fit_sms(SMS_BODIES[lang][template], values, SMS_LIMIT[lang]))
+    return Text(subject, BODIES[lang][template].format(**values))
+
+
+def fit_sms(template: str, values: dict[str, str], limit: int) -> str:
+    """Format an SMS, shortening the title (then the place) so the whole text, link included, fits."""
+    values = dict(values)
+    for field in ("title", "place"):
+        text = template.format(**values)
+        excess = len(text) - limit
+        if excess <= 0:
+            return text
+        original = values[field]
+        keep = max(len(original) - excess - 1, 0)
+        values[field] = (original[:keep] + "…") if keep else ""
+    return template.format(**values)[:limit] if not values["link"] else template.format(**values)

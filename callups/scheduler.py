@@ -1,0 +1,53 @@
+"""The periodic job table and the APScheduler clock that ticks it (the database holds the work)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from callups import jobs
+
+log = logging.getLogger("gridmuster.scheduler")
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    func: Callable[[Flask], None]
+    seconds: int
+
+    @property
+    def id(self) -> str:
+        return self.func.__name__
+
+
+# Every job is a fixed-interval tick asking "what is due as of now?", so a missed tick loses nothing.
+JOBS: tuple[JobDefinition, ...] = (
+    JobDefinition(jobs.dispatch_outbox, 1),
+    JobDefinition(jobs.send_due_callups, 1),
+    JobDefinition(jobs.expire_unanswered, 10),
+    JobDefinition(jobs.send_reminders, 10),
+)
+# misfire_grace_time=None: a late tick still runs (the default of 1 s would drop it).
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+
+
+def build_scheduler(app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+    """A scheduler with the in-memory job store and every job of the table registered."""
+    scheduler = scheduler_cls(job_defaults=JOB_DEFAULTS, timezone="UTC")
+    for job in JOBS:
+        scheduler.add_job(job.func, "interval", seconds=job.seconds, args=[app], id=job.id, name=job.id,
+                          replace_existing=True, **JOB_DEFAULTS)
+    return scheduler
+
+
+def start_background_scheduler(app: Flask) -> BaseScheduler:
+    """For the single-process dev server only; web workers never call this."""
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    scheduler.start()
+    log.info("background scheduler started with %d jobs", len(JOBS))
+    return scheduler

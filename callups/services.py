@@ -1,0 +1,35 @@
+"""Read side of the outbox for the office and the in-app inbox."""
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+
+from callups.models import Channel, Notification, NotificationStatus
+from campaigns.models import CallUp, Position, Shift
+from campaigns.services import get_campaign
+from core.errors import NotFound
+from extensions import db
+from volunteers.models import Volunteer
+
+
+def list_campaign_notifications(campaign_id: int, *, status: NotificationStatus | None = None,
+                                channel: Channel | None = None) -> Select:
+    """A campaign's messages (e.g. the failed ones the office must follow up), newest first."""
+    get_campaign(campaign_id)
+    stmt = (select(Notification).join(CallUp, CallUp.id == Notification.callup_id)
+            .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+            .where(Shift.campaign_id == campaign_id).order_by(Notification.id.desc()))
+    if status is not None:
+        stmt = stmt.where(Notification.status == status)
+    if channel is not None:
+        stmt = stmt.where(Notification.channel == channel)
+    return stmt
+
+
+def list_inbox(volunteer_id: int) -> Select:
+    """A person's delivered in-app messages, newest first."""
+    if db.session.get(Volunteer, volunteer_id) is None:
+        raise NotFound.of("volunteer", volunteer_id)
+    return (select(Notification).where(Notification.volunteer_id == volunteer_id,
+                                       Notification.channel == Channel.INAPP,
+                                       Notification.status == NotificationStatus.SENT)
+            .order_by(Notification.sent_at.desc(), Notification.id.desc()))

@@ -1,0 +1,164 @@
+"""Answers to call-ups: accept, decline, expire and 'seen'; one code path for API, links, SMS and jobs."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from callups.models import NotificationKind
+from callups.outbox import _queue_callup_message
+from campaigns.models import CallUp, CallUpStatus, Position, Shift
+from campaigns.services import get_callup
+from campaigns.states import _record_event, _record_events, _transition
+from core.errors import Conflict, NotFound, ValidationFailed
+from extensions import db
+from volunteers.models import Volunteer
+
+S = CallUpStatus
+
+
+def _reload(callup_id: int) -> CallUp:
+    """The call-up as committed now (after a rollback or a lost race)."""
+    db.session.rollback()
+    return get_callup(callup_id)
+
+
+def _not_open(callup: CallUp, action: str) -> Conflict:
+    return Conflict(f"cannot {action} a call-up that is {callup.status.value}; it is no longer open",
+                    {"status": [f"Is {callup.status.value}."]})
+
+
+def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int | None = None,
+                  reason: str | None = None) -> CallUp:
+    """Accept a sent call-up within its deadline, never beyond the position's headcount.
+
+    One transaction: the position counter goes up only ``WHERE accepted_count < headcount``
+    and the call-up moves only ``WHERE status='sent' AND expires_at > now``; both row counts
+    are checked. A full position keeps the person on standby and answers 409.
+    """
+    callup = get_callup(callup_id)
+    if callup.status is S.ACCEPTED:
+        return callup
+    open_guard = CallUp.expires_at > now
+    filled = db.session.execute(
+        update(Position).where(Position.id == callup.position_id, Position.accepted_count < Position.headcount)
+        .values(accepted_count=Position.accepted_count + 1).execution_options(synchronize_session=False)).rowcount
+    if filled != 1:
+        return _standby(callup, actor=actor, now=now)
+    moved = _transition(callup_id, S.SENT, S.ACCEPTED, now=now, actor=actor, guard=open_guard,
+                        values={"responded_at": now, "answered_by": actor[:100], "eta_minutes": eta_minutes,
+                                "reason": reason, "standby_at": None})
+    if not moved:
+        # Undo the counter: the call-up was answered, expired or withdrawn meanwhile.
+        current = _reload(callup_id)
+        if current.status is S.ACCEPTED:
+            return current
+        raise _not_open(current, "accept")
+    db.session.flush()
+    db.session.refresh(callup)
+    _queue_callup_message(callup, NotificationKind.CONFIRMATION, template="confirmation", now=now,
+                          serial="accepted")
+    db.session.commit()
+    return callup
+
+
+def _standby(callup: CallUp, *, actor: str, now: datetime) -> CallUp:
+    """Record a 'yes' that found the position full; commit it and raise 409."""
+    marked = db.session.execute(
+        update(CallUp).where(CallUp.id == callup.id, CallUp.status == S.SENT, CallUp.expires_at > now,
+                             CallUp.standby_at.is_(None))
+        .values(standby_at=now, responded_at=now, answered_by=actor[:100], updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if marked != 1:
+        current = _reload(callup.id)
+        if current.status is S.ACCEPTED:
+            return current
+        if current.status is S.SENT and current.standby_at is not None:
+            raise _full()
+        raise _not_open(current, "accept")
+    _record_event(callup.id, S.SENT, S.SENT, now=now, actor=actor, note="standby: position full")
+    db.session.flush()
+    db.session.refresh(callup)
+    _queue_callup_message(callup, NotificationKind.FILLED, template="filled", now=now, serial="standby")
+    db.session.commit()
+    raise _full()
+
+
+def _full() -> Conflict:
+    return Conflict("the position is already full; you are on standby",
+                    {"position_id": ["Position is full."], "standby": ["Kept on standby."]})
+
+
+def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | None = None) -> CallUp:
+    """Decline a sent call-up, or withdraw an acceptance before the shift starts (freeing the place)."""
+    callup = get_callup(callup_id)
+    if callup.status is S.DECLINED:
+        return callup
+    values = {"responded_at": now, "answered_by": actor[:100], "reason": reason}
+    moved = _transition(callup_id, S.SENT, S.DECLINED, now=now, actor=actor, guard=CallUp.expires_at > now,
+                        values=values | {"standby_at": None})
+    if not moved:
+        starts = select(Shift.start_at).join(Position, Position.shift_id == Shift.id).where(
+            Position.id == CallUp.position_id).scalar_subquery()
+        moved = _transition(callup_id, S.ACCEPTED, S.DECLINED, now=now, actor=actor, guard=starts > now,
+                            values=values, note="acceptance withdrawn")
+        # Only the one row that left 'accepted' gives its place back, so the counter drops once.
+        if moved and db.session.execute(
+                update(Position).where(Position.id == callup.position_id, Position.accepted_count > 0)
+                .values(accepted_count=Position.accepted_count - 1)
+                .execution_options(synchronize_session=False)).rowcount != 1:
+            db.session.rollback()
+            raise Conflict("the position counter is inconsistent; nothing was changed")
+    if not moved:
+        current = _reload(callup_id)
+        if current.status is S.DECLINED:
+            return current
+        raise _not_open(current, "decline")
+    db.session.flush()
+    db.session.refresh(callup)
+    _queue_callup_message(callup, NotificationKind.CONFIRMATION, template="declined", now=now, serial="declined")
+    db.session.commit()
+    return callup
+
+
+def expire_unanswered(*, now: datetime, actor: str = "scheduler") -> list[int]:
+    """Expire sent call-ups past their deadline; returns the positions that still need people (backfill hook)."""
+    rows = db.session.execute(
+        update(CallUp).where(CallUp.status == S.SENT, CallUp.expires_at <= now)
+        .values(status=S.EXPIRED, updated_at=now)
+        .returning(CallUp.id, CallUp.position_id)
+        .execution_options(synchronize_session=False)).all()
+    _record_events([(row.id, S.SENT, S.EXPIRED) for row in rows], now=now, actor=actor,
+                   note="no answer before the deadline")
+    db.session.commit()
+    return sorted({row.position_id for row in rows})
+
+
+def record_seen(callup_id: int, *, now: datetime) -> CallUp:
+    """Note the first time the person opened their link (seen-not-answered versus never seen)."""
+    db.session.execute(update(CallUp).where(CallUp.id == callup_id, CallUp.seen_at.is_(None))
+                       .values(seen_at=now).execution_options(synchronize_session=False))
+    db.session.commit()
+    return get_callup(callup_id)
+
+
+def answer_by_sms(mobile: str, text: str, *, now: datetime) -> CallUp:
+    """Answer the sender's one open call-up: '1' accepts, '2' declines."""
+    answer = (text or "").strip()
+    if answer not in {"1", "2"}:
+        raise ValidationFailed.field("text", "Reply 1 to accept or 2 to decline.")
+    volunteer = db.session.scalar(select(Volunteer).where(Volunteer.mobile == mobile))
+    if volunteer is None:
+        raise NotFound("No volunteer has this mobile number.")
+    open_ids = db.session.scalars(
+        select(CallUp.id).where(CallUp.volunteer_id == volunteer.id, CallUp.status == S.SENT,
+                                CallUp.expires_at > now).limit(2)).all()
+    if not open_ids:
+        raise NotFound("The sender has no open call-up.")
+    if len(open_ids) > 1:
+        raise Conflict("the sender has several open call-ups; answer each by its link",
+                       {"text": ["Several open call-ups: use the links."]})
+    actor = f"sms:{volunteer.id}"
+    if answer == "1":
+        return accept_callup(open_ids[0], actor=actor, now=now)
+    return decline_callup(open_ids[0], actor=actor, now=now)

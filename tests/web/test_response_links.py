@@ -1,0 +1,97 @@
+"""The /r/<token> answer pages: GET shows and records 'seen', only POST answers."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from callups.links import PATH_PREFIX, _issue_link
+from campaigns.models import CallUp, CallUpStatus, Position
+from core.clock import utcnow
+from extensions import db
+from tests.scheduler.helpers import make_position, sent_callups
+
+
+def _link(headcount=1, window=timedelta(hours=1), count=1):
+    now = utcnow()
+    position = make_position(now=now, headcount=headcount)
+    callups = sent_callups(position, count, now=now, window=window)
+    tokens = [_issue_link(c.id, expires_at=c.expires_at, now=now) for c in callups]
+    db.session.commit()
+    return position, [c.id for c in callups], tokens
+
+
+def _callup(callup_id):
+    db.session.expire_all()
+    return db.session.get(CallUp, callup_id)
+
+
+def test_link_get_shows_the_callup_records_seen_and_does_not_answer(client):
+    _, [callup_id], [token] = _link()
+    assert len(PATH_PREFIX + token) <= 40
+    response = client.get(f"/r/{token}")
+    assert response.status_code == 200
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    page = response.get_data(as_text=True)
+    assert "江南社区服务中心" in page and "王主任" in page and 'value="accept"' in page and 'method="post"' in page
+    callup = _callup(callup_id)
+    assert callup.status is CallUpStatus.SENT and callup.seen_at is not None
+    first_seen = callup.seen_at
+    client.get(f"/r/{token}")
+    assert _callup(callup_id).seen_at == first_seen
+
+
+def test_link_post_accepts_then_decline_withdraws(client):
+    position, [callup_id], [token] = _link()
+    accepted = client.post(f"/r/{token}", data={"action": "accept"})
+    assert accepted.status_code == 200 and 'id="done"' in accepted.get_data(as_text=True)
+    assert _callup(callup_id).status is CallUpStatus.ACCEPTED
+    assert _callup(callup_id).answered_by == f"link:volunteer:{_callup(callup_id).volunteer_id}"
+    assert client.post(f"/r/{token}", data={"action": "accept"}).status_code == 200
+    assert client.post(f"/r/{token}", data={"action": "decline"}).status_code == 200
+    assert _callup(callup_id).status is CallUpStatus.DECLINED
+    assert db.session.get(Position, position.id).accepted_count == 0
+
+
+def test_link_post_when_full_answers_409_page(client):
+    _, [a, b], [token_a, token_b] = _link(headcount=1, count=2)
+    client.post(f"/r/{token_a}", data={"action": "accept"})
+    full = client.post(f"/r/{token_b}", data={"action": "accept"})
+    assert full.status_code == 409 and 'id="conflict"' in full.get_data(as_text=True)
+    assert _callup(b).standby_at is not None
+
+
+@pytest.mark.parametrize("action", ["", "delete", "ACCEPT"])
+def test_link_post_needs_a_known_action(client, action):
+    _, [callup_id], [token] = _link()
+    assert client.post(f"/r/{token}", data={"action": action}).status_code == 400
+    assert _callup(callup_id).status is CallUpStatus.SENT
+
+
+def test_unknown_link_is_404_and_expired_link_is_410(client):
+    assert client.get("/r/not-a-real-token").status_code == 404
+    assert client.post("/r/not-a-real-token", data={"action": "accept"}).status_code == 404
+    now = utcnow()
+    position = make_position(now=now)
+    [callup] = sent_callups(position, 1, now=now, window=timedelta(hours=1))
+    token = _issue_link(callup.id, expires_at=now - timedelta(seconds=1), now=now)
+    db.session.commit()
+    gone = client.get(f"/r/{token}")
+    assert gone.status_code == 410 and "过期" in gone.get_data(as_text=True)
+    assert gone.headers["Referrer-Policy"] == "no-referrer"
+    assert client.post(f"/r/{token}", data={"action": "accept"}).status_code == 410
+    assert _callup(callup.id).status is CallUpStatus.SENT
+
+
+@pytest.mark.browser
+def test_link_page_in_a_browser_accepts_with_one_tap(page, live_server):
+    _, [callup_id], [token] = _link()
+    db.session.rollback()
+    page.goto(f"{live_server}/r/{token}")
+    assert page.locator("#what").inner_text()
+    assert _callup(callup_id).status is CallUpStatus.SENT
+    db.session.rollback()
+    page.click("#accept")
+    page.wait_for_selector("#done")
+    assert page.locator("#status").inner_text() == "accepted"
+    assert _callup(callup_id).status is CallUpStatus.ACCEPTED
