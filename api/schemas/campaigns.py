@@ -189,3 +189,44 @@ class StaffingSchema(Schema):
     accepted = fields.Integer()
     fill_rate = fields.Float()
     positions = fields.List(fields.Nested(PositionStaffingSchema))
+
+
+class ProposalSchema(Schema):
+    volunteer_id = fields.Integer()
+    score = fields.Float(metadata={"description": "0-100, higher is a better fit"})
+    cost = fields.Float(metadata={"description": "The matcher's cost; lower is better"})
+    breakdown = fields.Dict(metadata={"description": "Weighted cost terms that add up to the cost"})
+    radius_level = fields.Integer(metadata={"description": "Grid level of the search that found the person"})
+    party_slot = fields.Boolean(metadata={"description": "Fills a place reserved for a party member"})
+
+
+class StandbySchema(Schema):
+    volunteer_id = fields.Function(lambda pair: pair[0])
+    cost = fields.Function(lambda pair: pair[1])
+
+
+class ReasonSchema(Schema):
+    code = fields.String()
+    params = fields.Dict()
+    text = fields.String()
+    text_zh = fields.String()
+
+
+class PositionPlanSchema(Schema):
+    position_id = fields.Integer()
+    shift_id = fields.Integer()
+    role = fields.String()
+    headcount = fields.Integer()
+    slots = fields.Integer(metadata={"description": "Places this round tries to fill"})
+    proposals = fields.List(fields.Nested(ProposalSchema))
+    unfilled = fields.Integer()
+    standby = fields.List(fields.Nested(StandbySchema))
+    reasons = fields.List(fields.Nested(ReasonSchema))
+    steps = fields.List(fields.Dict(), metadata={"description": "Escalation: radius level and places filled"})
+
+
+class MatchSchema(Schema):
+    campaign_id = fields.Integer()
+    positions = fields.List(fields.Nested(PositionPlanSchema))
+    total_cost = fields.Float()
+    stats = fields.Dict()
