@@ -1,0 +1,195 @@
+"""Candidate generation: subtree ranges from sorted grid ancestors and vectorised hard-constraint filters."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .problem import COMMUNITY_LEVEL, Candidates, PositionSpec
+
+
+class CandidateIndex:
+    """Indexes over one Candidates table, built lazily and reused for every position of a solve."""
+
+    def __init__(self, cand: Candidates, rest_seconds: float) -> None:
+        self.c = cand
+        self.n = cand.n
+        self.rest = float(rest_seconds)
+        self._level_order: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        # Static eligibility that does not depend on the position: cheap to fold in once.
+        self.base_ok = cand.active & (cand.callups_left >= 1) & (cand.grid_ancestors[:, 0] >= 0)
+        self.home_level = (cand.grid_ancestors >= 0).sum(axis=1).astype(np.int8) - 1
+        # A reusable scratch mark avoids allocating n booleans per position.
+        self._mark = np.zeros(self.n, dtype=bool)
+        self.id_rank = np.empty(self.n, dtype=np.int64)
+        self.id_rank[np.argsort(cand.ids, kind="stable")] = np.arange(self.n)
+        # Busy intervals grouped by person (CSR): a position checks only its candidates'
+        # own intervals, so the cost is independent of how many intervals others have.
+        o = np.lexsort((cand.busy_start, cand.busy_person))
+        self.busy_s = cand.busy_start[o]
+        self.busy_e = cand.busy_end[o]
+        self.busy_ptr = np.searchsorted(cand.busy_person[o], np.arange(self.n + 1))
+        # Position-independent parts of the cost, computed once per solve.
+        p_acc = (cand.accepted + 1.0) / (cand.accepted + cand.declined + cand.expired + 2.0)
+        p_show = (cand.attended + 1.0) / (cand.attended + cand.no_shows + 2.0)
+        self.unreliability = 1.0 - p_acc * p_show
+        self._load: dict[tuple[float, float], np.ndarray] = {}
+        # Excluded pairs grouped by position index.
+        ex: dict[int, np.ndarray] = {}
+        if cand.excluded_person.size:
+            o = np.lexsort((cand.excluded_person, cand.excluded_position))
+            pos, per = cand.excluded_position[o], cand.excluded_person[o]
+            cuts = np.flatnonzero(np.diff(pos)) + 1
+            for chunk_pos, chunk_per in zip(np.split(pos, cuts), np.split(per, cuts)):
+                ex[int(chunk_pos[0])] = chunk_per
+        self.excluded = ex
+        pr: dict[int, np.ndarray] = {}
+        if cand.paired_person.size:
+            o = np.lexsort((cand.paired_person, cand.paired_grid))
+            g, per = cand.paired_grid[o], cand.paired_person[o]
+            cuts = np.flatnonzero(np.diff(g)) + 1
+            for cg, cp in zip(np.split(g, cuts), np.split(per, cuts)):
+                pr[int(cg[0])] = cp
+        self.paired = pr
+
+    def subtree(self, level: int, grid_id: int) -> np.ndarray:
+        """Person indexes (ascending) whose ancestor at `level` is `grid_id`: one searchsorted range."""
+        if level not in self._level_order:
+            col = self.c.grid_ancestors[:, level]
+            order = np.argsort(col, kind="stable")  # stable: ascending person index within a key
+            self._level_order[level] = (order, col[order])
+        order, keys = self._level_order[level]
+        lo = np.searchsorted(keys, grid_id, side="left")
+        hi = np.searchsorted(keys, grid_id, side="right")
+        return order[lo:hi]
+
+    def in_radius(self, pos: PositionSpec, radius_level: int) -> tuple[np.ndarray, int]:
+        """People sharing the place's ancestor at the radius level (clamped to the place's level)."""
+        lvl = min(radius_level, pos.place_level)
+        return self.subtree(lvl, pos.place_grid_ancestors[lvl]), lvl
+
+    def load(self, fair_hours_30d: float, fair_hours_90d: float) -> np.ndarray:
+        """Recent-load fairness term per person (cached per pair of hour scales)."""
+        key = (fair_hours_30d, fair_hours_90d)
+        if key not in self._load:
+            c = self.c
+            self._load[key] = np.maximum(c.callups_30d + c.hours_30d / fair_hours_30d
+                                         + c.hours_90d / fair_hours_90d, 0.0)
+        return self._load[key]
+
+    def busy_mask(self, c: np.ndarray, start: int, end: int) -> np.ndarray:
+        """Boolean over c: has a busy interval overlapping [start - rest, end + rest) (open overlap)."""
+        lo, hi = self.busy_ptr[c], self.busy_ptr[c + 1]
+        cnt = hi - lo
+        out = np.zeros(c.size, dtype=bool)
+        has = np.flatnonzero(cnt)
+        if has.size == 0:
+            return out
+        k = cnt[has]
+        owner = np.repeat(has, k)
+        first = np.repeat(lo[has] - (np.cumsum(k) - k), k)
+        iv = first + np.arange(owner.size)
+        hit = (self.busy_s[iv] < end + self.rest) & (self.busy_e[iv] > start - self.rest)
+        out[owner[hit]] = True
+        return out
+
+    def drop_marked(self, c: np.ndarray, marked: np.ndarray) -> np.ndarray:
+        """c minus the persons in `marked`, using the scratch mark (O(len(c) + len(marked)))."""
+        if marked.size == 0 or c.size == 0:
+            return c
+        self._mark[marked] = True
+        out = c[~self._mark[c]]
+        self._mark[marked] = False
+        return out
+
+    def marked_in(self, c: np.ndarray, marked: np.ndarray) -> np.ndarray:
+        """Boolean over c: is the person in `marked`."""
+        if marked.size == 0 or c.size == 0:
+            return np.zeros(c.size, dtype=bool)
+        self._mark[marked] = True
+        out = self._mark[c]
+        self._mark[marked] = False
+        return out
+
+    # Individual filters, shared by the fast path and the explanation funnel.
+    def f_identity(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:
+        req = pos.required_identities
+        return c[(self.c.identities[c] & req) == req] if req else c
+
+    def skill_ok(self, c: np.ndarray, skill: int, level: int, day: int,
+                 check_expiry: bool = True) -> np.ndarray:
+        ok = self.c.skill_levels[c, skill] >= level
+        if check_expiry:
+            ok &= self.c.skill_expiry[c, skill] >= day  # expiry date is the last valid day
+        return ok
+
+    def f_skills(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:
+        for s, lvl in pos.required_skills:
+            c = c[self.skill_ok(c, s, lvl, pos.shift_day)]
+        return c
+
+    def f_available(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:
+        mask = pos.week_slots
+        cols = np.flatnonzero(mask)
+        if cols.size == 0 or c.size == 0:
+            return c
+        av = self.c.availability[np.ix_(c, cols)]
+        return c[((av & mask[cols]) == mask[cols]).all(axis=1)]
+
+    def f_busy(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:
+        return c[~self.busy_mask(c, pos.start, pos.end)]
+
+    def f_excluded(self, c: np.ndarray, pos_index: int) -> np.ndarray:
+        ex = self.excluded.get(pos_index)
+        return c if ex is None else self.drop_marked(c, ex)
+
+    def feasible(self, pos: PositionSpec, pos_index: int, radius_level: int,
+                 taken: np.ndarray) -> tuple[np.ndarray, int]:
+        """All hard constraints except the party split; cheapest filters first."""
+        c, lvl = self.in_radius(pos, radius_level)
+        c = c[self.base_ok[c]]
+        c = self.f_identity(c, pos)
+        c = self.f_skills(c, pos)
+        c = self.f_available(c, pos)
+        c = self.f_busy(c, pos)
+        c = self.f_excluded(c, pos_index)
+        c = self.drop_marked(c, taken)
+        return c, lvl
+
+    def paired_with(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:
+        lvl = min(COMMUNITY_LEVEL, pos.place_level)
+        arr = self.paired.get(pos.place_grid_ancestors[lvl])
+        return self.marked_in(c, arr) if arr is not None else np.zeros(c.size, dtype=bool)
+
+
+@dataclass
+class Group:
+    """A block of identical slots (a position's party-only or ordinary slots) and its full candidate list."""
+
+    pos_index: int
+    party: bool
+    slots: int
+    radius_level: int
+    persons: np.ndarray  # person indexes, sorted by (cost, volunteer id)
+    cost: np.ndarray  # quantised costs, same order
+    keep: int = 0  # the first `keep` persons are in the pruned problem
+
+    @property
+    def m(self) -> int:
+        return int(self.persons.size)
+
+
+def sort_by_cost(persons: np.ndarray, cost: np.ndarray, id_rank: np.ndarray, quantum: float) -> np.ndarray:
+    """Order of persons by (cost, volunteer id): the deterministic tie-break.
+
+    Costs are multiples of `quantum`, so (cost, id rank) packs exactly into one int64 key
+    and a single argsort replaces a two-key lexsort; falls back to lexsort when it would not fit.
+    """
+    if cost.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    units = np.rint(cost / quantum)
+    bits = max(int(id_rank.size).bit_length(), 1)
+    if float(units.max()) < 2.0 ** (62 - bits):
+        key = (units.astype(np.int64) << bits) | id_rank[persons]
+        return np.argsort(key, kind="stable")
+    return np.lexsort((id_rank[persons], cost))
