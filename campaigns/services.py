@@ -92,9 +92,22 @@ def _clean_policy(policy: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
+def _check_cron(expression: str | None) -> None:
+    """A recurrence must be a five-field cron expression APScheduler understands."""
+    if expression is None:
+        return
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression)
+    except ValueError as error:
+        raise ValidationFailed.field("recurrence_cron", f"Not a cron expression: {error}") from None
+
+
 def draft_campaign(data: dict[str, Any], *, actor: str, now: datetime) -> Campaign:
     """Create a campaign in draft with its shifts and positions."""
     office = resolve_grid(data["office_grid_id"], "office_grid_id")
+    _check_cron(data.get("recurrence_cron"))
     campaign = Campaign(title=data["title"], kind=data["kind"], priority=data["priority"],
                         office_grid_id=office.id, description=data.get("description"),
                         contact_name=data.get("contact_name"), contact_phone=data.get("contact_phone"),
@@ -113,6 +126,7 @@ def update_campaign(campaign_id: int, data: dict[str, Any], *, now: datetime) ->
     if campaign.status is not CampaignStatus.DRAFT:
         raise Conflict.wrong_state("campaign", campaign.status.value, "edit")
     office = resolve_grid(data["office_grid_id"], "office_grid_id") if "office_grid_id" in data else campaign.office
+    _check_cron(data.get("recurrence_cron"))
     for key in ("title", "kind", "priority", "description", "contact_name", "contact_phone", "recurrence_cron"):
         if key in data:
             setattr(campaign, key, data[key])
