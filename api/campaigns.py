@@ -1,11 +1,12 @@
 """/api/v1/campaigns: staffing needs, their shifts and positions, and staffing status."""
+from flask import current_app
 from flask.views import MethodView
 
 from api import Blueprint
 from api.auth import current_actor
 from api.pagination import SelectPage
 from api.schemas.campaigns import (CallUpQuerySchema, CallUpSchema, CampaignCreateSchema, CampaignQuerySchema,
-                                   CampaignSchema, CampaignUpdateSchema, StaffingSchema)
+                                   CampaignSchema, CampaignUpdateSchema, MatchSchema, StaffingSchema)
 from campaigns import services
 from core.clock import utcnow
 
@@ -71,3 +72,25 @@ class CampaignCallUps(MethodView):
     def get(self, query, campaign_id):
         """List a campaign's call-ups."""
         return services.list_callups(campaign_id, **query)
+
+
+@blp.route("/<int:campaign_id>/match")
+class CampaignMatch(MethodView):
+    @blp.response(200, MatchSchema)
+    @blp.alt_response(404, description="Not found")
+    @blp.alt_response(409, description="Cancelled or done")
+    def post(self, campaign_id):
+        """Dry run: who would be called and why places stay open (changes nothing)."""
+        return services.match_campaign(campaign_id, now=utcnow(), timezone_name=current_app.config["TIMEZONE"])
+
+
+@blp.route("/<int:campaign_id>/publish")
+class CampaignPublish(MethodView):
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, description="Not found")
+    @blp.alt_response(409, description="Not a draft")
+    @blp.alt_response(422, description="A shift has already started")
+    def post(self, campaign_id):
+        """Publish a draft: store the best-fit proposals as scheduled call-ups."""
+        return services.publish_campaign(campaign_id, actor=current_actor(), now=utcnow(),
+                                         timezone_name=current_app.config["TIMEZONE"])

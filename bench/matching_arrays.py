@@ -218,8 +218,17 @@ def peak_memory(slots: int, volunteers: int, seed: int) -> dict[str, int]:
 
 def run(slots: int, volunteers: int, seed: int = 0, dense_limit_bytes: int = 8 << 30,
         repeats: int = 3, memory: bool = True) -> list[dict[str, Any]]:
-    """Rows for the contenders: ours (pruned exact), dense linear_sum_assignment, greedy."""
+    """Rows for the contenders on a generated instance: ours (pruned exact), dense, greedy."""
     prob = generate_instance(slots, volunteers, seed)
+    mem = peak_memory(slots, volunteers, seed) if memory else {}
+    return contenders(prob, dense_limit_bytes, repeats, mem)
+
+
+def contenders(prob: Problem, dense_limit_bytes: int = 8 << 30, repeats: int = 3,
+               mem: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """Rows for ours, dense linear_sum_assignment and greedy, all on the same ``prob``."""
+    mem = mem or {}
+    volunteers = prob.candidates.n
     S = sum(p.headcount for p in prob.positions)
     rows: list[dict[str, Any]] = []
     times, ours = [], None
@@ -229,7 +238,6 @@ def run(slots: int, volunteers: int, seed: int = 0, dense_limit_bytes: int = 8 <
         times.append(time.perf_counter() - t)
     assert ours is not None
     cost, filled = _summary(ours)
-    mem = peak_memory(slots, volunteers, seed) if memory else {}
     st0 = ours.stats["steps"][0]
     rows.append({"contender": "ours (pruned sparse + certificate)", "time_s": statistics.median(times),
                  "total_cost": cost, "filled": filled, "slots": S,

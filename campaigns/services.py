@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select, update
 
-from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpStatus, Campaign, CampaignStatus,
-                              Position, PositionSkill, Shift)
+from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
+                              CampaignStatus, Position, PositionSkill, Shift)
 from core.errors import Conflict, NotFound, ValidationFailed
 from extensions import db
 from grids.models import Grid
@@ -92,9 +92,22 @@ def _clean_policy(policy: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
+def _check_cron(expression: str | None) -> None:
+    """A recurrence must be a five-field cron expression APScheduler understands."""
+    if expression is None:
+        return
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression)
+    except ValueError as error:
+        raise ValidationFailed.field("recurrence_cron", f"Not a cron expression: {error}") from None
+
+
 def draft_campaign(data: dict[str, Any], *, actor: str, now: datetime) -> Campaign:
     """Create a campaign in draft with its shifts and positions."""
     office = resolve_grid(data["office_grid_id"], "office_grid_id")
+    _check_cron(data.get("recurrence_cron"))
     campaign = Campaign(title=data["title"], kind=data["kind"], priority=data["priority"],
                         office_grid_id=office.id, description=data.get("description"),
                         contact_name=data.get("contact_name"), contact_phone=data.get("contact_phone"),
@@ -113,6 +126,7 @@ def update_campaign(campaign_id: int, data: dict[str, Any], *, now: datetime) ->
     if campaign.status is not CampaignStatus.DRAFT:
         raise Conflict.wrong_state("campaign", campaign.status.value, "edit")
     office = resolve_grid(data["office_grid_id"], "office_grid_id") if "office_grid_id" in data else campaign.office
+    _check_cron(data.get("recurrence_cron"))
     for key in ("title", "kind", "priority", "description", "contact_name", "contact_phone", "recurrence_cron"):
         if key in data:
             setattr(campaign, key, data[key])
@@ -192,3 +206,55 @@ def staffing(campaign_id: int) -> dict[str, Any]:
     return {"campaign_id": campaign.id, "status": campaign.status.value, "headcount": headcount,
             "accepted": accepted, "fill_rate": round(accepted / headcount, 4) if headcount else 0.0,
             "positions": positions}
+
+
+def match_campaign(campaign_id: int, *, now: datetime, timezone_name: str):
+    """Dry run: who would be called for each open place, and why places stay open."""
+    from campaigns.recruitment import plan_recruitment
+
+    campaign = get_campaign(campaign_id)
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DONE):
+        raise Conflict.wrong_state("campaign", campaign.status.value, "match")
+    plan = plan_recruitment(campaign, now=now, timezone_name=timezone_name,
+                            fill_all=campaign.status is CampaignStatus.DRAFT)
+    db.session.rollback()  # a dry run changes nothing, and releases SQLite's write slot at once
+    return plan
+
+
+def publish_campaign(campaign_id: int, *, actor: str, now: datetime, timezone_name: str) -> Campaign:
+    """Publish a draft: store the matcher's proposals as scheduled call-ups, all in one transaction."""
+    from campaigns.policy import effective_policy
+    from campaigns.recruitment import plan_recruitment
+    from core.clock import ensure_utc
+
+    campaign = get_campaign(campaign_id)
+    if campaign.status is not CampaignStatus.DRAFT:
+        raise Conflict.wrong_state("campaign", campaign.status.value, "publish")
+    if any(shift.start_at <= now for shift in campaign.shifts):
+        raise ValidationFailed.field("shifts", "A shift has already started; move it before publishing.")
+    # Claim the draft first: of two concurrent publishes exactly one changes a row.
+    claimed = db.session.execute(
+        update(Campaign).where(Campaign.id == campaign.id, Campaign.status == CampaignStatus.DRAFT)
+        .values(status=CampaignStatus.PUBLISHED, published_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise Conflict.wrong_state("campaign", "published", "publish")
+    policy = effective_policy(campaign)
+    send_at = now
+    if policy.get("send_at"):
+        send_at = max(ensure_utc(datetime.fromisoformat(policy["send_at"])), now)
+    plan = plan_recruitment(campaign, now=now, timezone_name=timezone_name, fill_all=True)
+    for position in plan.positions:
+        for proposal in position.proposals:
+            callup = CallUp(position_id=proposal.position_id, volunteer_id=proposal.volunteer_id,
+                            status=CallUpStatus.SCHEDULED, score=proposal.score, wave=1,
+                            radius_level=proposal.radius_level, send_at=send_at, created_at=now, updated_at=now,
+                            breakdown={**proposal.breakdown, "cost": round(proposal.cost, 4),
+                                       "party_slot": proposal.party_slot})
+            callup.events.append(CallUpEvent(at=now, actor=actor, from_state=None,
+                                             to_state=CallUpStatus.SCHEDULED.value, note="published"))
+            db.session.add(callup)
+    db.session.commit()
+    db.session.refresh(campaign)
+    return campaign

@@ -1,5 +1,5 @@
 """Schemas of campaigns, shifts, positions, call-ups and staffing."""
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import fields, validate
 
 from api.schemas.common import LocalDateTime, Schema, optional_text, positive_id, required_text
 from campaigns.models import CallUpStatus, CampaignStatus, Priority
@@ -55,19 +55,8 @@ class CampaignCreateSchema(Schema):
                                   validate=validate.Regexp(r"^[0-9+\- ]{5,20}$", error="Not a phone number."))
     shifts = fields.List(fields.Nested(ShiftCreateSchema), required=True, validate=validate.Length(min=1, max=200))
     policy = fields.Nested(PolicySchema, load_default=dict)
-    recurrence_cron = fields.String(load_default=None, allow_none=True,
+    recurrence_cron = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
                                     metadata={"description": "Five-field cron, e.g. '0 9 * * sat'"})
-
-    @validates("recurrence_cron")
-    def check_cron(self, value, **kwargs):
-        if value is None:
-            return
-        from apscheduler.triggers.cron import CronTrigger
-
-        try:
-            CronTrigger.from_crontab(value)
-        except ValueError as error:
-            raise ValidationError(f"Not a cron expression: {error}") from None
 
 
 class CampaignUpdateSchema(CampaignCreateSchema):
@@ -189,3 +178,44 @@ class StaffingSchema(Schema):
     accepted = fields.Integer()
     fill_rate = fields.Float()
     positions = fields.List(fields.Nested(PositionStaffingSchema))
+
+
+class ProposalSchema(Schema):
+    volunteer_id = fields.Integer()
+    score = fields.Float(metadata={"description": "0-100, higher is a better fit"})
+    cost = fields.Float(metadata={"description": "The matcher's cost; lower is better"})
+    breakdown = fields.Dict(metadata={"description": "Weighted cost terms that add up to the cost"})
+    radius_level = fields.Integer(metadata={"description": "Grid level of the search that found the person"})
+    party_slot = fields.Boolean(metadata={"description": "Fills a place reserved for a party member"})
+
+
+class StandbySchema(Schema):
+    volunteer_id = fields.Function(lambda pair: pair[0])
+    cost = fields.Function(lambda pair: pair[1])
+
+
+class ReasonSchema(Schema):
+    code = fields.String()
+    params = fields.Dict()
+    text = fields.String()
+    text_zh = fields.String()
+
+
+class PositionPlanSchema(Schema):
+    position_id = fields.Integer()
+    shift_id = fields.Integer()
+    role = fields.String()
+    headcount = fields.Integer()
+    slots = fields.Integer(metadata={"description": "Places this round tries to fill"})
+    proposals = fields.List(fields.Nested(ProposalSchema))
+    unfilled = fields.Integer()
+    standby = fields.List(fields.Nested(StandbySchema))
+    reasons = fields.List(fields.Nested(ReasonSchema))
+    steps = fields.List(fields.Dict(), metadata={"description": "Escalation: radius level and places filled"})
+
+
+class MatchSchema(Schema):
+    campaign_id = fields.Integer()
+    positions = fields.List(fields.Nested(PositionPlanSchema))
+    total_cost = fields.Float()
+    stats = fields.Dict()

@@ -1,0 +1,421 @@
+"""The bridge to `matching/`: database rows → matcher arrays → proposals with reasons.
+
+Everything is read with a handful of set-based queries (no per-person loops):
+grids, the candidate people in the widest subtree any position may search,
+their skills, busy times, blackout days and call-up history.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import and_, case, func, or_, select
+
+import matching
+from campaigns.models import (CallUp, CallUpStatus, Campaign, Position, Priority, Shift)
+from campaigns.policy import effective_policy
+from core.kinds import CampaignKind
+from extensions import db
+from grids.models import Grid
+from volunteers.models import (BlackoutDate, Identity, Skill, Volunteer, VolunteerSkill,
+                               VolunteerStatus, team_members, team_pairings)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Call-ups that keep a person busy for their shift (and count against the monthly cap).
+BUSY_STATES = (CallUpStatus.SCHEDULED, CallUpStatus.SENT, CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED)
+COUNTED_STATES = BUSY_STATES + (CallUpStatus.DECLINED, CallUpStatus.EXPIRED, CallUpStatus.NO_SHOW)
+KIND_INDEX = {kind: index for index, kind in enumerate(CampaignKind)}
+
+
+def _epoch(value: datetime) -> int:
+    return int((value - EPOCH).total_seconds())
+
+
+@dataclass
+class OpenPosition:
+    """A position and how many of its places this round should fill."""
+
+    position: Position
+    shift: Shift
+    slots: int
+
+
+@dataclass
+class Proposal:
+    position_id: int
+    volunteer_id: int
+    cost: float
+    breakdown: dict[str, float]
+    radius_level: int
+    party_slot: bool
+
+    @property
+    def score(self) -> float:
+        """0-100, higher is a better fit (100 / (1 + cost))."""
+        return round(100.0 / (1.0 + self.cost), 2)
+
+
+@dataclass
+class PositionPlan:
+    position_id: int
+    shift_id: int
+    role: str
+    headcount: int
+    slots: int
+    proposals: list[Proposal] = field(default_factory=list)
+    standby: list[tuple[int, float]] = field(default_factory=list)
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, int]] = field(default_factory=list)
+
+    @property
+    def unfilled(self) -> int:
+        return self.slots - len(self.proposals)
+
+
+@dataclass
+class MatchPlan:
+    campaign_id: int
+    positions: list[PositionPlan]
+    total_cost: float
+    stats: dict[str, Any]
+
+
+def radius_for(campaign: Campaign, shift_grid: Grid, policy: dict[str, Any]) -> tuple[int, int, bool]:
+    """(first radius level, widest radius level, escalate?) for a shift of ``campaign``.
+
+    Routine work searches the office's subtree at once ("小事不出网格"); urgent and
+    emergency work starts at the shift's own grid and widens level by level up to the
+    policy's limit, the whole district by default ("大事不出街道" and beyond).
+    """
+    office_level = campaign.office.level
+    if campaign.priority is Priority.ROUTINE:
+        widest = min(policy.get("max_radius_level", office_level), shift_grid.level)
+        return widest, widest, False
+    widest = campaign.policy.get("max_radius_level") if campaign.policy else None
+    widest = 0 if widest is None else min(int(widest), shift_grid.level)
+    return shift_grid.level, widest, True
+
+
+def _local_day_bounds(day: date, zone: ZoneInfo) -> tuple[int, int]:
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
+    return _epoch(start.astimezone(timezone.utc)), _epoch((start + timedelta(days=1)).astimezone(timezone.utc))
+
+
+class _GridTable:
+    """Every grid's ancestors by level and centroid, indexed by grid id."""
+
+    def __init__(self) -> None:
+        rows = db.session.execute(select(Grid.id, Grid.path, Grid.lat, Grid.lon)).all()
+        size = max((row.id for row in rows), default=0) + 1
+        self.ancestors = np.full((size, matching.LEVELS), -1, dtype=np.int64)
+        self.lat = np.full(size, np.nan)
+        self.lon = np.full(size, np.nan)
+        for row in rows:
+            ids = [int(part) for part in row.path.strip("/").split("/") if part]
+            self.ancestors[row.id, :len(ids)] = ids
+            self.lat[row.id] = np.nan if row.lat is None else row.lat
+            self.lon[row.id] = np.nan if row.lon is None else row.lon
+        self.path = {row.id: row.path for row in rows}
+
+
+def _in_scope(scopes: list[str]):
+    """Active people whose home grid lies in one of the ``scopes`` paths (a join condition set)."""
+    return and_(Volunteer.status == VolunteerStatus.ACTIVE,
+                or_(*[Grid.path.startswith(path, autoescape=True) for path in scopes]))
+
+
+def _candidate_rows(scopes: list[str]) -> list:
+    """The candidates' own columns, by id."""
+    stmt = (select(Volunteer.id, Volunteer.home_grid_id, Volunteer.identity_flags, Volunteer.availability_mask,
+                   Volunteer.max_callups_per_month, Volunteer.interests)
+            .join(Grid, Grid.id == Volunteer.home_grid_id)
+            .where(_in_scope(scopes))
+            .order_by(Volunteer.id))
+    return db.session.execute(stmt).all()
+
+
+def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now: datetime,
+                  timezone_name: str, rest_hours: float = 12.0) -> tuple[matching.Problem, dict[str, Any]]:
+    """Read everything the matcher needs for ``open_positions`` and pack it into arrays."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    zone = ZoneInfo(timezone_name)
+    policy = effective_policy(campaign)
+    grids = _GridTable()
+    skill_ids = db.session.scalars(select(Skill.id).order_by(Skill.id)).all()
+    skill_column = {skill_id: column for column, skill_id in enumerate(skill_ids)}
+
+    specs, scopes = [], set()
+    for index, item in enumerate(open_positions):
+        place = db.session.get(Grid, item.shift.grid_id)
+        first, widest, escalate = radius_for(campaign, place, policy)
+        scope_id = grids.ancestors[place.id, widest]
+        scopes.add(grids.path[int(scope_id)])
+        local_start = item.shift.start_at.astimezone(zone)
+        specs.append(matching.PositionSpec(
+            id=item.position.id, headcount=item.slots,
+            place_grid_ancestors=grids.ancestors[place.id].tolist(),
+            lat=float(grids.lat[place.id]), lon=float(grids.lon[place.id]),
+            start=_epoch(item.shift.start_at), end=_epoch(item.shift.end_at),
+            shift_day=(local_start.date() - date(1970, 1, 1)).days,
+            week_slots=matching.week_mask(local_start, item.shift.end_at.astimezone(zone)),
+            required_skills=[(skill_column[s.skill_id], s.min_level) for s in item.position.skills if not s.preferred],
+            preferred_skills=[(skill_column[s.skill_id], s.min_level) for s in item.position.skills if s.preferred],
+            min_party_members=min(item.position.min_party_members, item.slots),
+            required_identities=item.position.required_identities,
+            radius_level=first, max_radius_level=widest, escalate=escalate,
+            kind=KIND_INDEX[campaign.kind]))
+    timings["positions"] = time.perf_counter() - started
+
+    t = time.perf_counter()
+    rows = _candidate_rows(sorted(scopes)) if specs else []
+    n = len(rows)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    home = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n)
+    identities = np.fromiter((r[2] for r in rows), dtype=np.int32, count=n)
+    availability = (np.frombuffer(b"".join(bytes(r[3]) for r in rows), dtype=np.uint8).reshape(n, matching.MASK_BYTES)
+                    if n else np.zeros((0, matching.MASK_BYTES), dtype=np.uint8))
+    cap = np.fromiter((r[4] for r in rows), dtype=np.int64, count=n)
+    interests = np.fromiter((r[5] for r in rows), dtype=np.int32, count=n)
+    timings["read_people"] = time.perf_counter() - t
+    position_of = {spec.id: j for j, spec in enumerate(specs)}
+
+    t = time.perf_counter()
+    extras = _history_arrays(ids, sorted(scopes), [item.shift for item in open_positions], position_of,
+                             skill_column, now=now, zone=zone, rest_hours=rest_hours)
+    timings["read_history"] = time.perf_counter() - t
+
+    month_used = extras.pop("month_used")
+    candidates = matching.Candidates(
+        ids=ids, grid_ancestors=grids.ancestors[home] if n else np.zeros((0, matching.LEVELS), dtype=np.int64),
+        lat=grids.lat[home] if n else None, lon=grids.lon[home] if n else None,
+        identities=identities, active=np.ones(n, dtype=bool),
+        callups_left=np.clip(cap - month_used, 0, 10_000).astype(np.int16),
+        availability=availability, interests=interests, **extras)
+    problem = matching.Problem(candidates=candidates, positions=specs, rest_hours=rest_hours,
+                               party_bit=Identity.PARTY_MEMBER.bit)
+    timings["total_build"] = time.perf_counter() - started
+    return problem, {"timings": timings, "skill_ids": skill_ids}
+
+
+def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], position_of: dict[int, int],
+                    skill_column: dict[int, int], *, now: datetime, zone: ZoneInfo,
+                    rest_hours: float) -> dict[str, np.ndarray]:
+    """Skills, busy intervals, exclusions, team pairings and history counts as arrays over ``ids``."""
+    n = ids.shape[0]
+    row_of = {int(v): i for i, v in enumerate(ids)}
+    if n == 0:
+        scopes = ["/-none-/"]
+
+    levels = np.zeros((n, max(len(skill_column), 1)), dtype=np.int8)
+    expiry = np.full(levels.shape, matching.NO_EXPIRY, dtype=np.int32)
+    skill_stmt = (select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_id, VolunteerSkill.level,
+                         VolunteerSkill.certificate_expires_on)
+                  .join(Volunteer, Volunteer.id == VolunteerSkill.volunteer_id)
+                  .join(Grid, Grid.id == Volunteer.home_grid_id).where(_in_scope(scopes)))
+    for vid, sid, level, expires in db.session.execute(skill_stmt):
+        row = row_of.get(vid)
+        if row is None:
+            continue
+        levels[row, skill_column[sid]] = level
+        if expires is not None:
+            expiry[row, skill_column[sid]] = (expires - date(1970, 1, 1)).days
+
+    # Busy: other live call-ups whose shifts come near these shifts, and blackout days.
+    window_start = min(s.start_at for s in shifts) - timedelta(hours=rest_hours) if shifts else now
+    window_end = max(s.end_at for s in shifts) + timedelta(hours=rest_hours) if shifts else now
+    busy_rows = db.session.execute(
+        select(CallUp.volunteer_id, Shift.start_at, Shift.end_at)
+        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        .where(CallUp.status.in_(BUSY_STATES), CallUp.volunteer_id.is_not(None),
+               Shift.end_at > window_start, Shift.start_at < window_end)).all()
+    busy = [(row_of[v], _epoch(s), _epoch(e)) for v, s, e in busy_rows if v in row_of]
+    days = {s.start_at.astimezone(zone).date() for s in shifts} | {s.end_at.astimezone(zone).date() for s in shifts}
+    for vid, day in db.session.execute(select(BlackoutDate.volunteer_id, BlackoutDate.day)
+                                       .where(BlackoutDate.day.in_(sorted(days)))):
+        if vid in row_of:
+            busy.append((row_of[vid], *_local_day_bounds(day, zone)))
+
+    # Never ask anyone twice for the same position (the table's unique key says so too).
+    asked = db.session.execute(select(CallUp.volunteer_id, CallUp.position_id)
+                               .where(CallUp.position_id.in_(list(position_of)), CallUp.volunteer_id.is_not(None))).all()
+    excluded = [(row_of[v], position_of[p]) for v, p in asked if v in row_of]
+
+    # Team pairings count at community level: a street-office pairing covers its communities.
+    pair_rows = db.session.execute(
+        select(team_members.c.volunteer_id, Grid.id, Grid.level, Grid.path)
+        .join(team_pairings, team_pairings.c.team_id == team_members.c.team_id)
+        .join(Grid, Grid.id == team_pairings.c.grid_id)).all()
+    paired = []
+    if pair_rows:
+        communities = db.session.execute(select(Grid.id, Grid.path).where(Grid.level == 2)).all()
+        for vid, gid, level, path in pair_rows:
+            if vid not in row_of:
+                continue
+            if level == 2:
+                paired.append((row_of[vid], gid))
+            elif level == 3:
+                paired.append((row_of[vid], int(path.strip("/").split("/")[2])))
+            else:
+                paired.extend((row_of[vid], cid) for cid, cpath in communities if cpath.startswith(path))
+
+    history = _history_counts(now=now, zone=zone)
+    counts = {name: np.zeros(n) for name in ("hours_30d", "hours_90d", "callups_30d", "accepted", "declined",
+                                             "expired", "no_shows", "attended", "month_used")}
+    for vid, values in history.items():
+        row = row_of.get(vid)
+        if row is not None:
+            for name, value in values.items():
+                counts[name][row] = value
+
+    def columns(pairs, width):
+        if not pairs:
+            return [np.zeros(0, dtype=np.int64) for _ in range(width)]
+        array = np.asarray(pairs, dtype=np.int64)
+        return [array[:, k] for k in range(width)]
+
+    busy_person, busy_start, busy_end = columns(busy, 3)
+    excluded_person, excluded_position = columns(excluded, 2)
+    paired_person, paired_grid = columns(paired, 2)
+    return {"skill_levels": levels, "skill_expiry": expiry, "busy_person": busy_person, "busy_start": busy_start,
+            "busy_end": busy_end, "excluded_person": excluded_person, "excluded_position": excluded_position,
+            "paired_person": paired_person, "paired_grid": paired_grid, **counts}
+
+
+def _history_counts(*, now: datetime, zone: ZoneInfo) -> dict[int, dict[str, float]]:
+    """Per person: hours served and call-ups over 30/90 days, answers ever, call-ups this month."""
+    local = now.astimezone(zone)
+    month_start = datetime(local.year, local.month, 1, tzinfo=zone).astimezone(timezone.utc)
+    day30, day90 = now - timedelta(days=30), now - timedelta(days=90)
+    hours = (func.julianday(Shift.end_at) - func.julianday(Shift.start_at)) * 24.0 \
+        if db.engine.dialect.name == "sqlite" else func.extract("epoch", Shift.end_at - Shift.start_at) / 3600.0
+    attended = CallUp.status == CallUpStatus.ATTENDED
+    counted = CallUp.status.in_(COUNTED_STATES)
+
+    def total(condition, value=1):
+        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+    stmt = (select(CallUp.volunteer_id,
+                   total(and_(attended, Shift.start_at >= day30), hours).label("hours_30d"),
+                   total(and_(attended, Shift.start_at >= day90), hours).label("hours_90d"),
+                   total(and_(counted, CallUp.created_at >= day30)).label("callups_30d"),
+                   total(CallUp.status.in_((CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED,
+                                            CallUpStatus.NO_SHOW))).label("accepted"),
+                   total(CallUp.status == CallUpStatus.DECLINED).label("declined"),
+                   total(CallUp.status == CallUpStatus.EXPIRED).label("expired"),
+                   total(CallUp.status == CallUpStatus.NO_SHOW).label("no_shows"),
+                   total(attended).label("attended"),
+                   total(and_(counted, CallUp.created_at >= month_start)).label("month_used"))
+            .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+            .where(CallUp.volunteer_id.is_not(None)).group_by(CallUp.volunteer_id))
+    return {row.volunteer_id: {k: float(v) for k, v in row._asdict().items() if k != "volunteer_id"}
+            for row in db.session.execute(stmt)}
+
+
+def open_positions_of(campaign: Campaign, *, fill_all: bool) -> list[OpenPosition]:
+    """Positions with places still to fill: all of them for a draft, else the gaps."""
+    items = []
+    pending = dict(db.session.execute(
+        select(CallUp.position_id, func.count()).join(Position, Position.id == CallUp.position_id)
+        .join(Shift, Shift.id == Position.shift_id)
+        .where(Shift.campaign_id == campaign.id,
+               CallUp.status.in_((CallUpStatus.PROPOSED, CallUpStatus.SCHEDULED, CallUpStatus.SENT)))
+        .group_by(CallUp.position_id)).all())
+    for shift in campaign.shifts:
+        for position in shift.positions:
+            slots = position.headcount if fill_all else \
+                position.headcount - position.accepted_count - pending.get(position.id, 0)
+            if slots > 0:
+                items.append(OpenPosition(position=position, shift=shift, slots=slots))
+    return items
+
+
+def plan_recruitment(campaign: Campaign, *, now: datetime, timezone_name: str,
+                     fill_all: bool = True) -> MatchPlan:
+    """Run the matcher for a campaign's open places and describe the outcome per position."""
+    items = open_positions_of(campaign, fill_all=fill_all)
+    problem, info = build_problem(campaign, items, now=now, timezone_name=timezone_name)
+    t = time.perf_counter()
+    result = matching.solve(problem)
+    solve_seconds = time.perf_counter() - t
+    skill_codes = dict(db.session.execute(select(Skill.id, Skill.code)).all())
+    column_code = {column: skill_codes[skill_id] for column, skill_id in enumerate(info["skill_ids"])}
+    by_position = {item.position.id: PositionPlan(position_id=item.position.id, shift_id=item.shift.id,
+                                                  role=item.position.role, headcount=item.position.headcount,
+                                                  slots=item.slots)
+                   for item in items}
+    for assignment in result.assignments:
+        by_position[assignment.position_id].proposals.append(Proposal(
+            position_id=assignment.position_id, volunteer_id=assignment.volunteer_id, cost=assignment.cost,
+            breakdown={k: round(v, 4) for k, v in assignment.breakdown.items()},
+            radius_level=assignment.radius_level, party_slot=assignment.party_slot))
+    for outcome in result.positions:
+        plan = by_position[outcome.position_id]
+        plan.standby = [(int(v), round(float(c), 4)) for v, c in outcome.standby]
+        plan.reasons = [describe_reason(reason, column_code) for reason in outcome.reasons]
+        plan.steps = [{"radius_level": step.radius_level, "filled": step.filled} for step in outcome.steps]
+    stats = dict(result.stats)
+    stats["timings"] = {**info["timings"], "solve": solve_seconds}
+    return MatchPlan(campaign_id=campaign.id, positions=list(by_position.values()),
+                     total_cost=round(float(result.total_cost), 4), stats=stats)
+
+
+RADIUS_LABELS = {0: ("the district", "全区"), 1: ("the street office", "街道"), 2: ("the community", "社区"),
+                 3: ("the grid", "网格"), 4: ("the micro-grid", "微网格")}
+
+
+def describe_reason(reason: matching.Reason, column_code: dict[int, str]) -> dict[str, Any]:
+    """A matcher reason with skill columns turned into codes, in English and Chinese."""
+    params = dict(reason.params)
+    if "skill" in params and isinstance(params["skill"], (int, np.integer)):
+        params["skill"] = column_code.get(int(params["skill"]), params["skill"])
+    text = reason.text
+    for key, value in reason.params.items():
+        if key == "skill" and isinstance(value, (int, np.integer)):
+            text = text.replace(f"#{value}", str(params["skill"]))
+    return {"code": reason.code, "params": {k: _plain(v) for k, v in params.items()}, "text": text,
+            "text_zh": _chinese(reason.code, params)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+ZH = {
+    "radius": "搜索范围（{radius_label}）内只有 {after} 名人员，少于所需的 {needed} 人",
+    "inactive": "范围内的 {before} 名人员中只有 {after} 人处于在册状态",
+    "no_identity": "范围内符合身份要求的人员只有 {after} 人",
+    "no_skill": "范围内具备“{skill}”≥{level}级的人员只有 {after} 人",
+    "certificate_expired": "具备“{skill}”≥{level}级的人员中有 {expired} 人证书在服务日前已过期",
+    "cap_reached": "具备条件的 {before} 人中只有 {after} 人本月还有召集次数",
+    "unavailable": "具备条件的 {before} 人中只有 {after} 人在该时段有空",
+    "all_busy": "具备条件的 {before} 人中只有 {after} 人在该时段没有其他任务（含 {rest_hours:g} 小时休息）",
+    "excluded": "具备条件的 {before} 人中只有 {after} 人未曾拒绝或错过本岗位",
+    "taken": "具备条件的 {before} 人中只有 {after} 人未被安排到本次其他岗位",
+    "party_minimum": "需要 {needed} 名党员，范围内符合条件的党员只有 {after} 人",
+}
+
+
+def _chinese(code: str, params: dict[str, Any]) -> str:
+    """The reason in Chinese; an unknown code or missing parameter falls back to the code itself."""
+    template = ZH.get(code)
+    if template is None:
+        return code
+    values = dict(params)
+    values.setdefault("radius_label", RADIUS_LABELS.get(params.get("radius_level"), ("", ""))[1])
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return code
+
+
+__all__ = ["plan_recruitment", "build_problem", "open_positions_of", "MatchPlan", "PositionPlan", "Proposal",
+           "radius_for", "calendar"]
