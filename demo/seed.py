@@ -601,6 +601,19 @@ def _seed_campaigns(rng: np.random.Generator, tree: _Tree, now: datetime, tz: Zo
 # --- the whole district ---------------------------------------------------------------------------
 
 
+def _refresh_statistics() -> None:
+    """Give the query planner fresh statistics: after a bulk load PostgreSQL otherwise
+    believes the tables are empty and picks nested loops (measured: 3.5 s instead of 0.4 s
+    to read 180,000 candidates)."""
+    db.session.commit()
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+
+
 def seed_demo(*, volunteers: int = 20_000, seed: int = 42, now: datetime, timezone_name: str = "Asia/Shanghai",
               progress: Callable[[int], None] | None = None) -> SeedSummary:
     """Write the demo district into an empty database; same seed and day, same rows."""
@@ -626,5 +639,6 @@ def seed_demo(*, volunteers: int = 20_000, seed: int = 42, now: datetime, timezo
     enterprises, teams = _seed_enterprises(rng, team_plan)
     summary.counts["enterprises"], summary.counts["teams"] = enterprises, teams
     summary.counts["campaigns"] = _seed_campaigns(rng, tree, now, tz)
+    _refresh_statistics()
     summary.seconds = time.perf_counter() - started
     return summary
