@@ -56,3 +56,24 @@ def outbox(**filters) -> list[Notification]:
     for key, value in filters.items():
         query = query.where(getattr(Notification, key) == value)
     return list(db.session.scalars(query))
+
+
+def run_concurrently(app, job, times: int = 3) -> list[Exception]:
+    """Run ``job()`` in ``times`` threads at once, each in its own app context; return their errors."""
+    import threading
+
+    errors: list[Exception] = []
+
+    def tick():
+        with app.app_context():
+            try:
+                job()
+            except Exception as error:  # noqa: BLE001 - the test asserts there are none
+                errors.append(error)
+
+    threads = [threading.Thread(target=tick) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

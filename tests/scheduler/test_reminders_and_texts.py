@@ -1,7 +1,6 @@
 """Reminders, message texts and the scheduler's job table."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from callups.dispatch import send_due_callups, send_reminders
@@ -10,7 +9,7 @@ from callups.models import Channel, NotificationKind
 from campaigns.models import CallUp, CallUpStatus
 from campaigns.responses import accept_callup
 from extensions import db
-from tests.scheduler.helpers import make_callups, make_position, outbox, sent_callups
+from tests.scheduler.helpers import make_callups, make_position, outbox, run_concurrently, sent_callups
 from volunteers.models import Identity
 
 
@@ -61,18 +60,7 @@ def test_reminder_tick_three_times_concurrently_writes_one_row(app, now):
     _, callups = _accepted(now, count=5)
     at = now + timedelta(days=2, hours=1)
     db.session.rollback()
-    errors = []
-
-    def tick():
-        with app.app_context():
-            try:
-                send_reminders(now=at)
-            except Exception as error:  # noqa: BLE001
-                errors.append(error)
-
-    threads = [threading.Thread(target=tick) for _ in range(3)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
+    errors = run_concurrently(app, lambda: send_reminders(now=at))
     assert errors == []
     assert len(_reminder_keys()) == 5
 

@@ -1,7 +1,6 @@
 """Sending call-ups and dispatching the outbox, on a controllable clock."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,7 +11,7 @@ from callups.links import hash_token
 from callups.models import Channel, NotificationKind, NotificationStatus, ResponseLink
 from campaigns.models import CallUp, CallUpEvent, CallUpStatus, Priority
 from extensions import db
-from tests.scheduler.helpers import make_callups, make_position, outbox, queue_raw
+from tests.scheduler.helpers import make_callups, make_position, outbox, queue_raw, run_concurrently
 
 
 def _callup(callup_id: int) -> CallUp:
@@ -72,18 +71,7 @@ def test_send_due_callups_expires_those_whose_shift_already_started(now):
 def test_send_due_callups_run_three_times_concurrently_sends_each_once(app, now):
     position = make_position(now=now, headcount=5)
     callups = make_callups(position, 12, now=now)
-    errors = []
-
-    def tick():
-        with app.app_context():
-            try:
-                send_due_callups(now=now)
-            except Exception as error:  # noqa: BLE001
-                errors.append(error)
-
-    threads = [threading.Thread(target=tick) for _ in range(3)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
+    errors = run_concurrently(app, lambda: send_due_callups(now=now))
     assert errors == []
     assert len(outbox(kind=NotificationKind.CALLUP)) == 12
     events = db.session.scalars(db.select(CallUpEvent).where(CallUpEvent.to_state == "sent")).all()
