@@ -8,6 +8,9 @@ import numpy as np
 from .problem import COMMUNITY_LEVEL, Candidates, PositionSpec
 
 
+SHARED_FILTER_BYTES = 256 << 20
+
+
 class CandidateIndex:
     """Indexes over one Candidates table, built lazily and reused for every position of a solve."""
 
@@ -34,6 +37,11 @@ class CandidateIndex:
         p_show = (cand.attended + 1.0) / (cand.attended + cand.no_shows + 2.0)
         self.unreliability = 1.0 - p_acc * p_show
         self._load: dict[tuple[float, float], np.ndarray] = {}
+        # Positions that share a place scope, requirements and time window share the result of
+        # the expensive filters (a district-wide campaign has hundreds of positions but only a
+        # few distinct requirement sets); bounded so a city-scale solve cannot hoard memory.
+        self._shared: dict[tuple, np.ndarray] = {}
+        self._shared_bytes = 0
         # Excluded pairs grouped by position index.
         ex: dict[int, np.ndarray] = {}
         if cand.excluded_person.size:
@@ -146,12 +154,20 @@ class CandidateIndex:
     def feasible(self, pos: PositionSpec, pos_index: int, radius_level: int,
                  taken: np.ndarray) -> tuple[np.ndarray, int]:
         """All hard constraints except the party split; cheapest filters first."""
-        c, lvl = self.in_radius(pos, radius_level)
-        c = c[self.base_ok[c]]
-        c = self.f_identity(c, pos)
-        c = self.f_skills(c, pos)
-        c = self.f_available(c, pos)
-        c = self.f_busy(c, pos)
+        lvl = min(radius_level, pos.place_level)
+        key = (lvl, pos.place_grid_ancestors[lvl], pos.required_identities, pos.required_skills,
+               pos.shift_day, pos.week_slots.tobytes(), pos.start, pos.end)
+        c = self._shared.get(key)
+        if c is None:
+            c, lvl = self.in_radius(pos, radius_level)
+            c = c[self.base_ok[c]]
+            c = self.f_identity(c, pos)
+            c = self.f_skills(c, pos)
+            c = self.f_available(c, pos)
+            c = self.f_busy(c, pos)
+            if self._shared_bytes + c.nbytes <= SHARED_FILTER_BYTES:
+                self._shared[key] = c
+                self._shared_bytes += c.nbytes
         c = self.f_excluded(c, pos_index)
         c = self.drop_marked(c, taken)
         return c, lvl
