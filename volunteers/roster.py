@@ -199,6 +199,17 @@ def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
         workbook.close()
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralise(value: Any) -> Any:
+    """Export text so Excel shows it instead of running it: a leading apostrophe (OWASP advice)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _cell_text(value: Any) -> str:
     """A cell as text: Excel's 13912345678.0 becomes "13912345678", dates ISO 8601."""
     if value is None:
@@ -207,7 +218,11 @@ def _cell_text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
-    return str(value).strip()
+    text = str(value).strip()
+    # Undo our own export's neutralisation, so an exported file imports back unchanged.
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
 
 
 # --- header -----------------------------------------------------------------------------------
@@ -549,7 +564,7 @@ def export_rows(stmt: Select, lang: str = "zh") -> Iterator[list[Any]]:
         windows = [f"{(WEEKDAYS_EN if english else WEEKDAYS_ZH)[w.weekday]} "
                    f"{format_hhmm(w.start_minute)}-{format_hhmm(w.end_minute)}" for w in volunteer.availability]
         identities = [i.value if english else IDENTITY_LABELS[i] for i in volunteer.identities]
-        yield [
+        yield [_neutralise(value) for value in (
             volunteer.name,
             volunteer.mobile,
             volunteer.home_grid.code,
@@ -561,7 +576,7 @@ def export_rows(stmt: Select, lang: str = "zh") -> Iterator[list[Any]]:
             volunteer.status.value if english else STATUS_LABELS[volunteer.status],
             volunteer.language,
             volunteer.note or "",
-        ]
+        )]
 
 
 def _skill_label(skill: Skill, words: dict[str, str | None], english: bool) -> str:

@@ -324,3 +324,20 @@ def test_openapi_documents_import_and_export(api):
     export = spec["paths"]["/api/v1/volunteers/export"]["get"]
     assert {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} <= set(
         export["responses"]["200"]["content"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_neutralises_formulas_and_round_trips_them(api, catalogue, fmt):
+    """Is a note like '=HYPERLINK(…)' shown as text in Excel, and restored on re-import?"""
+    assert upload(api, csv_bytes(GOOD_ROWS)).status_code == 200
+    volunteer = db.session.scalars(db.select(Volunteer).order_by(Volunteer.id)).first()
+    volunteer.note = '=HYPERLINK("http://evil.example","点我")'
+    db.session.commit()
+    exported = api.get(f"/volunteers/export?format={fmt}").data
+    rows = _read_export(api.get(f"/volunteers/export?format={fmt}"))
+    assert rows[1][-1] == "'" + volunteer.note
+    db.session.execute(Volunteer.__table__.delete())
+    db.session.commit()
+    assert upload(api, exported, f"back.{fmt}").status_code == 200
+    notes = db.session.scalars(db.select(Volunteer.note).order_by(Volunteer.id)).all()
+    assert '=HYPERLINK("http://evil.example","点我")' in notes
