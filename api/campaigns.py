@@ -5,8 +5,9 @@ from flask.views import MethodView
 from api import Blueprint
 from api.auth import current_actor
 from api.pagination import SelectPage
-from api.schemas.campaigns import (CallUpQuerySchema, CallUpSchema, CampaignCreateSchema, CampaignQuerySchema,
-                                   CampaignSchema, CampaignUpdateSchema, MatchSchema, StaffingSchema)
+from api.schemas.campaigns import (CallUpQuerySchema, CallUpSchema, CampaignCancelSchema, CampaignCreateSchema,
+                                   CampaignQuerySchema, CampaignSchema, CampaignUpdateSchema, MatchSchema,
+                                   StaffingSchema)
 from campaigns import services
 from core.clock import utcnow
 
@@ -94,3 +95,15 @@ class CampaignPublish(MethodView):
         """Publish a draft: store the best-fit proposals as scheduled call-ups."""
         return services.publish_campaign(campaign_id, actor=current_actor(), now=utcnow(),
                                          timezone_name=current_app.config["TIMEZONE"])
+
+
+@blp.route("/<int:campaign_id>/cancel")
+class CampaignCancel(MethodView):
+    @blp.arguments(CampaignCancelSchema)
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, description="Not found")
+    @blp.alt_response(409, description="Already cancelled or done")
+    @blp.alt_response(422, description="Invalid input")
+    def post(self, data, campaign_id):
+        """Cancel a campaign: withdraw open call-ups and notify the people who accepted."""
+        return services.cancel_campaign(campaign_id, reason=data["reason"], actor=current_actor(), now=utcnow())

@@ -27,7 +27,7 @@ from callups.channels import DeliveryResult, OutboundMessage
 from callups.links import _issue_link
 from callups.models import Channel, Notification, NotificationKind, NotificationStatus
 from callups.outbox import _queue_callup_message, planned_send_time
-from campaigns.models import CallUp, CallUpStatus, Position, Priority, Shift
+from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Position, Priority, Shift
 from campaigns.policy import effective_policy
 from campaigns.states import _transition
 from extensions import db
@@ -229,7 +229,9 @@ def send_reminders(*, now: datetime, horizon_hours: int = 336) -> int:
     rows = db.session.execute(
         select(CallUp.id, Shift.start_at, CallUp.responded_at, Shift.campaign_id)
         .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        .join(Campaign, Campaign.id == Shift.campaign_id)
         .where(CallUp.status == S.ACCEPTED, CallUp.volunteer_id.is_not(None), Shift.start_at > now,
+               Campaign.status != CampaignStatus.CANCELLED,
                Shift.start_at <= now + timedelta(hours=horizon_hours))).all()
     if not rows:
         return 0

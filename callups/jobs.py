@@ -7,7 +7,7 @@ from flask import Flask
 
 from callups import dispatch
 from callups.channels import build_channels, close_channels
-from campaigns import responses
+from campaigns import backfill, responses
 from core.clock import utcnow
 
 log = logging.getLogger("gridmuster.jobs")
@@ -36,8 +36,21 @@ def expire_unanswered(app: Flask) -> None:
     with app.app_context():
         positions = responses.expire_unanswered(now=utcnow())
         if positions:
-            # Backfill hooks in here: these positions lost a candidate.
+            # backfill_open_positions offers these places again on its next tick.
             log.info("expire_unanswered: positions with expiries %s", positions)
+
+
+def backfill_open_positions(app: Flask) -> None:
+    """Update campaign staffing statuses, then offer freed places to the next best people."""
+    with app.app_context():
+        now = utcnow()
+        moved = backfill.update_campaign_statuses(now=now)
+        if any(moved.values()):
+            log.info("backfill_open_positions: campaign statuses %s", moved)
+        stats = backfill.backfill_open_positions(now=now, timezone_name=app.config["TIMEZONE"])
+        if stats.callups or stats.failed:
+            log.info("backfill_open_positions: %d call-ups for %d campaigns, %d waiting for a wave, %d failed",
+                     stats.callups, stats.campaigns, stats.waiting, stats.failed)
 
 
 def send_reminders(app: Flask) -> None:
@@ -56,4 +69,5 @@ def _channels(app: Flask):
     return channels
 
 
-__all__ = ["dispatch_outbox", "send_due_callups", "expire_unanswered", "send_reminders", "close_channels"]
+__all__ = ["dispatch_outbox", "send_due_callups", "expire_unanswered", "send_reminders", "backfill_open_positions",
+           "close_channels"]

@@ -316,8 +316,14 @@ def _history_counts(*, now: datetime, zone: ZoneInfo) -> dict[int, dict[str, flo
             for row in db.session.execute(stmt)}
 
 
-def open_positions_of(campaign: Campaign, *, fill_all: bool) -> list[OpenPosition]:
-    """Positions with places still to fill: all of them for a draft, else the gaps."""
+def open_positions_of(campaign: Campaign, *, fill_all: bool, over_recruit_percent: int = 0,
+                      starting_after: datetime | None = None) -> list[OpenPosition]:
+    """Positions with places still to fill: all of them for a draft, else the gaps.
+
+    ``over_recruit_percent`` asks ceil(gap × (1 + pct/100)) people per position (emergencies:
+    the accept path never fills beyond the headcount and keeps the extra people on standby);
+    ``starting_after`` leaves out shifts that start at or before that time.
+    """
     items = []
     pending = dict(db.session.execute(
         select(CallUp.position_id, func.count()).join(Position, Position.id == CallUp.position_id)
@@ -326,18 +332,24 @@ def open_positions_of(campaign: Campaign, *, fill_all: bool) -> list[OpenPositio
                CallUp.status.in_((CallUpStatus.PROPOSED, CallUpStatus.SCHEDULED, CallUpStatus.SENT)))
         .group_by(CallUp.position_id)).all())
     for shift in campaign.shifts:
+        if starting_after is not None and shift.start_at <= starting_after:
+            continue
         for position in shift.positions:
             slots = position.headcount if fill_all else \
                 position.headcount - position.accepted_count - pending.get(position.id, 0)
             if slots > 0:
+                # Integer arithmetic: ceil(slots * (100 + pct) / 100) without float rounding surprises.
+                slots = -(-slots * (100 + max(int(over_recruit_percent), 0)) // 100)
                 items.append(OpenPosition(position=position, shift=shift, slots=slots))
     return items
 
 
 def plan_recruitment(campaign: Campaign, *, now: datetime, timezone_name: str,
-                     fill_all: bool = True) -> MatchPlan:
+                     fill_all: bool = True, over_recruit_percent: int = 0,
+                     starting_after: datetime | None = None) -> MatchPlan:
     """Run the matcher for a campaign's open places and describe the outcome per position."""
-    items = open_positions_of(campaign, fill_all=fill_all)
+    items = open_positions_of(campaign, fill_all=fill_all, over_recruit_percent=over_recruit_percent,
+                              starting_after=starting_after)
     problem, info = build_problem(campaign, items, now=now, timezone_name=timezone_name)
     t = time.perf_counter()
     result = matching.solve(problem)

@@ -221,6 +221,23 @@ def match_campaign(campaign_id: int, *, now: datetime, timezone_name: str):
     return plan
 
 
+def _store_proposals(plan, *, wave: int, send_at: datetime, actor: str, now: datetime, note: str) -> int:
+    """The plan's proposals as scheduled call-ups with their first event; part of the caller's transaction."""
+    created = 0
+    for position in plan.positions:
+        for proposal in position.proposals:
+            callup = CallUp(position_id=proposal.position_id, volunteer_id=proposal.volunteer_id,
+                            status=CallUpStatus.SCHEDULED, score=proposal.score, wave=wave,
+                            radius_level=proposal.radius_level, send_at=send_at, created_at=now, updated_at=now,
+                            breakdown={**proposal.breakdown, "cost": round(proposal.cost, 4),
+                                       "party_slot": proposal.party_slot})
+            callup.events.append(CallUpEvent(at=now, actor=actor, from_state=None,
+                                             to_state=CallUpStatus.SCHEDULED.value, note=note))
+            db.session.add(callup)
+            created += 1
+    return created
+
+
 def publish_campaign(campaign_id: int, *, actor: str, now: datetime, timezone_name: str) -> Campaign:
     """Publish a draft: store the matcher's proposals as scheduled call-ups, all in one transaction."""
     from campaigns.policy import effective_policy
@@ -244,17 +261,58 @@ def publish_campaign(campaign_id: int, *, actor: str, now: datetime, timezone_na
     send_at = now
     if policy.get("send_at"):
         send_at = max(ensure_utc(datetime.fromisoformat(policy["send_at"])), now)
-    plan = plan_recruitment(campaign, now=now, timezone_name=timezone_name, fill_all=True)
-    for position in plan.positions:
-        for proposal in position.proposals:
-            callup = CallUp(position_id=proposal.position_id, volunteer_id=proposal.volunteer_id,
-                            status=CallUpStatus.SCHEDULED, score=proposal.score, wave=1,
-                            radius_level=proposal.radius_level, send_at=send_at, created_at=now, updated_at=now,
-                            breakdown={**proposal.breakdown, "cost": round(proposal.cost, 4),
-                                       "party_slot": proposal.party_slot})
-            callup.events.append(CallUpEvent(at=now, actor=actor, from_state=None,
-                                             to_state=CallUpStatus.SCHEDULED.value, note="published"))
-            db.session.add(callup)
+    plan = plan_recruitment(campaign, now=now, timezone_name=timezone_name, fill_all=True,
+                            over_recruit_percent=int(policy.get("over_recruit_percent") or 0))
+    _store_proposals(plan, wave=1, send_at=send_at, actor=actor, now=now, note="published")
+    db.session.commit()
+    db.session.refresh(campaign)
+    return campaign
+
+
+def cancel_campaign(campaign_id: int, *, reason: str, actor: str, now: datetime) -> Campaign:
+    """Cancel a campaign: withdraw open call-ups and notify the people who accepted, in one transaction."""
+    from callups.models import Notification, NotificationKind, NotificationStatus
+    from callups.outbox import _queue_callup_message
+    from campaigns.states import _record_event, _record_events
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.field("reason", "Give a reason.")
+    campaign = get_campaign(campaign_id)
+    closed = (CampaignStatus.CANCELLED, CampaignStatus.DONE)
+    # Claim the campaign first: of two concurrent cancels exactly one changes the row.
+    claimed = db.session.execute(
+        update(Campaign).where(Campaign.id == campaign.id, Campaign.status.not_in(closed))
+        .values(status=CampaignStatus.CANCELLED, cancelled_at=now, cancel_reason=reason[:500], updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise Conflict.wrong_state("campaign", get_campaign(campaign_id).status.value, "cancel")
+    positions = (select(Position.id).join(Shift, Shift.id == Position.shift_id)
+                 .where(Shift.campaign_id == campaign.id).scalar_subquery())
+    for source in OPEN_CALLUP_STATES:
+        ids = db.session.scalars(
+            update(CallUp).where(CallUp.position_id.in_(positions), CallUp.status == source)
+            .values(status=CallUpStatus.WITHDRAWN, updated_at=now).returning(CallUp.id)
+            .execution_options(synchronize_session=False)).all()
+        _record_events([(cid, source, CallUpStatus.WITHDRAWN) for cid in ids], now=now, actor=actor,
+                       note="campaign cancelled")
+    # Invitations and reminders still waiting in the outbox (quiet hours, retries) must not go out.
+    withdrawn = select(CallUp.id).where(CallUp.position_id.in_(positions), CallUp.status == CallUpStatus.WITHDRAWN)
+    db.session.execute(
+        update(Notification).where(Notification.callup_id.in_(withdrawn),
+                                   Notification.status == NotificationStatus.PENDING,
+                                   Notification.kind.in_((NotificationKind.CALLUP, NotificationKind.REMINDER)))
+        .values(status=NotificationStatus.FAILED, last_error="call-up withdrawn: campaign cancelled")
+        .execution_options(synchronize_session=False))
+    accepted = db.session.scalars(select(CallUp).where(CallUp.position_id.in_(positions),
+                                                       CallUp.status == CallUpStatus.ACCEPTED)).all()
+    for callup in accepted:
+        # The acceptance stays on record; the event notes that the person was told.
+        _record_event(callup.id, CallUpStatus.ACCEPTED, CallUpStatus.ACCEPTED, now=now, actor=actor,
+                      note=f"campaign cancelled: {reason}")
+        _queue_callup_message(callup, NotificationKind.CANCELLATION, template="cancellation", now=now,
+                              serial="cancelled", note=reason)
     db.session.commit()
     db.session.refresh(campaign)
     return campaign

@@ -112,6 +112,10 @@ class CampaignSchema(Schema):
     updated_at = LocalDateTime()
 
 
+class CampaignCancelSchema(Schema):
+    reason = required_text(500, metadata={"description": "Why the campaign is cancelled (1-500 characters)"})
+
+
 class CampaignQuerySchema(Schema):
     office_grid_id = positive_id(strict=False, metadata={"description": "Campaigns of offices in this subtree"})
     status = fields.Enum(CampaignStatus, by_value=True)
