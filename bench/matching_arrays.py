@@ -264,8 +264,10 @@ def contenders(prob: Problem, dense_limit_bytes: int = 8 << 30, repeats: int = 3
     gr = _solve(prob, greedy_groups)
     dt = time.perf_counter() - t
     gcost, gfilled = _summary(gr)
-    worse = f"{(gcost - cost) / cost * 100:+.2f}% cost vs ours" if gfilled == filled and cost else \
-        f"fills {gfilled - filled:+d} slots vs ours"
+    if gfilled == filled and cost:
+        worse = f"{(gcost - cost) / cost * 100:+.2f}% cost vs ours"
+    else:
+        worse = f"fills {abs(filled - gfilled)} {'fewer' if gfilled < filled else 'more'} slots than ours"
     rows.append({"contender": "greedy (cheapest pair first)", "time_s": dt, "total_cost": gcost,
                  "filled": gfilled, "slots": S, "peak_mib": None, "note": worse})
     return rows
