@@ -7,7 +7,7 @@ from flask import Flask
 
 from callups import dispatch
 from callups.channels import build_channels, close_channels
-from campaigns import backfill, responses
+from campaigns import backfill, recurrence, responses
 from core.clock import utcnow
 
 log = logging.getLogger("gridmuster.jobs")
@@ -61,6 +61,14 @@ def send_reminders(app: Flask) -> None:
             log.info("send_reminders: queued %d reminders", count)
 
 
+def materialise_recurring_campaigns(app: Flask) -> None:
+    """Create and publish the coming occurrences of recurring campaigns."""
+    with app.app_context():
+        created = recurrence.materialise_recurring_campaigns(now=utcnow(), timezone_name=app.config["TIMEZONE"])
+        if created:
+            log.info("materialise_recurring_campaigns: created campaigns %s", [c.id for c in created])
+
+
 def _channels(app: Flask):
     # One registry per process, so HTTP connections are pooled across ticks.
     channels = app.extensions.get("gridmuster_channels")
@@ -70,4 +78,4 @@ def _channels(app: Flask):
 
 
 __all__ = ["dispatch_outbox", "send_due_callups", "expire_unanswered", "send_reminders", "backfill_open_positions",
-           "close_channels"]
+           "materialise_recurring_campaigns", "close_channels"]

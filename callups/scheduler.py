@@ -32,6 +32,7 @@ JOBS: tuple[JobDefinition, ...] = (
     JobDefinition(jobs.expire_unanswered, 10),
     JobDefinition(jobs.send_reminders, 10),
     JobDefinition(jobs.backfill_open_positions, 15),
+    JobDefinition(jobs.materialise_recurring_campaigns, 60),
 )
 # misfire_grace_time=None: a late tick still runs (the default of 1 s would drop it).
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}

@@ -48,7 +48,11 @@ class Campaign(TimestampMixin, db.Model):
     """A staffing need posted by an office; each recurrence is its own campaign."""
 
     __tablename__ = "campaigns"
-    __table_args__ = (Index("ix_campaigns_office_status", "office_grid_id", "status"),)
+    __table_args__ = (
+        Index("ix_campaigns_office_status", "office_grid_id", "status"),
+        # One campaign per occurrence of a template, even when two schedulers materialise it at once.
+        UniqueConstraint("template_id", "occurrence_at", name="uq_campaigns_template_occurrence"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -63,6 +67,8 @@ class Campaign(TimestampMixin, db.Model):
     policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     recurrence_cron: Mapped[Optional[str]] = mapped_column(String(100))
     template_id: Mapped[Optional[int]] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    # For an occurrence of a recurring template: the cron fire time (UTC) its first shift starts at.
+    occurrence_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))

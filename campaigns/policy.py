@@ -10,6 +10,8 @@ DEFAULTS: dict[str, Any] = {
     "reminder_hours": [24, 2],
     "wave_minutes": 5,
     "over_recruit_percent": 0,
+    # Recurring templates: how far ahead occurrences become campaigns of their own.
+    "materialise_days_ahead": 7,
 }
 EMERGENCY_DEFAULTS: dict[str, Any] = {"response_minutes": 10, "over_recruit_percent": 30}
 

@@ -42,6 +42,9 @@ class PolicySchema(Schema):
     max_radius_level = fields.Integer(strict=True, validate=validate.Range(min=0, max=4))
     wave_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=240))
     over_recruit_percent = fields.Integer(strict=True, validate=validate.Range(min=0, max=300))
+    materialise_days_ahead = fields.Integer(
+        strict=True, validate=validate.Range(min=1, max=60),
+        metadata={"description": "Recurring templates: days ahead each occurrence is created (default 7)"})
 
 
 class CampaignCreateSchema(Schema):
@@ -103,6 +106,8 @@ class CampaignSchema(Schema):
     contact_phone = fields.String(allow_none=True)
     policy = fields.Dict()
     recurrence_cron = fields.String(allow_none=True)
+    template_id = fields.Integer(allow_none=True, metadata={"description": "The recurring template of an occurrence"})
+    occurrence_at = LocalDateTime(allow_none=True)
     shifts = fields.List(fields.Nested(ShiftSchema))
     headcount = fields.Function(lambda c: sum(p.headcount for s in c.shifts for p in s.positions))
     published_at = LocalDateTime(allow_none=True)

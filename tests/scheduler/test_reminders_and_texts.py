@@ -132,7 +132,7 @@ def test_scheduler_job_table_and_settings(app):
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert {name: job.trigger.interval.total_seconds() for name, job in jobs.items()} == {
         "dispatch_outbox": 1, "send_due_callups": 1, "expire_unanswered": 10, "send_reminders": 10,
-        "backfill_open_positions": 15}
+        "backfill_open_positions": 15, "materialise_recurring_campaigns": 60}
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
     assert not scheduler.running
@@ -148,7 +148,7 @@ def test_jobs_run_a_whole_cycle_in_an_app_context(app, now):
     [callup] = make_callups(position, 1, now=real_now, send_at=real_now - timedelta(seconds=1))
     db.session.rollback()
     for job in (jobs.send_due_callups, jobs.dispatch_outbox, jobs.expire_unanswered, jobs.send_reminders,
-                jobs.backfill_open_positions):
+                jobs.backfill_open_positions, jobs.materialise_recurring_campaigns):
         job(app)
     db.session.expire_all()
     assert db.session.get(CallUp, callup.id).status is CallUpStatus.SENT
