@@ -82,6 +82,8 @@ def register_commands(app: Flask) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
+    # The clock ticks every second; its per-run lines would drown the request log.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     application = create_app()
     # The dev server is one process, so it may tick here; gunicorn workers never do.
     from callups.scheduler import start_background_scheduler
