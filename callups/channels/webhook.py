@@ -20,12 +20,17 @@ class WebhookChannel:
                 "callup_id": message.callup_id, "volunteer_id": message.volunteer_id,
                 "subject": message.subject, "text": message.text, "language": message.language}
 
-    def send(self, message: OutboundMessage) -> DeliveryResult:
+    def post(self, payload: dict, headers: dict | None = None) -> httpx.Response | DeliveryResult:
+        """POST ``payload``; a transport error becomes a retry result."""
         try:
-            response = self.client.post(self.url, json=self.body(message),
-                                        headers={"Idempotency-Key": message.idempotency_key})
+            return self.client.post(self.url, json=payload, headers=headers)
         except httpx.HTTPError as error:
             return DeliveryResult.retry(f"{type(error).__name__}: {error}")
+
+    def send(self, message: OutboundMessage) -> DeliveryResult:
+        response = self.post(self.body(message), {"Idempotency-Key": message.idempotency_key})
+        if isinstance(response, DeliveryResult):
+            return response
         return http_result(response.status_code, response.text)
 
     def close(self) -> None:
@@ -47,10 +52,9 @@ class WeComChannel(WebhookChannel):
                 "markdown": {"content": f"**{message.subject}**\n{mention}{message.text}"}}
 
     def send(self, message: OutboundMessage) -> DeliveryResult:
-        try:
-            response = self.client.post(self.url, json=self.body(message))
-        except httpx.HTTPError as error:
-            return DeliveryResult.retry(f"{type(error).__name__}: {error}")
+        response = self.post(self.body(message))
+        if isinstance(response, DeliveryResult):
+            return response
         result = http_result(response.status_code, response.text)
         if not result.ok:
             return result
