@@ -6,12 +6,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from callups.links import link_url
 from callups.messages import render
 from callups.models import Channel, Notification, NotificationKind, NotificationStatus
-from campaigns.models import CallUp, Priority
+from campaigns.models import CallUp, Position, Priority
+from core.masking import mask_name
 from extensions import db
 from grids.models import Grid
 from volunteers.models import Volunteer
@@ -129,3 +131,37 @@ def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> None:
 def planned_send_time(now: datetime, *, emergency: bool, zone: str) -> datetime:
     """When a call-up sent at ``now`` actually reaches people (after quiet hours unless emergency)."""
     return now if emergency else after_quiet_hours(now, zone)
+
+
+COORDINATOR_VERBS = {"accepted": "接受了", "declined": "拒绝了", "withdrawn": "撤回了接受"}
+
+
+def _queue_coordinator_notice(callup: CallUp, *, answer: str, now: datetime) -> int:
+    """One in-app row for the campaign's office about an answer; part of the caller's transaction.
+
+    ``answer`` is ``accepted``, ``declined`` or ``withdrawn`` (an acceptance given back). The row
+    has no volunteer: it is addressed to the office (``office:{grid_id}``) and says only the
+    masked name, the campaign, the role and the position's count after the answer; never a phone
+    number or party membership. The key ``callup:coordinator:inapp:answer`` keeps one row per
+    (call-up, answer), a withdrawal counting as a decline.
+    """
+    position = callup.position
+    campaign = position.shift.campaign
+    # The counter was changed by a bulk UPDATE, so read it from the database, not the identity map.
+    accepted, headcount = db.session.execute(
+        select(Position.accepted_count, Position.headcount).where(Position.id == position.id)).one()
+    volunteer = db.session.get(Volunteer, callup.volunteer_id) if callup.volunteer_id else None
+    who = mask_name(volunteer.name) if volunteer is not None and volunteer.name else "某志愿者"
+    note = f"{who} {COORDINATOR_VERBS[answer]} {campaign.title} · {position.role} ({accepted}/{headcount})"
+    subject = render("coordinator", "zh", {"title": campaign.title}, channel=Channel.INAPP.value).subject
+    serial = "declined" if answer == "withdrawn" else answer
+    _insert_ignoring_duplicates([{
+        "callup_id": callup.id, "volunteer_id": None, "channel": Channel.INAPP, "kind": NotificationKind.COORDINATOR,
+        "idempotency_key": f"{callup.id}:{NotificationKind.COORDINATOR.value}:{Channel.INAPP.value}:{serial}",
+        "status": NotificationStatus.PENDING, "due_at": now, "attempts": 0,
+        "max_attempts": current_app.config["OUTBOX_MAX_ATTEMPTS"], "created_at": now,
+        "payload": {"recipient": f"office:{campaign.office_grid_id}", "campaign_id": campaign.id,
+                    "office_grid_id": campaign.office_grid_id, "position_id": position.id, "answer": answer,
+                    "accepted": accepted, "headcount": headcount, "subject": subject, "text": note,
+                    "language": "zh"}}])
+    return 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
-from callups.models import Channel, Notification, NotificationStatus
+from callups.models import Channel, Notification, NotificationKind, NotificationStatus
 from campaigns.models import CallUp, Position, Shift
 from campaigns.services import get_campaign
 from core.errors import NotFound
@@ -12,8 +12,8 @@ from volunteers.models import Volunteer
 
 
 def list_campaign_notifications(campaign_id: int, *, status: NotificationStatus | None = None,
-                                channel: Channel | None = None) -> Select:
-    """A campaign's messages (e.g. the failed ones the office must follow up), newest first."""
+                                channel: Channel | None = None, kind: NotificationKind | None = None) -> Select:
+    """A campaign's messages (e.g. the failed ones, or kind=coordinator for the office's notices), newest first."""
     get_campaign(campaign_id)
     stmt = (select(Notification).join(CallUp, CallUp.id == Notification.callup_id)
             .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
@@ -22,6 +22,8 @@ def list_campaign_notifications(campaign_id: int, *, status: NotificationStatus 
         stmt = stmt.where(Notification.status == status)
     if channel is not None:
         stmt = stmt.where(Notification.channel == channel)
+    if kind is not None:
+        stmt = stmt.where(Notification.kind == kind)
     return stmt
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from callups.models import NotificationKind
-from callups.outbox import _queue_callup_message
+from callups.outbox import _queue_callup_message, _queue_coordinator_notice
 from campaigns.models import CallUp, CallUpStatus, Position, Shift
 from campaigns.services import get_callup
 from campaigns.states import _record_event, _record_events, _transition
@@ -58,6 +58,7 @@ def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int
     db.session.refresh(callup)
     _queue_callup_message(callup, NotificationKind.CONFIRMATION, template="confirmation", now=now,
                           serial="accepted")
+    _queue_coordinator_notice(callup, answer="accepted", now=now)
     db.session.commit()
     return callup
 
@@ -97,11 +98,13 @@ def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | N
     values = {"responded_at": now, "answered_by": actor[:100], "reason": reason}
     moved = _transition(callup_id, S.SENT, S.DECLINED, now=now, actor=actor, guard=CallUp.expires_at > now,
                         values=values | {"standby_at": None})
+    answer = "declined"
     if not moved:
         starts = select(Shift.start_at).join(Position, Position.shift_id == Shift.id).where(
             Position.id == CallUp.position_id).scalar_subquery()
         moved = _transition(callup_id, S.ACCEPTED, S.DECLINED, now=now, actor=actor, guard=starts > now,
                             values=values, note="acceptance withdrawn")
+        answer = "withdrawn"
         # Only the one row that left 'accepted' gives its place back, so the counter drops once.
         if moved and db.session.execute(
                 update(Position).where(Position.id == callup.position_id, Position.accepted_count > 0)
@@ -117,6 +120,7 @@ def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | N
     db.session.flush()
     db.session.refresh(callup)
     _queue_callup_message(callup, NotificationKind.CONFIRMATION, template="declined", now=now, serial="declined")
+    _queue_coordinator_notice(callup, answer=answer, now=now)
     db.session.commit()
     return callup
 

@@ -174,8 +174,25 @@ def list_callups(campaign_id: int, *, status: CallUpStatus | None = None,
     return stmt
 
 
+def _show_up_history(campaign_id: int):
+    """Per person called to this campaign: attended and no-show call-ups ever (a grouped subquery)."""
+    people = (select(CallUp.volunteer_id).join(Position, Position.id == CallUp.position_id)
+              .join(Shift, Shift.id == Position.shift_id)
+              .where(Shift.campaign_id == campaign_id, CallUp.volunteer_id.is_not(None)))
+    return (select(CallUp.volunteer_id,
+                   func.sum(case((CallUp.status == CallUpStatus.ATTENDED, 1), else_=0)).label("attended"),
+                   func.sum(case((CallUp.status == CallUpStatus.NO_SHOW, 1), else_=0)).label("no_shows"))
+            .where(CallUp.volunteer_id.in_(people)).group_by(CallUp.volunteer_id).subquery("show_up_history"))
+
+
 def staffing(campaign_id: int) -> dict[str, Any]:
-    """Per position: headcount and call-ups by state, counted in one query."""
+    """Per position: headcount and call-ups by state, counted in one query, and the expected attendance.
+
+    ``expected_attendance`` sums, over the position's call-ups, 1 for an attended one and, for
+    one still accepted, the person's show-up probability (attended + 1) / (attended + no-shows + 2)
+    from their whole history; no-shows count 0. ``at_risk``: the position is full (accepted equals
+    the headcount) yet fewer than the headcount are expected to come.
+    """
     campaign = get_campaign(campaign_id)
     groups = {
         "accepted": (CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED, CallUpStatus.NO_SHOW),
@@ -187,9 +204,18 @@ def staffing(campaign_id: int) -> dict[str, Any]:
     }
     columns = [func.coalesce(func.sum(case((CallUp.status.in_(states), 1), else_=0)), 0).label(name)
                for name, states in groups.items()]
+    history = _show_up_history(campaign_id)
+    attended, no_shows = func.coalesce(history.c.attended, 0), func.coalesce(history.c.no_shows, 0)
+    # Show-up probability with a uniform prior: (attended + 1) / (attended + no-shows + 2).
+    show_up = (attended + 1.0) / (attended + no_shows + 2.0)
+    expected = func.coalesce(func.sum(case((CallUp.status == CallUpStatus.ACCEPTED, show_up),
+                                           (CallUp.status == CallUpStatus.ATTENDED, 1.0), else_=0.0)), 0.0)
     rows = db.session.execute(
-        select(CallUp.position_id, *columns).join(Position, Position.id == CallUp.position_id)
-        .join(Shift, Shift.id == Position.shift_id).where(Shift.campaign_id == campaign_id)
+        select(CallUp.position_id, *columns, expected.label("expected_attendance"))
+        .join(Position, Position.id == CallUp.position_id)
+        .join(Shift, Shift.id == Position.shift_id)
+        .outerjoin(history, history.c.volunteer_id == CallUp.volunteer_id)
+        .where(Shift.campaign_id == campaign_id)
         .group_by(CallUp.position_id)).all()
     counts = {row.position_id: row._asdict() for row in rows}
     positions = []
@@ -200,6 +226,11 @@ def staffing(campaign_id: int) -> dict[str, Any]:
                      "headcount": position.headcount}
             entry.update({name: int(row.get(name, 0)) for name in groups})
             entry["open"] = max(position.headcount - entry["accepted"], 0)
+            expected_attendance = float(row.get("expected_attendance") or 0.0)
+            entry["expected_attendance"] = round(expected_attendance, 2)
+            # Full on paper, but the people who said yes are, on their record, likely to leave a gap.
+            entry["at_risk"] = (entry["accepted"] == position.headcount
+                                and round(expected_attendance, 6) < position.headcount)
             positions.append(entry)
     headcount = sum(p["headcount"] for p in positions)
     accepted = sum(min(p["accepted"], p["headcount"]) for p in positions)

@@ -26,6 +26,8 @@ class SmsInboundSchema(Schema):
 class NotificationQuerySchema(Schema):
     status = fields.Enum(NotificationStatus, by_value=True)
     channel = fields.Enum(Channel, by_value=True)
+    kind = fields.Enum(NotificationKind, by_value=True,
+                       metadata={"description": "e.g. coordinator: the office's notices of answers"})
 
 
 class NotificationSchema(Schema):
@@ -42,6 +44,8 @@ class NotificationSchema(Schema):
     last_error = fields.String(allow_none=True)
     sent_at = LocalDateTime(allow_none=True)
     subject = fields.Function(lambda n: (n.payload or {}).get("subject"))
+    text = fields.Function(lambda n: (n.payload or {}).get("text") if n.kind is NotificationKind.COORDINATOR else None,
+                           metadata={"description": "Coordinator notices only (others may carry a link)"})
 
 
 class InboxMessageSchema(Schema):

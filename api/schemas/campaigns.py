@@ -178,6 +178,9 @@ class PositionStaffingSchema(Schema):
     withdrawn = fields.Integer()
     attended = fields.Integer()
     open = fields.Integer()
+    expected_attendance = fields.Float(metadata={
+        "description": "Sum of show-up probabilities (attended+1)/(attended+no_shows+2) of those who accepted"})
+    at_risk = fields.Boolean(metadata={"description": "Full (accepted = headcount) but expected attendance is lower"})
 
 
 class StaffingSchema(Schema):

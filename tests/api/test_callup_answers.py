@@ -105,3 +105,20 @@ def test_campaign_notifications_list_filters_by_status(api):
     assert [(n["callup_id"], n["status"]) for n in listed] == [(callup_id, "pending")]
     assert api.get(f"/campaigns/{campaign_id}/notifications?status=failed").get_json() == []
     assert api.get("/campaigns/987654/notifications").status_code == 404
+
+
+def test_campaign_notifications_filter_by_kind_shows_the_office_notices(api):
+    position, [a, b] = _open_callups(count=2, headcount=2)
+    campaign_id = position.shift.campaign_id
+    assert api.post(f"/callups/{a}/accept", json={}).status_code == 200
+    assert api.post(f"/callups/{b}/decline", json={}).status_code == 200
+    notices = api.get(f"/campaigns/{campaign_id}/notifications?kind=coordinator")
+    assert notices.status_code == 200
+    body = notices.get_json()
+    assert [(n["callup_id"], n["kind"], n["channel"], n["volunteer_id"]) for n in body] == [
+        (b, "coordinator", "inapp", None), (a, "coordinator", "inapp", None)]
+    assert "拒绝了" in body[0]["text"] and body[0]["text"].endswith("(1/2)")
+    everything = api.get(f"/campaigns/{campaign_id}/notifications").get_json()
+    assert {n["kind"] for n in everything} >= {"coordinator", "confirmation", "callup"}
+    assert all(n["text"] is None for n in everything if n["kind"] != "coordinator")
+    assert api.get(f"/campaigns/{campaign_id}/notifications?kind=nope").status_code == 422

@@ -122,3 +122,24 @@ def test_campaigns_staffing_and_callups(api, tree):
     assert one["position_id"] == position_id and one["campaign_id"] == created["id"]
     assert api.get("/callups/999999").status_code == 404
     assert api.get("/campaigns/999999/staffing").status_code == 404
+
+
+def test_campaigns_staffing_flags_a_full_position_of_people_who_miss_shifts(api, tree):
+    created = api.post("/campaigns", json=campaign_body(tree)).get_json()
+    position_id = created["shifts"][0]["positions"][0]["id"]
+    headcount = db.session.get(Position, position_id).headcount
+    people = [VolunteerFactory(home_grid_id=tree.grid_a1.id) for _ in range(headcount)]
+    # The first person already missed a shift (here: the campaign's other position): 1/3; the rest 1/2.
+    other_id = created["shifts"][0]["positions"][1]["id"]
+    for person in people:
+        db.session.add(CallUp(position_id=position_id, volunteer_id=person.id, status=CallUpStatus.ACCEPTED))
+    db.session.add(CallUp(position_id=other_id, volunteer_id=people[0].id, status=CallUpStatus.NO_SHOW))
+    db.session.get(Position, position_id).accepted_count = headcount
+    db.session.commit()
+    positions = api.get(f"/campaigns/{created['id']}/staffing").get_json()["positions"]
+    first = next(p for p in positions if p["position_id"] == position_id)
+    assert first["accepted"] == headcount
+    assert first["expected_attendance"] == round(1 / 3 + 0.5 * (headcount - 1), 2)
+    assert first["at_risk"] is True
+    other = next(p for p in positions if p["position_id"] == other_id)
+    assert (other["expected_attendance"], other["at_risk"]) == (0.0, False)

@@ -103,7 +103,7 @@ def test_no_party_membership_in_any_message(app, now, channels_config):
     send_reminders(now=now + timedelta(days=2, hours=1))
     rows = outbox()
     assert {r.kind for r in rows} == {NotificationKind.CALLUP, NotificationKind.CONFIRMATION,
-                                      NotificationKind.REMINDER}
+                                      NotificationKind.REMINDER, NotificationKind.COORDINATOR}
     for row in rows:
         blob = row.payload["subject"] + row.payload["text"]
         for word in ("党员", "党支部", "江南社区第一党支部", "party", "Party"):
