@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, not_, select, update
 
 from campaigns.models import OPEN_CALLUP_STATES, CallUp, Campaign, CampaignStatus, Position, Priority, Shift
-from campaigns.policy import effective_policy
+from campaigns.policy import effective_policy, send_time
 from campaigns.recruitment import plan_recruitment
 from campaigns.services import _store_proposals
 from core.clock import ensure_utc
@@ -80,10 +80,7 @@ def backfill_campaign(campaign_id: int, *, now: datetime, timezone_name: str, ac
     plan = plan_recruitment(campaign, now=now, timezone_name=timezone_name, fill_all=False,
                             over_recruit_percent=int(policy.get("over_recruit_percent") or 0),
                             starting_after=now)
-    send_at = now
-    if policy.get("send_at"):
-        send_at = max(ensure_utc(datetime.fromisoformat(policy["send_at"])), now)
-    created = _store_proposals(plan, wave=wave + 1, send_at=send_at, actor=actor, now=now,
+    created = _store_proposals(plan, wave=wave + 1, send_at=send_time(policy, now), actor=actor, now=now,
                                note=f"backfill wave {wave + 1}")
     if not created:
         db.session.rollback()

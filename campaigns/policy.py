@@ -1,9 +1,11 @@
 """A campaign's call-up policy: stored as given, read with defaults by priority."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from campaigns.models import Campaign, Priority
+from core.clock import ensure_utc
 
 DEFAULTS: dict[str, Any] = {
     "response_minutes": 1440,
@@ -25,3 +27,10 @@ def effective_policy(campaign: Campaign) -> dict[str, Any]:
     policy["send_at"] = None
     policy.update({key: value for key, value in (campaign.policy or {}).items() if value is not None})
     return policy
+
+
+def send_time(policy: dict[str, Any], now: datetime) -> datetime:
+    """When new call-ups go out: the policy's ``send_at`` if still ahead, else now."""
+    if not policy.get("send_at"):
+        return now
+    return max(ensure_utc(datetime.fromisoformat(policy["send_at"])), now)

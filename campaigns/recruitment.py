@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import and_, case, func, or_, select
 
 import matching
-from campaigns.models import (CallUp, CallUpStatus, Campaign, Position, Priority, Shift)
+from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpStatus, Campaign, Position, Priority, Shift)
 from campaigns.policy import effective_policy
 from core.kinds import CampaignKind
 from extensions import db
@@ -329,7 +329,7 @@ def open_positions_of(campaign: Campaign, *, fill_all: bool, over_recruit_percen
         select(CallUp.position_id, func.count()).join(Position, Position.id == CallUp.position_id)
         .join(Shift, Shift.id == Position.shift_id)
         .where(Shift.campaign_id == campaign.id,
-               CallUp.status.in_((CallUpStatus.PROPOSED, CallUpStatus.SCHEDULED, CallUpStatus.SENT)))
+               CallUp.status.in_(OPEN_CALLUP_STATES))
         .group_by(CallUp.position_id)).all())
     for shift in campaign.shifts:
         if starting_after is not None and shift.start_at <= starting_after:

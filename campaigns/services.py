@@ -271,9 +271,8 @@ def _store_proposals(plan, *, wave: int, send_at: datetime, actor: str, now: dat
 
 def publish_campaign(campaign_id: int, *, actor: str, now: datetime, timezone_name: str) -> Campaign:
     """Publish a draft: store the matcher's proposals as scheduled call-ups, all in one transaction."""
-    from campaigns.policy import effective_policy
+    from campaigns.policy import effective_policy, send_time
     from campaigns.recruitment import plan_recruitment
-    from core.clock import ensure_utc
 
     campaign = get_campaign(campaign_id)
     if campaign.status is not CampaignStatus.DRAFT:
@@ -289,12 +288,9 @@ def publish_campaign(campaign_id: int, *, actor: str, now: datetime, timezone_na
         db.session.rollback()
         raise Conflict.wrong_state("campaign", "published", "publish")
     policy = effective_policy(campaign)
-    send_at = now
-    if policy.get("send_at"):
-        send_at = max(ensure_utc(datetime.fromisoformat(policy["send_at"])), now)
     plan = plan_recruitment(campaign, now=now, timezone_name=timezone_name, fill_all=True,
                             over_recruit_percent=int(policy.get("over_recruit_percent") or 0))
-    _store_proposals(plan, wave=1, send_at=send_at, actor=actor, now=now, note="published")
+    _store_proposals(plan, wave=1, send_at=send_time(policy, now), actor=actor, now=now, note="published")
     db.session.commit()
     db.session.refresh(campaign)
     return campaign
