@@ -1,23 +1,18 @@
-"""API tokens: stored as a SHA-256 hash, shown once at creation."""
+"""Accounts, API tokens, consent records and the audit log."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, value_enum
 from core.clock import utcnow
+from core.scope import Role
 from extensions import db
 
-
-class Role(enum.Enum):
-    ADMIN = "admin"
-    OFFICE = "office"
-    VOLUNTEER = "volunteer"
-    ENTERPRISE = "enterprise"
+__all__ = ["ApiToken", "AuditEvent", "Consent", "Role", "User"]
 
 
 class ApiToken(db.Model):
@@ -36,3 +31,59 @@ class ApiToken(db.Model):
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class User(db.Model):
+    """A person who signs in to the web pages (or exchanges a password for a bearer token)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Volunteers sign in with their mobile number; staff and enterprises with a chosen name.
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(value_enum(Role, "user_role"))
+    grid_id: Mapped[Optional[int]] = mapped_column(ForeignKey("grids.id", ondelete="RESTRICT"))
+    volunteer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"),
+                                                        unique=True)
+    enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on logout-everywhere, password change and deactivation: older sessions stop working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Consent(db.Model):
+    """A person's consent to one stated purpose, with its text version; withdrawal is a time, not a delete."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_volunteer_purpose", "volunteer_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(16))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(db.Model):
+    """Append-only: who looked at or changed what, when, from where, and how it ended. Never a PII value."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at", "at"), Index("ix_audit_events_object", "object_type", "object_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Optional[str]] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[Optional[str]] = mapped_column(String(32))
+    object_id: Mapped[Optional[str]] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    ip: Mapped[Optional[str]] = mapped_column(String(45))
+    detail: Mapped[Optional[str]] = mapped_column(String(500))

@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from accounts.models import ApiToken, Role
+from accounts.models import ApiToken, Role, User
 from core.errors import ValidationFailed
+from core.scope import Scope
 from extensions import db
+from grids.models import Grid
 
 # Writing last_used_at on every request would make each GET a write; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -53,3 +55,17 @@ def authenticate(plain: str, *, now: datetime) -> ApiToken | None:
         token.last_used_at = now
         db.session.commit()
     return token
+
+
+def _grid_place(grid_id: int | None) -> tuple[str | None, int | None]:
+    if grid_id is None:
+        return None, None
+    row = db.session.execute(select(Grid.path, Grid.level).where(Grid.id == grid_id)).first()
+    return (row.path, row.level) if row else (None, None)
+
+
+def scope_for(holder: ApiToken | User, *, actor: str) -> Scope:
+    """The scope of a token or a signed-in account: its role and its grid, person or enterprise."""
+    path, level = _grid_place(holder.grid_id)
+    return Scope(role=holder.role, actor=actor, grid_id=holder.grid_id, grid_path=path, grid_level=level,
+                 volunteer_id=holder.volunteer_id, enterprise_id=holder.enterprise_id)

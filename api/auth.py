@@ -1,24 +1,35 @@
-"""Bearer-token authentication for /api/v1; the token becomes the request's actor."""
+"""Bearer-token authentication and the authorisation check for /api/v1; every request is the token's scope."""
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 
-from accounts.models import ApiToken, Role
-from accounts.services import authenticate
+from accounts.access import authorize
+from accounts.audit import record_event
+from accounts.services import authenticate, scope_for
 from api.errors import _json_error
 from core.clock import utcnow
+from core.errors import DomainError
+from core.scope import Scope
 
 API_PREFIX = "/api/v1/"
 PUBLIC_PATHS = {"/api/v1/openapi.json"}
 PUBLIC_PREFIXES = ("/api/v1/docs",)
+# Endpoints whose answers carry one person's full personal data, or many people's: each call is audited.
+PERSONAL_DATA_READS = {"volunteers.VolunteerById", "volunteers.VolunteerExport", "accounts.MyData"}
+# Query parameters that may carry a name or a number; they are left out of the audit detail.
+UNAUDITED_PARAMS = {"q", "sender"}
 
 
 def _is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
+def _client_ip() -> str | None:
+    return request.remote_addr
+
+
 def register_auth(app: Flask) -> None:
-    """Refuse API requests without a live token; deny roles not yet granted any rights."""
+    """Refuse API requests without a live token, then check the role and every id in the URL."""
 
     @app.before_request
     def require_token():
@@ -30,18 +41,49 @@ def register_auth(app: Flask) -> None:
         if scheme.lower() != "bearer" or not plain.strip():
             return _json_error(401, "Send Authorization: Bearer <token>.",
                                headers={"WWW-Authenticate": 'Bearer realm="gridmuster"'})
-        token = authenticate(plain.strip(), now=utcnow())
+        now = utcnow()
+        token = authenticate(plain.strip(), now=now)
         if token is None:
+            record_event(actor="anonymous", role=None, action="auth.token_refused", now=now, outcome="401",
+                         ip=_client_ip(), detail=f"{request.method} {path}")
             return _json_error(401, "The token is unknown, revoked or expired.",
                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        if token.role is not Role.ADMIN:
-            # Scoped roles arrive with grid-scoped authorisation; until then deny by default.
-            return _json_error(403, f"The {token.role.value} role has no API access yet.")
-        g.api_token = token
+        g.scope = scope_for(token, actor=f"token:{token.id}:{token.name}"[:100])
+        if request.url_rule is None:
+            return None  # routing already failed: the 404 or 405 handler answers
+        try:
+            authorize(g.scope, request.endpoint, request.method, request.view_args)
+        except DomainError:
+            g.audit_outcome = "refused"
+            raise
         return None
+
+    @app.after_request
+    def audit_request(response: Response) -> Response:
+        scope: Scope | None = g.get("scope")
+        if scope is None or request.url_rule is None:
+            return response
+        endpoint = request.endpoint or ""
+        refused = g.get("audit_outcome") == "refused"
+        if request.method == "GET" and endpoint not in PERSONAL_DATA_READS and not refused:
+            return response
+        view_args = request.view_args or {}
+        object_type, object_id = next(iter(view_args.items()), (None, None))
+        params = "&".join(f"{key}={value}" for key, value in request.args.items(multi=True)
+                          if key not in UNAUDITED_PARAMS)
+        record_event(actor=scope.actor, role=scope.role.value, action=f"{request.method} {endpoint}",
+                     now=utcnow(), outcome="refused" if refused else str(response.status_code),
+                     object_type=object_type and object_type.removesuffix("_id"), object_id=object_id,
+                     ip=_client_ip(), detail=params or None)
+        return response
+
+
+def current_scope() -> Scope:
+    """The scope of this request's caller (set by the auth hook before any view runs)."""
+    return g.scope
 
 
 def current_actor() -> str:
     """A short label of who is acting, for audit columns and call-up events."""
-    token: ApiToken | None = g.get("api_token")
-    return f"token:{token.id}:{token.name}"[:100] if token else "anonymous"
+    scope: Scope | None = g.get("scope")
+    return scope.actor if scope else "anonymous"

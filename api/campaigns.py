@@ -3,7 +3,7 @@ from flask import current_app
 from flask.views import MethodView
 
 from api import Blueprint
-from api.auth import current_actor
+from api.auth import current_actor, current_scope
 from api.pagination import SelectPage
 from api.schemas.campaigns import (CallUpQuerySchema, CallUpSchema, CampaignCancelSchema, CampaignCreateSchema,
                                    CampaignQuerySchema, CampaignSchema, CampaignUpdateSchema, MatchSchema,
@@ -22,14 +22,14 @@ class Campaigns(MethodView):
     @blp.paginate(SelectPage)
     def get(self, query):
         """List campaigns by office subtree, status, kind, priority or text."""
-        return services.list_campaigns(**query)
+        return services.list_campaigns(scope=current_scope(), **query)
 
     @blp.arguments(CampaignCreateSchema)
     @blp.response(201, CampaignSchema)
     @blp.alt_response(422, description="Invalid input")
     def post(self, data):
         """Draft a campaign with its shifts and positions."""
-        return services.draft_campaign(data, actor=current_actor(), now=utcnow())
+        return services.draft_campaign(data, scope=current_scope(), now=utcnow())
 
 
 @blp.route("/<int:campaign_id>")
@@ -46,7 +46,7 @@ class CampaignById(MethodView):
     @blp.alt_response(409, description="Not a draft")
     def patch(self, data, campaign_id):
         """Change a draft campaign."""
-        return services.update_campaign(campaign_id, data, now=utcnow())
+        return services.update_campaign(campaign_id, data, scope=current_scope(), now=utcnow())
 
     @blp.response(204)
     @blp.alt_response(404, description="Not found")

@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from api import Blueprint
+from api.auth import current_scope
 from api.pagination import SelectPage
 from api.schemas.grids import GridCreateSchema, GridQuerySchema, GridSchema, GridUpdateSchema
 from grids import services
@@ -16,7 +17,7 @@ class Grids(MethodView):
     @blp.paginate(SelectPage)
     def get(self, query):
         """List grids by parent, level, subtree or name."""
-        return services.list_grids(**query)
+        return services.list_grids(scope=current_scope(), **query)
 
     @blp.arguments(GridCreateSchema)
     @blp.response(201, GridSchema)
@@ -24,7 +25,7 @@ class Grids(MethodView):
     @blp.alt_response(422, description="Invalid input")
     def post(self, data):
         """Add a grid under its parent."""
-        return services.create_grid(data)
+        return services.create_grid(data, scope=current_scope())
 
 
 @blp.route("/<int:grid_id>")

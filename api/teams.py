@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from api import Blueprint
+from api.auth import current_scope
 from api.pagination import SelectPage
 from api.schemas.teams import (EnterpriseCreateSchema, EnterpriseQuerySchema, EnterpriseSchema,
                                EnterpriseUpdateSchema,
@@ -19,7 +20,7 @@ class Enterprises(MethodView):
     @blp.paginate(SelectPage)
     def get(self, query):
         """List partner enterprises."""
-        return teams.list_enterprises(**query)
+        return teams.list_enterprises(scope=current_scope(), **query)
 
     @blp.arguments(EnterpriseCreateSchema)
     @blp.response(201, EnterpriseSchema)

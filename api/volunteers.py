@@ -5,7 +5,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 
 from api import Blueprint
-from api.auth import current_actor
+from api.auth import current_scope
 from api.pagination import SelectPage
 from api.schemas.roster import (RosterExportQuerySchema, RosterImportOptionsSchema,
                                 RosterImportResultSchema, RosterUploadSchema)
@@ -31,7 +31,7 @@ class Volunteers(MethodView):
     @blp.paginate(SelectPage)
     def get(self, query):
         """List volunteers by grid subtree, skill, identity, status or text."""
-        return services.list_volunteers(**query)
+        return services.list_volunteers(scope=current_scope(), **query)
 
     @blp.arguments(VolunteerCreateSchema)
     @blp.response(201, VolunteerSchema)
@@ -39,7 +39,7 @@ class Volunteers(MethodView):
     @blp.alt_response(422, description="Invalid input")
     def post(self, data):
         """Register a volunteer."""
-        return services.register_volunteer(data, actor=current_actor(), now=utcnow())
+        return services.register_volunteer(data, scope=current_scope(), now=utcnow())
 
 
 @blp.route("/<int:volunteer_id>")
@@ -56,7 +56,7 @@ class VolunteerById(MethodView):
     @blp.alt_response(409, description="Mobile number already registered")
     def patch(self, data, volunteer_id):
         """Change a volunteer's record."""
-        return services.update_volunteer(volunteer_id, data, now=utcnow())
+        return services.update_volunteer(volunteer_id, data, scope=current_scope(), now=utcnow())
 
     @blp.response(204)
     @blp.alt_response(404, description="Not found")
@@ -78,7 +78,7 @@ class VolunteerImport(MethodView):
         """Import a roster file (CSV or XLSX): every row, or none if any is bad."""
         options = _with_form_options(options)
         return roster.import_roster(
-            files["file"].read(), schema=VolunteerCreateSchema(), actor=current_actor(), now=utcnow(),
+            files["file"].read(), schema=VolunteerCreateSchema(), scope=current_scope(), now=utcnow(),
             max_rows=current_app.config["IMPORT_MAX_ROWS"], **options)
 
 
@@ -99,7 +99,7 @@ class VolunteerExport(MethodView):
     def get(self, query):
         """Download the roster as CSV or XLSX, with the list's filters."""
         fmt, lang = query.pop("format"), query.pop("lang")
-        body, _ = roster.export_roster(services.list_volunteers(**query), fmt=fmt, lang=lang)
+        body, _ = roster.export_roster(services.list_volunteers(scope=current_scope(), **query), fmt=fmt, lang=lang)
         today = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
         return Response(body, mimetype=roster.MIMETYPES[fmt], headers={
             "Content-Disposition": f'attachment; filename="{roster.export_filename(fmt, today)}"'})

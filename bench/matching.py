@@ -34,6 +34,7 @@ def draft_big_campaign(slots: int, seed: int, now: datetime, zone: ZoneInfo) -> 
     from campaigns.models import Priority
     from campaigns.services import draft_campaign
     from core.kinds import CampaignKind
+    from core.scope import Scope
     from extensions import db
     from grids.models import Grid
 
@@ -58,7 +59,7 @@ def draft_big_campaign(slots: int, seed: int, now: datetime, zone: ZoneInfo) -> 
         shifts.append({"start": start, "end": start + timedelta(hours=3), "grid_id": grid, "positions": positions})
     campaign = draft_campaign({"title": "基准测试", "kind": CampaignKind.GARBAGE_SORTING, "priority": Priority.ROUTINE,
                                "office_grid_id": district.id, "policy": {}, "shifts": shifts},
-                              actor="bench", now=now)
+                              scope=Scope.system("bench"), now=now)
     return campaign.id
 
 

@@ -194,3 +194,22 @@ class CallUpEvent(db.Model):
     from_state: Mapped[Optional[str]] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     note: Mapped[Optional[str]] = mapped_column(String(500))
+
+
+class RecruitmentOverride(db.Model):
+    """An emergency permission, opened by a street office or the district, for a campaign to
+    recruit across ``grid_id``'s whole subtree (its sibling communities) until ``expires_at``."""
+
+    __tablename__ = "recruitment_overrides"
+    __table_args__ = (Index("ix_recruitment_overrides_campaign", "campaign_id", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="RESTRICT"))
+    reason: Mapped[str] = mapped_column(String(500))
+    opened_by: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    grid = relationship("Grid", lazy="joined", viewonly=True)

@@ -9,6 +9,7 @@ from sqlalchemy import Select, case, func, or_, select, update
 from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
                               CampaignStatus, Position, PositionSkill, Shift)
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.scope import Scope
 from extensions import db
 from grids.models import Grid
 from grids.paths import is_within
@@ -24,10 +25,12 @@ def get_campaign(campaign_id: int) -> Campaign:
     return campaign
 
 
-def list_campaigns(*, office_grid_id: int | None = None, status=None, kind=None, priority=None,
+def list_campaigns(*, scope: Scope, office_grid_id: int | None = None, status=None, kind=None, priority=None,
                    q: str | None = None) -> Select:
-    """Campaigns matching the filters, newest first."""
+    """Campaigns of offices in the caller's subtree matching the filters, newest first."""
     stmt = select(Campaign).order_by(Campaign.id.desc())
+    if not scope.is_admin:
+        stmt = stmt.where(Campaign.office_grid_id.in_(select(Grid.id).where(scope.grid_clause(Grid.path))))
     if office_grid_id is not None:
         stmt = stmt.join(Grid, Grid.id == Campaign.office_grid_id).where(subtree_of(get_grid(office_grid_id)))
     for column, value in ((Campaign.status, status), (Campaign.kind, kind), (Campaign.priority, priority)):
@@ -104,28 +107,29 @@ def _check_cron(expression: str | None) -> None:
         raise ValidationFailed.field("recurrence_cron", f"Not a cron expression: {error}") from None
 
 
-def draft_campaign(data: dict[str, Any], *, actor: str, now: datetime) -> Campaign:
-    """Create a campaign in draft with its shifts and positions."""
-    office = resolve_grid(data["office_grid_id"], "office_grid_id")
+def draft_campaign(data: dict[str, Any], *, scope: Scope, now: datetime) -> Campaign:
+    """Create a campaign in draft with its shifts and positions, for an office in the caller's subtree."""
+    office = resolve_grid(data["office_grid_id"], "office_grid_id", scope)
     _check_cron(data.get("recurrence_cron"))
     campaign = Campaign(title=data["title"], kind=data["kind"], priority=data["priority"],
                         office_grid_id=office.id, description=data.get("description"),
                         contact_name=data.get("contact_name"), contact_phone=data.get("contact_phone"),
                         policy=_clean_policy(data.get("policy") or {}),
                         recurrence_cron=data.get("recurrence_cron"), status=CampaignStatus.DRAFT,
-                        created_by=actor, created_at=now, updated_at=now)
+                        created_by=scope.actor, created_at=now, updated_at=now)
     campaign.shifts = _build_shifts(office, data["shifts"])
     db.session.add(campaign)
     db.session.commit()
     return campaign
 
 
-def update_campaign(campaign_id: int, data: dict[str, Any], *, now: datetime) -> Campaign:
+def update_campaign(campaign_id: int, data: dict[str, Any], *, scope: Scope, now: datetime) -> Campaign:
     """Change a draft; shifts given replace all shifts."""
     campaign = get_campaign(campaign_id)
     if campaign.status is not CampaignStatus.DRAFT:
         raise Conflict.wrong_state("campaign", campaign.status.value, "edit")
-    office = resolve_grid(data["office_grid_id"], "office_grid_id") if "office_grid_id" in data else campaign.office
+    office = (resolve_grid(data["office_grid_id"], "office_grid_id", scope) if "office_grid_id" in data
+              else campaign.office)
     _check_cron(data.get("recurrence_cron"))
     for key in ("title", "kind", "priority", "description", "contact_name", "contact_phone", "recurrence_cron"):
         if key in data:

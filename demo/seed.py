@@ -24,6 +24,7 @@ from volunteers.models import (AvailabilityWindow, BlackoutDate, Identity, Volun
                                VolunteerStatus)
 from volunteers.services import create_skill, skills_by_code
 from volunteers.teams import create_team, register_enterprise
+from core.scope import Scope
 
 ACTOR = "demo"
 MAX_VOLUNTEERS = 1_000_000
@@ -594,7 +595,7 @@ def _seed_campaigns(rng: np.random.Generator, tree: _Tree, now: datetime, tz: Zo
     for data in drafts:
         data.setdefault("recurrence_cron", None)
         data["contact_name"], data["contact_phone"] = contact
-        draft_campaign(data, actor=ACTOR, now=now)
+        draft_campaign(data, scope=Scope.system(ACTOR), now=now)
     return len(drafts)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import Select, exists, or_, select
 
 from core.db import referencing_tables
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.scope import Scope
 from extensions import db
 from grids.models import Grid
 from grids.paths import child_path
@@ -24,10 +25,10 @@ def find_grid_by_code(code: str) -> Grid | None:
     return db.session.scalar(select(Grid).where(Grid.code == code))
 
 
-def resolve_grid(grid_id: int, field: str) -> Grid:
-    """A grid referenced from a request body; unknown ids are a 422 on ``field``."""
+def resolve_grid(grid_id: int, field: str, scope: Scope | None = None) -> Grid:
+    """A grid referenced from a request body; unknown ids, and ids outside ``scope``, are a 422 on ``field``."""
     grid = db.session.get(Grid, grid_id)
-    if grid is None:
+    if grid is None or (scope is not None and not scope.covers(grid.path)):
         raise ValidationFailed.field(field, f"Unknown grid {grid_id}.")
     return grid
 
@@ -55,9 +56,11 @@ def _add_grid(*, code: str, name: str, level: int, parent: Grid | None,
     return grid
 
 
-def create_grid(data: dict[str, Any]) -> Grid:
-    """Add a node under its parent (parent level + 1)."""
-    parent = resolve_grid(data["parent_id"], "parent_id") if data.get("parent_id") else None
+def create_grid(data: dict[str, Any], *, scope: Scope) -> Grid:
+    """Add a node under its parent (parent level + 1); offices add only inside their subtree."""
+    parent = resolve_grid(data["parent_id"], "parent_id", scope) if data.get("parent_id") else None
+    if parent is None and not scope.is_admin:
+        raise ValidationFailed.field("parent_id", "Give the parent grid inside your area.")
     grid = _add_grid(code=data["code"], name=data["name"], level=data["level"], parent=parent,
                      lat=data.get("lat"), lon=data.get("lon"))
     db.session.commit()
@@ -85,10 +88,10 @@ def delete_grid(grid_id: int) -> None:
     db.session.commit()
 
 
-def list_grids(*, parent_id: int | None = None, level: int | None = None, under: int | None = None,
+def list_grids(*, scope: Scope, parent_id: int | None = None, level: int | None = None, under: int | None = None,
                q: str | None = None) -> Select:
-    """Grids matching the filters, ordered by path (a depth-first listing)."""
-    stmt = select(Grid).order_by(Grid.path)
+    """Grids in the caller's subtree matching the filters, ordered by path (a depth-first listing)."""
+    stmt = select(Grid).where(scope.grid_clause(Grid.path)).order_by(Grid.path)
     if parent_id is not None:
         stmt = stmt.where(Grid.parent_id == parent_id)
     if level is not None:

@@ -136,16 +136,20 @@ class Tree:
     """A small district: one street office, two communities with two grids each, three skills."""
 
     def __init__(self) -> None:
+        from core.scope import Scope
         from grids.services import create_grid
         from volunteers.services import create_skill
 
-        self.district = create_grid({"code": "D", "name": "滨江区", "level": 0})
-        self.street = create_grid({"code": "S", "name": "西兴街道", "level": 1, "parent_id": self.district.id})
-        self.community_a = create_grid({"code": "CA", "name": "江南社区", "level": 2, "parent_id": self.street.id})
-        self.community_b = create_grid({"code": "CB", "name": "湘湖社区", "level": 2, "parent_id": self.street.id})
-        self.grid_a1 = create_grid({"code": "CA1", "name": "江南第一网格", "level": 3, "parent_id": self.community_a.id})
-        self.grid_a2 = create_grid({"code": "CA2", "name": "江南第二网格", "level": 3, "parent_id": self.community_a.id})
-        self.grid_b1 = create_grid({"code": "CB1", "name": "湘湖第一网格", "level": 3, "parent_id": self.community_b.id})
+        def add(data):
+            return create_grid(data, scope=Scope.system("test"))
+
+        self.district = add({"code": "D", "name": "滨江区", "level": 0})
+        self.street = add({"code": "S", "name": "西兴街道", "level": 1, "parent_id": self.district.id})
+        self.community_a = add({"code": "CA", "name": "江南社区", "level": 2, "parent_id": self.street.id})
+        self.community_b = add({"code": "CB", "name": "湘湖社区", "level": 2, "parent_id": self.street.id})
+        self.grid_a1 = add({"code": "CA1", "name": "江南第一网格", "level": 3, "parent_id": self.community_a.id})
+        self.grid_a2 = add({"code": "CA2", "name": "江南第二网格", "level": 3, "parent_id": self.community_a.id})
+        self.grid_b1 = add({"code": "CB1", "name": "湘湖第一网格", "level": 3, "parent_id": self.community_b.id})
         self.skills = {code: create_skill({"code": code, "name": name, "certified": code == "gas_check"})
                        for code, name in [("gas_check", "燃气安全检查"), ("first_aid", "急救"), ("publicity", "宣传")]}
 

@@ -6,7 +6,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOMAIN = ["grids", "volunteers", "campaigns", "accounts", "core"]
-ORDER = {"core": 0, "matching": 0, "grids": 1, "volunteers": 2, "accounts": 2, "campaigns": 3}
+# accounts sits on top of the domain: its access rules resolve the owners of every kind of object.
+ORDER = {"core": 0, "matching": 0, "grids": 1, "volunteers": 2, "campaigns": 3, "accounts": 4}
 
 
 def imports_of(package: str):
@@ -42,7 +43,7 @@ def test_architecture_domain_never_imports_request_state_or_views(package):
             assert name not in {"click", "flask.cli"}, f"{path}: imports {name}"
 
 
-@pytest.mark.parametrize("package", ["grids", "volunteers", "campaigns"])
+@pytest.mark.parametrize("package", ["grids", "volunteers", "campaigns", "accounts"])
 def test_architecture_domain_dependencies_point_down(package):
     for path, name in imports_of(package):
         top = name.split(".")[0]

@@ -8,8 +8,10 @@ import click
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
 from sqlalchemy.exc import IntegrityError
 
+from accounts.audit import record_event
 from core.clock import utcnow
 from core.errors import ValidationFailed
+from core.scope import Scope
 from grids.services import find_grid_by_code
 from volunteers import roster
 from volunteers.services import list_volunteers
@@ -35,7 +37,7 @@ def import_command(info: ScriptInfo, file: Path, skip_bad_rows: bool, dry_run: b
     schema = app.extensions["volunteer_create_schema"]()
     try:
         result = roster.import_roster(
-            file.read_bytes(), schema=schema, actor=f"cli:{_user()}", now=utcnow(),
+            file.read_bytes(), schema=schema, scope=Scope.system(f"cli:{_user()}"), now=utcnow(),
             max_rows=app.config["IMPORT_MAX_ROWS"], skip_bad_rows=skip_bad_rows,
             dry_run=dry_run, progress=_progress)
     except roster.RosterRejected as error:
@@ -86,6 +88,9 @@ def export_command(file: Path, grid_code: str | None, fmt: str | None, lang: str
         if grid is None:
             raise click.BadParameter(f"no grid has the code {grid_code}", param_hint="--grid-code")
         grid_id = grid.id
-    body, count = roster.export_roster(list_volunteers(grid_id=grid_id), fmt=fmt, lang=lang)
+    scope = Scope.system(f"cli:{_user()}")
+    body, count = roster.export_roster(list_volunteers(scope=scope, grid_id=grid_id), fmt=fmt, lang=lang)
     file.write_bytes(body)
+    record_event(actor=scope.actor, role="admin", action="cli volunteers export", now=utcnow(), outcome="done",
+                 object_type="grid" if grid_id else None, object_id=grid_id, detail=f"{count} rows, {fmt}")
     click.echo(f"wrote {count:,} volunteers to {file}.")

@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import Select, insert, inspect, select
 
 from core.errors import ValidationFailed
+from core.scope import Scope
 from extensions import db
 from grids.models import Grid
 from volunteers.availability import format_hhmm
@@ -295,13 +296,15 @@ def _skill_words(skills: Iterable[Skill]) -> dict[str, str | None]:
     return words
 
 
-def _load_catalogue(table: _Table, columns: dict[str, tuple[int, str]]) -> _Catalogue:
+def _load_catalogue(table: _Table, columns: dict[str, tuple[int, str]], scope: Scope) -> _Catalogue:
     skills = skills_by_code()
     codes = {_cell(cells, columns["grid_code"][0]) for _, cells in table.rows} - {""}
     mobiles = {_mobile_text(_cell(cells, columns["mobile"][0])) for _, cells in table.rows} - {""}
     grid_ids: dict[str, int] = {}
     for chunk in _chunks(sorted(codes)):
-        grid_ids.update(db.session.execute(select(Grid.code, Grid.id).where(Grid.code.in_(chunk))).all())
+        # Grids outside the caller's subtree read as unknown codes: an office imports only its own people.
+        grid_ids.update(db.session.execute(select(Grid.code, Grid.id).where(
+            Grid.code.in_(chunk), scope.grid_clause(Grid.path))).all())
     taken: set[str] = set()
     for chunk in _chunks(sorted(mobiles)):
         taken.update(db.session.scalars(select(Volunteer.mobile).where(Volunteer.mobile.in_(chunk))))
@@ -430,7 +433,7 @@ def _messages(value: Any, items: list[str]) -> list[str]:
 # --- import -----------------------------------------------------------------------------------
 
 
-def import_roster(content: bytes, *, schema: Schema, actor: str, now: datetime, max_rows: int,
+def import_roster(content: bytes, *, schema: Schema, scope: Scope, now: datetime, max_rows: int,
                   skip_bad_rows: bool = False, dry_run: bool = False,
                   progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Check every row of a roster file and register the good ones in one transaction.
@@ -441,7 +444,7 @@ def import_roster(content: bytes, *, schema: Schema, actor: str, now: datetime, 
     """
     table = read_table(content, max_rows=max_rows)
     columns = map_header(table.header)
-    catalogue = _load_catalogue(table, columns)
+    catalogue = _load_catalogue(table, columns, scope)
     # End the lookup transaction: on SQLite it holds the single write lock, which the
     # checks below (seconds for a big file) need not keep from other writers.
     db.session.rollback()
@@ -451,7 +454,7 @@ def import_roster(content: bytes, *, schema: Schema, actor: str, now: datetime, 
     first_row_of: dict[str, int] = {}
     for done, (number, cells) in enumerate(table.rows, start=1):
         volunteer = _check_row(number, cells, columns, schema, catalogue, first_row_of, errors,
-                               actor=actor, now=now)
+                               actor=scope.actor, now=now)
         if volunteer is not None:
             good.append(volunteer)
         if progress and (done % PROGRESS_EVERY == 0 or done == len(table.rows)):

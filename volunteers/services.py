@@ -8,7 +8,8 @@ from sqlalchemy import Select, exists, or_, select
 
 from core.kinds import CampaignKind
 from core.db import referencing_tables
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
 from grids.services import get_grid, subtree_of
@@ -120,29 +121,43 @@ def _apply_volunteer(volunteer: Volunteer, data: dict[str, Any], skill_map: dict
         volunteer.blackouts = [BlackoutDate(day=day) for day in sorted(set(data["blackout_dates"]))]
 
 
-def _grid_exists(grid_id: int) -> bool:
-    return db.session.get(Grid, grid_id) is not None
+# What a person may change on their own record; the rest (identities, status, notes) is the office's.
+SELF_EDITABLE = frozenset({"name", "language", "interests", "availability", "blackout_dates",
+                           "max_callups_per_month"})
 
 
-def register_volunteer(data: dict[str, Any], *, actor: str, now: datetime) -> Volunteer:
-    """Register a person; a mobile number already registered is a conflict."""
+def grid_check(scope: Scope):
+    """``grid_exists(id)`` for ``_apply_volunteer``: the grid exists and the caller may place people there."""
+    def grid_exists(grid_id: int) -> bool:
+        grid = db.session.get(Grid, grid_id)
+        return grid is not None and (scope.role is Role.VOLUNTEER or scope.covers(grid.path))
+    return grid_exists
+
+
+def register_volunteer(data: dict[str, Any], *, scope: Scope, now: datetime) -> Volunteer:
+    """Register a person in the caller's subtree; a mobile number already registered is a conflict."""
     if _mobile_taken(data["mobile"]):
         raise Conflict.duplicate("mobile", data["mobile"])
-    volunteer = Volunteer(created_by=actor, created_at=now, updated_at=now)
+    volunteer = Volunteer(created_by=scope.actor, created_at=now, updated_at=now)
     _apply_volunteer(volunteer, data, skills_by_code(i["code"] for i in data.get("skills", [])),
-                     _grid_exists)
+                     grid_check(scope))
     db.session.add(volunteer)
     db.session.commit()
     return volunteer
 
 
-def update_volunteer(volunteer_id: int, data: dict[str, Any], *, now: datetime) -> Volunteer:
-    """Change a person's record; lists given replace the stored ones."""
+def update_volunteer(volunteer_id: int, data: dict[str, Any], *, scope: Scope, now: datetime) -> Volunteer:
+    """Change a person's record; lists given replace the stored ones. People change only their own basics."""
     volunteer = get_volunteer(volunteer_id)
+    if scope.role is Role.VOLUNTEER:
+        locked = sorted(set(data) - SELF_EDITABLE)
+        if locked:
+            raise PermissionDenied("Only your community office can change these fields.",
+                                   {field: ["Ask your community office to change this."] for field in locked})
     if "mobile" in data and _mobile_taken(data["mobile"], except_id=volunteer.id):
         raise Conflict.duplicate("mobile", data["mobile"])
     _apply_volunteer(volunteer, data, skills_by_code(i["code"] for i in data.get("skills", [])),
-                     _grid_exists)
+                     grid_check(scope))
     volunteer.updated_at = now
     db.session.commit()
     return volunteer
@@ -158,11 +173,13 @@ def delete_volunteer(volunteer_id: int) -> None:
     db.session.commit()
 
 
-def list_volunteers(*, grid_id: int | None = None, skill: str | None = None, min_level: int | None = None,
+def list_volunteers(*, scope: Scope, grid_id: int | None = None, skill: str | None = None, min_level: int | None = None,
                     identity: str | None = None, status: VolunteerStatus | None = None,
                     q: str | None = None) -> Select:
-    """People matching the filters, oldest registration first."""
+    """People in the caller's subtree matching the filters, oldest registration first."""
     stmt = select(Volunteer).order_by(Volunteer.id)
+    if not scope.is_admin:
+        stmt = stmt.where(Volunteer.home_grid_id.in_(select(Grid.id).where(scope.grid_clause(Grid.path))))
     if grid_id is not None:
         stmt = stmt.join(Grid, Grid.id == Volunteer.home_grid_id).where(subtree_of(get_grid(grid_id)))
     if skill is not None:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, false, select
 
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
 from volunteers.models import Enterprise, Team, Volunteer
@@ -18,8 +19,13 @@ def get_enterprise(enterprise_id: int) -> Enterprise:
     return enterprise
 
 
-def list_enterprises(*, q: str | None = None) -> Select:
+def list_enterprises(*, scope: Scope, q: str | None = None) -> Select:
+    """Partner enterprises; an enterprise account sees only its own."""
     stmt = select(Enterprise).order_by(Enterprise.id)
+    if scope.role is Role.ENTERPRISE:
+        stmt = stmt.where(Enterprise.id == scope.enterprise_id)
+    elif not scope.sees_grid_tree:
+        stmt = stmt.where(false())
     if q:
         stmt = stmt.where(Enterprise.name.like(f"%{q}%"))
     return stmt

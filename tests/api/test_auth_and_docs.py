@@ -34,10 +34,11 @@ def test_tokens_are_stored_hashed_and_last_use_recorded(client, admin_token):
     assert token.last_used_at is not None
 
 
-def test_non_admin_roles_are_denied_by_default(client, tree):
+def test_office_token_lists_only_its_subtree(client, tree):
     _, plain = create_token(name="office", role=Role.OFFICE, grid_id=tree.community_a.id, now=utcnow())
     response = client.get("/api/v1/grids", headers={"Authorization": f"Bearer {plain}"})
-    assert response.status_code == 403
+    assert response.status_code == 200
+    assert {grid["code"] for grid in response.json} == {"CA", "CA1", "CA2"}
 
 
 def test_tokens_cli_prints_token_alone_on_last_line(runner, client):

@@ -9,6 +9,7 @@ from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Pos
 from core.errors import Conflict
 from extensions import db
 from volunteers.services import register_volunteer
+from core.scope import Scope
 
 TZ = "Asia/Shanghai"
 # 2026-12-05 is a Saturday; 09:00-12:00 in Shanghai.
@@ -22,7 +23,7 @@ def person(grid, mobile, *, skills=(("gas_check", 3, None),), identities=("resid
             "skills": [{"code": c, "level": lvl, "certificate_expires_on": exp} for c, lvl, exp in skills],
             "identities": list(identities), "availability": SATURDAY_MORNING, "max_callups_per_month": 4}
     data.update(extra)
-    return register_volunteer(data, actor="test", now=NOW)
+    return register_volunteer(data, scope=Scope.system("test"), now=NOW)
 
 
 def campaign(tree, *, office=None, grid=None, headcount=1, priority="routine", skills=(("gas_check", 3),),
@@ -36,7 +37,7 @@ def campaign(tree, *, office=None, grid=None, headcount=1, priority="routine", s
                         "positions": [{"role": "检查员", "headcount": headcount, "min_party_members": min_party,
                                        "required_skills": [{"code": c, "min_level": l} for c, l in skills],
                                        "preferred_skills": [], "required_identities": list(identities)}]}]}
-    return services.draft_campaign(data, actor="test", now=NOW)
+    return services.draft_campaign(data, scope=Scope.system("test"), now=NOW)
 
 
 def proposed(plan):

@@ -12,6 +12,7 @@ from core.kinds import CampaignKind
 from extensions import db
 from tests.db.test_recruitment import NOW, SAT_9, TZ, person
 from tests.scheduler.helpers import run_concurrently
+from core.scope import Scope
 
 UTC = timezone.utc
 LAST_SAT_9 = SAT_9 - timedelta(days=7)  # 2026-11-28 09:00 Shanghai, before NOW
@@ -32,7 +33,7 @@ def template(tree, *, start=LAST_SAT_9, cron=WEEKLY, policy=None, title="垃圾�
                 {"start": start + timedelta(hours=1), "end": start + timedelta(hours=3), "grid_id": tree.grid_a2.id,
                  "positions": [{"role": "宣传员", "headcount": 1, "min_party_members": 0,
                                 "required_skills": [], "preferred_skills": [], "required_identities": []}]}]}
-    return services.draft_campaign(data, actor="test", now=NOW)
+    return services.draft_campaign(data, scope=Scope.system("test"), now=NOW)
 
 
 def materialise(now=NOW, **kwargs):
@@ -147,7 +148,7 @@ def test_bad_cron_cannot_be_stored(tree):
     assert "recurrence_cron" in error.value.errors
     t = template(tree)
     with pytest.raises(ValidationFailed):
-        services.update_campaign(t.id, {"recurrence_cron": "0 25 * * *"}, now=NOW)
+        services.update_campaign(t.id, {"recurrence_cron": "0 25 * * *"}, scope=Scope.system("test"), now=NOW)
 
 
 def test_database_refuses_a_second_campaign_for_one_occurrence(tree):

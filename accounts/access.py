@@ -1,0 +1,164 @@
+"""The one authorisation layer: which role may call which endpoint, and whose objects it may touch.
+
+Two checks run before any view, for the API and the pages alike:
+
+1. Function level: ``PERMISSIONS`` maps each endpoint and method to the roles allowed to call
+   it. An endpoint missing from the table is open to the district admin only (deny by default).
+2. Object level: every id in the URL (``campaign_id``, ``volunteer_id``, …) is resolved to its
+   owner (a grid path, a person, an enterprise) and must lie in the caller's scope; otherwise the
+   answer is 404, the same as for an id that does not exist, so nothing leaks.
+
+Lists are not checked here: the services filter them in SQL with the caller's ``Scope``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from sqlalchemy import select
+
+from campaigns.models import Campaign, CallUp, Position, Shift
+from core.errors import NotFound, PermissionDenied
+from core.scope import Role, Scope
+from extensions import db
+from grids.models import Grid
+from volunteers.models import Team, Volunteer
+
+A, O, V, E, G = Role.ADMIN, Role.OFFICE, Role.VOLUNTEER, Role.ENTERPRISE, Role.GATEWAY
+STAFF = frozenset({O})
+
+# endpoint -> method -> roles besides the admin. One table, tested in full.
+PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
+    "grids.Grids": {"GET": STAFF, "POST": STAFF},
+    "grids.GridById": {"GET": STAFF, "PATCH": STAFF, "DELETE": STAFF},
+    "skills.Skills": {"GET": frozenset({O, V, E}), "POST": frozenset()},
+    "skills.SkillById": {"GET": frozenset({O, V, E}), "PATCH": frozenset()},
+    "volunteers.Volunteers": {"GET": STAFF, "POST": STAFF},
+    "volunteers.VolunteerById": {"GET": frozenset({O, V}), "PATCH": frozenset({O, V}), "DELETE": STAFF},
+    "volunteers.VolunteerImport": {"POST": STAFF},
+    "volunteers.VolunteerExport": {"GET": STAFF},
+    "teams.Enterprises": {"GET": frozenset({O, E}), "POST": frozenset()},
+    "teams.EnterpriseById": {"GET": frozenset({O, E}), "PATCH": frozenset({E})},
+    "teams.EnterpriseTeams": {"GET": frozenset({O, E}), "POST": frozenset({E})},
+    "teams.TeamById": {"GET": frozenset({O, E}), "PATCH": frozenset({E}), "DELETE": frozenset({E})},
+    "campaigns.Campaigns": {"GET": STAFF, "POST": STAFF},
+    "campaigns.CampaignById": {"GET": STAFF, "PATCH": STAFF, "DELETE": STAFF},
+    "campaigns.CampaignStaffing": {"GET": STAFF},
+    "campaigns.CampaignCallUps": {"GET": STAFF},
+    "campaigns.CampaignMatch": {"POST": STAFF},
+    "campaigns.CampaignPublish": {"POST": STAFF},
+    "campaigns.CampaignCancel": {"POST": STAFF},
+    "campaigns.CampaignOverrides": {"GET": STAFF, "POST": STAFF},
+    "callups.CallUpById": {"GET": frozenset({O, V})},
+    "callups.CallUpAccept": {"POST": frozenset({O, V})},
+    "callups.CallUpDecline": {"POST": frozenset({O, V})},
+    "callups.CampaignNotifications": {"GET": STAFF},
+    "callups.VolunteerInbox": {"GET": frozenset({V})},
+    "callups.SmsInbound": {"POST": frozenset({G})},
+    "accounts.Me": {"GET": frozenset({O, V, E})},
+    "accounts.MyCallUps": {"GET": frozenset({V})},
+    "accounts.MyData": {"GET": frozenset({V})},
+    "accounts.MyErasure": {"POST": frozenset({V})},
+    "accounts.AuditEvents": {"GET": frozenset()},
+    "accounts.Tokens": {"GET": frozenset(), "POST": frozenset()},
+    "accounts.TokenById": {"DELETE": frozenset()},
+}
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose an object is: its grid path, the person it concerns, the enterprise it belongs to."""
+
+    path: str | None = None
+    volunteer_id: int | None = None
+    enterprise_id: int | None = None
+    # Partner enterprises and their teams serve the whole district: every office may read them.
+    any_office_reads: bool = False
+
+
+def _grid_owner(grid_id: int) -> Owner | None:
+    path = db.session.scalar(select(Grid.path).where(Grid.id == grid_id))
+    return None if path is None else Owner(path=path)
+
+
+def _volunteer_owner(volunteer_id: int) -> Owner | None:
+    path = db.session.scalar(select(Grid.path).join(Volunteer, Volunteer.home_grid_id == Grid.id)
+                             .where(Volunteer.id == volunteer_id))
+    return None if path is None else Owner(path=path, volunteer_id=volunteer_id)
+
+
+def _campaign_owner(campaign_id: int) -> Owner | None:
+    path = db.session.scalar(select(Grid.path).join(Campaign, Campaign.office_grid_id == Grid.id)
+                             .where(Campaign.id == campaign_id))
+    return None if path is None else Owner(path=path)
+
+
+def _callup_owner(callup_id: int) -> Owner | None:
+    row = db.session.execute(
+        select(Grid.path, CallUp.volunteer_id).select_from(CallUp)
+        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        .join(Campaign, Campaign.id == Shift.campaign_id).join(Grid, Grid.id == Campaign.office_grid_id)
+        .where(CallUp.id == callup_id)).first()
+    return None if row is None else Owner(path=row.path, volunteer_id=row.volunteer_id)
+
+
+def _enterprise_owner(enterprise_id: int) -> Owner:
+    return Owner(enterprise_id=enterprise_id, any_office_reads=True)
+
+
+def _team_owner(team_id: int) -> Owner | None:
+    enterprise_id = db.session.scalar(select(Team.enterprise_id).where(Team.id == team_id))
+    return None if enterprise_id is None else Owner(enterprise_id=enterprise_id, any_office_reads=True)
+
+
+# URL argument -> how to find the owner. An id that does not exist yields None: the view says 404.
+OWNERS: Mapping[str, Callable[[int], Owner | None]] = {
+    "grid_id": _grid_owner,
+    "volunteer_id": _volunteer_owner,
+    "campaign_id": _campaign_owner,
+    "callup_id": _callup_owner,
+    "enterprise_id": _enterprise_owner,
+    "team_id": _team_owner,
+}
+PUBLIC_ARGS = {"skill_id"}  # the skills catalogue is the same for everyone
+
+
+def may_call(role: Role, endpoint: str | None, method: str) -> bool:
+    """Function level: the admin may call everything, other roles what the table grants."""
+    if role is Role.ADMIN:
+        return True
+    return role in PERMISSIONS.get(endpoint or "", {}).get(method, frozenset())
+
+
+def may_see(scope: Scope, owner: Owner, *, reading: bool) -> bool:
+    """Object level: is ``owner``'s object within ``scope``?"""
+    if scope.is_admin:
+        return True
+    if scope.role is Role.OFFICE:
+        return (owner.path is not None and scope.covers(owner.path)) or (owner.any_office_reads and reading)
+    if scope.role is Role.VOLUNTEER:
+        return owner.volunteer_id is not None and owner.volunteer_id == scope.volunteer_id
+    if scope.role is Role.ENTERPRISE:
+        return owner.enterprise_id is not None and owner.enterprise_id == scope.enterprise_id
+    return False
+
+
+def authorize(scope: Scope, endpoint: str | None, method: str, view_args: Mapping[str, object] | None) -> None:
+    """Raise PermissionDenied (403) or NotFound (404) unless ``scope`` may make this request."""
+    if method in ("HEAD", "OPTIONS"):
+        method = "GET"
+    if not may_call(scope.role, endpoint, method):
+        raise PermissionDenied(f"The {scope.role.value} role may not do this.")
+    for name, value in (view_args or {}).items():
+        if name in PUBLIC_ARGS:
+            continue
+        find_owner = OWNERS.get(name)
+        if find_owner is None:
+            if scope.is_admin:
+                continue
+            raise PermissionDenied(f"No access rule for '{name}'.")  # a new kind of id: deny until ruled
+        owner = find_owner(int(value))
+        if owner is None:
+            continue  # the view answers 404 for a missing object
+        if not may_see(scope, owner, reading=method == "GET"):
+            raise NotFound.of(name.removesuffix("_id"), value)
