@@ -31,7 +31,7 @@ def create_app(config: Mapping | type | object | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from core.db import configure_sqlite, engine_options
-    from extensions import api, db, migrate
+    from extensions import api, csrf, db, limiter, login_manager, migrate
 
     options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
@@ -44,6 +44,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                      render_as_batch=True, compare_type=True)
     api.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
 
 
 def _import_models() -> None:

@@ -113,6 +113,23 @@ class Config:
     WECOM_PER_MINUTE = parse_int(env.get("GRIDMUSTER_WECOM_PER_MINUTE"), "GRIDMUSTER_WECOM_PER_MINUTE", 20, 1)
     CALLUP_SEND_BATCH = parse_int(env.get("GRIDMUSTER_CALLUP_SEND_BATCH"), "GRIDMUSTER_CALLUP_SEND_BATCH", 500, 1)
 
+    # Sessions, CSRF and rate limits (accounts/, web/).
+    SECURE_COOKIES = parse_bool(env.get("GRIDMUSTER_SECURE_COOKIES"), "GRIDMUSTER_SECURE_COOKIES", False)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = SECURE_COOKIES
+    # The __Host- prefix binds the cookie to this host over HTTPS; browsers refuse it over plain HTTP.
+    SESSION_COOKIE_NAME = "__Host-gridmuster" if SECURE_COOKIES else "gridmuster"
+    REMEMBER_COOKIE_SECURE = SECURE_COOKIES
+    SESSION_IDLE_MINUTES = parse_int(env.get("GRIDMUSTER_SESSION_IDLE_MINUTES"), "GRIDMUSTER_SESSION_IDLE_MINUTES", 30, 1)
+    SESSION_MAX_HOURS = parse_int(env.get("GRIDMUSTER_SESSION_MAX_HOURS"), "GRIDMUSTER_SESSION_MAX_HOURS", 12, 1)
+    RATELIMIT_STORAGE_URI = env.get("GRIDMUSTER_RATELIMIT_STORAGE_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_MAX_FAILURES = parse_int(env.get("GRIDMUSTER_LOGIN_MAX_FAILURES"), "GRIDMUSTER_LOGIN_MAX_FAILURES", 5, 1)
+    LOGIN_LOCK_MINUTES = parse_int(env.get("GRIDMUSTER_LOGIN_LOCK_MINUTES"), "GRIDMUSTER_LOGIN_LOCK_MINUTES", 15, 1)
+    # The bearer-token API is exempt from CSRF (no cookies); every form carries a token.
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
     # flask-smorest / OpenAPI
     API_TITLE = "Gridmuster"
     API_VERSION = "v1"
@@ -136,6 +153,10 @@ class ProductionConfig(Config):
         if not secret or secret == Config.SECRET_KEY or len(secret) < 32:
             raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters")
         self.SECRET_KEY = secret
+        # Production runs behind TLS: cookies only over HTTPS, HSTS on every answer.
+        self.SECURE_COOKIES = self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = parse_bool(
+            os.environ.get("GRIDMUSTER_SECURE_COOKIES"), "GRIDMUSTER_SECURE_COOKIES", True)
+        self.SESSION_COOKIE_NAME = "__Host-gridmuster" if self.SECURE_COOKIES else "gridmuster"
         if not os.environ.get("DATABASE_URL"):
             raise ConfigError("DATABASE_URL must be set in production")
 

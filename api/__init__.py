@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Blueprint as SmorestBlueprint
 
-from extensions import api
+from extensions import api, csrf
 
 
 class Blueprint(SmorestBlueprint):
@@ -22,4 +22,5 @@ def register_api(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "flask tokens create"})
     for module in (grids, skills, volunteers, teams, campaigns, callups):
         api.register_blueprint(module.blp)
+        csrf.exempt(module.blp)  # bearer tokens, no cookies: nothing for a forged form to ride on
     register_auth(app)

@@ -29,5 +29,8 @@ def index():
 
 
 def register_web(app: Flask) -> None:
+    from web.sessions import register_sessions
+
+    register_sessions(app)
     app.register_blueprint(bp)
     from web.responses import bp as responses_bp; app.register_blueprint(responses_bp)  # noqa: E702

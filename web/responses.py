@@ -9,7 +9,7 @@ from campaigns import responses
 from campaigns.services import get_callup
 from core.clock import utcnow
 from core.errors import Conflict, NotFound
-from extensions import db
+from extensions import csrf, db
 from volunteers.models import Volunteer
 
 bp = Blueprint("responses", __name__)
@@ -67,6 +67,7 @@ def show(token: str):
 
 
 @bp.post("/r/<token>")
+@csrf.exempt  # the unguessable link itself is the credential; there is no cookie for a forged form to ride on
 def answer(token: str):
     """Accept or decline from the link."""
     action = request.form.get("action", "")
