@@ -8,7 +8,8 @@ from api.pagination import SelectPage
 from api.schemas.campaigns import (CallUpQuerySchema, CallUpSchema, CampaignCancelSchema, CampaignCreateSchema,
                                    CampaignQuerySchema, CampaignSchema, CampaignUpdateSchema, MatchSchema,
                                    StaffingSchema)
-from campaigns import services
+from api.schemas.overrides import OverrideCreateSchema, OverrideSchema
+from campaigns import overrides, services
 from core.clock import utcnow
 
 blp = Blueprint("campaigns", __name__, url_prefix="/api/v1/campaigns",
@@ -107,3 +108,23 @@ class CampaignCancel(MethodView):
     def post(self, data, campaign_id):
         """Cancel a campaign: withdraw open call-ups and notify the people who accepted."""
         return services.cancel_campaign(campaign_id, reason=data["reason"], actor=current_actor(), now=utcnow())
+
+
+@blp.route("/<int:campaign_id>/overrides")
+class CampaignOverrides(MethodView):
+    @blp.response(200, OverrideSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, campaign_id):
+        """List the campaign's recruitment overrides, active and ended."""
+        services.get_campaign(campaign_id)
+        return overrides.list_overrides(campaign_id)
+
+    @blp.arguments(OverrideCreateSchema)
+    @blp.response(201, OverrideSchema)
+    @blp.alt_response(403, description="Only a street office or the district may open one")
+    @blp.alt_response(404, description="Not found")
+    @blp.alt_response(409, description="Cancelled or done")
+    @blp.alt_response(422, description="Invalid input")
+    def post(self, data, campaign_id):
+        """Emergency: let the campaign recruit across a street or the district until the override ends."""
+        return overrides.open_override(services.get_campaign(campaign_id), scope=current_scope(), now=utcnow(), **data)

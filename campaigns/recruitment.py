@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, func, or_, select
 import matching
 from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpStatus, Campaign, Position, Priority, Shift)
 from campaigns.policy import effective_policy
+from campaigns.overrides import widest_level
 from core.kinds import CampaignKind
 from extensions import db
 from grids.models import Grid
@@ -84,19 +85,22 @@ class MatchPlan:
     stats: dict[str, Any]
 
 
-def radius_for(campaign: Campaign, shift_grid: Grid, policy: dict[str, Any]) -> tuple[int, int, bool]:
+def radius_for(campaign: Campaign, shift_grid: Grid, policy: dict[str, Any],
+               allowed_level: int | None = None) -> tuple[int, int, bool]:
     """(first radius level, widest radius level, escalate?) for a shift of ``campaign``.
 
     Routine work searches the office's subtree at once ("小事不出网格"); urgent and
     emergency work starts at the shift's own grid and widens level by level up to the
-    policy's limit, the whole district by default ("大事不出街道" and beyond).
+    policy's limit. Neither goes beyond ``allowed_level``: the office's own level unless a
+    street office or the district opened an override (campaigns/overrides.py).
     """
     office_level = campaign.office.level
+    allowed = office_level if allowed_level is None else allowed_level
     if campaign.priority is Priority.ROUTINE:
-        widest = min(policy.get("max_radius_level", office_level), shift_grid.level)
+        widest = max(min(policy.get("max_radius_level", office_level), shift_grid.level), allowed)
         return widest, widest, False
     widest = campaign.policy.get("max_radius_level") if campaign.policy else None
-    widest = 0 if widest is None else min(int(widest), shift_grid.level)
+    widest = max(0 if widest is None else min(int(widest), shift_grid.level), allowed)
     return shift_grid.level, widest, True
 
 
@@ -150,9 +154,10 @@ def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now
     skill_column = {skill_id: column for column, skill_id in enumerate(skill_ids)}
 
     specs, scopes = [], set()
+    allowed_level = widest_level(campaign, now)
     for index, item in enumerate(open_positions):
         place = db.session.get(Grid, item.shift.grid_id)
-        first, widest, escalate = radius_for(campaign, place, policy)
+        first, widest, escalate = radius_for(campaign, place, policy, allowed_level)
         scope_id = grids.ancestors[place.id, widest]
         scopes.add(grids.path[int(scope_id)])
         local_start = item.shift.start_at.astimezone(zone)
