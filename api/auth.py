@@ -12,7 +12,7 @@ from core.errors import DomainError
 from core.scope import Scope
 
 API_PREFIX = "/api/v1/"
-PUBLIC_PATHS = {"/api/v1/openapi.json"}
+PUBLIC_PATHS = {"/api/v1/openapi.json", "/api/v1/auth/token"}
 PUBLIC_PREFIXES = ("/api/v1/docs",)
 # Endpoints whose answers carry one person's full personal data, or many people's: each call is audited.
 PERSONAL_DATA_READS = {"volunteers.VolunteerById", "volunteers.VolunteerExport", "accounts.MyData"}
@@ -21,7 +21,8 @@ UNAUDITED_PARAMS = {"q", "sender"}
 
 
 def _is_public(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+    # A prefix covers itself and what lies below it ("/api/v1/docs/…"), never "/api/v1/docsets".
+    return path in PUBLIC_PATHS or any(path == prefix or path.startswith(prefix + "/") for prefix in PUBLIC_PREFIXES)
 
 
 def _client_ip() -> str | None:

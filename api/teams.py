@@ -60,7 +60,7 @@ class EnterpriseTeams(MethodView):
     @blp.alt_response(409, description="Duplicate team name")
     def post(self, data, enterprise_id):
         """Register a co-building team."""
-        return teams.create_team(enterprise_id, data)
+        return teams.create_team(enterprise_id, data, scope=current_scope())
 
 
 @blp.route("/teams/<int:team_id>")
@@ -76,7 +76,7 @@ class TeamById(MethodView):
     @blp.alt_response(404, description="Not found")
     def patch(self, data, team_id):
         """Change a team's members, pairings or leader."""
-        return teams.update_team(team_id, data)
+        return teams.update_team(team_id, data, scope=current_scope())
 
     @blp.response(204)
     @blp.alt_response(404, description="Not found")

@@ -506,7 +506,7 @@ def _seed_enterprises(rng: np.random.Generator, team_plan: list[dict[str, Any]])
     for team in team_plan:
         create_team(enterprise_ids[team["enterprise"]], {
             "name": team["name"], "member_ids": team["member_ids"], "paired_grid_ids": team["paired_grid_ids"],
-            "leader_id": team["member_ids"][0] if team["member_ids"] else None})
+            "leader_id": team["member_ids"][0] if team["member_ids"] else None}, scope=Scope.system(ACTOR))
     return len(enterprise_ids), len(team_plan)
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, exists, false, select
+from sqlalchemy import Select, exists, false, select, true
 
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
-from volunteers.models import Enterprise, Team, Volunteer
+from volunteers.models import Enterprise, Team, Volunteer, team_members
 
 
 def get_enterprise(enterprise_id: int) -> Enterprise:
@@ -80,11 +80,29 @@ def _load_all(model, ids: list[int], field: str) -> list:
     return [rows[i] for i in unique]
 
 
-def _apply_team(team: Team, data: dict[str, Any]) -> None:
+def _nameable_people(scope: Scope, enterprise_id: int):
+    """SQL: the people ``scope`` may put in a team. Offices name people of their subtree; an enterprise
+    only regroups people already in its teams (new members are added by their office), so that
+    guessing ids never reveals anyone else."""
+    if scope.is_admin:
+        return true()
+    if scope.role is Role.ENTERPRISE:
+        return Volunteer.id.in_(select(team_members.c.volunteer_id).join(Team, Team.id == team_members.c.team_id)
+                                .where(Team.enterprise_id == enterprise_id))
+    return Volunteer.home_grid_id.in_(select(Grid.id).where(scope.grid_clause(Grid.path)))
+
+
+def _apply_team(team: Team, data: dict[str, Any], scope: Scope) -> None:
     if "name" in data:
         team.name = data["name"]
     if "member_ids" in data:
-        team.members = _load_all(Volunteer, data["member_ids"], "member_ids")
+        unique = list(dict.fromkeys(data["member_ids"]))
+        allowed = {row.id: row for row in db.session.scalars(
+            select(Volunteer).where(Volunteer.id.in_(unique), _nameable_people(scope, team.enterprise_id)))}
+        unknown = [str(i) for i in unique if i not in allowed]
+        if unknown:
+            raise ValidationFailed.field("member_ids", f"Unknown id(s): {', '.join(unknown)}.")
+        team.members = [allowed[i] for i in unique]
     if "paired_grid_ids" in data:
         grids = _load_all(Grid, data["paired_grid_ids"], "paired_grid_ids")
         wrong = [g.code for g in grids if g.level not in (1, 2, 3)]
@@ -99,25 +117,25 @@ def _apply_team(team: Team, data: dict[str, Any]) -> None:
         team.leader_id = leader
 
 
-def create_team(enterprise_id: int, data: dict[str, Any]) -> Team:
+def create_team(enterprise_id: int, data: dict[str, Any], *, scope: Scope) -> Team:
     """Register a co-building team with its members and paired communities."""
     enterprise = get_enterprise(enterprise_id)
     if db.session.scalar(select(exists().where(
             (Team.enterprise_id == enterprise.id) & (Team.name == data["name"])))):
         raise Conflict.duplicate("name", data["name"])
     team = Team(enterprise_id=enterprise.id)
-    _apply_team(team, data)
+    _apply_team(team, data, scope)
     db.session.add(team)
     db.session.commit()
     return team
 
 
-def update_team(team_id: int, data: dict[str, Any]) -> Team:
+def update_team(team_id: int, data: dict[str, Any], *, scope: Scope) -> Team:
     team = get_team(team_id)
     if "name" in data and db.session.scalar(select(exists().where(
             (Team.enterprise_id == team.enterprise_id) & (Team.name == data["name"]) & (Team.id != team.id)))):
         raise Conflict.duplicate("name", data["name"])
-    _apply_team(team, data)
+    _apply_team(team, data, scope)
     db.session.commit()
     return team
 

@@ -1,0 +1,130 @@
+"""The "two offices" world for access-control tests: the same objects in two communities, and a token per caller.
+
+Communities CA and CB (under street S) each get three volunteers, a published campaign whose open
+call-ups go to two of them, a draft campaign, and a partner enterprise with a team. Every name and
+mobile number is unique, so a test can tell from a response body whose objects it shows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from accounts.models import ApiToken, Role
+from accounts.services import create_token
+from campaigns.models import CallUp, CallUpStatus, CampaignStatus
+from core.clock import utcnow
+from core.masking import mask_mobile
+from extensions import db
+from tests.factories import (CampaignFactory, EnterpriseFactory, PositionFactory, ShiftFactory, TeamFactory,
+                             VolunteerFactory)
+
+
+@dataclass
+class Side:
+    """One community's objects."""
+
+    label: str
+    community: object
+    grid: object
+    volunteers: list = field(default_factory=list)
+    campaign: object = None
+    draft: object = None
+    shift: object = None
+    position: object = None
+    callups: list = field(default_factory=list)
+    enterprise: object = None
+    team: object = None
+
+    def markers(self) -> set[str]:
+        """Strings that appear only in this side's objects: names, titles, mobiles (plain and masked)."""
+        found = {self.campaign.title, self.draft.title, self.enterprise.name, self.team.name,
+                 self.community.name, self.grid.name, self.community.code, self.grid.code}
+        for person in self.volunteers:
+            found |= {person.name, person.mobile, mask_mobile(person.mobile)}
+        return found
+
+    def ids(self) -> dict[str, set[int]]:
+        """This side's ids by the name they carry in URLs and bodies."""
+        return {"grid_id": {self.community.id, self.grid.id},
+                "volunteer_id": {v.id for v in self.volunteers},
+                "campaign_id": {self.campaign.id, self.draft.id},
+                "callup_id": {c.id for c in self.callups},
+                "shift_id": {self.shift.id},
+                "position_id": {self.position.id},
+                "enterprise_id": {self.enterprise.id},
+                "team_id": {self.team.id}}
+
+    def url_ids(self) -> dict[str, int]:
+        """One object of each kind, for the ids in URLs (the published campaign and its first call-up)."""
+        return {"grid_id": self.grid.id, "volunteer_id": self.volunteers[0].id, "campaign_id": self.campaign.id,
+                "callup_id": self.callups[0].id, "shift_id": self.shift.id, "position_id": self.position.id,
+                "enterprise_id": self.enterprise.id, "team_id": self.team.id}
+
+
+@dataclass
+class World:
+    tree: object
+    a: Side
+    b: Side
+    tokens: dict[str, str]
+    token_rows: dict[str, ApiToken]
+
+
+def _side(label: str, community, grid, *, digit: int, now) -> Side:
+    side = Side(label=label, community=community, grid=grid)
+    place = "江南" if label == "A" else "湘湖"
+    for n in range(1, 4):
+        side.volunteers.append(VolunteerFactory(name=f"{place}志愿者{n}号", mobile=f"1390000{digit}{digit}{digit}{n}",
+                                                home_grid_id=grid.id))
+    side.campaign = CampaignFactory(title=f"{place}垃圾分类督导", office_grid_id=community.id,
+                                    status=CampaignStatus.PUBLISHED, published_at=now, contact_name="王主任")
+    side.shift = shift = ShiftFactory(campaign=side.campaign, grid_id=grid.id, start_at=now + timedelta(days=3),
+                         end_at=now + timedelta(days=3, hours=3), place=f"{place}小区")
+    side.position = PositionFactory(shift=shift, headcount=3, role=f"{place}督导员")
+    side.draft = CampaignFactory(title=f"{place}燃气排查草稿", office_grid_id=community.id)
+    ShiftFactory(campaign=side.draft, grid_id=grid.id, start_at=now + timedelta(days=5),
+                 end_at=now + timedelta(days=5, hours=2))
+    for person in side.volunteers[:2]:
+        callup = CallUp(position_id=side.position.id, volunteer_id=person.id, status=CallUpStatus.SENT,
+                        send_at=now, sent_at=now, expires_at=now + timedelta(hours=2))
+        db.session.add(callup)
+        side.callups.append(callup)
+    side.enterprise = EnterpriseFactory(name=f"{place}共建物业公司", contact_mobile=f"1370000{digit}{digit}{digit}9")
+    side.team = TeamFactory(enterprise=side.enterprise, name=f"{place}物业志愿队")
+    side.team.members = [side.volunteers[2]]
+    side.team.paired_grids = [community]
+    db.session.flush()
+    return side
+
+
+def build_world(tree) -> World:
+    now = utcnow()
+    a = _side("A", tree.community_a, tree.grid_a1, digit=1, now=now)
+    b = _side("B", tree.community_b, tree.grid_b1, digit=2, now=now)
+    db.session.commit()
+    specs = {
+        "admin": dict(role=Role.ADMIN),
+        "office_a": dict(role=Role.OFFICE, grid_id=tree.community_a.id),
+        "office_b": dict(role=Role.OFFICE, grid_id=tree.community_b.id),
+        "office_s": dict(role=Role.OFFICE, grid_id=tree.street.id),
+        "volunteer_a": dict(role=Role.VOLUNTEER, volunteer_id=a.volunteers[0].id),
+        "volunteer_a2": dict(role=Role.VOLUNTEER, volunteer_id=a.volunteers[1].id),
+        "enterprise_a": dict(role=Role.ENTERPRISE, enterprise_id=a.enterprise.id),
+        "enterprise_b": dict(role=Role.ENTERPRISE, enterprise_id=b.enterprise.id),
+        "gateway": dict(role=Role.GATEWAY),
+    }
+    tokens, rows = {}, {}
+    for name, spec in specs.items():
+        rows[name], tokens[name] = create_token(name=f"world {name}", now=now, **spec)
+    return World(tree=tree, a=a, b=b, tokens=tokens, token_rows=rows)
+
+
+@pytest.fixture
+def world(tree) -> World:
+    return build_world(tree)
+
+
+def bearer(world: World, caller: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.tokens[caller]}"}
