@@ -25,6 +25,7 @@ def create_app(config: Mapping | type | object | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security(app)
     register_commands(app)
     return app
 
@@ -61,9 +62,11 @@ def _import_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from api import register_api
     from web import register_web
+    from web.docs import bp as docs_bp
 
     register_api(app)
     register_web(app)
+    app.register_blueprint(docs_bp)  # /api/v1/docs, public like the OpenAPI document
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -72,14 +75,20 @@ def register_errorhandlers(app: Flask) -> None:
     register_error_handlers(app)
 
 
+def register_security(app: Flask) -> None:
+    from web.security import register_security as add_security
+
+    add_security(app)
+
+
 def register_commands(app: Flask) -> None:
-    from accounts.cli import tokens_cli
+    from accounts.cli import tokens_cli, users_cli
     from callups.cli import outbox_cli, scheduler_cli
     from demo.cli import demo_cli
     from grids.cli import grids_cli
     from volunteers.cli import volunteers_cli
 
-    for group in (tokens_cli, demo_cli, grids_cli, volunteers_cli, scheduler_cli, outbox_cli):
+    for group in (users_cli, tokens_cli, demo_cli, grids_cli, volunteers_cli, scheduler_cli, outbox_cli):
         app.cli.add_command(group)
 
 

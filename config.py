@@ -76,11 +76,16 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+# The development fallback; production refuses it (and any short or repetitive key).
+DEV_SECRET_KEY = "dev-only-not-secret"
+MIN_SECRET_LENGTH = 32
+
+
 class Config:
     """Local-development defaults: an SQLite file in the instance folder."""
 
     env = os.environ
-    SECRET_KEY = env.get("SECRET_KEY") or "dev-only-not-secret"
+    SECRET_KEY = env.get("SECRET_KEY") or DEV_SECRET_KEY
     # None means "SQLite file in the instance folder", resolved by create_app.
     SQLALCHEMY_DATABASE_URI = (
         normalise_database_url(env["DATABASE_URL"]) if env.get("DATABASE_URL") else None
@@ -112,6 +117,9 @@ class Config:
                                         "GRIDMUSTER_CHANNEL_TIMEOUT_SECONDS", 10, 1)
     WECOM_PER_MINUTE = parse_int(env.get("GRIDMUSTER_WECOM_PER_MINUTE"), "GRIDMUSTER_WECOM_PER_MINUTE", 20, 1)
     CALLUP_SEND_BATCH = parse_int(env.get("GRIDMUSTER_CALLUP_SEND_BATCH"), "GRIDMUSTER_CALLUP_SEND_BATCH", 500, 1)
+    # Messages per person and local day through SMS, e-mail, WeCom and webhook (0 = no cap); the rest wait for the
+    # next morning. Emergencies are exempt (callups/outbox.py push_time).
+    DAILY_MESSAGE_CAP = parse_int(env.get("GRIDMUSTER_DAILY_MESSAGE_CAP"), "GRIDMUSTER_DAILY_MESSAGE_CAP", 5, 0)
 
     # Sessions, CSRF and rate limits (accounts/, web/).
     SECURE_COOKIES = parse_bool(env.get("GRIDMUSTER_SECURE_COOKIES"), "GRIDMUSTER_SECURE_COOKIES", False)
@@ -124,6 +132,10 @@ class Config:
     SESSION_IDLE_MINUTES = parse_int(env.get("GRIDMUSTER_SESSION_IDLE_MINUTES"), "GRIDMUSTER_SESSION_IDLE_MINUTES", 30, 1)
     SESSION_MAX_HOURS = parse_int(env.get("GRIDMUSTER_SESSION_MAX_HOURS"), "GRIDMUSTER_SESSION_MAX_HOURS", 12, 1)
     RATELIMIT_STORAGE_URI = env.get("GRIDMUSTER_RATELIMIT_STORAGE_URL") or "memory://"
+    # Flask-Limiter strings ("10 per minute"); shared by the web sign-in and POST /api/v1/auth/token.
+    LOGIN_RATE_LIMIT = env.get("GRIDMUSTER_LOGIN_RATE_LIMIT") or "10 per minute"
+    REGISTER_RATE_LIMIT = env.get("GRIDMUSTER_REGISTER_RATE_LIMIT") or "10 per hour"
+    ANSWER_RATE_LIMIT = env.get("GRIDMUSTER_ANSWER_RATE_LIMIT") or "20 per minute"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_MAX_FAILURES = parse_int(env.get("GRIDMUSTER_LOGIN_MAX_FAILURES"), "GRIDMUSTER_LOGIN_MAX_FAILURES", 5, 1)
     LOGIN_LOCK_MINUTES = parse_int(env.get("GRIDMUSTER_LOGIN_LOCK_MINUTES"), "GRIDMUSTER_LOGIN_LOCK_MINUTES", 15, 1)
@@ -140,9 +152,9 @@ class Config:
         "security": [{"bearerAuth": []}],
         "info": {"description": "Volunteer and party-member mobilisation for urban grid governance."},
     }
-    OPENAPI_SWAGGER_UI_PATH = "/docs"
-    # Served from our own static folder so the docs work with no internet.
-    OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
+    # smorest's Swagger UI page has an inline script the CSP blocks; web/docs.py serves
+    # /api/v1/docs instead, from our own static folder so the docs work with no internet.
+    OPENAPI_SWAGGER_UI_PATH = None
 
 
 class ProductionConfig(Config):
@@ -150,8 +162,10 @@ class ProductionConfig(Config):
 
     def __init__(self) -> None:
         secret = os.environ.get("SECRET_KEY", "")
-        if not secret or secret == Config.SECRET_KEY or len(secret) < 32:
-            raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters")
+        # Config.SECRET_KEY is the environment's own value once SECRET_KEY is set, so compare with the fallback.
+        if secret == DEV_SECRET_KEY or len(secret) < MIN_SECRET_LENGTH or len(set(secret)) < 10:
+            raise ConfigError(f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} characters"
+                              " (python -c 'import secrets; print(secrets.token_urlsafe(48))')")
         self.SECRET_KEY = secret
         # Production runs behind TLS: cookies only over HTTPS, HSTS on every answer.
         self.SECURE_COOKIES = self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = parse_bool(
@@ -159,6 +173,7 @@ class ProductionConfig(Config):
         self.SESSION_COOKIE_NAME = "__Host-gridmuster" if self.SECURE_COOKIES else "gridmuster"
         if not os.environ.get("DATABASE_URL"):
             raise ConfigError("DATABASE_URL must be set in production")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["DATABASE_URL"])
 
 
 def config_from_env() -> type[Config] | Config:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from campaigns.models import Campaign, CallUp, Position, Shift
 from core.errors import NotFound, PermissionDenied
@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "campaigns.Campaigns": {"GET": STAFF, "POST": STAFF},
     "campaigns.CampaignById": {"GET": STAFF, "PATCH": STAFF, "DELETE": STAFF},
     "campaigns.CampaignStaffing": {"GET": STAFF},
+    "campaigns.CampaignTimeline": {"GET": STAFF},
     "campaigns.CampaignCallUps": {"GET": STAFF},
     "campaigns.CampaignMatch": {"POST": STAFF},
     "campaigns.CampaignPublish": {"POST": STAFF},
@@ -55,6 +56,9 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "callups.CampaignNotifications": {"GET": STAFF},
     "callups.VolunteerInbox": {"GET": frozenset({V})},
     "callups.SmsInbound": {"POST": frozenset({G})},
+    "shifts.ShiftById": {"PATCH": STAFF},
+    "shifts.TeamOffers": {"POST": STAFF},
+    "shifts.CallUpTeamAnswer": {"POST": frozenset({O, V})},
     "accounts.Me": {"GET": frozenset({O, V, E})},
     "accounts.MyCallUps": {"GET": frozenset({V})},
     "accounts.MyData": {"GET": frozenset({V})},
@@ -62,6 +66,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "accounts.AuditEvents": {"GET": frozenset()},
     "accounts.Tokens": {"GET": frozenset(), "POST": frozenset()},
     "accounts.TokenById": {"DELETE": frozenset()},
+    # Pages (web/auth.py): sign-in and registration are public; these need an account.
+    "auth.me": {"GET": frozenset({O, V, E})},
+    "auth.logout": {"POST": frozenset({O, V, E})},
+    "auth.answer": {"POST": frozenset({V})},
 }
 
 
@@ -94,12 +102,28 @@ def _campaign_owner(campaign_id: int) -> Owner | None:
 
 
 def _callup_owner(callup_id: int) -> Owner | None:
+    # A team call-up has no volunteer: its team's leader answers it, so the leader is its person.
     row = db.session.execute(
-        select(Grid.path, CallUp.volunteer_id).select_from(CallUp)
+        select(Grid.path, func.coalesce(CallUp.volunteer_id, Team.leader_id).label("volunteer_id"))
+        .select_from(CallUp)
         .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
         .join(Campaign, Campaign.id == Shift.campaign_id).join(Grid, Grid.id == Campaign.office_grid_id)
+        .outerjoin(Team, Team.id == CallUp.team_id)
         .where(CallUp.id == callup_id)).first()
     return None if row is None else Owner(path=row.path, volunteer_id=row.volunteer_id)
+
+
+def _shift_owner(shift_id: int) -> Owner | None:
+    path = db.session.scalar(select(Grid.path).join(Campaign, Campaign.office_grid_id == Grid.id)
+                             .join(Shift, Shift.campaign_id == Campaign.id).where(Shift.id == shift_id))
+    return None if path is None else Owner(path=path)
+
+
+def _position_owner(position_id: int) -> Owner | None:
+    path = db.session.scalar(select(Grid.path).join(Campaign, Campaign.office_grid_id == Grid.id)
+                             .join(Shift, Shift.campaign_id == Campaign.id)
+                             .join(Position, Position.shift_id == Shift.id).where(Position.id == position_id))
+    return None if path is None else Owner(path=path)
 
 
 def _enterprise_owner(enterprise_id: int) -> Owner:
@@ -117,6 +141,8 @@ OWNERS: Mapping[str, Callable[[int], Owner | None]] = {
     "volunteer_id": _volunteer_owner,
     "campaign_id": _campaign_owner,
     "callup_id": _callup_owner,
+    "shift_id": _shift_owner,
+    "position_id": _position_owner,
     "enterprise_id": _enterprise_owner,
     "team_id": _team_owner,
 }

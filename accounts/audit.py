@@ -32,7 +32,7 @@ def list_audit_events(*, actor: str | None = None, action: str | None = None, ob
     """Events matching the filters, newest first."""
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
     if actor:
-        stmt = stmt.where(AuditEvent.actor.like(f"%{actor}%"))
+        stmt = stmt.where(AuditEvent.actor == actor)  # exact: "token:1" must not match "token:12"
     if action:
         stmt = stmt.where(AuditEvent.action.like(f"{action}%"))
     if object_type:

@@ -1,15 +1,22 @@
-"""`flask tokens …`: issue API tokens."""
+"""`flask users …` and `flask tokens …`: accounts with passwords and API tokens."""
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
 
 from accounts.models import Role
-from accounts.services import create_token
+from accounts.services import create_token, list_tokens, revoke_token
+from accounts.users import create_user, deactivate_user
 from core.clock import utcnow
 from core.errors import DomainError
+from grids.services import find_grid_by_code
 
-tokens_cli = AppGroup("tokens", help="Issue API tokens.")
+tokens_cli = AppGroup("tokens", help="Issue, list and revoke API tokens.")
+users_cli = AppGroup("users", help="Create and deactivate accounts that sign in with a password.")
+
+
+def _fail(error: DomainError):
+    return click.ClickException(f"{error.message}: {error.errors}" if error.errors else error.message)
 
 
 @tokens_cli.command("create")
@@ -32,3 +39,62 @@ def create_command(name, is_admin, role, grid_id, volunteer_id, enterprise_id):
     click.echo(f"Created {chosen.value} token #{token.id} ({token.name}). Keep it safe; it is shown once:",
                err=True)
     click.echo(plain)
+
+
+@tokens_cli.command("list")
+def list_command():
+    """List every token: id, role, name, created, expires, revoked, last used."""
+    tokens = list_tokens()
+    for token in tokens:
+        click.echo("\t".join([str(token.id), token.role.value, token.name, f"{token.created_at:%Y-%m-%d %H:%M}",
+                              f"expires {token.expires_at:%Y-%m-%d %H:%M}" if token.expires_at else "no expiry",
+                              f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "live",
+                              f"used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"]))
+    click.echo(f"{len(tokens)} token(s).", err=True)
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_command(token_id):
+    """Revoke a token by its id; it stops working at once."""
+    try:
+        token = revoke_token(token_id, now=utcnow())
+    except DomainError as error:
+        raise _fail(error) from None
+    click.echo(f"Revoked token #{token.id} ({token.name}).")
+
+
+@users_cli.command("create")
+@click.option("--role", type=click.Choice([r.value for r in Role if r is not Role.GATEWAY]), required=True)
+@click.option("--login", required=True, help="The sign-in name (a volunteer signs in with their mobile).")
+@click.option("--name", required=True, help="The name shown on the pages.")
+@click.option("--grid-code", default=None, help="Grid node (street office or community) an office account is bound to.")
+@click.option("--volunteer-id", type=int, default=None)
+@click.option("--enterprise-id", type=int, default=None)
+@click.password_option("--password", prompt="Password", confirmation_prompt=True, hide_input=True,
+                       help="Asked twice when not given; never echoed.")
+def create_user_command(role, login, name, grid_code, volunteer_id, enterprise_id, password):
+    """Create an account (the first district admin, office staff, a volunteer or an enterprise)."""
+    grid_id = None
+    if grid_code:
+        grid = find_grid_by_code(grid_code)
+        if grid is None:
+            raise click.BadParameter(f"no grid with code {grid_code!r}", param_hint="--grid-code")
+        grid_id = grid.id
+    try:
+        user = create_user(login=login, display_name=name, password=password, role=Role(role), actor="cli",
+                           now=utcnow(), grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id)
+    except DomainError as error:
+        raise _fail(error) from None
+    click.echo(f"Created {user.role.value} account #{user.id} ({user.login}).")
+
+
+@users_cli.command("deactivate")
+@click.argument("login")
+def deactivate_command(login):
+    """Disable an account: it cannot sign in and its open sessions end."""
+    try:
+        user = deactivate_user(login, actor="cli", now=utcnow())
+    except DomainError as error:
+        raise _fail(error) from None
+    click.echo(f"Deactivated account #{user.id} ({user.login}); its sessions have ended.")

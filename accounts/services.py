@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from accounts.models import ApiToken, Role, User
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
+from volunteers.models import Enterprise, Volunteer
 
 # Writing last_used_at on every request would make each GET a write; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -69,3 +70,42 @@ def scope_for(holder: ApiToken | User, *, actor: str) -> Scope:
     path, level = _grid_place(holder.grid_id)
     return Scope(role=holder.role, actor=actor, grid_id=holder.grid_id, grid_path=path, grid_level=level,
                  volunteer_id=holder.volunteer_id, enterprise_id=holder.enterprise_id)
+
+
+def list_tokens() -> list[ApiToken]:
+    """Every token, newest first (revoked and expired ones too, so an operator sees their history)."""
+    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(token_id: int, *, now: datetime) -> ApiToken:
+    """Stop a token from working; revoking twice keeps the first time."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound.of("token", token_id)
+    if token.revoked_at is None:
+        token.revoked_at = now
+        db.session.commit()
+    return token
+
+
+# Which binding each role needs; any other binding on a token is refused, so a token never looks wider than it is.
+TOKEN_BINDINGS = {Role.ADMIN: None, Role.OFFICE: "grid_id", Role.VOLUNTEER: "volunteer_id",
+                  Role.ENTERPRISE: "enterprise_id", Role.GATEWAY: None}
+
+
+def issue_token(*, name: str, role: Role, now: datetime, grid_id: int | None = None, volunteer_id: int | None = None,
+                enterprise_id: int | None = None, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """Issue a token from the admin API: the bound grid, person or enterprise must exist and the expiry lie ahead."""
+    bound = {"grid_id": (grid_id, Grid), "volunteer_id": (volunteer_id, Volunteer),
+             "enterprise_id": (enterprise_id, Enterprise)}
+    for field, (value, model) in bound.items():
+        if value is None:
+            continue
+        if field != TOKEN_BINDINGS[role]:
+            raise ValidationFailed.field(field, f"A {role.value} token is not bound to a {field.removesuffix('_id')}.")
+        if db.session.get(model, value) is None:
+            raise ValidationFailed.field(field, f"Unknown {field.removesuffix('_id')} {value}.")
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed.field("expires_at", "Must lie in the future.")
+    return create_token(name=name, role=role, now=now, grid_id=grid_id, volunteer_id=volunteer_id,
+                        enterprise_id=enterprise_id, expires_at=expires_at)

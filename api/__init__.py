@@ -15,12 +15,12 @@ class Blueprint(SmorestBlueprint):
 
 def register_api(app: Flask) -> None:
     """Register every API blueprint, the bearer scheme and the auth hook."""
-    from api import callups, campaigns, grids, skills, teams, volunteers
+    from api import accounts, callups, campaigns, grids, sessions, shifts, skills, teams, volunteers
     from api.auth import register_auth
 
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "flask tokens create"})
-    for module in (grids, skills, volunteers, teams, campaigns, callups):
+    for module in (grids, skills, volunteers, teams, campaigns, callups, sessions, shifts, accounts):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens, no cookies: nothing for a forged form to ride on
     register_auth(app)

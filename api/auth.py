@@ -49,7 +49,8 @@ def register_auth(app: Flask) -> None:
                          ip=_client_ip(), detail=f"{request.method} {path}")
             return _json_error(401, "The token is unknown, revoked or expired.",
                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        g.scope = scope_for(token, actor=f"token:{token.id}:{token.name}"[:100])
+        # Only the id: a token's name may be a person's ("张三的手机"), and audit rows carry no personal values.
+        g.scope = scope_for(token, actor=f"token:{token.id}")
         if request.url_rule is None:
             return None  # routing already failed: the 404 or 405 handler answers
         try:

@@ -7,10 +7,11 @@ from api.auth import current_actor, current_scope
 from api.pagination import SelectPage
 from api.schemas.campaigns import (CallUpQuerySchema, CallUpSchema, CampaignCancelSchema, CampaignCreateSchema,
                                    CampaignQuerySchema, CampaignSchema, CampaignUpdateSchema, MatchSchema,
-                                   StaffingSchema)
+                                   StaffingSchema, TimelineEventSchema)
 from api.schemas.overrides import OverrideCreateSchema, OverrideSchema
 from campaigns import overrides, services
 from core.clock import utcnow
+from extensions import db
 
 blp = Blueprint("campaigns", __name__, url_prefix="/api/v1/campaigns",
                 description="Campaigns with shifts and positions.")
@@ -64,6 +65,25 @@ class CampaignStaffing(MethodView):
     def get(self, campaign_id):
         """Accepted, pending, declined and expired call-ups per position."""
         return services.staffing(campaign_id)
+
+
+class RowPage(SelectPage):
+    """A page of a Select of several columns: rows rather than scalars."""
+
+    @property
+    def items(self):
+        return db.session.execute(self.collection.limit(self.page_params.page_size)
+                                  .offset(self.page_params.first_item)).all()
+
+
+@blp.route("/<int:campaign_id>/timeline")
+class CampaignTimeline(MethodView):
+    @blp.response(200, TimelineEventSchema(many=True))
+    @blp.alt_response(404, description="Not found")
+    @blp.paginate(RowPage)
+    def get(self, campaign_id):
+        """The call-up history in time order: who went from which state to which, when, by whom."""
+        return services.list_timeline(campaign_id)
 
 
 @blp.route("/<int:campaign_id>/callups")

@@ -1,10 +1,10 @@
-"""One JSON error shape for everything: smorest's {code, status, message, errors}."""
+"""One JSON error shape for the API (smorest's {code, status, message, errors}); an HTML page elsewhere."""
 from __future__ import annotations
 
 import logging
 from http import HTTPStatus
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -32,6 +32,13 @@ def _json_error(code: int, message: str | None = None, errors: dict | None = Non
     return response
 
 
+def _error_response(code: int, message: str | None = None, errors: dict | None = None, headers=None):
+    """The JSON shape under /api/; elsewhere a page showing only the status and a short sentence."""
+    if request.path.startswith("/api/"):
+        return _json_error(code, message, errors, headers)
+    return render_template("errors.html", code=code), code, headers or {}
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors, database races and stray exceptions to the shared shape."""
 
@@ -40,29 +47,29 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         errors = {"json": error.errors} if error.errors else None
         headers = {"Retry-After": "2"} if error.status_code == 503 else None
-        return _json_error(error.status_code, error.message, errors, headers)
+        return _error_response(error.status_code, error.message, errors, headers)
 
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(error: IntegrityError):
         # A unique or check constraint fired under a race the service could not see.
         db.session.rollback()
         log.info("integrity error on %s %s: %s", request.method, request.path, error.orig)
-        return _json_error(409, "The change conflicts with existing data; reload and try again.")
+        return _error_response(409, "The change conflicts with existing data; reload and try again.")
 
     @app.errorhandler(OperationalError)
     def handle_operational_error(error: OperationalError):
         db.session.rollback()
         text = str(error.orig).lower()
         if "locked" in text or "lock timeout" in text or "canceling statement" in text:
-            return _json_error(503, "The database is busy; try again in a moment.",
-                               headers={"Retry-After": "2"})
+            return _error_response(503, "The database is busy; try again in a moment.",
+                                   headers={"Retry-After": "2"})
         log.exception("database error on %s %s", request.method, request.path)
-        return _json_error(503, "The database is not answering.", headers={"Retry-After": "5"})
+        return _error_response(503, "The database is not answering.", headers={"Retry-After": "5"})
 
     @app.errorhandler(MethodNotAllowed)
     def handle_method_not_allowed(error: MethodNotAllowed):
         # smorest's handler drops the Allow header; clients and schemathesis expect it.
-        return _json_error(405, headers={"Allow": ", ".join(sorted(error.valid_methods or []))})
+        return _error_response(405, headers={"Allow": ", ".join(sorted(error.valid_methods or []))})
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):
@@ -70,10 +77,10 @@ def register_error_handlers(app: Flask) -> None:
         errors = data.get("errors") or data.get("messages")
         message = data.get("message") or (None if errors else error.description)
         headers = dict(data.get("headers") or {})
-        return _json_error(error.code or 500, message, errors, headers)
+        return _error_response(error.code or 500, message, errors, headers)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _json_error(500, "Something went wrong on our side; it has been logged.")
+        return _error_response(500, "Something went wrong on our side; it has been logged.")

@@ -26,7 +26,7 @@ from callups.channels import Channel as ChannelProtocol
 from callups.channels import DeliveryResult, OutboundMessage
 from callups.links import _issue_link
 from callups.models import Channel, Notification, NotificationKind, NotificationStatus
-from callups.outbox import _queue_callup_message, planned_send_time
+from callups.outbox import _queue_callup_message, push_time
 from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Position, Priority, Shift
 from campaigns.policy import effective_policy
 from campaigns.states import _transition
@@ -196,7 +196,9 @@ def send_due_callups(*, now: datetime, limit: int | None = None, actor: str = "s
         campaign = shift.campaign
         policy = policies.setdefault(campaign.id, effective_policy(campaign))
         emergency = campaign.priority is Priority.EMERGENCY
-        reaches = planned_send_time(now, emergency=emergency, zone=config["TIMEZONE"])
+        # The answer window opens when the message reaches the person: after quiet hours and their daily cap.
+        reaches = push_time(callup.volunteer_id, now=now, kind=NotificationKind.CALLUP, emergency=emergency,
+                            config=config, before=shift.start_at)
         expires = min(reaches + timedelta(minutes=int(policy["response_minutes"])), shift.start_at)
         if expires <= now:
             _transition(callup_id, S.SCHEDULED, S.EXPIRED, now=now, actor=actor,
@@ -209,7 +211,7 @@ def send_due_callups(*, now: datetime, limit: int | None = None, actor: str = "s
         set_committed_value(callup, "status", S.SENT)
         token = _issue_link(callup_id, expires_at=expires, now=now)
         _queue_callup_message(callup, NotificationKind.CALLUP, template="callup", now=now,
-                              serial=str(callup.wave or 1), token=token)
+                              serial=str(callup.wave or 1), token=token, push_at=reaches)
         sent += 1
     db.session.commit()
     return sent

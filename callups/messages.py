@@ -15,6 +15,8 @@ SUBJECTS = {
         "filled": "名额已满：{title}",
         "cancellation": "活动取消：{title}",
         "coordinator": "网格通知：{title}",
+        "changed": "活动变更：{title}",
+        "team_callup": "共建队伍召集：{title}",
     },
     "en": {
         "callup": "Call-up: {title}",
@@ -24,6 +26,8 @@ SUBJECTS = {
         "filled": "Position full: {title}",
         "cancellation": "Cancelled: {title}",
         "coordinator": "Notice: {title}",
+        "changed": "Changed: {title}",
+        "team_callup": "Team call-up: {title}",
     },
 }
 
@@ -38,6 +42,10 @@ BODIES = {
         "filled": "“{title}”（{role}）名额已满，已将您列为候补，如有空位会通知您。感谢！",
         "cancellation": "通知：“{title}”（{when}）已取消。给您带来不便，敬请谅解。",
         "coordinator": "“{title}”：{note}",
+        "changed": "变更通知：“{title}”（{role}）现改为 {when}，地点 {place}。{note}"
+                   "如无法参加，请回复或联系：{contact}。{link}",
+        "team_callup": "您好，{name}：社区邀请您的队伍参加“{title}”（{role}），时间 {when}，地点 {place}，{note}。"
+                       "请在 {deadline} 前告知参加人数和名单：{link}　联系人：{contact}。",
     },
     "en": {
         "callup": "Hello {name}: your community invites you to \"{title}\" ({role}) on {when} at {place}. "
@@ -49,6 +57,10 @@ BODIES = {
         "filled": "\"{title}\" ({role}) is already full; you are on standby and we will tell you if a place frees.",
         "cancellation": "Notice: \"{title}\" ({when}) is cancelled. Sorry for the inconvenience.",
         "coordinator": "\"{title}\": {note}",
+        "changed": "Change: \"{title}\" ({role}) is now on {when} at {place}. {note} "
+                   "If you cannot come, answer or contact {contact}. {link}",
+        "team_callup": "Hello {name}: your community invites your team to \"{title}\" ({role}) on {when} at {place}, "
+                       "{note}. Please tell us how many and who by {deadline}: {link} Contact: {contact}.",
     },
 }
 
@@ -61,6 +73,8 @@ SMS_BODIES = {
         "filled": "名额已满,已列候补:{title}",
         "cancellation": "已取消:{title} {short_when}",
         "coordinator": "{title}:{note}",
+        "changed": "变更:{title} 改为{short_when} {place} {link}",
+        "team_callup": "队伍召集:{title} {short_when} {note} {link}",
     },
     "en": {
         "callup": "Call-up: {title} {short_when}. Reply 1 yes, 2 no, or {link}",
@@ -70,6 +84,8 @@ SMS_BODIES = {
         "filled": "Full, you are on standby: {title}",
         "cancellation": "Cancelled: {title} {short_when}",
         "coordinator": "{title}: {note}",
+        "changed": "Changed: {title} now {short_when} at {place} {link}",
+        "team_callup": "Team call-up: {title} {short_when}, {note}: {link}",
     },
 }
 

@@ -27,6 +27,7 @@ class NotificationKind(enum.Enum):
     FILLED = "filled"
     CANCELLATION = "cancellation"
     COORDINATOR = "coordinator"
+    CHANGE = "change"
 
 
 class NotificationStatus(enum.Enum):

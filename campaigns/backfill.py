@@ -1,16 +1,17 @@
-"""Backfill of freed places (with emergency waves) and the upkeep of campaign staffing status."""
+"""Backfill of freed places (with emergency waves), extra offers for at-risk positions, and campaign status upkeep."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, not_, select, update
+from sqlalchemy import case, exists, func, not_, select, update
 
-from campaigns.models import OPEN_CALLUP_STATES, CallUp, Campaign, CampaignStatus, Position, Priority, Shift
+from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign, CampaignStatus,
+                              Position, Priority, Shift)
 from campaigns.policy import effective_policy, send_time
-from campaigns.recruitment import plan_recruitment
-from campaigns.services import _store_proposals
+from campaigns.recruitment import OpenPosition, plan_recruitment
+from campaigns.services import _show_up_history, _store_proposals, expected_attendance_sum, falls_short
 from core.clock import ensure_utc
 from extensions import db
 
@@ -18,6 +19,11 @@ log = logging.getLogger(__name__)
 
 # A partly staffed campaign may still have later shifts to fill.
 BACKFILL_STATES = (CampaignStatus.PUBLISHED, CampaignStatus.PARTLY_STAFFED)
+# A full position sits in a staffed campaign as often as not.
+AT_RISK_STATES = BACKFILL_STATES + (CampaignStatus.STAFFED,)
+# Policy key: extra offers per at-risk position, as a percentage of its headcount (rounded up).
+EXTRA_PERCENT_KEY = "at_risk_extra_percent"
+DEFAULT_EXTRA_PERCENT = 30
 
 
 @dataclass
@@ -26,10 +32,12 @@ class BackfillStats:
     callups: int = 0
     waiting: int = 0
     failed: int = 0
+    extras: int = 0
 
 
 def _pending_of_position():
-    return (select(func.count()).select_from(CallUp)
+    # A pending team call-up holds as many places as it offers the team.
+    return (select(func.coalesce(func.sum(func.coalesce(CallUp.places, 1)), 0)).select_from(CallUp)
             .where(CallUp.position_id == Position.id, CallUp.status.in_(OPEN_CALLUP_STATES))
             .correlate(Position).scalar_subquery())
 
@@ -107,7 +115,112 @@ def backfill_open_positions(*, now: datetime, timezone_name: str, actor: str = "
         elif created:
             stats.campaigns += 1
             stats.callups += created
+    ids = campaigns_with_full_positions(now=now)
+    db.session.rollback()
+    for campaign_id in ids:
+        try:
+            created = offer_extras(campaign_id, now=now, timezone_name=timezone_name, actor=actor)
+        except Exception:  # one broken campaign must not block the others
+            db.session.rollback()
+            log.exception("extra offers of campaign %s failed", campaign_id)
+            stats.failed += 1
+            continue
+        stats.extras += created
     return stats
+
+
+def extra_cap(headcount: int, percent: int) -> int:
+    """At most ceil(headcount × percent / 100) extra offers out at once for one position."""
+    return -(-headcount * max(int(percent), 0) // 100)
+
+
+def campaigns_with_full_positions(*, now: datetime) -> list[int]:
+    """Campaigns that may hold an at-risk position: full by count, shift not yet started."""
+    stmt = (select(Shift.campaign_id).join(Position, Position.shift_id == Shift.id)
+            .join(Campaign, Campaign.id == Shift.campaign_id)
+            .where(Campaign.status.in_(AT_RISK_STATES), Shift.start_at > now,
+                   Position.accepted_count >= Position.headcount)
+            .distinct().order_by(Shift.campaign_id))
+    return list(db.session.scalars(stmt).all())
+
+
+def at_risk_positions(campaign: Campaign, *, now: datetime) -> list[OpenPosition]:
+    """Positions that should get one more extra offer now.
+
+    A position qualifies when it is full by count, its shift has not started, the expected
+    attendance of its accepted people (``expected_attendance_sum``, as ``staffing`` reports it)
+    is below the headcount, no open offer to it is still unanswered, and fewer open offers than
+    the cap (policy ``at_risk_extra_percent``, default 30 % of the headcount, rounded up) are live.
+    Someone who said yes while the position is full waits on standby and counts as live.
+    """
+    percent = int(effective_policy(campaign).get(EXTRA_PERCENT_KEY, DEFAULT_EXTRA_PERCENT))
+    history = _show_up_history(campaign.id)
+    expected = dict(db.session.execute(
+        select(CallUp.position_id, expected_attendance_sum(history))
+        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        .outerjoin(history, history.c.volunteer_id == CallUp.volunteer_id)
+        .where(Shift.campaign_id == campaign.id).group_by(CallUp.position_id)).all())
+    # On a full position every open call-up is an over-recruit (an extra offer, or the emergency
+    # over-recruit of an earlier wave), so all of them count against the cap.
+    live_extra = CallUp.status.in_(OPEN_CALLUP_STATES)
+    extras = {row.position_id: row for row in db.session.execute(
+        select(CallUp.position_id, func.count().label("live"),
+               func.sum(case((CallUp.standby_at.is_(None), 1), else_=0)).label("unanswered"))
+        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        .where(Shift.campaign_id == campaign.id, live_extra).group_by(CallUp.position_id))}
+    items = []
+    for shift in campaign.shifts:
+        if shift.start_at <= now:
+            continue
+        for position in shift.positions:
+            if position.accepted_count < position.headcount:
+                continue  # a gap is the ordinary backfill's work
+            if not falls_short(float(expected.get(position.id) or 0.0), position.headcount):
+                continue
+            live, unanswered = (extras[position.id].live, int(extras[position.id].unanswered or 0)) \
+                if position.id in extras else (0, 0)
+            if unanswered or live >= extra_cap(position.headcount, percent):
+                continue
+            items.append(OpenPosition(position=position, shift=shift, slots=1))
+    return items
+
+
+def offer_extras(campaign_id: int, *, now: datetime, timezone_name: str, actor: str = "scheduler") -> int:
+    """One campaign, one transaction: one extra offer (an over-recruit of one) per at-risk position."""
+    # Lock the campaign row (SQLite: the transaction's write lock) without touching it: this runs
+    # for every staffed campaign on every tick, and its updated_at should mean a real change.
+    # Concurrent schedulers wait here and then see each other's pending extras.
+    locked = db.session.scalar(select(Campaign.id).where(Campaign.id == campaign_id,
+                                                         Campaign.status.in_(AT_RISK_STATES)).with_for_update())
+    if locked is None:
+        db.session.rollback()
+        return 0
+    campaign = db.session.get(Campaign, campaign_id, populate_existing=True)
+    items = at_risk_positions(campaign, now=now)
+    if not items:
+        db.session.rollback()
+        return 0
+    plan = plan_recruitment(campaign, now=now, timezone_name=timezone_name, fill_all=False, items=items)
+    wave, _ = _last_wave(campaign_id)
+    send_at = send_time(effective_policy(campaign), now)
+    created = 0
+    for position in plan.positions:
+        for proposal in position.proposals[:1]:
+            callup = CallUp(position_id=proposal.position_id, volunteer_id=proposal.volunteer_id,
+                            status=CallUpStatus.SCHEDULED, score=proposal.score, wave=wave + 1, extra=True,
+                            radius_level=proposal.radius_level, send_at=send_at, created_at=now, updated_at=now,
+                            breakdown={**proposal.breakdown, "cost": round(proposal.cost, 4),
+                                       "party_slot": proposal.party_slot})
+            callup.events.append(CallUpEvent(at=now, actor=actor, from_state=None,
+                                             to_state=CallUpStatus.SCHEDULED.value,
+                                             note="extra offer: position at risk"))
+            db.session.add(callup)
+            created += 1
+    if not created:
+        db.session.rollback()
+        return 0
+    db.session.commit()
+    return created
 
 
 def update_campaign_statuses(*, now: datetime) -> dict[str, int]:
@@ -134,4 +247,4 @@ def update_campaign_statuses(*, now: datetime) -> dict[str, int]:
 
 
 __all__ = ["backfill_open_positions", "backfill_campaign", "campaigns_with_gaps", "update_campaign_statuses",
-           "BackfillStats"]
+           "BackfillStats", "offer_extras", "at_risk_positions", "campaigns_with_full_positions", "extra_cap"]

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TimestampMixin, UTCDateTime, value_enum
@@ -95,6 +95,8 @@ class Shift(db.Model):
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="RESTRICT"))
     place: Mapped[Optional[str]] = mapped_column(String(200))
+    # Last change of time or place after publishing: declines given before it no longer count.
+    changed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign] = relationship(back_populates="shifts")
     positions: Mapped[list["Position"]] = relationship(
@@ -147,8 +149,12 @@ class CallUp(TimestampMixin, db.Model):
 
     __tablename__ = "call_ups"
     __table_args__ = (
-        UniqueConstraint("position_id", "volunteer_id", name="uq_call_ups_position_volunteer"),
+        # One live call-up per person and position; a decline may be followed by a new offer
+        # once the shift's time or place changed (campaigns/changes.py).
+        Index("uq_call_ups_live_position_volunteer", "position_id", "volunteer_id", unique=True,
+              sqlite_where=text("status <> 'declined'"), postgresql_where=text("status <> 'declined'")),
         CheckConstraint("volunteer_id IS NOT NULL OR team_id IS NOT NULL", name="has_addressee"),
+        CheckConstraint("places IS NULL OR places >= 1", name="places_positive"),
         Index("ix_call_ups_volunteer_status", "volunteer_id", "status"),
         Index("ix_call_ups_status_send_at", "status", "send_at"),
     )
@@ -176,6 +182,10 @@ class CallUp(TimestampMixin, db.Model):
     standby_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # Emergencies: minutes until the person can be there (0/15/30/60).
     eta_minutes: Mapped[Optional[int]] = mapped_column(SmallInteger)
+    # A team call-up (team_id set, no volunteer): how many places the team is offered.
+    places: Mapped[Optional[int]] = mapped_column(SmallInteger)
+    # An over-recruit of one for a position that is full but at risk (campaigns/backfill.py).
+    extra: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     position: Mapped[Position] = relationship(lazy="joined", viewonly=True)
     events: Mapped[list["CallUpEvent"]] = relationship(

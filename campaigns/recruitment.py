@@ -245,9 +245,15 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
         if vid in row_of:
             busy.append((row_of[vid], *_local_day_bounds(day, zone)))
 
-    # Never ask anyone twice for the same position (the table's unique key says so too).
+    # Never ask anyone twice for the same position, unless they declined before its shift's
+    # time or place changed (campaigns/changes.py): then the changed need is a new question.
+    declined_before_change = and_(CallUp.status == CallUpStatus.DECLINED, Shift.changed_at.is_not(None),
+                                  func.coalesce(CallUp.responded_at, CallUp.updated_at) < Shift.changed_at)
     asked = db.session.execute(select(CallUp.volunteer_id, CallUp.position_id)
-                               .where(CallUp.position_id.in_(list(position_of)), CallUp.volunteer_id.is_not(None))).all()
+                               .join(Position, Position.id == CallUp.position_id)
+                               .join(Shift, Shift.id == Position.shift_id)
+                               .where(CallUp.position_id.in_(list(position_of)), CallUp.volunteer_id.is_not(None),
+                                      ~declined_before_change)).all()
     excluded = [(row_of[v], position_of[p]) for v, p in asked if v in row_of]
 
     # Team pairings count at community level: a street-office pairing covers its communities.
@@ -331,7 +337,9 @@ def open_positions_of(campaign: Campaign, *, fill_all: bool, over_recruit_percen
     """
     items = []
     pending = dict(db.session.execute(
-        select(CallUp.position_id, func.count()).join(Position, Position.id == CallUp.position_id)
+        # A pending team call-up holds as many places as it offers the team.
+        select(CallUp.position_id, func.sum(func.coalesce(CallUp.places, 1)))
+        .join(Position, Position.id == CallUp.position_id)
         .join(Shift, Shift.id == Position.shift_id)
         .where(Shift.campaign_id == campaign.id,
                CallUp.status.in_(OPEN_CALLUP_STATES))
@@ -351,10 +359,12 @@ def open_positions_of(campaign: Campaign, *, fill_all: bool, over_recruit_percen
 
 def plan_recruitment(campaign: Campaign, *, now: datetime, timezone_name: str,
                      fill_all: bool = True, over_recruit_percent: int = 0,
-                     starting_after: datetime | None = None) -> MatchPlan:
-    """Run the matcher for a campaign's open places and describe the outcome per position."""
-    items = open_positions_of(campaign, fill_all=fill_all, over_recruit_percent=over_recruit_percent,
-                              starting_after=starting_after)
+                     starting_after: datetime | None = None,
+                     items: list[OpenPosition] | None = None) -> MatchPlan:
+    """Run the matcher for a campaign's open places (or the given ``items``) and describe the outcome per position."""
+    if items is None:
+        items = open_positions_of(campaign, fill_all=fill_all, over_recruit_percent=over_recruit_percent,
+                                  starting_after=starting_after)
     problem, info = build_problem(campaign, items, now=now, timezone_name=timezone_name)
     t = time.perf_counter()
     result = matching.solve(problem)

@@ -39,11 +39,11 @@ def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int
     callup = get_callup(callup_id)
     if callup.status is S.ACCEPTED:
         return callup
+    if callup.volunteer_id is None:
+        raise Conflict("a team call-up is answered with how many and who (team-answer)",
+                       {"member_ids": ["Name the team members who come."]})
     open_guard = CallUp.expires_at > now
-    filled = db.session.execute(
-        update(Position).where(Position.id == callup.position_id, Position.accepted_count < Position.headcount)
-        .values(accepted_count=Position.accepted_count + 1).execution_options(synchronize_session=False)).rowcount
-    if filled != 1:
+    if not _take_places(callup.position_id, 1):
         return _standby(callup, actor=actor, now=now)
     moved = _transition(callup_id, S.SENT, S.ACCEPTED, now=now, actor=actor, guard=open_guard,
                         values={"responded_at": now, "answered_by": actor[:100], "eta_minutes": eta_minutes,
@@ -61,6 +61,17 @@ def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int
     _queue_coordinator_notice(callup, answer="accepted", now=now)
     db.session.commit()
     return callup
+
+
+def _take_places(position_id: int, count: int) -> bool:
+    """Raise the position's counter by ``count`` only if that stays within the headcount; no commit.
+
+    One conditional UPDATE (the row lock serialises racing answers), so nobody over-fills.
+    """
+    return db.session.execute(
+        update(Position).where(Position.id == position_id, Position.accepted_count + count <= Position.headcount)
+        .values(accepted_count=Position.accepted_count + count)
+        .execution_options(synchronize_session=False)).rowcount == 1
 
 
 def _standby(callup: CallUp, *, actor: str, now: datetime) -> CallUp:
@@ -99,7 +110,8 @@ def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | N
     moved = _transition(callup_id, S.SENT, S.DECLINED, now=now, actor=actor, guard=CallUp.expires_at > now,
                         values=values | {"standby_at": None})
     answer = "declined"
-    if not moved:
+    # A team's acceptance is withdrawn member by member (their own call-ups hold the places).
+    if not moved and callup.volunteer_id is not None:
         starts = select(Shift.start_at).join(Position, Position.shift_id == Shift.id).where(
             Position.id == CallUp.position_id).scalar_subquery()
         moved = _transition(callup_id, S.ACCEPTED, S.DECLINED, now=now, actor=actor, guard=starts > now,

@@ -1,20 +1,20 @@
 """Use cases of campaigns: draft, change, list, staffing; call-up listings."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, case, func, or_, select, update
 
 from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
-                              CampaignStatus, Position, PositionSkill, Shift)
+                              CampaignStatus, Position, PositionSkill, Priority, Shift)
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
 from grids.paths import is_within
 from grids.services import get_grid, resolve_grid, subtree_of
-from volunteers.models import Identity
+from volunteers.models import Identity, Volunteer
 from volunteers.services import skills_by_code
 
 
@@ -189,13 +189,37 @@ def _show_up_history(campaign_id: int):
             .where(CallUp.volunteer_id.in_(people)).group_by(CallUp.volunteer_id).subquery("show_up_history"))
 
 
+# Everyone's show-up chance is below 1, so without a margin every full position would look at risk:
+# a position is flagged when its expected attendance is short by half a person or more.
+AT_RISK_MARGIN = 0.5
+
+
+def falls_short(expected_attendance: float, headcount: int) -> bool:
+    """The at-risk rule, shared by ``staffing`` and the extra offers of ``campaigns/backfill.py``."""
+    return round(expected_attendance, 6) <= headcount - AT_RISK_MARGIN
+
+
+def expected_attendance_sum(history):
+    """SQL aggregate over call-ups joined to ``history`` (``_show_up_history``): 1 per attended one plus,
+    per accepted one, the person's show-up probability (attended + 1) / (attended + no-shows + 2).
+
+    Shared by ``staffing`` and the at-risk extra offers of ``campaigns/backfill.py``.
+    """
+    attended, no_shows = func.coalesce(history.c.attended, 0), func.coalesce(history.c.no_shows, 0)
+    # Show-up probability with a uniform prior: (attended + 1) / (attended + no-shows + 2).
+    show_up = (attended + 1.0) / (attended + no_shows + 2.0)
+    return func.coalesce(func.sum(case((CallUp.status == CallUpStatus.ACCEPTED, show_up),
+                                       (CallUp.status == CallUpStatus.ATTENDED, 1.0), else_=0.0)), 0.0)
+
+
 def staffing(campaign_id: int) -> dict[str, Any]:
     """Per position: headcount and call-ups by state, counted in one query, and the expected attendance.
 
     ``expected_attendance`` sums, over the position's call-ups, 1 for an attended one and, for
     one still accepted, the person's show-up probability (attended + 1) / (attended + no-shows + 2)
     from their whole history; no-shows count 0. ``at_risk``: the position is full (accepted equals
-    the headcount) yet fewer than the headcount are expected to come.
+    the headcount) yet fewer than the headcount are expected to come. Emergencies add who arrives
+    when (``_add_eta_board``).
     """
     campaign = get_campaign(campaign_id)
     groups = {
@@ -209,11 +233,7 @@ def staffing(campaign_id: int) -> dict[str, Any]:
     columns = [func.coalesce(func.sum(case((CallUp.status.in_(states), 1), else_=0)), 0).label(name)
                for name, states in groups.items()]
     history = _show_up_history(campaign_id)
-    attended, no_shows = func.coalesce(history.c.attended, 0), func.coalesce(history.c.no_shows, 0)
-    # Show-up probability with a uniform prior: (attended + 1) / (attended + no-shows + 2).
-    show_up = (attended + 1.0) / (attended + no_shows + 2.0)
-    expected = func.coalesce(func.sum(case((CallUp.status == CallUpStatus.ACCEPTED, show_up),
-                                           (CallUp.status == CallUpStatus.ATTENDED, 1.0), else_=0.0)), 0.0)
+    expected = expected_attendance_sum(history)
     rows = db.session.execute(
         select(CallUp.position_id, *columns, expected.label("expected_attendance"))
         .join(Position, Position.id == CallUp.position_id)
@@ -234,13 +254,95 @@ def staffing(campaign_id: int) -> dict[str, Any]:
             entry["expected_attendance"] = round(expected_attendance, 2)
             # Full on paper, but the people who said yes are, on their record, likely to leave a gap.
             entry["at_risk"] = (entry["accepted"] == position.headcount
-                                and round(expected_attendance, 6) < position.headcount)
+                                and falls_short(expected_attendance, position.headcount))
             positions.append(entry)
     headcount = sum(p["headcount"] for p in positions)
     accepted = sum(min(p["accepted"], p["headcount"]) for p in positions)
-    return {"campaign_id": campaign.id, "status": campaign.status.value, "headcount": headcount,
-            "accepted": accepted, "fill_rate": round(accepted / headcount, 4) if headcount else 0.0,
-            "positions": positions}
+    result = {"campaign_id": campaign.id, "status": campaign.status.value, "headcount": headcount,
+              "accepted": accepted, "fill_rate": round(accepted / headcount, 4) if headcount else 0.0,
+              "positions": positions, "alarm_at": None, "standard_met": None}
+    if campaign.priority is Priority.EMERGENCY:
+        _add_eta_board(campaign, result)
+    return result
+
+
+# The seeds' standard for an emergency: everyone at their post within an hour of the alarm.
+ARRIVAL_STANDARD = timedelta(minutes=60)
+# Board columns by the minutes the person said they need (0 = already on site); None = did not say.
+ETA_BUCKETS = (("on_site", 0), ("within_15", 15), ("within_30", 30), ("within_60", 60))
+
+
+def _empty_board() -> dict[str, list[dict[str, Any]]]:
+    return {name: [] for name, _ in ETA_BUCKETS} | {"later": [], "unknown": []}
+
+
+def _eta_bucket(eta_minutes: int | None, attended: bool) -> str:
+    if attended:
+        return "on_site"
+    if eta_minutes is None:
+        return "unknown"
+    for name, limit in ETA_BUCKETS:
+        if eta_minutes <= limit:
+            return name
+    return "later"
+
+
+def _add_eta_board(campaign: Campaign, result: dict[str, Any]) -> None:
+    """Emergencies: who arrives when, per position, and whether everyone is at their post within the hour.
+
+    A person is expected at ``responded_at + eta_minutes`` (or at ``attended_at`` once checked in). The
+    hour runs from the alarm: the first call-up of the campaign sent (else its publication). A position
+    is ``all_within_hour`` when someone accepted and everyone who did is expected in time; unknown ETAs
+    count as late. ``standard_met``: every position full and all within the hour.
+    """
+    alarm = db.session.scalar(
+        select(func.min(CallUp.sent_at)).join(Position, Position.id == CallUp.position_id)
+        .join(Shift, Shift.id == Position.shift_id).where(Shift.campaign_id == campaign.id)) or campaign.published_at
+    rows = db.session.execute(
+        select(CallUp.id, CallUp.position_id, CallUp.volunteer_id, Volunteer.name, CallUp.status,
+               CallUp.eta_minutes, CallUp.responded_at, CallUp.attended_at)
+        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        .outerjoin(Volunteer, Volunteer.id == CallUp.volunteer_id)
+        .where(Shift.campaign_id == campaign.id,
+               CallUp.status.in_((CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED)))
+        .order_by(CallUp.position_id, CallUp.responded_at, CallUp.id)).all()
+    boards: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        attended = row.status is CallUpStatus.ATTENDED
+        if attended:
+            arrive = row.attended_at
+        elif row.eta_minutes is not None and row.responded_at is not None:
+            arrive = row.responded_at + timedelta(minutes=row.eta_minutes)
+        else:
+            arrive = None
+        board = boards.setdefault(row.position_id, _empty_board())
+        board[_eta_bucket(row.eta_minutes, attended)].append(
+            {"callup_id": row.id, "volunteer_id": row.volunteer_id, "name": row.name, "eta_minutes": row.eta_minutes,
+             "arrive_at": arrive, "in_time": bool(arrive and alarm and arrive <= alarm + ARRIVAL_STANDARD)})
+    met = True
+    for entry in result["positions"]:
+        board = boards.get(entry["position_id"]) or _empty_board()
+        people = [person for column in board.values() for person in column]
+        arrivals = [person["arrive_at"] for person in people]
+        entry["eta_board"] = board
+        entry["last_arrival_at"] = max(arrivals) if people and all(arrivals) else None
+        entry["all_within_hour"] = bool(people) and all(person["in_time"] for person in people)
+        met = met and entry["all_within_hour"] and entry["open"] == 0
+    result["alarm_at"] = alarm
+    result["standard_met"] = met and bool(result["positions"])
+
+
+def list_timeline(campaign_id: int) -> Select:
+    """The campaign's call-up history in time order: every state change with its call-up, person and actor."""
+    get_campaign(campaign_id)
+    return (select(CallUpEvent.id, CallUpEvent.at, CallUpEvent.callup_id, CallUp.position_id, CallUp.volunteer_id,
+                   CallUp.team_id, Volunteer.name.label("volunteer_name"), CallUpEvent.from_state,
+                   CallUpEvent.to_state, CallUpEvent.actor, CallUpEvent.note)
+            .join(CallUp, CallUp.id == CallUpEvent.callup_id)
+            .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+            .outerjoin(Volunteer, Volunteer.id == CallUp.volunteer_id)
+            .where(Shift.campaign_id == campaign_id)
+            .order_by(CallUpEvent.at, CallUpEvent.id))
 
 
 def match_campaign(campaign_id: int, *, now: datetime, timezone_name: str):

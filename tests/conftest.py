@@ -168,3 +168,81 @@ def volunteer_body(grid_id: int, mobile: str = "13912345678", **extra) -> dict:
             "max_callups_per_month": 4}
     body.update(extra)
     return body
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(app):
+    """Each test starts with empty rate-limit counters (the session's app keeps them in memory)."""
+    from extensions import limiter
+
+    limiter.reset()
+    yield
+
+
+def _page_client_class():
+    from flask.testing import FlaskClient
+
+    from extensions import db
+
+    class _PageClient(FlaskClient):
+        """A browser for the pages: each request in its own app context, as in production, so no ``g``
+        (the cached user, the CSRF token) carries over; the test's session commits first, holding no SQLite lock."""
+
+        def open(self, *args, **kwargs):
+            db.session.commit()
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+
+    return _PageClient
+
+
+def new_page_client(app):
+    """A fresh page client with its own cookie jar (a second browser)."""
+    return _page_client_class()(app, app.response_class, use_cookies=True)
+
+
+def form_csrf_token(response) -> str:
+    """The CSRF token of the first form on a page."""
+    import re
+
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.get_data(as_text=True))
+    assert match, response.get_data(as_text=True)[:500]
+    return match.group(1)
+
+
+LOGIN_PASSWORD = "river-stone-42"
+
+
+@pytest.fixture
+def page_client(app):
+    return new_page_client(app)
+
+
+@pytest.fixture
+def login_as(app, tree):
+    """``login_as("office", grid_id=…)`` → a page client signed in through /login as a new account of that role."""
+    from accounts.models import Role
+    from accounts.users import create_user
+    from core.clock import utcnow
+    from tests.factories import EnterpriseFactory, VolunteerFactory
+
+    counter = iter(range(1, 1000))
+
+    def sign_in(role: str = "office", **binding):
+        role = Role(role)
+        if role is Role.OFFICE:
+            binding.setdefault("grid_id", tree.community_a.id)
+        elif role is Role.VOLUNTEER and "volunteer_id" not in binding:
+            binding["volunteer_id"] = VolunteerFactory(home_grid_id=tree.grid_a1.id).id
+        elif role is Role.ENTERPRISE and "enterprise_id" not in binding:
+            binding["enterprise_id"] = EnterpriseFactory().id
+        user = create_user(login=f"{role.value}-{next(counter)}", display_name=f"{role.value} user",
+                           password=LOGIN_PASSWORD, role=role, actor="test", now=utcnow(), **binding)
+        client = new_page_client(app)
+        token = form_csrf_token(client.get("/login"))
+        response = client.post("/login", data={"csrf_token": token, "login": user.login, "password": LOGIN_PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        client.user = user
+        return client
+
+    return sign_in

@@ -55,6 +55,11 @@ IDENTITY_LABELS = {
 }
 
 
+# Channels that reach the person through an outside carrier and so need their own consent (PIPL Art. 14);
+# the in-app inbox and the office's own webhook integration (addressed by id only) do not.
+CONSENT_CHANNELS = ("sms", "email", "wecom")
+
+
 class VolunteerStatus(enum.Enum):
     ACTIVE = "active"
     PAUSED = "paused"
@@ -117,6 +122,8 @@ class Volunteer(TimestampMixin, db.Model):
         order_by="(AvailabilityWindow.weekday, AvailabilityWindow.start_minute)")
     blackouts: Mapped[list["BlackoutDate"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="BlackoutDate.day")
+    channel_consents: Mapped[list["ChannelConsent"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ChannelConsent.channel")
 
     @property
     def identities(self) -> list[Identity]:
@@ -125,6 +132,11 @@ class Volunteer(TimestampMixin, db.Model):
     @property
     def is_party_member(self) -> bool:
         return bool(self.identity_flags & Identity.PARTY_MEMBER.bit)
+
+    @property
+    def consented_channels(self) -> list[str]:
+        """Channels the person has agreed to be messaged on, and not withdrawn."""
+        return [consent.channel for consent in self.channel_consents if consent.withdrawn_at is None]
 
 
 class VolunteerSkill(db.Model):
@@ -144,6 +156,22 @@ class VolunteerSkill(db.Model):
 
     volunteer: Mapped[Volunteer] = relationship(back_populates="skills")
     skill: Mapped[Skill] = relationship(lazy="joined")
+
+
+class ChannelConsent(db.Model):
+    """A person's consent to be messaged on one channel: granted, and possibly withdrawn (kept, not deleted)."""
+
+    __tablename__ = "channel_consents"
+    __table_args__ = (
+        CheckConstraint("channel IN ('sms', 'email', 'wecom')", name="channel_known"),
+        CheckConstraint("withdrawn_at IS NULL OR withdrawn_at >= granted_at", name="withdrawn_after_granted"),
+    )
+
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class AvailabilityWindow(db.Model):

@@ -14,7 +14,7 @@ from extensions import db
 from grids.models import Grid
 from grids.services import get_grid, subtree_of
 from volunteers.availability import parse_hhmm, windows_to_mask
-from volunteers.models import (AvailabilityWindow, BlackoutDate, Identity, Skill, Volunteer,
+from volunteers.models import (AvailabilityWindow, BlackoutDate, ChannelConsent, Identity, Skill, Volunteer,
                                VolunteerSkill, VolunteerStatus)
 
 # --- skills catalogue -------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def _mobile_taken(mobile: str, except_id: int | None = None) -> bool:
 
 
 def _apply_volunteer(volunteer: Volunteer, data: dict[str, Any], skill_map: dict[str, Skill],
-                     grid_exists) -> None:
+                     grid_exists, *, now: datetime | None = None) -> None:
     """Copy validated input onto ``volunteer``; raise ValidationFailed naming the field.
 
     Takes part in the caller's transaction; ``grid_exists(id)`` lets a bulk
@@ -119,11 +119,25 @@ def _apply_volunteer(volunteer: Volunteer, data: dict[str, Any], skill_map: dict
         volunteer.availability_mask = windows_to_mask(windows)
     if "blackout_dates" in data:
         volunteer.blackouts = [BlackoutDate(day=day) for day in sorted(set(data["blackout_dates"]))]
+    if "consented_channels" in data:
+        _set_channel_consents(volunteer, set(data["consented_channels"]), now or volunteer.updated_at)
+
+
+def _set_channel_consents(volunteer: Volunteer, channels: set[str], now: datetime) -> None:
+    """The given channels consented from ``now`` (kept if already), the others withdrawn at ``now``."""
+    held = {consent.channel: consent for consent in volunteer.channel_consents}
+    for channel, consent in held.items():
+        if channel not in channels and consent.withdrawn_at is None:
+            consent.withdrawn_at = now
+        elif channel in channels and consent.withdrawn_at is not None:
+            consent.granted_at, consent.withdrawn_at = now, None
+    volunteer.channel_consents += [ChannelConsent(channel=channel, granted_at=now)
+                                   for channel in sorted(channels - set(held))]
 
 
 # What a person may change on their own record; the rest (identities, status, notes) is the office's.
 SELF_EDITABLE = frozenset({"name", "language", "interests", "availability", "blackout_dates",
-                           "max_callups_per_month"})
+                           "max_callups_per_month", "consented_channels"})
 
 
 def grid_check(scope: Scope):
@@ -136,13 +150,20 @@ def grid_check(scope: Scope):
 
 def register_volunteer(data: dict[str, Any], *, scope: Scope, now: datetime) -> Volunteer:
     """Register a person in the caller's subtree; a mobile number already registered is a conflict."""
+    volunteer = _register_volunteer(data, scope=scope, now=now)
+    db.session.commit()
+    return volunteer
+
+
+def _register_volunteer(data: dict[str, Any], *, scope: Scope, now: datetime) -> Volunteer:
+    """``register_volunteer`` inside the caller's transaction (self-registration adds the account too)."""
     if _mobile_taken(data["mobile"]):
         raise Conflict.duplicate("mobile", data["mobile"])
     volunteer = Volunteer(created_by=scope.actor, created_at=now, updated_at=now)
     _apply_volunteer(volunteer, data, skills_by_code(i["code"] for i in data.get("skills", [])),
-                     grid_check(scope))
+                     grid_check(scope), now=now)
     db.session.add(volunteer)
-    db.session.commit()
+    db.session.flush()
     return volunteer
 
 
@@ -157,7 +178,7 @@ def update_volunteer(volunteer_id: int, data: dict[str, Any], *, scope: Scope, n
     if "mobile" in data and _mobile_taken(data["mobile"], except_id=volunteer.id):
         raise Conflict.duplicate("mobile", data["mobile"])
     _apply_volunteer(volunteer, data, skills_by_code(i["code"] for i in data.get("skills", [])),
-                     grid_check(scope))
+                     grid_check(scope), now=now)
     volunteer.updated_at = now
     db.session.commit()
     return volunteer

@@ -33,4 +33,5 @@ def register_web(app: Flask) -> None:
 
     register_sessions(app)
     app.register_blueprint(bp)
+    from web.auth import bp as auth_bp; app.register_blueprint(auth_bp)  # noqa: E702
     from web.responses import bp as responses_bp; app.register_blueprint(responses_bp)  # noqa: E702

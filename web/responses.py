@@ -1,7 +1,7 @@
 """/r/<token>: the one-tap answer page; GET shows the call-up, only POST answers it."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 
 from callups.links import LinkExpired, resolve_link
 from callups.outbox import callup_context
@@ -9,7 +9,7 @@ from campaigns import responses
 from campaigns.services import get_callup
 from core.clock import utcnow
 from core.errors import Conflict, NotFound
-from extensions import csrf, db
+from extensions import csrf, db, limiter
 from volunteers.models import Volunteer
 
 bp = Blueprint("responses", __name__)
@@ -67,6 +67,7 @@ def show(token: str):
 
 
 @bp.post("/r/<token>")
+@limiter.limit(lambda: current_app.config.get("ANSWER_RATE_LIMIT", "20 per minute"))  # per IP (SR-8)
 @csrf.exempt  # the unguessable link itself is the credential; there is no cookie for a forged form to ride on
 def answer(token: str):
     """Accept or decline from the link."""

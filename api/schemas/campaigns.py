@@ -4,6 +4,7 @@ from marshmallow import fields, validate
 from api.schemas.common import LocalDateTime, Schema, optional_text, positive_id, required_text
 from campaigns.models import CallUpStatus, CampaignStatus, Priority
 from core.kinds import CampaignKind
+from core.masking import mask_name
 from volunteers.models import Identity
 
 IDENTITIES = [identity.value for identity in Identity]
@@ -42,6 +43,8 @@ class PolicySchema(Schema):
     max_radius_level = fields.Integer(strict=True, validate=validate.Range(min=0, max=4))
     wave_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=240))
     over_recruit_percent = fields.Integer(strict=True, validate=validate.Range(min=0, max=300))
+    at_risk_extra_percent = fields.Integer(strict=True, validate=validate.Range(min=0, max=100), metadata={
+        "description": "Extra offers for a full position likely to fall short, as % of headcount (0: none)"})
     materialise_days_ahead = fields.Integer(
         strict=True, validate=validate.Range(min=1, max=60),
         metadata={"description": "Recurring templates: days ahead each occurrence is created (default 7)"})
@@ -166,6 +169,24 @@ class CallUpQuerySchema(Schema):
     position_id = positive_id(strict=False)
 
 
+class ArrivingSchema(Schema):
+    callup_id = fields.Integer()
+    volunteer_id = fields.Integer(allow_none=True)
+    name = fields.Function(lambda p: mask_name(p["name"]), metadata={"description": "Family name only: 张**"})
+    eta_minutes = fields.Integer(allow_none=True, metadata={"description": "What the person said: 0, 15, 30, 60"})
+    arrive_at = LocalDateTime(allow_none=True, metadata={"description": "Answer time + ETA (check-in time once there)"})
+    in_time = fields.Boolean(metadata={"description": "Expected within 60 minutes of the alarm"})
+
+
+class EtaBoardSchema(Schema):
+    on_site = fields.List(fields.Nested(ArrivingSchema))
+    within_15 = fields.List(fields.Nested(ArrivingSchema))
+    within_30 = fields.List(fields.Nested(ArrivingSchema))
+    within_60 = fields.List(fields.Nested(ArrivingSchema))
+    later = fields.List(fields.Nested(ArrivingSchema))
+    unknown = fields.List(fields.Nested(ArrivingSchema), metadata={"description": "Accepted without an ETA"})
+
+
 class PositionStaffingSchema(Schema):
     position_id = fields.Integer()
     shift_id = fields.Integer()
@@ -181,6 +202,13 @@ class PositionStaffingSchema(Schema):
     expected_attendance = fields.Float(metadata={
         "description": "Sum of show-up probabilities (attended+1)/(attended+no_shows+2) of those who accepted"})
     at_risk = fields.Boolean(metadata={"description": "Full (accepted = headcount) but expected attendance is lower"})
+    eta_board = fields.Nested(EtaBoardSchema, metadata={
+        "description": "Emergencies only: the people who accepted, by when they said they can be there"})
+    all_within_hour = fields.Boolean(metadata={
+        "description": "Emergencies only: someone accepted and everyone who did is expected within 60 minutes "
+                       "of the alarm (an unknown ETA counts as late)"})
+    last_arrival_at = LocalDateTime(allow_none=True, metadata={
+        "description": "Emergencies only: when the last person who accepted is expected (null if any ETA is unknown)"})
 
 
 class StaffingSchema(Schema):
@@ -190,6 +218,25 @@ class StaffingSchema(Schema):
     accepted = fields.Integer()
     fill_rate = fields.Float()
     positions = fields.List(fields.Nested(PositionStaffingSchema))
+    alarm_at = LocalDateTime(allow_none=True, metadata={
+        "description": "Emergencies: when the first call-up went out; the hour of the standard runs from it"})
+    standard_met = fields.Boolean(allow_none=True, metadata={
+        "description": "Emergencies: every position full and everyone expected within 60 minutes (null otherwise)"})
+
+
+class TimelineEventSchema(Schema):
+    id = fields.Integer()
+    at = LocalDateTime()
+    callup_id = fields.Integer()
+    position_id = fields.Integer()
+    volunteer_id = fields.Integer(allow_none=True)
+    team_id = fields.Integer(allow_none=True)
+    volunteer = fields.Function(lambda row: mask_name(row.volunteer_name),
+                                metadata={"description": "Family name only: 张**"})
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    actor = fields.String()
+    note = fields.String(allow_none=True)
 
 
 class ProposalSchema(Schema):

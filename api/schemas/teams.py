@@ -1,7 +1,9 @@
 """Schemas of enterprises and co-building teams."""
-from marshmallow import fields, validate
+from marshmallow import fields, post_dump, validate
 
 from api.schemas.common import Schema, mobile_validator, optional_text, positive_id, required_text
+from api.schemas.volunteers import caller_scope
+from core.masking import mask_mobile, sees_team_members
 
 
 class EnterpriseSchema(Schema):
@@ -34,14 +36,31 @@ class EnterpriseQuerySchema(Schema):
     q = fields.String(validate=validate.Length(min=1, max=100))
 
 
+class TeamMemberSchema(Schema):
+    """A team member as the team's enterprise sees them: masked mobile, no identities or party membership."""
+
+    id = fields.Integer()
+    name = fields.String()
+    mobile = fields.Function(lambda v: mask_mobile(v.mobile))
+
+
 class TeamSchema(Schema):
     id = fields.Integer()
     enterprise_id = fields.Integer()
     name = fields.String()
     leader_id = fields.Integer(allow_none=True)
     member_ids = fields.List(fields.Integer())
+    members = fields.List(fields.Nested(TeamMemberSchema), metadata={
+        "description": "Names and masked mobiles; only for the admin and the team's own enterprise"})
     paired_grid_ids = fields.List(fields.Integer())
     created_at = fields.AwareDateTime()
+
+    @post_dump(pass_original=True)
+    def apply_field_rules(self, data, team, **kwargs):
+        """SR-3: office staff of other communities read teams district-wide, but not who is in them by name."""
+        if not sees_team_members(caller_scope(), team.enterprise_id):
+            data.pop("members", None)
+        return data
 
 
 class TeamCreateSchema(Schema):

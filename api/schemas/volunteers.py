@@ -1,15 +1,35 @@
 """Schemas of volunteers: input, output (mobile masked in lists) and filters."""
-from marshmallow import ValidationError, fields, validate, validates_schema
+from flask import g, has_request_context
+from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
 
+from api.auth import current_scope
 from api.schemas.common import (AwareDateTime, Schema, mobile_validator, optional_text, positive_id,
                                 required_text)
 from core.kinds import CampaignKind
-from core.masking import mask_mobile
+from core.masking import mask_mobile, sees_full_contact, sees_party_membership
+from core.scope import Scope
 from volunteers.availability import format_hhmm, parse_hhmm
-from volunteers.models import Identity, VolunteerStatus
+from volunteers.models import CONSENT_CHANNELS, Identity, VolunteerStatus
 
 IDENTITIES = [identity.value for identity in Identity]
 KINDS = [kind.value for kind in CampaignKind]
+
+
+def caller_scope() -> Scope | None:
+    """The scope of the request being answered (API token or signed-in page), or None outside a request.
+
+    The one place where output schemas learn who is asking, for the SR-3 field rules in core.masking.
+    """
+    return current_scope() if has_request_context() and "scope" in g else None
+
+
+def hide_party_membership(data: dict) -> dict:
+    """Drop the party identity and branch from a dumped person."""
+    if "identities" in data:
+        data["identities"] = [value for value in data["identities"] if value != Identity.PARTY_MEMBER.value]
+    if "party_branch" in data:
+        data["party_branch"] = None
+    return data
 
 
 class SkillLevelSchema(Schema):
@@ -54,6 +74,12 @@ class WindowOutSchema(Schema):
     end = fields.Function(lambda row: format_hhmm(row.end_minute))
 
 
+class ChannelConsentSchema(Schema):
+    channel = fields.String()
+    granted_at = fields.AwareDateTime()
+    withdrawn_at = fields.AwareDateTime(allow_none=True)
+
+
 class VolunteerSchema(Schema):
     """A volunteer as shown on their detail view."""
 
@@ -72,9 +98,23 @@ class VolunteerSchema(Schema):
     interests = fields.Function(lambda v: [k.value for k in CampaignKind if v.interests & k.bit])
     language = fields.String()
     consent_at = fields.AwareDateTime(allow_none=True)
+    consented_channels = fields.List(fields.String(), metadata={
+        "description": "Channels besides the in-app inbox the person agreed to be messaged on"})
+    channel_consents = fields.List(fields.Nested(ChannelConsentSchema),
+                                   metadata={"description": "When each channel consent was given or withdrawn"})
     note = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+
+    @post_dump(pass_original=True)
+    def apply_field_rules(self, data, volunteer, **kwargs):
+        """SR-3: the full mobile and party membership only for the admin, office staff and the person."""
+        scope = caller_scope()
+        if "mobile" in data and not sees_full_contact(scope, volunteer.id):
+            data["mobile"] = mask_mobile(volunteer.mobile)
+        if not sees_party_membership(scope, volunteer.id):
+            hide_party_membership(data)
+        return data
 
 
 class VolunteerSummarySchema(VolunteerSchema):
@@ -100,6 +140,11 @@ class VolunteerCreateSchema(Schema):
     interests = fields.List(fields.String(validate=validate.OneOf(KINDS)), load_default=list)
     language = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))
     consent_at = AwareDateTime(load_default=None, allow_none=True)
+    consented_channels = fields.List(
+        fields.String(validate=validate.OneOf(CONSENT_CHANNELS)), load_default=list,
+        validate=validate.Length(max=len(CONSENT_CHANNELS)), metadata={
+            "description": "Channels the person agrees to be messaged on (sms, email, wecom); the list replaces "
+                           "the stored one, and a channel left out is withdrawn. The in-app inbox needs none."})
     note = optional_text(500)
 
 

@@ -24,7 +24,9 @@ def ids(api, tree):
     db.session.commit()
     return {"grid_id": tree.grid_b1.id, "skill_id": tree.skills["publicity"].id, "volunteer_id": volunteer["id"],
             "enterprise_id": enterprise["id"], "team_id": team["id"], "campaign_id": campaign["id"],
-            "callup_id": callup.id}
+            "callup_id": callup.id, "shift_id": campaign["shifts"][0]["id"],
+            "position_id": campaign["shifts"][0]["positions"][0]["id"],
+            "token_id": api.post("/tokens", json={"name": "bad input", "role": "admin"}).get_json()["id"]}
 
 
 def operations(client):

@@ -7,6 +7,7 @@ from callups.models import Channel, Notification, NotificationKind, Notification
 from campaigns.models import CallUp, CallUpStatus, Priority
 from extensions import db
 from tests.factories import CampaignFactory, PositionFactory, ShiftFactory, VolunteerFactory
+from volunteers.models import CONSENT_CHANNELS, ChannelConsent
 
 
 def make_position(*, now: datetime, headcount: int = 2, starts_in: timedelta = timedelta(days=3),
@@ -21,11 +22,13 @@ def make_position(*, now: datetime, headcount: int = 2, starts_in: timedelta = t
 
 
 def make_callups(position, count: int, *, now: datetime, status: CallUpStatus = CallUpStatus.SCHEDULED,
-                 send_at: datetime | None = None, expires_at: datetime | None = None, **volunteer) -> list[CallUp]:
-    """``count`` call-ups of new volunteers to ``position``."""
+                 send_at: datetime | None = None, expires_at: datetime | None = None,
+                 consent: tuple[str, ...] = CONSENT_CHANNELS, **volunteer) -> list[CallUp]:
+    """``count`` call-ups of new volunteers to ``position``; they consented to ``consent`` (default: every channel)."""
     callups = []
     for _ in range(count):
         person = VolunteerFactory(**volunteer)
+        person.channel_consents = [ChannelConsent(channel=channel, granted_at=now) for channel in consent]
         callups.append(CallUp(position_id=position.id, volunteer_id=person.id, status=status,
                               send_at=send_at or now, expires_at=expires_at,
                               sent_at=now if status is CallUpStatus.SENT else None))

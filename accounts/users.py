@@ -1,0 +1,215 @@
+"""Accounts that sign in with a password: creating them, checking passwords with lockout, ending sessions."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, exists, select
+
+from accounts.audit import record_event
+from accounts.models import Consent, Role, User
+from accounts.passwords import burn_verify_time, check_password_rules, hash_password, needs_rehash, verify_password
+from campaigns.models import CallUp
+from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from core.scope import Scope
+from extensions import db
+from grids.models import Grid
+from volunteers.models import Volunteer
+from volunteers.services import _register_volunteer
+
+# The purpose a self-registering volunteer consents to, and the version of its text (bump when the text changes).
+CONSENT_PURPOSE = "service"
+CONSENT_VERSION = "2026-11"
+CONSENT_TEXT = {
+    "zh": "我同意社区为组织志愿服务（召集、提醒、考勤）使用我的姓名、手机号和所属网格，可随时撤回。",
+    "en": "I agree that the community office uses my name, mobile number and home grid to organise volunteer "
+          "service (call-ups, reminders, attendance). I can withdraw at any time.",
+}
+BAD_CREDENTIALS = "Wrong login or password. 账号或密码错误。"
+
+
+class LoginFailed(DomainError):
+    """Unknown login, wrong password or a disabled account: one answer for all, so nothing leaks."""
+
+    status_code = 401
+
+
+class AccountLocked(DomainError):
+    """Too many wrong passwords in a row: the account refuses sign-in until ``until``."""
+
+    status_code = 423
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"Too many failed sign-ins; try again after {until:%H:%M} UTC. 登录失败次数过多，账号暂时锁定。")
+        self.until = until
+
+
+def normalise_login(login: str) -> str:
+    """Logins compare without surrounding spaces and without case."""
+    return (login or "").strip().lower()
+
+
+def find_user(login: str) -> User | None:
+    """The account with this login, or None."""
+    return db.session.scalar(select(User).where(User.login == normalise_login(login)))
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound.of("user", user_id)
+    return user
+
+
+def _check_binding(role: Role, grid_id: int | None, volunteer_id: int | None, enterprise_id: int | None) -> None:
+    if role is Role.OFFICE and grid_id is None:
+        raise ValidationFailed.field("grid_id", "An office account needs the grid node it is bound to.")
+    if role is Role.VOLUNTEER and volunteer_id is None:
+        raise ValidationFailed.field("volunteer_id", "A volunteer account needs the volunteer.")
+    if role is Role.ENTERPRISE and enterprise_id is None:
+        raise ValidationFailed.field("enterprise_id", "An enterprise account needs the enterprise.")
+    if role is Role.GATEWAY:
+        raise ValidationFailed.field("role", "A gateway signs in with a token, not a password.")
+    if grid_id is not None and db.session.get(Grid, grid_id) is None:
+        raise ValidationFailed.field("grid_id", f"Unknown grid {grid_id}.")
+    if volunteer_id is not None and db.session.get(Volunteer, volunteer_id) is None:
+        raise ValidationFailed.field("volunteer_id", f"Unknown volunteer {volunteer_id}.")
+
+
+def _add_user(*, login: str, display_name: str, password: str, role: Role, now: datetime,
+              grid_id: int | None = None, volunteer_id: int | None = None,
+              enterprise_id: int | None = None) -> User:
+    """Validate and add an account to the caller's transaction."""
+    login = normalise_login(login)
+    display_name = (display_name or "").strip()
+    if not login or len(login) > 64:
+        raise ValidationFailed.field("login", "Give a login of 1 to 64 characters.")
+    if not display_name or len(display_name) > 100:
+        raise ValidationFailed.field("name", "Give a name of 1 to 100 characters.")
+    check_password_rules(password)
+    _check_binding(role, grid_id, volunteer_id, enterprise_id)
+    if db.session.scalar(select(exists().where(User.login == login))):
+        raise Conflict("this login is taken", {"login": ["Already registered."]})
+    user = User(login=login, display_name=display_name, password_hash=hash_password(password), role=role,
+                grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id, active=True,
+                session_version=1, failed_logins=0, created_at=now)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_user(*, login: str, display_name: str, password: str, role: Role, actor: str, now: datetime,
+                grid_id: int | None = None, volunteer_id: int | None = None,
+                enterprise_id: int | None = None) -> User:
+    """Create an account (district admin, office staff, volunteer or enterprise) and audit it."""
+    user = _add_user(login=login, display_name=display_name, password=password, role=role, now=now,
+                     grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id)
+    db.session.commit()
+    record_event(actor=actor, role=None, action="user.create", now=now, outcome="ok", object_type="user",
+                 object_id=user.id, detail=f"role={role.value}")
+    return user
+
+
+def register_volunteer_account(data: dict[str, Any], *, password: str, consent: bool, now: datetime,
+                               ip: str | None = None) -> User:
+    """Self-service: the volunteer record, the account (login = mobile) and the consent, in one transaction.
+
+    ``data`` holds name, mobile and home_grid_id. The volunteer is created by the same service the
+    office uses; the consent row records the purpose, its text version and the time.
+    """
+    errors: dict[str, list[str]] = {}
+    if not consent:
+        errors["consent"] = ["Consent to the stated purpose is needed to register. 需同意用途说明才能注册。"]
+    try:
+        check_password_rules(password)
+    except ValidationFailed as refused:
+        errors.update(refused.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    if find_user(data["mobile"]) is not None:
+        raise Conflict("this mobile number is registered", {"mobile": ["Already registered."]})
+    fields = {"name": data["name"], "mobile": data["mobile"], "home_grid_id": data["home_grid_id"],
+              "consent_at": now}
+    volunteer = _register_volunteer(fields, scope=Scope.system("self-registration"), now=now)
+    user = _add_user(login=data["mobile"], display_name=data["name"], password=password, role=Role.VOLUNTEER,
+                     now=now, volunteer_id=volunteer.id)
+    db.session.add(Consent(volunteer_id=volunteer.id, purpose=CONSENT_PURPOSE, version=CONSENT_VERSION,
+                           granted_at=now))
+    db.session.commit()
+    record_event(actor=f"user:{user.id}", role=Role.VOLUNTEER.value, action="user.register", now=now, outcome="ok",
+                 object_type="volunteer", object_id=volunteer.id, ip=ip,
+                 detail=f"consent {CONSENT_PURPOSE} v{CONSENT_VERSION}")
+    return user
+
+
+def authenticate_password(login: str, password: str, *, now: datetime, max_failures: int, lock_minutes: int,
+                          ip: str | None = None, via: str = "web") -> User:
+    """The account for ``login`` if ``password`` is right; otherwise LoginFailed (401) or AccountLocked (423).
+
+    ``max_failures`` wrong passwords in a row lock the account for ``lock_minutes``. Every attempt is
+    audited, without the password or the login typed in. A hash with old parameters is upgraded.
+    """
+    action = f"auth.login.{via}"
+    user = find_user(login)
+    if user is None:
+        burn_verify_time(password)
+        record_event(actor="anonymous", role=None, action=action, now=now, outcome="failure", ip=ip,
+                     detail="unknown login")
+        raise LoginFailed(BAD_CREDENTIALS)
+    actor = f"user:{user.id}"
+    if user.locked_until is not None and user.locked_until > now:
+        record_event(actor=actor, role=user.role.value, action=action, now=now, outcome="locked",
+                     object_type="user", object_id=user.id, ip=ip)
+        raise AccountLocked(user.locked_until)
+    if not verify_password(user.password_hash, password) or not user.active:
+        reason = "bad password" if user.active else "inactive account"
+        user.failed_logins = (user.failed_logins or 0) + 1
+        locked = user.failed_logins >= max_failures
+        if locked:
+            user.locked_until = now + timedelta(minutes=lock_minutes)
+            user.failed_logins = 0
+        db.session.commit()
+        record_event(actor=actor, role=user.role.value, action=action, now=now, outcome="failure",
+                     object_type="user", object_id=user.id, ip=ip,
+                     detail=reason + (f"; locked for {lock_minutes} min" if locked else ""))
+        if locked:
+            raise AccountLocked(user.locked_until)
+        raise LoginFailed(BAD_CREDENTIALS)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    db.session.commit()
+    record_event(actor=actor, role=user.role.value, action=action, now=now, outcome="success",
+                 object_type="user", object_id=user.id, ip=ip)
+    return user
+
+
+def end_sessions(user_id: int, *, now: datetime, ip: str | None = None) -> User:
+    """Sign out: every session of the account stops working (its session version moves on)."""
+    user = get_user(user_id)
+    user.session_version += 1
+    db.session.commit()
+    record_event(actor=f"user:{user.id}", role=user.role.value, action="auth.logout", now=now, outcome="ok",
+                 object_type="user", object_id=user.id, ip=ip)
+    return user
+
+
+def deactivate_user(login: str, *, actor: str, now: datetime) -> User:
+    """Disable an account: it can no longer sign in and its open sessions end."""
+    user = find_user(login)
+    if user is None:
+        raise NotFound("no account with this login")
+    user.active = False
+    user.session_version += 1
+    db.session.commit()
+    record_event(actor=actor, role=None, action="user.deactivate", now=now, outcome="ok", object_type="user",
+                 object_id=user.id)
+    return user
+
+
+def list_own_callups(volunteer_id: int) -> Select:
+    """A volunteer's call-ups that reached them (not mere proposals), newest first."""
+    return (select(CallUp).where(CallUp.volunteer_id == volunteer_id, CallUp.sent_at.is_not(None))
+            .order_by(CallUp.sent_at.desc(), CallUp.id.desc()))

@@ -1,0 +1,172 @@
+"""Schemas of the caller's own data, the audit log and API tokens."""
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from api.schemas.callups import InboxMessageSchema
+from api.schemas.common import AwareDateTime, LocalDateTime, Schema, positive_id, required_text
+from api.schemas.volunteers import VolunteerSchema
+from core.masking import mask_mobile
+from core.scope import Role
+
+
+class MeVolunteerSchema(Schema):
+    """The person behind a volunteer token, as a list shows them (the full record is GET /me/data)."""
+
+    id = fields.Integer()
+    name = fields.String()
+    mobile = fields.Function(lambda v: mask_mobile(v.mobile))
+    home_grid_id = fields.Integer()
+    status = fields.Function(lambda v: v.status.value)
+
+
+class MeSchema(Schema):
+    role = fields.Function(lambda p: p["scope"].role.value)
+    actor = fields.Function(lambda p: p["scope"].actor)
+    grid_id = fields.Function(lambda p: p["scope"].grid_id)
+    grid_name = fields.Function(lambda p: p["grid"].name if p["grid"] else None)
+    volunteer_id = fields.Function(lambda p: p["scope"].volunteer_id)
+    enterprise_id = fields.Function(lambda p: p["scope"].enterprise_id)
+    enterprise_name = fields.Function(lambda p: p["enterprise"].name if p["enterprise"] else None)
+    volunteer = fields.Function(lambda p: MeVolunteerSchema().dump(p["volunteer"]) if p["volunteer"] else None)
+
+
+class MyCallUpSchema(Schema):
+    """One of the caller's call-ups: what, when, where and how it stands."""
+
+    id = fields.Integer()
+    campaign_id = fields.Function(lambda c: c.position.shift.campaign_id)
+    campaign_title = fields.Function(lambda c: c.position.shift.campaign.title)
+    role = fields.Function(lambda c: c.position.role)
+    place = fields.Function(lambda c: c.position.shift.place)
+    start_at = LocalDateTime(attribute="position.shift.start_at")
+    end_at = LocalDateTime(attribute="position.shift.end_at")
+    status = fields.Function(lambda c: c.status.value)
+    sent_at = LocalDateTime(allow_none=True)
+    expires_at = LocalDateTime(allow_none=True)
+    responded_at = LocalDateTime(allow_none=True)
+    attended_at = LocalDateTime(allow_none=True)
+
+
+class PersonalRecordSchema(VolunteerSchema):
+    """The person's own record, with the contact details a list never shows."""
+
+    email = fields.String(allow_none=True)
+    wecom_id = fields.String(allow_none=True)
+    notify_channels = fields.String(allow_none=True)
+
+
+class AccountSchema(Schema):
+    login = fields.String()
+    display_name = fields.String()
+    active = fields.Boolean()
+    created_at = LocalDateTime()
+    last_login_at = LocalDateTime(allow_none=True)
+
+
+class ConsentSchema(Schema):
+    purpose = fields.String()
+    version = fields.String()
+    granted_at = LocalDateTime()
+    withdrawn_at = LocalDateTime(allow_none=True)
+
+
+class ChannelConsentSchema(Schema):
+    channel = fields.String()
+    granted_at = LocalDateTime()
+    withdrawn_at = LocalDateTime(allow_none=True)
+
+
+class MyTeamSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    enterprise_name = fields.Function(lambda t: t.enterprise.name)
+
+
+class ServiceSchema(Schema):
+    attended = fields.Integer(metadata={"description": "Shifts attended"})
+    hours = fields.Float(metadata={"description": "Hours served (shift lengths)"})
+
+
+class MyDataSchema(Schema):
+    """Everything held about the caller (the right of access and portability)."""
+
+    volunteer = fields.Nested(PersonalRecordSchema)
+    account = fields.Nested(AccountSchema, allow_none=True)
+    consents = fields.List(fields.Nested(ConsentSchema))
+    channel_consents = fields.List(fields.Nested(ChannelConsentSchema))
+    callups = fields.List(fields.Nested(MyCallUpSchema))
+    messages = fields.List(fields.Nested(InboxMessageSchema))
+    teams = fields.List(fields.Nested(MyTeamSchema))
+    service = fields.Nested(ServiceSchema)
+
+
+class ErasureSchema(Schema):
+    confirm = fields.Boolean(required=True, validate=validate.Equal(True, error="Send true to confirm."),
+                             metadata={"description": "Must be true: erasure cannot be undone"})
+
+
+class ErasureResultSchema(Schema):
+    volunteer_id = fields.Integer(attribute="id")
+    name = fields.String()
+    status = fields.Function(lambda v: v.status.value)
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer()
+    at = LocalDateTime()
+    actor = fields.String()
+    role = fields.String(allow_none=True)
+    action = fields.String()
+    object_type = fields.String(allow_none=True)
+    object_id = fields.String(allow_none=True)
+    outcome = fields.String()
+    ip = fields.String(allow_none=True)
+    detail = fields.String(allow_none=True)
+
+
+class AuditEventQuerySchema(Schema):
+    actor = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "Part of the actor label"})
+    action = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "Action prefix"})
+    object_type = fields.String(validate=validate.Length(min=1, max=32))
+    object_id = fields.String(validate=validate.Length(min=1, max=64))
+    since = AwareDateTime(metadata={"description": "From this time (inclusive)"})
+    until = AwareDateTime(metadata={"description": "Before this time"})
+
+    @validates_schema
+    def check_window(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["until"] <= data["since"]:
+            raise ValidationError({"until": ["Must be after since."]})
+
+
+class ApiTokenSchema(Schema):
+    """A token as listed: never its value or hash."""
+
+    id = fields.Integer()
+    name = fields.String()
+    role = fields.Enum(Role, by_value=True)
+    grid_id = fields.Integer(allow_none=True)
+    volunteer_id = fields.Integer(allow_none=True)
+    enterprise_id = fields.Integer(allow_none=True)
+    created_at = LocalDateTime()
+    expires_at = LocalDateTime(allow_none=True)
+    revoked_at = LocalDateTime(allow_none=True)
+    last_used_at = LocalDateTime(allow_none=True)
+
+
+class ApiTokenCreatedSchema(ApiTokenSchema):
+    token = fields.String(metadata={"description": "The bearer token; shown this once, never stored"})
+
+
+class ApiTokenCreateSchema(Schema):
+    name = required_text(100)
+    role = fields.Enum(Role, by_value=True, required=True)
+    grid_id = positive_id(load_default=None, allow_none=True, metadata={"description": "Office tokens"})
+    volunteer_id = positive_id(load_default=None, allow_none=True, metadata={"description": "Volunteer tokens"})
+    enterprise_id = positive_id(load_default=None, allow_none=True, metadata={"description": "Enterprise tokens"})
+    expires_at = AwareDateTime(load_default=None, allow_none=True)
+    expires_in_days = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                     validate=validate.Range(min=1, max=3650))
+
+    @validates_schema
+    def check_expiry(self, data, **kwargs):
+        if data.get("expires_at") is not None and data.get("expires_in_days") is not None:
+            raise ValidationError({"expires_in_days": ["Give expires_at or expires_in_days, not both."]})

@@ -1,0 +1,184 @@
+"""Team call-ups: offering places to a partner enterprise's co-building team; the leader names who comes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from callups.links import _issue_link
+from callups.messages import language_of
+from callups.models import NotificationKind
+from callups.outbox import _queue_callup_message, _queue_coordinator_notice
+from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, CampaignStatus, Position,
+                              Shift)
+from campaigns.policy import effective_policy
+from campaigns.responses import _not_open, _take_places
+from campaigns.services import get_callup
+from campaigns.states import _record_event, _transition
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.scope import Scope
+from extensions import db
+from volunteers.models import Team, Volunteer, VolunteerStatus, team_members
+
+S = CallUpStatus
+OFFERABLE = (CampaignStatus.PUBLISHED, CampaignStatus.PARTLY_STAFFED, CampaignStatus.STAFFED)
+
+
+@dataclass
+class TeamAnswer:
+    """The team call-up after the leader's answer and the members' own (accepted) call-ups."""
+
+    team_callup: CallUp
+    callups: list[CallUp] = field(default_factory=list)
+
+
+def is_team_callup(callup: CallUp) -> bool:
+    """Addressed to a team as a whole (its members' own call-ups also carry the team id)."""
+    return callup.team_id is not None and callup.volunteer_id is None
+
+
+def _open_places(position: Position) -> int:
+    """Places neither taken nor held by a pending offer (a pending team offer holds its places)."""
+    pending = db.session.scalar(select(func.coalesce(func.sum(func.coalesce(CallUp.places, 1)), 0))
+                                .where(CallUp.position_id == position.id, CallUp.status.in_(OPEN_CALLUP_STATES)))
+    return position.headcount - position.accepted_count - int(pending or 0)
+
+
+def offer_to_team(position_id: int, team_id: int, *, scope: Scope, now: datetime, places: int,
+                  campaign_id: int | None = None, response_minutes: int | None = None) -> CallUp:
+    """Offer ``places`` of a position to a team: a sent team call-up, and a message with a link to its leader.
+
+    The deadline is the campaign's ``response_minutes`` (or the one given), never after the shift
+    starts. The places offered must still be open, counting other pending offers.
+    """
+    position = db.session.get(Position, position_id)
+    if position is None or (campaign_id is not None and position.shift.campaign_id != campaign_id):
+        raise NotFound.of("position", position_id)
+    db.session.refresh(position)
+    shift = position.shift
+    campaign = shift.campaign
+    if campaign.status not in OFFERABLE:
+        raise Conflict.wrong_state("campaign", campaign.status.value, "offer places of")
+    if shift.start_at <= now:
+        raise Conflict("the shift has already started", {"position_id": ["The shift has already started."]})
+    team = db.session.get(Team, team_id)
+    if team is None:
+        raise ValidationFailed.field("team_id", f"Unknown team {team_id}.")
+    if team.leader_id is None:
+        raise ValidationFailed.field("team_id", "The team has no leader to answer.")
+    if db.session.scalar(select(CallUp.id).where(CallUp.position_id == position.id, CallUp.team_id == team.id,
+                                                 CallUp.volunteer_id.is_(None),
+                                                 CallUp.status.in_(OPEN_CALLUP_STATES))) is not None:
+        raise Conflict("this team already has an open offer for this position",
+                       {"team_id": ["Already offered and not yet answered."]})
+    open_places = _open_places(position)
+    if places > open_places:
+        raise ValidationFailed.field("places", f"Only {max(open_places, 0)} places are open.")
+    minutes = response_minutes or int(effective_policy(campaign)["response_minutes"])
+    expires = min(now + timedelta(minutes=minutes), shift.start_at)
+    callup = CallUp(position_id=position.id, team_id=team.id, status=S.SENT, places=places, send_at=now,
+                    sent_at=now, expires_at=expires, created_at=now, updated_at=now, breakdown={})
+    callup.events.append(CallUpEvent(at=now, actor=scope.actor[:100], from_state=None, to_state=S.SENT.value,
+                                     note=f"team offer: {places} places to team {team.id}"))
+    db.session.add(callup)
+    db.session.flush()
+    leader = db.session.get(Volunteer, team.leader_id)
+    note = f"需 {places} 人" if language_of(leader.language) == "zh" else f"{places} people needed"
+    token = _issue_link(callup.id, expires_at=expires, now=now)
+    _queue_callup_message(callup, NotificationKind.CALLUP, template="team_callup", now=now, serial="team",
+                          token=token, note=note, to=leader.id)
+    db.session.commit()
+    return callup
+
+
+def answer_team_callup(callup_id: int, *, member_ids: list[int], now: datetime, actor: str) -> TeamAnswer:
+    """The leader's answer: how many and who. Whole or nothing, never beyond the headcount.
+
+    Named members get accepted call-ups of their own (with the team id) and the position's
+    counter rises by their number in one conditional UPDATE (``_take_places``, as in the accept
+    path). The team call-up becomes accepted (fully or in part, the event says which) or, for
+    an empty list, declined.
+    """
+    callup = get_callup(callup_id)
+    if not is_team_callup(callup):
+        raise Conflict("only a team call-up is answered with a list of members",
+                       {"member_ids": ["Not a team call-up."]})
+    if callup.status is not S.SENT or callup.expires_at is None or callup.expires_at <= now:
+        raise _not_open(callup, "answer")
+    chosen = list(dict.fromkeys(member_ids))
+    _check_members(callup, chosen)
+    if not chosen:
+        if not _transition(callup.id, S.SENT, S.DECLINED, now=now, actor=actor, guard=CallUp.expires_at > now,
+                           values={"responded_at": now, "answered_by": actor[:100], "reason": "team cannot come"}):
+            db.session.rollback()
+            raise _not_open(get_callup(callup_id), "answer")
+        db.session.flush()
+        db.session.refresh(callup)
+        _queue_coordinator_notice(callup, answer="declined", now=now)
+        db.session.commit()
+        return TeamAnswer(team_callup=callup)
+    if not _take_places(callup.position_id, len(chosen)):
+        db.session.rollback()
+        position = db.session.get(Position, callup.position_id)
+        left = max(position.headcount - position.accepted_count, 0)
+        raise Conflict(f"only {left} places are left; nothing was changed",
+                       {"member_ids": [f"Only {left} places are left."]})
+    how_many = "all" if len(chosen) == callup.places else "part"
+    if not _transition(callup.id, S.SENT, S.ACCEPTED, now=now, actor=actor, guard=CallUp.expires_at > now,
+                       values={"responded_at": now, "answered_by": actor[:100],
+                               "reason": f"{len(chosen)} of {callup.places} places"},
+                       note=f"team answer ({how_many}): {len(chosen)} of {callup.places} places"):
+        db.session.rollback()  # undoes the counter too
+        raise _not_open(get_callup(callup_id), "answer")
+    members = []
+    for volunteer_id in chosen:
+        member = CallUp(position_id=callup.position_id, volunteer_id=volunteer_id, team_id=callup.team_id,
+                        status=S.ACCEPTED, wave=callup.wave, send_at=now, sent_at=now, responded_at=now,
+                        answered_by=actor[:100], created_at=now, updated_at=now,
+                        breakdown={"team_callup_id": callup.id})
+        db.session.add(member)
+        members.append(member)
+    db.session.flush()
+    for member in members:
+        _record_event(member.id, None, S.ACCEPTED, now=now, actor=actor,
+                      note=f"named by the team leader (team call-up {callup.id})")
+        _queue_callup_message(member, NotificationKind.CONFIRMATION, template="confirmation", now=now,
+                              serial="accepted")
+    db.session.refresh(callup)
+    _queue_coordinator_notice(callup, answer="accepted", now=now)
+    db.session.commit()
+    return TeamAnswer(team_callup=callup, callups=members)
+
+
+def _check_members(callup: CallUp, chosen: list[int]) -> None:
+    """Every named person is an active member of the team, within the places, not already called."""
+    if len(chosen) > (callup.places or 0):
+        raise ValidationFailed.field("member_ids", f"At most {callup.places} people: the places offered.")
+    if not chosen:
+        return
+    members = dict(db.session.execute(
+        select(Volunteer.id, Volunteer.status).join(team_members, team_members.c.volunteer_id == Volunteer.id)
+        .where(team_members.c.team_id == callup.team_id, Volunteer.id.in_(chosen))).all())
+    strangers = [v for v in chosen if v not in members]
+    if strangers:
+        raise ValidationFailed.field("member_ids", f"Not members of the team: {strangers}.")
+    inactive = [v for v in chosen if members[v] is not VolunteerStatus.ACTIVE]
+    if inactive:
+        raise ValidationFailed.field("member_ids", f"Not active: {inactive}.")
+    called = db.session.scalars(select(CallUp.volunteer_id).where(
+        CallUp.position_id == callup.position_id, CallUp.volunteer_id.in_(chosen),
+        CallUp.status != S.DECLINED)).all()
+    if called:
+        raise ValidationFailed.field("member_ids", f"Already called up for this position: {sorted(called)}.")
+    shift = callup.position.shift
+    busy = db.session.scalars(
+        select(CallUp.volunteer_id).join(Position, Position.id == CallUp.position_id)
+        .join(Shift, Shift.id == Position.shift_id)
+        .where(CallUp.volunteer_id.in_(chosen), CallUp.status.in_((S.ACCEPTED, S.ATTENDED)),
+               Shift.start_at < shift.end_at, Shift.end_at > shift.start_at)).all()
+    if busy:
+        raise ValidationFailed.field("member_ids", f"Already serving at that time: {sorted(set(busy))}.")
+
+
+__all__ = ["offer_to_team", "answer_team_callup", "is_team_callup", "TeamAnswer"]

@@ -1,0 +1,208 @@
+"""Sign-in pages: /login, /logout, volunteer self-registration and /me (a volunteer's own call-ups)."""
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from accounts.access import authorize
+from accounts.models import Role
+from accounts.services import scope_for
+from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, AccountLocked, LoginFailed, authenticate_password,
+                            end_sessions, list_own_callups, register_volunteer_account)
+from callups.outbox import callup_context
+from campaigns import responses
+from campaigns.models import CallUpStatus
+from core.clock import utcnow
+from core.errors import Conflict, DomainError, ValidationFailed
+from extensions import db, limiter, login_manager
+from grids.models import Grid
+from volunteers.models import Volunteer
+from web.forms import AnswerForm, LoginForm, LogoutForm, RegisterForm
+from web.sessions import end_session, start_session
+
+bp = Blueprint("auth", __name__)
+
+# Pages anyone may open; every other page of this blueprint needs a signed-in account and passes authorize().
+PUBLIC_ENDPOINTS = {"auth.login", "auth.register"}
+DEFAULT_LOGIN_LIMIT = "10 per minute"
+DEFAULT_REGISTER_LIMIT = "10 per hour"
+STATUS_TEXT = {
+    "sent": "待回复 · Awaiting your answer", "accepted": "已确认参加 · You are coming",
+    "declined": "已婉拒 · You declined", "expired": "已过期 · Expired", "withdrawn": "已撤回 · Withdrawn",
+    "attended": "已到岗 · Attended", "no_show": "未到岗 · Did not attend",
+    "proposed": "拟召集 · Proposed", "scheduled": "待发送 · Scheduled",
+}
+
+
+def login_rate_key() -> str:
+    """Rate-limit key: the login typed in (hashed, so no mobile number lands in the limiter store) plus the IP."""
+    digest = hashlib.sha256(request.form.get("login", "").strip().lower().encode()).hexdigest()[:16]
+    return f"{digest}:{get_remote_address()}"
+
+
+def login_limit() -> str:
+    return current_app.config.get("LOGIN_RATE_LIMIT", DEFAULT_LOGIN_LIMIT)
+
+
+# The scope "login" is shared with POST /api/v1/auth/token: one counter per login and IP (SR-8).
+login_rate_limit = limiter.shared_limit(login_limit, scope="login", key_func=login_rate_key, methods=["POST"])
+
+
+def _lang() -> str:
+    if request.args.get("lang") in ("en", "zh"):
+        return request.args["lang"]
+    return "en" if request.accept_languages.best_match(["zh", "en"]) == "en" else "zh"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect would make a fine phishing tool."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not urlsplit(target).netloc:
+        return target
+    return url_for("auth.me")
+
+
+def _attach_errors(form, error: DomainError) -> None:
+    """Put a service's field errors under the form's fields; the rest shows at the top."""
+    for name, messages in (error.errors or {}).items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [str(m) for m in messages]
+        else:
+            form.form_errors.extend(str(m) for m in messages)
+    if not error.errors:
+        form.form_errors.append(error.message)
+
+
+@bp.before_request
+def require_sign_in():
+    """Pages other than sign-in and registration need an account the access table lets in."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        if g.get("session_expired"):
+            return redirect(url_for("auth.login", expired=1, next=request.path))
+        return login_manager.unauthorized()
+    user = current_user.user
+    g.scope = scope_for(user, actor=f"user:{user.id}")
+    try:
+        authorize(g.scope, request.endpoint, request.method, request.view_args)
+    except DomainError:
+        g.audit_outcome = "refused"
+        raise
+    return None
+
+
+@bp.after_request
+def _no_store(response):
+    # Signed-in pages and forms with tokens are personal: never cache them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@login_rate_limit
+def login():
+    """Sign in with a login (a volunteer's mobile) and password; a new session each time."""
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        config = current_app.config
+        try:
+            user = authenticate_password(form.login.data, form.password.data, now=utcnow(),
+                                         max_failures=config["LOGIN_MAX_FAILURES"],
+                                         lock_minutes=config["LOGIN_LOCK_MINUTES"], ip=request.remote_addr)
+        except (LoginFailed, AccountLocked) as error:
+            form.form_errors.append(error.message)
+            status = error.status_code
+        else:
+            start_session(user)
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400 if form.csrf_token.errors else 422
+    return render_template("login.html", form=form, lang=_lang(),
+                           expired=request.args.get("expired") == "1"), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out: this session and every other session of the account end."""
+    form = LogoutForm()
+    if form.validate_on_submit():
+        end_sessions(current_user.user.id, now=utcnow(), ip=request.remote_addr)
+        end_session()
+        flash("已退出登录。You have signed out.")
+    return redirect(url_for("auth.login"))
+
+
+def _grid_choices() -> list[SelectChoice]:
+    """Communities and grids a volunteer may call home, in tree order (grids indented under their community)."""
+    rows = db.session.execute(select(Grid.id, Grid.name, Grid.level).where(Grid.level >= 2)
+                              .order_by(Grid.path)).all()
+    return [SelectChoice(str(row.id), "\u3000" * (row.level - 2) + row.name) for row in rows]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("REGISTER_RATE_LIMIT", DEFAULT_REGISTER_LIMIT), methods=["POST"])
+def register():
+    """Volunteer self-registration: name, mobile, password, home grid, and consent to the stated purpose."""
+    form = RegisterForm()
+    form.home_grid_id.choices = _grid_choices()
+    status = 200
+    if form.validate_on_submit():
+        data = {"name": form.name.data.strip(), "mobile": form.mobile.data.strip(),
+                "home_grid_id": form.home_grid_id.data}
+        try:
+            user = register_volunteer_account(data, password=form.password.data, consent=bool(form.consent.data),
+                                              now=utcnow(), ip=request.remote_addr)
+        except (ValidationFailed, Conflict) as error:
+            db.session.rollback()
+            _attach_errors(form, error)
+            status = error.status_code
+        else:
+            start_session(user)
+            flash("注册成功，欢迎加入！Registered: welcome aboard!")
+            return redirect(url_for("auth.me"))
+    elif request.method == "POST":
+        status = 400 if form.csrf_token.errors else 422
+    return render_template("register.html", form=form, lang=_lang(), consent_text=CONSENT_TEXT,
+                           consent_version=CONSENT_VERSION), status
+
+
+@bp.get("/me")
+def me():
+    """The signed-in volunteer's call-ups with their status and answer buttons; staff see who they are."""
+    user = current_user.user
+    items = []
+    if user.role is Role.VOLUNTEER and user.volunteer_id is not None:
+        volunteer = db.session.get(Volunteer, user.volunteer_id)
+        for callup in db.session.scalars(list_own_callups(user.volunteer_id).limit(100)):
+            items.append({"callup": callup, "c": callup_context(callup, volunteer),
+                          "status": STATUS_TEXT.get(callup.status.value, callup.status.value),
+                          "open": callup.status in (CallUpStatus.SENT, CallUpStatus.ACCEPTED)})
+    return render_template("me.html", user=user, items=items, lang=_lang(), logout_form=LogoutForm(),
+                           answer_form=AnswerForm())
+
+
+@bp.post("/me/call-ups/<int:callup_id>")
+def answer(callup_id: int):
+    """Accept or decline one of my call-ups (authorize() has checked it is mine)."""
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        abort(400)
+    service = responses.accept_callup if form.action.data == "accept" else responses.decline_callup
+    try:
+        service(callup_id, actor=g.scope.actor, now=utcnow())
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.message)
+    else:
+        flash("已确认，感谢您参加！Confirmed, thank you!" if form.action.data == "accept"
+              else "已收到，感谢您的回复。Noted, thank you for answering.")
+    return redirect(url_for("auth.me"))

@@ -1,0 +1,44 @@
+"""Flask-WTF forms for the pages; every form carries a CSRF token."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp
+
+from accounts.passwords import MAX_LENGTH, MIN_LENGTH
+
+MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+
+
+class LoginForm(FlaskForm):
+    login = StringField("账号 / 手机号 · Login or mobile", validators=[DataRequired(), Length(max=64)],
+                        render_kw={"autocomplete": "username", "autofocus": True})
+    password = PasswordField("密码 · Password", validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("姓名 · Name", validators=[DataRequired(), Length(max=64)],
+                       render_kw={"autocomplete": "name"})
+    mobile = StringField("手机号 · Mobile", validators=[
+        DataRequired(), Regexp(MOBILE_PATTERN, message="请输入 11 位大陆手机号。Enter an 11-digit mainland mobile number.")],
+        render_kw={"autocomplete": "tel", "inputmode": "numeric"})
+    home_grid_id = SelectField("所属社区 / 网格 · Home community or grid", coerce=int,
+                               validators=[InputRequired()])
+    # No composition rules and paste allowed: length and the common-password list are checked by the service.
+    password = PasswordField("密码（至少 8 位）· Password (8 characters or more)", validators=[
+        DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)], render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("再次输入密码 · Password again", validators=[
+        DataRequired(), EqualTo("password", message="两次输入的密码不一致。The passwords differ.")],
+        render_kw={"autocomplete": "new-password"})
+    consent = BooleanField("同意 · I agree")
+
+
+class LogoutForm(FlaskForm):
+    """Only the CSRF token: signing out is a POST."""
+
+
+class AnswerForm(FlaskForm):
+    action = RadioField(choices=[SelectChoice("accept", "accept"), SelectChoice("decline", "decline")],
+                        validators=[InputRequired()])
