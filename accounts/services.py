@@ -30,12 +30,7 @@ def create_token(*, name: str, role: Role, now: datetime, grid_id: int | None = 
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed.field("name", "Give a name of 1 to 100 characters.")
-    if role is Role.OFFICE and grid_id is None:
-        raise ValidationFailed.field("grid_id", "An office token needs the grid it is bound to.")
-    if role is Role.VOLUNTEER and volunteer_id is None:
-        raise ValidationFailed.field("volunteer_id", "A volunteer token needs the volunteer.")
-    if role is Role.ENTERPRISE and enterprise_id is None:
-        raise ValidationFailed.field("enterprise_id", "An enterprise token needs the enterprise.")
+    check_binding(role, grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id, holder="token")
     plain = "gm_" + secrets.token_urlsafe(32)
     token = ApiToken(name=name, role=role, token_hash=hash_token(plain), grid_id=grid_id,
                      volunteer_id=volunteer_id, enterprise_id=enterprise_id,
@@ -91,20 +86,29 @@ def revoke_token(token_id: int, *, now: datetime) -> ApiToken:
 # Which binding each role needs; any other binding on a token is refused, so a token never looks wider than it is.
 TOKEN_BINDINGS = {Role.ADMIN: None, Role.OFFICE: "grid_id", Role.VOLUNTEER: "volunteer_id",
                   Role.ENTERPRISE: "enterprise_id", Role.GATEWAY: None}
+BINDING_MODELS = {"grid_id": Grid, "volunteer_id": Volunteer, "enterprise_id": Enterprise}
+
+
+def check_binding(role: Role, *, grid_id: int | None, volunteer_id: int | None, enterprise_id: int | None,
+                  holder: str) -> None:
+    """A token or account is bound to exactly what its role needs (a grid, a person, an enterprise), which exists."""
+    given = {"grid_id": grid_id, "volunteer_id": volunteer_id, "enterprise_id": enterprise_id}
+    needed = TOKEN_BINDINGS[role]
+    if needed is not None and given[needed] is None:
+        raise ValidationFailed.field(needed, f"A {role.value} {holder} needs the {needed.removesuffix('_id')} "
+                                             "it is bound to.")
+    for field, value in given.items():
+        if value is None:
+            continue
+        if field != needed:
+            raise ValidationFailed.field(field, f"A {role.value} {holder} is not bound to a {field.removesuffix('_id')}.")
+        if db.session.get(BINDING_MODELS[field], value) is None:
+            raise ValidationFailed.field(field, f"Unknown {field.removesuffix('_id')} {value}.")
 
 
 def issue_token(*, name: str, role: Role, now: datetime, grid_id: int | None = None, volunteer_id: int | None = None,
                 enterprise_id: int | None = None, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     """Issue a token from the admin API: the bound grid, person or enterprise must exist and the expiry lie ahead."""
-    bound = {"grid_id": (grid_id, Grid), "volunteer_id": (volunteer_id, Volunteer),
-             "enterprise_id": (enterprise_id, Enterprise)}
-    for field, (value, model) in bound.items():
-        if value is None:
-            continue
-        if field != TOKEN_BINDINGS[role]:
-            raise ValidationFailed.field(field, f"A {role.value} token is not bound to a {field.removesuffix('_id')}.")
-        if db.session.get(model, value) is None:
-            raise ValidationFailed.field(field, f"Unknown {field.removesuffix('_id')} {value}.")
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed.field("expires_at", "Must lie in the future.")
     return create_token(name=name, role=role, now=now, grid_id=grid_id, volunteer_id=volunteer_id,

@@ -8,13 +8,12 @@ from sqlalchemy import Select, exists, select
 
 from accounts.audit import record_event
 from accounts.models import Consent, Role, User
+from accounts.services import check_binding
 from accounts.passwords import burn_verify_time, check_password_rules, hash_password, needs_rehash, verify_password
 from campaigns.models import CallUp
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.scope import Scope
 from extensions import db
-from grids.models import Grid
-from volunteers.models import Volunteer
 from volunteers.services import _register_volunteer
 
 # The purpose a self-registering volunteer consents to, and the version of its text (bump when the text changes).
@@ -61,21 +60,6 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def _check_binding(role: Role, grid_id: int | None, volunteer_id: int | None, enterprise_id: int | None) -> None:
-    if role is Role.OFFICE and grid_id is None:
-        raise ValidationFailed.field("grid_id", "An office account needs the grid node it is bound to.")
-    if role is Role.VOLUNTEER and volunteer_id is None:
-        raise ValidationFailed.field("volunteer_id", "A volunteer account needs the volunteer.")
-    if role is Role.ENTERPRISE and enterprise_id is None:
-        raise ValidationFailed.field("enterprise_id", "An enterprise account needs the enterprise.")
-    if role is Role.GATEWAY:
-        raise ValidationFailed.field("role", "A gateway signs in with a token, not a password.")
-    if grid_id is not None and db.session.get(Grid, grid_id) is None:
-        raise ValidationFailed.field("grid_id", f"Unknown grid {grid_id}.")
-    if volunteer_id is not None and db.session.get(Volunteer, volunteer_id) is None:
-        raise ValidationFailed.field("volunteer_id", f"Unknown volunteer {volunteer_id}.")
-
-
 def _add_user(*, login: str, display_name: str, password: str, role: Role, now: datetime,
               grid_id: int | None = None, volunteer_id: int | None = None,
               enterprise_id: int | None = None) -> User:
@@ -87,7 +71,9 @@ def _add_user(*, login: str, display_name: str, password: str, role: Role, now: 
     if not display_name or len(display_name) > 100:
         raise ValidationFailed.field("name", "Give a name of 1 to 100 characters.")
     check_password_rules(password)
-    _check_binding(role, grid_id, volunteer_id, enterprise_id)
+    if role is Role.GATEWAY:
+        raise ValidationFailed.field("role", "A gateway signs in with a token, not a password.")
+    check_binding(role, grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id, holder="account")
     if db.session.scalar(select(exists().where(User.login == login))):
         raise Conflict("this login is taken", {"login": ["Already registered."]})
     user = User(login=login, display_name=display_name, password_hash=hash_password(password), role=role,

@@ -445,4 +445,4 @@ def _chinese(code: str, params: dict[str, Any]) -> str:
 
 
 __all__ = ["plan_recruitment", "build_problem", "open_positions_of", "MatchPlan", "PositionPlan", "Proposal",
-           "radius_for", "calendar"]
+           "radius_for"]

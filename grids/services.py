@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, or_, select
 
 from core.db import referencing_tables
 from core.errors import Conflict, NotFound, ValidationFailed
