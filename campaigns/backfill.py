@@ -33,6 +33,7 @@ class BackfillStats:
     waiting: int = 0
     failed: int = 0
     extras: int = 0
+    idle: int = 0  # campaigns skipped: their last backfill found no one and nothing has changed since
 
 
 def _pending_of_position():
@@ -91,16 +92,49 @@ def backfill_campaign(campaign_id: int, *, now: datetime, timezone_name: str, ac
     created = _store_proposals(plan, wave=wave + 1, send_at=send_time(policy, now), actor=actor, now=now,
                                note=f"backfill wave {wave + 1}")
     if not created:
-        db.session.rollback()
+        _mark_fruitless(campaign, now=now)
+        db.session.commit()
         return 0
+    campaign.backfill_idle_until = campaign.backfill_idle_mark = None
     db.session.commit()
     return created
+
+
+# After a backfill that found no one, wait this long before asking the matcher again, unless one of
+# the campaign's call-ups changes meanwhile (a decline, an expiry, an answer). New registrations are
+# picked up when the wait ends.
+IDLE_AFTER_FRUITLESS = {Priority.EMERGENCY: timedelta(minutes=1), Priority.URGENT: timedelta(minutes=2)}
+IDLE_DEFAULT = timedelta(minutes=5)
+
+
+def _callup_mark(campaign_id: int) -> str:
+    """The count and latest change of a campaign's call-ups: any answer, expiry or new offer moves it."""
+    count, latest = db.session.execute(
+        select(func.count(CallUp.id), func.max(CallUp.updated_at)).join(Position, Position.id == CallUp.position_id)
+        .join(Shift, Shift.id == Position.shift_id).where(Shift.campaign_id == campaign_id)).one()
+    return f"{count}:{latest}"
+
+
+def _is_idle(campaign_id: int, *, now: datetime) -> bool:
+    row = db.session.execute(select(Campaign.backfill_idle_until, Campaign.backfill_idle_mark)
+                             .where(Campaign.id == campaign_id)).one()
+    return row.backfill_idle_until is not None and now < row.backfill_idle_until \
+        and row.backfill_idle_mark == _callup_mark(campaign_id)
+
+
+def _mark_fruitless(campaign: Campaign, *, now: datetime) -> None:
+    """Remember, in the caller's transaction, that this backfill found no one."""
+    campaign.backfill_idle_until = now + IDLE_AFTER_FRUITLESS.get(campaign.priority, IDLE_DEFAULT)
+    campaign.backfill_idle_mark = _callup_mark(campaign.id)
 
 
 def backfill_open_positions(*, now: datetime, timezone_name: str, actor: str = "scheduler") -> BackfillStats:
     """Offer places freed by declines, expiries and withdrawals to people not yet asked, campaign by campaign."""
     stats = BackfillStats()
     ids = campaigns_with_gaps(now=now)
+    idle = {campaign_id for campaign_id in ids if _is_idle(campaign_id, now=now)}
+    stats.idle = len(idle)
+    ids = [campaign_id for campaign_id in ids if campaign_id not in idle]
     db.session.rollback()
     for campaign_id in ids:
         try:

@@ -73,6 +73,10 @@ class Campaign(TimestampMixin, db.Model):
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
     created_by: Mapped[Optional[str]] = mapped_column(String(100))
+    # A backfill that found no one: skip the matcher until this time unless a call-up changes
+    # (the mark is the count and latest change of the campaign's call-ups at that run).
+    backfill_idle_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    backfill_idle_mark: Mapped[Optional[str]] = mapped_column(String(64))
 
     office = relationship("Grid", lazy="joined", viewonly=True)
     shifts: Mapped[list["Shift"]] = relationship(

@@ -259,3 +259,20 @@ def test_backfill_racing_schedulers_offer_a_freed_place_once(app, tree):
     # Neither lost a race on the unique key: the campaign row lock made the second one re-count.
     assert sorted(results) == [(0, 0), (1, 0)]
     assert [cu.wave for cu in callups_of(c.id)] == [1, 2]
+
+
+def test_fruitless_backfill_waits_until_a_callup_changes_or_the_wait_ends(tree):
+    c, crowd = published(tree, people=1, headcount=2)  # one person for two places: a gap nobody can fill
+    first_run = NOW + timedelta(minutes=1)
+    stats = backfill(first_run)
+    assert (stats.callups, stats.idle) == (0, 0)
+    assert backfill(first_run + timedelta(seconds=15)).idle == 1  # nothing changed: the matcher is not asked
+    # A new person registers: picked up once the wait (5 minutes for routine work) is over.
+    person(tree.grid_a1, "13900009999")
+    assert backfill(first_run + timedelta(minutes=4)).idle == 1
+    later = backfill(first_run + timedelta(minutes=5, seconds=1))
+    assert (later.idle, later.callups) == (0, 1)
+    # An answer moves the mark: the next tick asks the matcher again at once.
+    send_due_callups(now=first_run + timedelta(minutes=6))
+    decline_callup(callups_of(c.id)[-1].id, actor="v", now=first_run + timedelta(minutes=6))
+    assert backfill(first_run + timedelta(minutes=6, seconds=15)).idle == 0
