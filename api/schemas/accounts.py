@@ -69,7 +69,7 @@ class ConsentSchema(Schema):
     withdrawn_at = LocalDateTime(allow_none=True)
 
 
-class ChannelConsentSchema(Schema):
+class ExportChannelConsentSchema(Schema):
     channel = fields.String()
     granted_at = LocalDateTime()
     withdrawn_at = LocalDateTime(allow_none=True)
@@ -92,7 +92,7 @@ class MyDataSchema(Schema):
     volunteer = fields.Nested(PersonalRecordSchema)
     account = fields.Nested(AccountSchema, allow_none=True)
     consents = fields.List(fields.Nested(ConsentSchema))
-    channel_consents = fields.List(fields.Nested(ChannelConsentSchema))
+    channel_consents = fields.List(fields.Nested(ExportChannelConsentSchema))
     callups = fields.List(fields.Nested(MyCallUpSchema))
     messages = fields.List(fields.Nested(InboxMessageSchema))
     teams = fields.List(fields.Nested(MyTeamSchema))
