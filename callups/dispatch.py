@@ -21,6 +21,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import joinedload
 
 from callups.channels import Channel as ChannelProtocol
 from callups.channels import DeliveryResult, OutboundMessage
@@ -188,10 +189,14 @@ def send_due_callups(*, now: datetime, limit: int | None = None, actor: str = "s
     if _is_postgres():
         pick = pick.with_for_update(skip_locked=True)
     ids = db.session.scalars(pick).all()
+    # One query for the batch with each call-up's position, shift and campaign (not three per call-up).
+    loaded = {callup.id: callup for callup in db.session.scalars(
+        select(CallUp).where(CallUp.id.in_(ids))
+        .options(joinedload(CallUp.position).joinedload(Position.shift).joinedload(Shift.campaign)))}
     policies: dict[int, dict[str, Any]] = {}
     sent = 0
     for callup_id in ids:
-        callup = db.session.get(CallUp, callup_id)
+        callup = loaded[callup_id]
         shift = callup.position.shift
         campaign = shift.campaign
         policy = policies.setdefault(campaign.id, effective_policy(campaign))
