@@ -70,6 +70,13 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "auth.me": {"GET": frozenset({O, V, E})},
     "auth.logout": {"POST": frozenset({O, V, E})},
     "auth.answer": {"POST": frozenset({V})},
+    # The office console (web/office.py): office staff within their subtree, and the admin.
+    "office.campaigns": {"GET": STAFF},
+    "office.campaign": {"GET": STAFF},
+    "office.publish": {"POST": STAFF},
+    "office.cancel": {"POST": STAFF},
+    "office.match": {"POST": STAFF},
+    "office.override": {"POST": STAFF},
 }
 
 
