@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from core.clock import utcnow
-from demo.seed import MAX_VOLUNTEERS, existing_rows, reset_demo_data, seed_demo
+from demo.seed import MAX_VOLUNTEERS, DemoAccount, existing_rows, reset_demo_data, seed_demo
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -40,6 +40,23 @@ def seed_command(volunteers: int, seed: int, reset: bool, if_empty: bool) -> Non
         summary = seed_demo(volunteers=volunteers, seed=seed, now=utcnow(),
                             timezone_name=current_app.config["TIMEZONE"], progress=bar.update)
     click.echo(summary.line())
+    if summary.accounts:
+        click.echo(_accounts_table(summary.accounts))
+
+
+def _accounts_table(accounts: list[DemoAccount]) -> str:
+    """The demo sign-in accounts and their passwords, shown this once (only hashes are stored)."""
+    rows = [("login", "role", "grid", "password")] + [(a.login, a.role, a.grid, a.password) for a in accounts]
+    widths = [max(_width(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths)).rstrip()
+             for row in rows]
+    return "\n".join(["Demo sign-in accounts (演示账号), for trying the demo only; the passwords are shown once:",
+                      *("  " + line for line in lines)])
+
+
+def _width(text: str) -> int:
+    # Chinese characters take two columns in a terminal.
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
 
 
 def _describe(counts: dict[str, int]) -> str:

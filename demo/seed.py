@@ -1,30 +1,32 @@
 """The demo district: grid tree, skills, people, partner teams and draft campaigns, built in bulk."""
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Table, delete, func, insert, select, text
+from sqlalchemy import Table, delete, exists, func, insert, select, text
 
-from campaigns.models import Priority
+from accounts.models import User
+from accounts.users import create_user
+from campaigns.models import Campaign, Priority
 from campaigns.services import draft_campaign
 from core.kinds import CampaignKind
+from core.scope import Role, Scope
 from demo import names
 from extensions import db
 from grids.models import Grid
 from grids.paths import child_path
 from volunteers.availability import windows_to_mask
-from volunteers.models import (AvailabilityWindow, BlackoutDate, Identity, Volunteer, VolunteerSkill,
-                               VolunteerStatus)
+from volunteers.models import (AvailabilityWindow, BlackoutDate, ChannelConsent, Identity, Volunteer,
+                               VolunteerSkill, VolunteerStatus)
 from volunteers.services import create_skill, skills_by_code
 from volunteers.teams import create_team, register_enterprise
-from core.scope import Scope
 
 ACTOR = "demo"
 MAX_VOLUNTEERS = 1_000_000
@@ -40,6 +42,7 @@ VOLUNTEER_COLUMNS = ("id", "name", "mobile", "home_grid_id", "identity_flags", "
 SKILL_COLUMNS = ("volunteer_id", "skill_id", "level", "certificate_expires_on")
 WINDOW_COLUMNS = ("id", "volunteer_id", "weekday", "start_minute", "end_minute")
 BLACKOUT_COLUMNS = ("volunteer_id", "day")
+CONSENT_COLUMNS = ("volunteer_id", "channel", "granted_at")
 GRID_COLUMNS = ("id", "code", "name", "level", "parent_id", "parent_level", "path", "lat", "lon",
                 "created_at", "updated_at")
 
@@ -59,6 +62,18 @@ EXPIRY_DAYS = (-200, 1100)
 AVAILABILITY_KINDS = (("weekday_evenings", 0.30), ("weekends", 0.20), ("evenings_and_weekends", 0.12),
                       ("retiree_daytime", 0.25), ("shift_worker", 0.08), ("none", 0.05))
 TEMPLATES_PER_KIND = 48
+# Share of people with a mobile who agreed to SMS when they registered, so the demo shows SMS going out.
+SMS_CONSENT = 0.8
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A sign-in account the seed made, with its password in the clear, shown once."""
+
+    login: str
+    role: str
+    grid: str
+    password: str
 
 
 @dataclass
@@ -67,6 +82,7 @@ class SeedSummary:
 
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    accounts: list[DemoAccount] = field(default_factory=list)
 
     def line(self) -> str:
         parts = ", ".join(f"{value:,} {key}" for key, value in self.counts.items())
@@ -440,12 +456,19 @@ def _volunteer_batch(people: _People, first_id: int, size: int, first_window_id:
     who, which = np.nonzero(keep)
     blackouts = {"volunteer_id": ids[away[who]].tolist(),
                  "day": [people.today + timedelta(days=d) for d in offsets[who, which].tolist()]}
-    return {"volunteers": volunteers, "skills": skills, "windows": windows, "blackouts": blackouts}
+    # Channel consent, drawn last so the rows above stay the same for a seed: most people with a
+    # mobile agreed to SMS when they registered (at ``created``, like their consent to the record).
+    sms = np.flatnonzero((rng.random(size) < SMS_CONSENT) & np.array([bool(m) for m in mobiles]))
+    consents = {"volunteer_id": ids[sms].tolist(), "channel": ["sms"] * len(sms),
+                "granted_at": [created[i] for i in sms.tolist()]}
+    return {"volunteers": volunteers, "skills": skills, "windows": windows, "blackouts": blackouts,
+            "consents": consents}
 
 
 def _seed_volunteers(writer: _BulkWriter, people: _People, count: int,
                      progress: Callable[[int], None] | None) -> dict[str, int]:
-    totals = {"volunteers": 0, "volunteer skills": 0, "availability windows": 0, "blackout dates": 0}
+    totals = {"volunteers": 0, "volunteer skills": 0, "availability windows": 0, "blackout dates": 0,
+              "channel consents": 0}
     next_window = 1
     for first in range(1, count + 1, BATCH):
         size = min(BATCH, count + 1 - first)
@@ -457,6 +480,7 @@ def _seed_volunteers(writer: _BulkWriter, people: _People, count: int,
         totals["availability windows"] += written
         next_window += written
         totals["blackout dates"] += writer.write(BlackoutDate.__table__, BLACKOUT_COLUMNS, batch["blackouts"])
+        totals["channel consents"] += writer.write(ChannelConsent.__table__, CONSENT_COLUMNS, batch["consents"])
         db.session.commit()
         if progress:
             progress(size)
@@ -599,6 +623,50 @@ def _seed_campaigns(rng: np.random.Generator, tree: _Tree, now: datetime, tz: Zo
     return len(drafts)
 
 
+# --- demo sign-in accounts ------------------------------------------------------------------------
+
+
+def _seed_accounts(now: datetime) -> list[DemoAccount]:
+    """A district admin, the offices of the first street and community campaigns, and one of their people.
+
+    Made through ``create_user`` like any account, each with a fresh random password that is
+    returned once (only its argon2 hash is stored). Nothing is made when accounts exist already.
+    """
+    if db.session.scalar(select(exists().where(User.id.is_not(None)))):
+        return []
+    offices = db.session.execute(select(Grid).join(Campaign, Campaign.office_grid_id == Grid.id)
+                                 .order_by(Campaign.id)).scalars().all()
+    street = next(g for g in offices if g.level == 1)
+    community = next(g for g in offices if g.level == 2)
+    person = _demo_person(community)
+    home = db.session.get(Grid, person.home_grid_id)
+    parent = db.session.get(Grid, home.parent_id) if home.parent_id else None
+    plans = [("demo-admin", "演示区管理员", Role.ADMIN, {}, "—"),
+             ("demo-street", f"{street.name}工作人员", Role.OFFICE, {"grid_id": street.id}, street.name),
+             ("demo-community", f"{community.name}工作人员", Role.OFFICE, {"grid_id": community.id}, community.name),
+             (person.mobile, person.name, Role.VOLUNTEER, {"volunteer_id": person.id},
+              f"{parent.name if parent else ''}{home.name}")]
+    accounts = []
+    for login, display_name, role, binding, grid in plans:
+        password = secrets.token_urlsafe(9)
+        create_user(login=login, display_name=display_name, password=password, role=role, actor=ACTOR, now=now,
+                    **binding)
+        accounts.append(DemoAccount(login=login, role=role.value, grid=grid, password=password))
+    return accounts
+
+
+def _demo_person(community: Grid) -> Volunteer:
+    """An active person, best one living in ``community`` who takes SMS, so their account has call-ups to see."""
+    sms = exists().where(ChannelConsent.volunteer_id == Volunteer.id, ChannelConsent.channel == "sms")
+    nearby = Volunteer.home_grid_id.in_(select(Grid.id).where(Grid.path.startswith(community.path)))
+    active = Volunteer.status == VolunteerStatus.ACTIVE
+    for conditions in ((active, nearby, sms), (active, sms), (active,), ()):
+        person = db.session.scalar(select(Volunteer).where(*conditions).order_by(Volunteer.id).limit(1))
+        if person is not None:
+            return person
+    raise ValueError("the demo has no volunteer to make an account for")
+
+
 # --- the whole district ---------------------------------------------------------------------------
 
 
@@ -640,6 +708,9 @@ def seed_demo(*, volunteers: int = 20_000, seed: int = 42, now: datetime, timezo
     enterprises, teams = _seed_enterprises(rng, team_plan)
     summary.counts["enterprises"], summary.counts["teams"] = enterprises, teams
     summary.counts["campaigns"] = _seed_campaigns(rng, tree, now, tz)
+    if volunteers:
+        summary.accounts = _seed_accounts(now)
+        summary.counts["accounts"] = len(summary.accounts)
     _refresh_statistics()
     summary.seconds = time.perf_counter() - started
     return summary

@@ -1,16 +1,21 @@
 """/r/<token>: the one-tap answer page; GET shows the call-up, only POST answers it."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, render_template, request
+from sqlalchemy import select
 
 from callups.links import LinkExpired, resolve_link
 from callups.outbox import callup_context
 from campaigns import responses
+from campaigns.models import CallUp, CallUpStatus, Position
 from campaigns.services import get_callup
+from campaigns.team_offers import answer_team_callup, is_team_callup
 from core.clock import utcnow
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound, ValidationFailed
 from extensions import csrf, db, limiter
-from volunteers.models import Volunteer
+from volunteers.models import Team, Volunteer, VolunteerStatus
 
 bp = Blueprint("responses", __name__)
 
@@ -18,12 +23,36 @@ LABELS = {
     "zh": {"title": "志愿召集", "what": "活动", "role": "岗位", "when": "时间", "where": "地点",
            "deadline": "请在此前回复", "contact": "联系人", "accept": "我参加", "decline": "我不参加",
            "accepted": "已确认，感谢您参加！", "declined": "已收到，感谢您的回复。",
-           "not_found": "链接无效。", "expired": "链接已过期：回复时间已过。", "lang": "zh-CN"},
+           "not_found": "链接无效。", "expired": "链接已过期：回复时间已过。", "lang": "zh-CN",
+           "team": "队伍", "places": "需派人数", "choose": "请选择派出的成员（最多 {places} 人）",
+           "send": "派出所选成员", "team_decline": "本队无法参加", "no_members": "本队暂无可派出的在册成员。",
+           "sent_members": "已派出：", "sep": "、", "team_accepted": "已确认：{count} 人参加，感谢！",
+           "team_declined": "已收到：本队不参加，感谢您的回复。",
+           "none_chosen": "请至少选择一名成员；如本队无法参加，请点“本队无法参加”。",
+           "too_many": "最多只能选 {places} 人，您选了 {count} 人。未作任何更改。",
+           "busy": "以下成员同一时间已有任务：{names}。未作任何更改。",
+           "already_called": "以下成员已被召集到此岗位：{names}。未作任何更改。",
+           "not_member": "以下人员不是本队在册成员：{names}。未作任何更改。",
+           "full": "岗位名额不足：只剩 {left} 个。未作任何更改。",
+           "not_open": "此召集已答复或已截止，不能再回复。", "failed": "未能提交，请稍后再试。未作任何更改。"},
     "en": {"title": "Call-up", "what": "Activity", "role": "Role", "when": "When", "where": "Where",
            "deadline": "Please answer by", "contact": "Contact", "accept": "I'll come", "decline": "I can't",
            "accepted": "Confirmed, thank you for coming!", "declined": "Noted, thank you for answering.",
            "not_found": "This link is not valid.", "expired": "This link has expired: the time to answer is over.",
-           "lang": "en"},
+           "lang": "en",
+           "team": "Team", "places": "Places offered", "choose": "Choose who goes (at most {places})",
+           "send": "Send the selected members", "team_decline": "Our team can't come",
+           "no_members": "The team has no active members to send.", "sent_members": "Sent: ", "sep": ", ",
+           "team_accepted": "Confirmed: {count} people are coming, thank you!",
+           "team_declined": "Noted: your team is not coming, thank you for answering.",
+           "none_chosen": "Choose at least one member; if the team cannot come, press \u201cOur team can't come\u201d.",
+           "too_many": "At most {places} people: you chose {count}. Nothing was changed.",
+           "busy": "Already serving at that time: {names}. Nothing was changed.",
+           "already_called": "Already called up for this position: {names}. Nothing was changed.",
+           "not_member": "Not active members of the team: {names}. Nothing was changed.",
+           "full": "Not enough places left: only {left}. Nothing was changed.",
+           "not_open": "This call-up is already answered or closed.",
+           "failed": "The answer could not be saved; please try again. Nothing was changed."},
 }
 
 
@@ -37,6 +66,8 @@ def _private(response):
 
 
 def _page(callup, status: int = 200, message: str | None = None, done: str | None = None):
+    if is_team_callup(callup):
+        return _team_page(callup, status)
     volunteer = db.session.get(Volunteer, callup.volunteer_id) if callup.volunteer_id else None
     lang = "en" if volunteer and (volunteer.language or "").startswith("en") else "zh"
     context = callup_context(callup, volunteer) if volunteer else {}
@@ -52,6 +83,89 @@ def _error(kind: str, status: int):
 
 def _resolve(token: str) -> int:
     return resolve_link(token, now=utcnow())
+
+
+# --- a team call-up: the leader names who comes --------------------------------------------------
+
+
+def _team_page(callup, status: int = 200, *, error: tuple[str, dict] | None = None, done: str | None = None,
+               chosen: frozenset[int] = frozenset(), count: int = 0):
+    """The offer to a team: what, when, places offered, and the active members to tick (names only)."""
+    team = db.session.get(Team, callup.team_id)
+    leader = db.session.get(Volunteer, team.leader_id) if team and team.leader_id else None
+    lang = "en" if leader and (leader.language or "").startswith("en") else "zh"
+    labels = LABELS[lang]
+    context = callup_context(callup, leader) if leader else {}
+    members = [m for m in team.members if m.status is VolunteerStatus.ACTIVE] if team else []
+    sent = db.session.scalars(
+        select(Volunteer.name).join(CallUp, CallUp.volunteer_id == Volunteer.id)
+        .where(CallUp.position_id == callup.position_id, CallUp.team_id == callup.team_id,
+               CallUp.status == CallUpStatus.ACCEPTED).order_by(Volunteer.id)).all()
+    message = None
+    if error:
+        kind, values = error
+        message = labels[kind].format(**{key: labels["sep"].join(value) if isinstance(value, list) else value
+                                          for key, value in values.items()})
+    done_text = labels[done].format(count=count) if done else None
+    return render_template("response.html", c=context, callup=callup, t=labels, message=message, done=done_text,
+                           team=team, members=members, chosen=chosen, sent=sent,
+                           open=callup.status is CallUpStatus.SENT), status
+
+
+def _names(text: str, members: dict[int, str]) -> list[str]:
+    """The people a service message names by id (``… : [3, 4].``), by name."""
+    ids = [int(n) for n in re.findall(r"\d+", text.partition(":")[2])]
+    return [members.get(i, str(i)) for i in ids]
+
+
+def _team_error(callup, error: Exception, count: int) -> tuple[str, dict]:
+    """The page's message for a refused team answer: a key of LABELS and what it names."""
+    team = db.session.get(Team, callup.team_id)
+    names = {m.id: m.name for m in team.members} if team else {}
+    if isinstance(error, ValidationFailed):
+        text = " ".join(str(m) for m in error.errors.get("member_ids", []))
+        for prefix, kind in (("At most", "too_many"), ("Already serving", "busy"),
+                             ("Already called up", "already_called"), ("Not members", "not_member"),
+                             ("Not active", "not_member")):
+            if text.startswith(prefix):
+                return kind, {"places": callup.places, "count": count, "names": _names(text, names)}
+        return "failed", {}
+    if callup.status is not CallUpStatus.SENT or (callup.expires_at and callup.expires_at <= utcnow()):
+        return "not_open", {}
+    position = db.session.get(Position, callup.position_id)
+    return "full", {"left": max(position.headcount - position.accepted_count, 0)}
+
+
+def _answer_team(callup, action: str):
+    """Send the ticked members, or decline for the whole team; refusals are shown on the page."""
+    chosen = [] if action == "decline" else _member_ids()
+    if chosen is None:
+        abort(400)
+    picked = frozenset(chosen)
+    if action == "send" and not chosen:
+        return _team_page(callup, 422, error=("none_chosen", {}))
+    if len(set(chosen)) > (callup.places or 0):
+        return _team_page(callup, 422, error=("too_many", {"places": callup.places, "count": len(set(chosen))}),
+                          chosen=picked)
+    team = db.session.get(Team, callup.team_id)
+    actor = f"link:volunteer:{team.leader_id}" if team and team.leader_id else f"link:team:{callup.team_id}"
+    try:
+        answer = answer_team_callup(callup.id, member_ids=chosen, now=utcnow(), actor=actor)
+    except (ValidationFailed, Conflict) as error:
+        db.session.rollback()
+        fresh = get_callup(callup.id)
+        return _team_page(fresh, error.status_code, error=_team_error(fresh, error, len(set(chosen))), chosen=picked)
+    if action == "decline":
+        return _team_page(answer.team_callup, done="team_declined")
+    return _team_page(answer.team_callup, done="team_accepted", count=len(answer.callups))
+
+
+def _member_ids() -> list[int] | None:
+    """The ticked member ids, or None when one is not a number (a forged form)."""
+    values = request.form.getlist("member_ids")
+    if len(values) > 200 or not all(v.isdigit() and len(v) <= 12 for v in values):
+        return None
+    return [int(v) for v in values]
 
 
 @bp.get("/r/<token>")
@@ -70,9 +184,9 @@ def show(token: str):
 @limiter.limit(lambda: current_app.config.get("ANSWER_RATE_LIMIT", "20 per minute"))  # per IP (SR-8)
 @csrf.exempt  # the unguessable link itself is the credential; there is no cookie for a forged form to ride on
 def answer(token: str):
-    """Accept or decline from the link."""
+    """Accept or decline from the link; a team's leader sends the ticked members or declines."""
     action = request.form.get("action", "")
-    if action not in {"accept", "decline"}:
+    if action not in {"accept", "decline", "send"}:
         abort(400)
     try:
         callup_id = _resolve(token)
@@ -81,6 +195,12 @@ def answer(token: str):
     except NotFound:
         return _error("not_found", 404)
     callup = get_callup(callup_id)
+    if is_team_callup(callup):
+        if action == "accept":
+            abort(400)
+        return _answer_team(callup, action)
+    if action == "send":
+        abort(400)
     actor = f"link:volunteer:{callup.volunteer_id}"
     service = responses.accept_callup if action == "accept" else responses.decline_callup
     try:

@@ -6,14 +6,16 @@ from collections import defaultdict
 import pytest
 from sqlalchemy import func, select
 
+from accounts.models import Role, User
+from accounts.passwords import verify_password
 from campaigns.models import Campaign, CampaignStatus, Position, PositionSkill, Priority, Shift
 from core.clock import utcnow
 from core.kinds import CampaignKind
 from extensions import db
 from grids.models import Grid
 from volunteers.availability import windows_to_mask
-from volunteers.models import (AvailabilityWindow, Enterprise, Identity, Skill, Team, Volunteer, VolunteerSkill,
-                               team_members)
+from volunteers.models import (AvailabilityWindow, ChannelConsent, Enterprise, Identity, Skill, Team, Volunteer,
+                               VolunteerSkill, team_members)
 
 N = 500
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -141,5 +143,55 @@ def test_demo_seed_if_empty_leaves_a_seeded_database_alone(seeded, runner):
     result = runner.invoke(args=["demo", "seed", "--volunteers", "50", "--if-empty"])
     db.session.remove()
     assert result.exit_code == 0, result.output
-    assert "nothing seeded" in result.output
+    assert "nothing seeded" in result.output and "Demo sign-in accounts" not in result.output
     assert _digest() == before
+    assert db.session.scalar(select(func.count()).select_from(User)) == 4
+
+
+def test_demo_seed_grants_sms_consent_to_most_people_with_a_mobile(seeded):
+    consents = db.session.scalars(select(ChannelConsent)).all()
+    assert {c.channel for c in consents} == {"sms"}
+    assert len({c.volunteer_id for c in consents}) == len(consents)
+    assert 0.7 <= len(consents) / N <= 0.9
+    granted = dict(db.session.execute(select(Volunteer.id, Volunteer.consent_at)).all())
+    assert all(c.withdrawn_at is None and c.granted_at == granted[c.volunteer_id] for c in consents)
+    assert f"{len(consents)} channel consents" in seeded.output
+
+
+def _printed_accounts(output: str) -> dict[str, tuple[str, str, str]]:
+    lines = output.split("Demo sign-in accounts", 1)[1].splitlines()[2:]
+    rows = [line.split() for line in lines if line.strip()]
+    return {login: (role, grid, password) for login, role, grid, password in rows}
+
+
+def test_demo_seed_makes_four_demo_accounts_and_prints_their_passwords(seeded):
+    printed = _printed_accounts(seeded.output)
+    users = {u.login: u for u in db.session.scalars(select(User))}
+    assert set(users) == set(printed) and len(users) == 4
+    for login, (role, _, password) in printed.items():
+        user = users[login]
+        assert user.role.value == role and user.active and len(password) == 12
+        assert verify_password(user.password_hash, password) and password not in user.password_hash
+    assert users["demo-admin"].role is Role.ADMIN and users["demo-admin"].grid_id is None
+    offices = set(db.session.scalars(select(Campaign.office_grid_id)))
+    street, community = (db.session.get(Grid, users[login].grid_id) for login in ("demo-street", "demo-community"))
+    assert (users["demo-street"].role, street.level) == (Role.OFFICE, 1) and street.id in offices
+    assert (users["demo-community"].role, community.level) == (Role.OFFICE, 2) and community.id in offices
+    assert printed["demo-street"][1] == street.name and printed["demo-community"][1] == community.name
+    [person_login] = set(users) - {"demo-admin", "demo-street", "demo-community"}
+    person = db.session.get(Volunteer, users[person_login].volunteer_id)
+    assert users[person_login].role is Role.VOLUNTEER and person.mobile == person_login
+    assert len({password for _, _, password in printed.values()}) == 4  # each drawn on its own
+
+
+def test_demo_seed_without_people_or_with_data_makes_no_accounts(runner):
+    result = runner.invoke(args=["demo", "seed", "--volunteers", "0"])
+    db.session.remove()
+    assert result.exit_code == 0, result.output
+    assert "Demo sign-in accounts" not in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ChannelConsent)) == 0
+    again = runner.invoke(args=["demo", "seed", "--volunteers", "50", "--if-empty"])
+    db.session.remove()
+    assert again.exit_code == 0 and "nothing seeded" in again.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
