@@ -77,6 +77,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.cancel": {"POST": STAFF},
     "office.match": {"POST": STAFF},
     "office.override": {"POST": STAFF},
+    "office.new_campaign": {"GET": STAFF, "POST": STAFF},
 }
 
 

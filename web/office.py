@@ -7,25 +7,30 @@ API view calls, flashes the outcome in Chinese and English and redirects back to
 """
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import func, select
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from api.schemas.campaigns import CampaignCreateSchema
 from callups.models import NotificationStatus
 from callups.services import list_campaign_notifications
 from campaigns import overrides, services
 from campaigns.models import CallUpEvent, CampaignStatus, Priority
 from core.clock import utcnow
 from core.errors import DomainError
-from core.kinds import KIND_LABELS
+from core.kinds import KIND_LABELS, CampaignKind
 from extensions import db
 from grids.models import Grid
 from grids.paths import path_ids
+from grids.services import list_grids
+from volunteers.services import list_skills
 from web.auth import _lang, _no_store, require_sign_in
 
 bp = Blueprint("office", __name__, url_prefix="/office")
@@ -226,3 +231,177 @@ def override(campaign_id: int):
         flash(f"已放宽招募范围至 {opened.grid.name}，至 {_local(opened.expires_at)} 结束。"
               f"Override open across {opened.grid.name} until {_local(opened.expires_at)}.")
     return _back(campaign_id)
+
+
+# --- A new one-shift campaign from a form: the same dict the API receives, the same schema, the same service. ---
+
+MAX_FORM_POSITIONS = 3
+OFFICE_MAX_LEVEL = 2  # street (1) and community (2) offices; the district (0) for the admin
+NEW_CAMPAIGN_LABELS = {
+    "title": "标题 · Title", "kind": "类型 · Kind", "priority": "优先级 · Priority",
+    "office_grid_id": "办公网格 · Office", "description": "说明 · Description",
+    "contact_name": "联系人 · Contact", "contact_phone": "联系电话 · Contact phone",
+    "date": "日期 · Date", "start": "开始时间 · Start", "end": "结束时间 · End", "place": "地点 · Place",
+    "shift_grid_id": "班次网格 · Shift grid", "positions": "岗位 · Positions", "role": "岗位名称 · Role",
+    "headcount": "人数 · Headcount", "skill": "所需技能 · Required skill", "min_level": "最低等级 · Minimum level",
+    "min_party_members": "党员至少 · Party members at least", "form": "活动 · Campaign",
+}
+MESSAGES_ZH = {  # marshmallow's usual messages, in Chinese first
+    "Missing data for required field.": "必填。",
+    "Not a valid integer.": "请输入整数。",
+    "Not a valid datetime.": "日期或时间无效。",
+    "Not a phone number.": "电话号码格式不对。",
+    "Must be after start.": "结束时间须晚于开始时间。",
+    "Cannot exceed the headcount.": "不能多于人数。",
+}
+MESSAGE_STARTS_ZH = (("Unknown grid", "网格不存在或不在您的管辖范围内。"), ("Must be greater than or equal", "超出允许范围。"),
+                     ("Length must be between", "长度不符合要求。"), ("Shorter than minimum length 1", "至少填写一项。"),
+                     ("Must be one of", "请从列表中选择。"), ("Unknown skill", "技能不存在。"))
+
+
+def _new_campaign_text(field: str, message: str) -> str:
+    """One error as "label: 中文 English"."""
+    zh = MESSAGES_ZH.get(message) or next((text for start, text in MESSAGE_STARTS_ZH if message.startswith(start)),
+                                          "不在办公网格之内。" if "outside the office" in message else "")
+    name, _, row = field.partition("-")
+    label = NEW_CAMPAIGN_LABELS.get(name, name) + (f"（岗位 {row} · position {row}）" if row else "")
+    return f"{label}: {zh}{' ' if zh else ''}{message}"
+
+
+def _form_id(raw: str):
+    """A select's value as the API's integer, or the raw text so the schema names it (strict integers)."""
+    raw = raw.strip()
+    return int(raw) if raw.isdecimal() and len(raw) <= 10 else raw
+
+
+def _form_local_time(day: str, clock: str):
+    """A local date and clock time as ISO 8601 with the deployment's offset; garbage goes on to the schema."""
+    try:
+        moment = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()))
+    except ValueError:
+        return f"{day} {clock}".strip()
+    return moment.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"])).isoformat()
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _campaign_body(form) -> tuple[dict, list[int]]:
+    """The POST /api/v1/campaigns body a client would send for this form, and the form rows of its positions."""
+    def text(name: str):
+        value = form.get(name, "").strip()
+        return value or None
+
+    body = {key: text(key) for key in ("title", "kind", "priority", "description", "contact_name", "contact_phone")}
+    body["office_grid_id"] = _form_id(form.get("office_grid_id", ""))
+    positions, rows = [], []
+    for row in range(1, MAX_FORM_POSITIONS + 1):
+        role, headcount = text(f"role-{row}"), text(f"headcount-{row}")
+        if role is None and headcount is None:
+            continue
+        position = {"role": role, "headcount": _form_id(headcount or ""),
+                    "min_party_members": _form_id(form.get(f"min_party_members-{row}", "").strip() or "0")}
+        if text(f"skill-{row}"):
+            position["required_skills"] = [{"code": text(f"skill-{row}"),
+                                            "min_level": _form_id(form.get(f"min_level-{row}", "").strip() or "1")}]
+        positions.append({key: value for key, value in position.items() if value is not None})
+        rows.append(row)
+    day = form.get("date", "")
+    shift = {"start": _form_local_time(day, form.get("start", "")), "end": _form_local_time(day, form.get("end", "")),
+             "grid_id": _form_id(form.get("shift_grid_id", "")), "place": text("place"), "positions": positions}
+    body["shifts"] = [{key: value for key, value in shift.items() if value not in (None, "")}]
+    return {key: value for key, value in body.items() if value not in (None, "")}, rows
+
+
+def _new_campaign_errors(errors: dict, rows: list[int]) -> dict[str, list[str]]:
+    """Schema or service errors, nested like the body (shifts → 0 → positions → 1 → headcount), by form field."""
+    found: dict[str, list[str]] = {}
+
+    def add(field: str, messages) -> None:
+        if isinstance(messages, dict):  # deeper than the form goes (a nested "_schema"): name the nearest field
+            for inner in messages.values():
+                add(field, inner)
+        else:
+            found.setdefault(field, []).extend(_new_campaign_text(field, str(m)) for m in messages)
+
+    def add_position(row: int, position_errors) -> None:
+        if not isinstance(position_errors, dict):
+            return add(f"role-{row}", position_errors)
+        for field, messages in position_errors.items():
+            if field != "required_skills":
+                add(f"{field}-{row}", messages)
+            elif not isinstance(messages, dict):
+                add(f"skill-{row}", messages)
+            else:  # the one required skill: its code is the skill select, its level the level select
+                for skill_errors in messages.values():
+                    for key, inner in skill_errors.items():
+                        add(f"{'skill' if key == 'code' else key}-{row}", inner)
+
+    for name, messages in errors.items():
+        shifts = messages if name == "shifts" and isinstance(messages, dict) else None
+        if shifts is None:
+            add(name, messages)
+            continue
+        for shift_errors in shifts.values():
+            if not isinstance(shift_errors, dict):
+                add("date", shift_errors)
+                continue
+            for key, value in shift_errors.items():
+                if key == "positions" and isinstance(value, dict):
+                    for index, position_errors in value.items():
+                        add_position(rows[index] if isinstance(index, int) and index < len(rows) else 1,
+                                     position_errors)
+                else:
+                    add({"grid_id": "shift_grid_id", "_schema": "date"}.get(key, key), value)
+    return found
+
+
+def _new_campaign_choices() -> dict:
+    """What the selects offer: the caller's offices (street, community), the grids of their subtree, the skills."""
+    grids = db.session.scalars(list_grids(scope=g.scope)).all()
+    return {"kinds": [(kind.value, f"{KIND_LABELS[kind]} · {kind.value.replace('_', ' ')}") for kind in CampaignKind],
+            "priorities": [(priority.value, label) for priority, label in PRIORITY_LABELS.items()],
+            "offices": [grid for grid in grids if grid.level <= OFFICE_MAX_LEVEL],
+            "grids": grids, "skills": db.session.scalars(list_skills()).all(),
+            "rows": range(1, MAX_FORM_POSITIONS + 1), "levels": range(1, 6)}
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+def new_campaign():
+    """Draft a one-shift campaign with up to three positions; it opens on its board, ready for a dry run."""
+    form = ActionForm()
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        body, rows = _campaign_body(request.form)
+        try:
+            data = CampaignCreateSchema().load(body)
+            campaign = services.draft_campaign(data, scope=g.scope, now=utcnow())
+        except MarshmallowError as error:
+            errors, status = _new_campaign_errors(error.messages, rows), 422
+        except DomainError as error:
+            db.session.rollback()
+            errors = _new_campaign_errors(error.errors or {"form": [error.message]}, rows)
+            status = error.status_code
+        else:
+            flash(f"已创建活动草稿“{campaign.title}”，请试匹配后发布。"
+                  f"Draft campaign created: run a dry run, then publish.")
+            return redirect(url_for("office.campaign", campaign_id=campaign.id))
+        if errors and not _is_date(request.form.get("date", "")):  # the times failed for want of a date: say so
+            errors.pop("start", None), errors.pop("end", None)
+            errors["date"] = [_new_campaign_text("date", "请填写日期。Enter a date (YYYY-MM-DD).")]
+        values = request.form
+    else:
+        tomorrow = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date() + timedelta(days=1)
+        values = {"priority": Priority.ROUTINE.value, "office_grid_id": str(current_user.user.grid_id or ""),
+                  "date": tomorrow.isoformat(), "start": "09:00", "end": "12:00", "min_party_members-1": "0"}
+    return render_template("office_new_campaign.html", form=form, values=values, errors=errors,
+                           labels=NEW_CAMPAIGN_LABELS, lang=_lang(), user=current_user.user,
+                           **_new_campaign_choices()), status
