@@ -1,11 +1,14 @@
-"""Outbox dispatch throughput and due→delivered delay, with one and two dispatcher processes.
+"""Outbox dispatch throughput and due→delivered delay, with one and two scheduler processes.
 
-    python -m bench.dispatch [--messages N] [--database-url URL]
+    python -m bench.dispatch [--messages N] [--rate R] [--database-url URL] [--workers]
 
-Messages go to a local HTTP receiver (the generic webhook channel). Two phases per
-process count: a backlog of N due messages (throughput, first to last arrival), then
-N messages falling due at a steady rate (delay from due time to arrival, p50/p99).
-Prints a markdown table. With no --database-url a temporary SQLite file is used.
+Messages go to a local HTTP receiver (the generic webhook channel), sent by real
+`flask scheduler run` processes (the clock process of a deployment: every job of the
+table runs, the dispatch tick drains the backlog). Two phases per process count: a
+backlog of N due messages (throughput, first to last arrival), then N messages falling
+due at a steady rate R (delay from due time to arrival, p50/p99). ``--workers`` adds
+rows for dedicated `flask outbox work` dispatchers. Prints a markdown table. With no
+--database-url a temporary SQLite file is used.
 """
 from __future__ import annotations
 
@@ -74,10 +77,13 @@ def _queue(app, prefix: str, dues: list[datetime]) -> None:
         db.session.commit()
 
 
-def _spawn(url: str, receiver_url: str) -> subprocess.Popen:
+COMMANDS = {"scheduler run": ["scheduler", "run"], "outbox work": ["outbox", "work", "--pause", "0.02"]}
+
+
+def _spawn(url: str, receiver_url: str, kind: str) -> subprocess.Popen:
     env = {key: value for key, value in os.environ.items() if not key.startswith("GRIDMUSTER_")}
     env.update({"DATABASE_URL": url, "GRIDMUSTER_WEBHOOK_URL": receiver_url, "GRIDMUSTER_OUTBOX_BATCH_SIZE": "50"})
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "outbox", "work", "--pause", "0.02"],
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", *COMMANDS[kind]],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -92,20 +98,21 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run(messages: int, url: str, processes: int, receiver: Receiver, app, rate: float) -> dict:
-    workers = [_spawn(url, receiver.url) for _ in range(processes)]
+def run(messages: int, url: str, kind: str, processes: int, receiver: Receiver, app, rate: float) -> dict:
+    workers = [_spawn(url, receiver.url, kind) for _ in range(processes)]
+    tag = kind.split()[0] + str(processes)
     try:
-        # Warm up: every worker has started and is polling.
-        warm = f"warm{processes}"
+        # Warm up: every process has started and is polling.
+        warm = f"warm{tag}"
         _queue(app, warm, [datetime.now(timezone.utc)] * (processes * 4))
         _wait(receiver, warm, processes * 4, 60)
         time.sleep(1.0)
-        backlog = f"backlog{processes}"
+        backlog = f"backlog{tag}"
         _queue(app, backlog, [datetime.now(timezone.utc) - timedelta(seconds=1)] * messages)
         _wait(receiver, backlog, messages, 120)
         stamps = sorted(receiver.times(backlog).values())
         throughput = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else float("nan")
-        steady = f"steady{processes}"
+        steady = f"steady{tag}"
         start = datetime.now(timezone.utc) + timedelta(seconds=1)
         dues = [start + timedelta(seconds=i / rate) for i in range(messages)]
         _queue(app, steady, dues)
@@ -114,10 +121,10 @@ def run(messages: int, url: str, processes: int, receiver: Receiver, app, rate: 
         delays = [arrived[f"{steady}:{i}"] - due.timestamp() for i, due in enumerate(dues) if f"{steady}:{i}" in arrived]
     finally:
         for worker in workers:
-            worker.send_signal(signal.SIGTERM)
+            worker.send_signal(signal.SIGINT)
         for worker in workers:
             worker.wait(timeout=10)
-    return {"processes": processes, "throughput": throughput, "delivered": len(stamps),
+    return {"kind": kind, "processes": processes, "throughput": throughput, "delivered": len(stamps),
             "p50": statistics.median(delays), "p99": _percentile(delays, 0.99), "rate": rate,
             "steady_delivered": len(delays)}
 
@@ -127,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--rate", type=float, default=250.0, help="steady phase: messages falling due per second")
+    parser.add_argument("--workers", action="store_true", help="also measure dedicated `flask outbox work` processes")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from flask_migrate import upgrade
@@ -146,12 +154,13 @@ def main(argv: list[str] | None = None) -> None:
         upgrade()
         dialect = db.engine.dialect.name
     receiver = Receiver()
-    rows = [run(args.messages, url, n, receiver, app, args.rate) for n in (1, 2)]
+    kinds = [("scheduler run", 1), ("scheduler run", 2)] + ([("outbox work", 1), ("outbox work", 2)] if args.workers else [])
+    rows = [run(args.messages, url, kind, n, receiver, app, args.rate) for kind, n in kinds]
     print(f"\nDispatch to a local HTTP receiver, {args.messages} messages per phase, database: {dialect}\n")
-    print("| dispatcher processes | backlog throughput (msg/s) | steady rate (msg/s) | due→delivered p50 (ms) | p99 (ms) |")
+    print("| processes | backlog throughput (msg/s) | steady rate (msg/s) | due→delivered p50 (ms) | p99 (ms) |")
     print("|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['processes']} | {row['throughput']:.0f} | {row['rate']:.0f} | {row['p50'] * 1000:.0f} "
+        print(f"| {row['processes']} × `flask {row['kind']}` | {row['throughput']:.0f} | {row['rate']:.0f} | {row['p50'] * 1000:.0f} "
               f"| {row['p99'] * 1000:.0f} |")
 
 

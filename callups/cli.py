@@ -56,9 +56,8 @@ def work_outbox(idle_exit: float, pause: float) -> None:
     idle_since = time.monotonic()
     try:
         while True:
-            stats = dispatch.dispatch_outbox(now=utcnow(), channels=channels, owner=owner)
-            for name in ("claimed", "sent", "retried", "failed", "skipped"):
-                setattr(total, name, getattr(total, name) + getattr(stats, name))
+            stats = dispatch.drain_outbox(channels=channels, owner=owner, budget_seconds=60)
+            total.add(stats)
             if stats.claimed:
                 idle_since = time.monotonic()
                 continue

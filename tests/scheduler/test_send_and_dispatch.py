@@ -256,3 +256,25 @@ def test_quiet_hours_start_the_answer_window_when_the_message_arrives(app, chann
     send_due_callups(now=now)
     eight = datetime(2026, 12, 2, 8, 0, tzinfo=timezone(timedelta(hours=8)))
     assert _callup(callup.id).expires_at == eight + timedelta(minutes=120)
+
+
+def test_drain_outbox_clears_a_backlog_in_one_tick_and_stops_when_empty(app, channels_config, http_receiver, now,
+                                                                         monkeypatch):
+    from callups.dispatch import drain_outbox
+
+    monkeypatch.setitem(app.config, "OUTBOX_BATCH_SIZE", 10)
+    queue_raw(35, due_at=now - timedelta(seconds=1), prefix="drain")
+    channels = build_channels(app.config)
+    try:
+        passes: list[datetime] = []
+        stats = drain_outbox(channels=channels, budget_seconds=60, clock=lambda: passes.append(now) or now)
+        # Four passes of at most ten rows, then one that finds nothing and ends the drain.
+        assert (stats.claimed, stats.sent) == (35, 35)
+        assert len(passes) == 5
+        assert sorted(http_receiver.keys()) == sorted(f"drain:{i}" for i in range(35))
+        queue_raw(25, due_at=now - timedelta(seconds=1), prefix="budget")
+        # A spent budget still runs one pass, never more.
+        assert drain_outbox(channels=channels, budget_seconds=0, clock=lambda: now).claimed == 10
+    finally:
+        close_channels(channels)
+    assert len(outbox(status=NotificationStatus.PENDING)) == 15
