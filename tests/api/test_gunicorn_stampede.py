@@ -1,0 +1,117 @@
+"""Two hundred people tap "accept" on twenty places at once, through gunicorn workers on the real database."""
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from callups.links import _issue_link
+from callups.models import Notification, NotificationKind
+from campaigns.models import CallUp, CallUpStatus, Position
+from core.clock import utcnow
+from extensions import db
+from tests.factories import GridFactory
+from tests.scheduler.helpers import make_callups, make_position
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACES, PEOPLE = 20, 200
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start_gunicorn(app, port: int) -> subprocess.Popen:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GRIDMUSTER_")}
+    env.update({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "GRIDMUSTER_BIND": f"127.0.0.1:{port}",
+                "GRIDMUSTER_WORKERS": "4", "GRIDMUSTER_THREADS": "4", "GRIDMUSTER_ENV": "development",
+                # Every tap comes from 127.0.0.1 here; the per-address limit is for the open internet.
+                "GRIDMUSTER_ANSWER_RATE_LIMIT": "10000 per minute"})
+    return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[0]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("gunicorn did not answer /healthz")
+
+
+def _tap(port: int, token: str) -> int:
+    body = urllib.parse.urlencode({"action": "accept"}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/r/{token}", data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.slow
+def test_two_hundred_taps_fill_twenty_places_exactly_and_workers_never_tick(app):
+    now = utcnow()
+    position = make_position(now=now, headcount=PLACES, starts_in=timedelta(days=1))
+    home = GridFactory().id
+    callups = make_callups(position, PEOPLE, now=now, status=CallUpStatus.SENT, expires_at=now + timedelta(hours=1),
+                           home_grid_id=home)
+    tokens = [_issue_link(c.id, expires_at=now + timedelta(hours=1), now=now) for c in callups]
+    # Due work the web workers must leave alone: only a scheduler process sends it.
+    other = make_position(now=now, headcount=1)
+    [due] = make_callups(other, 1, now=now, send_at=now - timedelta(minutes=1), home_grid_id=home)
+    db.session.commit()
+
+    port = _free_port()
+    server = _start_gunicorn(app, port)
+    try:
+        _wait_healthy(port, server)
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            statuses = collections.Counter(pool.map(lambda token: _tap(port, token), tokens))
+        # Repeating the winners' taps is harmless.
+        db.session.expire_all()
+        winners = [t for t, c in zip(tokens, callups) if db.session.get(CallUp, c.id).status is CallUpStatus.ACCEPTED]
+        db.session.rollback()  # hold no SQLite lock while the workers write
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            repeats = collections.Counter(pool.map(lambda token: _tap(port, token), winners))
+        time.sleep(2.5)  # long past a scheduler's one-second tick
+    finally:
+        server.send_signal(signal.SIGTERM)
+        log, _ = server.communicate(timeout=30)
+
+    assert statuses == {200: PLACES, 409: PEOPLE - PLACES}, (statuses, log[-3000:])
+    assert repeats == {200: PLACES}
+    db.session.expire_all()
+    assert db.session.get(Position, position.id).accepted_count == PLACES
+    states = collections.Counter(db.session.scalars(select(CallUp.status).where(CallUp.position_id == position.id)))
+    assert states == {CallUpStatus.ACCEPTED: PLACES, CallUpStatus.SENT: PEOPLE - PLACES}
+    standby = db.session.scalar(select(func.count()).select_from(CallUp).where(
+        CallUp.position_id == position.id, CallUp.standby_at.is_not(None)))
+    assert standby == PEOPLE - PLACES
+    # No gunicorn worker ran a scheduler: the due call-up is still waiting and nothing was sent for it.
+    assert db.session.get(CallUp, due.id).status is CallUpStatus.SCHEDULED
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.callup_id == due.id)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.kind == NotificationKind.CONFIRMATION)) == PLACES
+    assert "scheduler started" not in log and "Traceback" not in log
