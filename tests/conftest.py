@@ -49,22 +49,27 @@ def is_postgres(app) -> bool:
 @pytest.fixture(autouse=True)
 def _app_context(app):
     """Each test runs in an app context and leaves every table empty behind it."""
-    from extensions import db
-
     with app.app_context():
         yield
-        db.session.rollback()
-        db.session.remove()
-        tables = [t.name for t in db.metadata.sorted_tables]
-        with db.engine.begin() as conn:
-            if db.engine.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-            else:
-                # The grid tree refers to itself; check foreign keys once, at commit.
-                conn.execute(text("PRAGMA defer_foreign_keys=ON"))
-                for name in reversed(tables):
-                    conn.execute(text(f"DELETE FROM {name}"))
-                conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(conn) else None
+        empty_tables()
+
+
+def empty_tables() -> None:
+    """Every table emptied (ids restart), real commits and all; for tests that build several worlds."""
+    from extensions import db
+
+    db.session.rollback()
+    db.session.remove()
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            # The grid tree refers to itself; check foreign keys once, at commit.
+            conn.execute(text("PRAGMA defer_foreign_keys=ON"))
+            for name in reversed(tables):
+                conn.execute(text(f"DELETE FROM {name}"))
+            conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(conn) else None
 
 
 def _has_sqlite_sequence(conn) -> bool:
