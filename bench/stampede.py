@@ -1,0 +1,184 @@
+"""Hot-position stampede over HTTP: many people tap "accept" on a few places at once, through gunicorn.
+
+    python -m bench.stampede [--taps 400] [--places 20] [--concurrency 64] [--rounds 3]
+                             [--workers 4] [--threads 4] [--database-url postgresql://…/postgres]
+
+Each round publishes a fresh position with ``--places`` places and ``--taps`` open call-ups (one
+answer link each), then POSTs every link's accept at once from ``--concurrency`` client threads to
+a real gunicorn (``gunicorn.conf.py``). It prints, per database, the answers (200 accepted, 409
+full: kept on standby, 5xx), the latency percentiles and whether the position over-filled. SQLite
+always (a temporary file); PostgreSQL too with --database-url (a throwaway database on that server).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+from bench.seed import postgres_database, sqlite_database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _hot_position(app, taps: int, places: int, round_no: int) -> tuple[int, list[str]]:
+    """A position with ``places`` places and ``taps`` sent call-ups; returns its id and the link tokens."""
+    from callups.links import _issue_link
+    from campaigns.models import CallUp, CallUpStatus, Priority
+    from campaigns.services import draft_campaign
+    from core.clock import utcnow
+    from core.kinds import CampaignKind
+    from core.scope import Scope
+    from extensions import db
+    from grids.services import create_grid
+    from volunteers.models import Volunteer
+
+    now = utcnow()
+    system = Scope.system("bench")
+    with app.app_context():
+        district = create_grid({"code": f"D{round_no}", "name": "基准区", "level": 0}, scope=system)
+        start = now + timedelta(days=1)
+        campaign = draft_campaign({
+            "title": "防汛转移", "kind": CampaignKind.FLOOD_EMERGENCY, "priority": Priority.EMERGENCY,
+            "office_grid_id": district.id, "policy": {},
+            "shifts": [{"start": start, "end": start + timedelta(hours=3), "grid_id": district.id,
+                        "positions": [{"role": "转移引导员", "headcount": places, "min_party_members": 0,
+                                       "required_skills": [], "preferred_skills": [],
+                                       "required_identities": []}]}]}, scope=system, now=now)
+        position_id = campaign.shifts[0].positions[0].id
+        people = [Volunteer(name=f"志愿者{i}", mobile=f"13{round_no % 10}{i:08d}", home_grid_id=district.id)
+                  for i in range(taps)]
+        db.session.add_all(people)
+        db.session.flush()
+        expires = now + timedelta(hours=1)
+        callups = [CallUp(position_id=position_id, volunteer_id=p.id, status=CallUpStatus.SENT, send_at=now,
+                          sent_at=now, expires_at=expires) for p in people]
+        db.session.add_all(callups)
+        db.session.flush()
+        tokens = [_issue_link(c.id, expires_at=expires, now=now) for c in callups]
+        db.session.commit()
+    return position_id, tokens
+
+
+def _tap(port: int, token: str) -> tuple[int, float]:
+    body = urllib.parse.urlencode({"action": "accept"}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/r/{token}", data=body, method="POST")
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            answer.read()
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, time.perf_counter() - started
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def run(url: str, args) -> dict:
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from campaigns.models import CallUp, CallUpStatus, Position
+    from extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        dialect = db.engine.dialect.name
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GRIDMUSTER_")}
+    env.update({"DATABASE_URL": url, "GRIDMUSTER_BIND": f"127.0.0.1:{port}", "GRIDMUSTER_WORKERS": str(args.workers),
+                "GRIDMUSTER_THREADS": str(args.threads), "GRIDMUSTER_LOG_LEVEL": "warning",
+                "GRIDMUSTER_ANSWER_RATE_LIMIT": "100000 per minute"})  # every tap comes from 127.0.0.1 here
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+                               "--access-logfile", os.devnull],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rounds = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("gunicorn did not start")
+                time.sleep(0.2)
+        for round_no in range(1, args.rounds + 1):
+            position_id, tokens = _hot_position(app, args.taps, args.places, round_no)
+            with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+                results = list(pool.map(lambda token: _tap(port, token), tokens))
+            with app.app_context():
+                accepted = db.session.scalar(select(func.count()).select_from(CallUp).where(
+                    CallUp.position_id == position_id, CallUp.status == CallUpStatus.ACCEPTED))
+                counter = db.session.get(Position, position_id).accepted_count
+                db.session.remove()
+            statuses = Counter(status for status, _ in results)
+            latencies = [seconds for _, seconds in results]
+            rounds.append({"ok": statuses.get(200, 0), "full": statuses.get(409, 0),
+                           "5xx": sum(n for s, n in statuses.items() if s >= 500),
+                           "other": sum(n for s, n in statuses.items() if s not in (200, 409) and s < 500),
+                           "p50": _percentile(latencies, 0.5), "p95": _percentile(latencies, 0.95),
+                           "max": max(latencies), "overfilled": accepted > args.places or counter != accepted})
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        with app.app_context():
+            db.engine.dispose()
+    return {"dialect": dialect, "rounds": rounds}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--taps", type=int, default=400)
+    parser.add_argument("--places", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server (its maintenance database)")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    results = []
+    for database in [sqlite_database()] + ([postgres_database(args.database_url)] if args.database_url else []):
+        with database as url:
+            results.append(run(url, args))
+    print(f"\n{args.taps} taps on {args.places} places, {args.concurrency} at once, gunicorn "
+          f"{args.workers} workers × {args.threads} threads; medians of {args.rounds} rounds\n")
+    print("| database | 200 accepted | 409 full (standby) | 5xx | p50 (ms) | p95 (ms) | max (ms) | over-filled rounds |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for result in results:
+        rows = result["rounds"]
+
+        def median(key):
+            return statistics.median(row[key] for row in rows)
+
+        print(f"| {result['dialect']} | {median('ok'):.0f} | {median('full'):.0f} | {median('5xx'):.0f} "
+              f"| {median('p50') * 1000:.0f} | {median('p95') * 1000:.0f} | {median('max') * 1000:.0f} "
+              f"| {sum(row['overfilled'] for row in rows)} of {len(rows)} |")
+
+
+if __name__ == "__main__":
+    main()
