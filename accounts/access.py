@@ -59,7 +59,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "shifts.ShiftById": {"PATCH": STAFF},
     "shifts.TeamOffers": {"POST": STAFF},
     "shifts.CallUpTeamAnswer": {"POST": frozenset({O, V})},
-    "accounts.Me": {"GET": frozenset({O, V, E})},
+    "accounts.Me": {"GET": frozenset({O, V, E}), "PATCH": STAFF},
     "accounts.MyCallUps": {"GET": frozenset({V})},
     "accounts.MyData": {"GET": frozenset({V})},
     "accounts.MyErasure": {"POST": frozenset({V})},

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 
 from accounts.models import Role
 from accounts.services import create_token, list_tokens, revoke_token
+from accounts.staff import STAFF_ROLES
 from accounts.users import create_user, deactivate_user
 from core.clock import utcnow
 from core.errors import DomainError
@@ -71,10 +72,18 @@ def revoke_command(token_id):
 @click.option("--grid-code", default=None, help="Grid node (street office or community) an office account is bound to.")
 @click.option("--volunteer-id", type=int, default=None)
 @click.option("--enterprise-id", type=int, default=None)
+@click.option("--email", default=None, help="Staff: e-mail address for coordinator notices.")
+@click.option("--mobile", default=None, help="Staff: mainland mobile number for coordinator notices by SMS.")
+@click.option("--wecom-id", default=None, help="Staff: WeCom id the group robot mentions.")
+@click.option("--notify", default=None, metavar="CHANNELS",
+              help="Staff: comma-separated channels for coordinator notices besides in-app (sms,email,wecom).")
 @click.password_option("--password", prompt="Password", confirmation_prompt=True, hide_input=True,
                        help="Asked twice when not given; never echoed.")
-def create_user_command(role, login, name, grid_code, volunteer_id, enterprise_id, password):
+def create_user_command(role, login, name, grid_code, volunteer_id, enterprise_id, email, mobile, wecom_id, notify,
+                        password):
     """Create an account (the first district admin, office staff, a volunteer or an enterprise)."""
+    contact = {key: value for key, value in (("email", email), ("mobile", mobile), ("wecom_id", wecom_id),
+                                             ("notify_channels", notify)) if value is not None}
     grid_id = None
     if grid_code:
         grid = find_grid_by_code(grid_code)
@@ -83,10 +92,15 @@ def create_user_command(role, login, name, grid_code, volunteer_id, enterprise_i
         grid_id = grid.id
     try:
         user = create_user(login=login, display_name=name, password=password, role=Role(role), actor="cli",
-                           now=utcnow(), grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id)
+                           now=utcnow(), grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id,
+                           contact=contact)
     except DomainError as error:
         raise _fail(error) from None
-    click.echo(f"Created {user.role.value} account #{user.id} ({user.login}).")
+    notices = ""
+    if user.role in STAFF_ROLES:
+        notices = "; coordinator notices: " + ("in-app, " + ", ".join(user.notify_channel_list)
+                                               if user.notify_channel_list else "in-app only")
+    click.echo(f"Created {user.role.value} account #{user.id} ({user.login}){notices}.")
 
 
 @users_cli.command("deactivate")

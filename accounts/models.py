@@ -27,6 +27,8 @@ class ApiToken(db.Model):
     grid_id: Mapped[Optional[int]] = mapped_column(ForeignKey("grids.id", ondelete="CASCADE"))
     volunteer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
     enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    # The account a sign-in token (POST /auth/token) was issued to; None for integration tokens.
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -55,6 +57,18 @@ class User(db.Model):
     locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Office staff and admins only: where a campaign's coordinator notices go besides the in-app row.
+    # A volunteer's contact details live on their volunteer record, not here.
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    mobile: Mapped[Optional[str]] = mapped_column(String(11))
+    wecom_id: Mapped[Optional[str]] = mapped_column(String(64))
+    # Comma-separated channels (sms,email,wecom) chosen for coordinator notices; empty = in-app only.
+    notify_channels: Mapped[str] = mapped_column(String(60), default="", server_default="")
+
+    @property
+    def notify_channel_list(self) -> list[str]:
+        """The chosen channels, in the stored order."""
+        return [part for part in (self.notify_channels or "").split(",") if part]
 
 
 class Consent(db.Model):

@@ -87,8 +87,10 @@ def personal_data(volunteer_id: int) -> dict[str, Any]:
 
 
 def caller_profile(scope: Scope) -> dict[str, Any]:
-    """Who the caller is: their role and binding, with the grid, person or enterprise it names."""
+    """Who the caller is: their role and binding, with the grid, person or enterprise it names, and the
+    signed-in account behind a web session or sign-in token (None for integration tokens)."""
     return {"scope": scope,
+            "account": db.session.get(User, scope.user_id) if scope.user_id else None,
             "grid": db.session.get(Grid, scope.grid_id) if scope.grid_id else None,
             "volunteer": db.session.get(Volunteer, scope.volunteer_id) if scope.volunteer_id else None,
             "enterprise": db.session.get(Enterprise, scope.enterprise_id) if scope.enterprise_id else None}

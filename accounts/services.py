@@ -25,15 +25,15 @@ def hash_token(plain: str) -> str:
 
 def create_token(*, name: str, role: Role, now: datetime, grid_id: int | None = None,
                  volunteer_id: int | None = None, enterprise_id: int | None = None,
-                 expires_at: datetime | None = None) -> tuple[ApiToken, str]:
-    """Issue a token; the plain value is returned once and never stored."""
+                 expires_at: datetime | None = None, user_id: int | None = None) -> tuple[ApiToken, str]:
+    """Issue a token; the plain value is returned once and never stored. ``user_id``: a sign-in token's account."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed.field("name", "Give a name of 1 to 100 characters.")
     check_binding(role, grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id, holder="token")
     plain = "gm_" + secrets.token_urlsafe(32)
     token = ApiToken(name=name, role=role, token_hash=hash_token(plain), grid_id=grid_id,
-                     volunteer_id=volunteer_id, enterprise_id=enterprise_id,
+                     volunteer_id=volunteer_id, enterprise_id=enterprise_id, user_id=user_id,
                      created_at=now, expires_at=expires_at)
     db.session.add(token)
     db.session.commit()
@@ -63,8 +63,9 @@ def _grid_place(grid_id: int | None) -> tuple[str | None, int | None]:
 def scope_for(holder: ApiToken | User, *, actor: str) -> Scope:
     """The scope of a token or a signed-in account: its role and its grid, person or enterprise."""
     path, level = _grid_place(holder.grid_id)
+    user_id = holder.id if isinstance(holder, User) else holder.user_id
     return Scope(role=holder.role, actor=actor, grid_id=holder.grid_id, grid_path=path, grid_level=level,
-                 volunteer_id=holder.volunteer_id, enterprise_id=holder.enterprise_id)
+                 volunteer_id=holder.volunteer_id, enterprise_id=holder.enterprise_id, user_id=user_id)
 
 
 def list_tokens() -> list[ApiToken]:

@@ -1,6 +1,7 @@
 """Accounts that sign in with a password: creating them, checking passwords with lockout, ending sessions."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import Select, exists, select
 from accounts.audit import record_event
 from accounts.models import Consent, Role, User
 from accounts.services import check_binding
+from accounts.staff import staff_contact_values
 from accounts.passwords import burn_verify_time, check_password_rules, hash_password, needs_rehash, verify_password
 from campaigns.models import CallUp
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -86,10 +88,15 @@ def _add_user(*, login: str, display_name: str, password: str, role: Role, now: 
 
 def create_user(*, login: str, display_name: str, password: str, role: Role, actor: str, now: datetime,
                 grid_id: int | None = None, volunteer_id: int | None = None,
-                enterprise_id: int | None = None) -> User:
-    """Create an account (district admin, office staff, volunteer or enterprise) and audit it."""
+                enterprise_id: int | None = None, contact: Mapping[str, Any] | None = None) -> User:
+    """Create an account (district admin, office staff, volunteer or enterprise) and audit it.
+
+    ``contact``: a staff account's email, mobile, wecom_id and notify_channels (see ``accounts.staff``)."""
+    values = staff_contact_values(role, contact or {})
     user = _add_user(login=login, display_name=display_name, password=password, role=role, now=now,
                      grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id)
+    for name, value in values.items():
+        setattr(user, name, value)
     db.session.commit()
     record_event(actor=actor, role=None, action="user.create", now=now, outcome="ok", object_type="user",
                  object_id=user.id, detail=f"role={role.value}")

@@ -3,15 +3,15 @@ from datetime import timedelta
 
 from flask.views import MethodView
 
-from accounts import privacy, services
+from accounts import privacy, services, staff
 from accounts.audit import list_audit_events
 from accounts.users import list_own_callups
 from api import Blueprint
 from api.auth import current_actor, current_scope
 from api.pagination import SelectPage
 from api.schemas.accounts import (AuditEventQuerySchema, AuditEventSchema, ErasureResultSchema, ErasureSchema,
-                                  MeSchema, MyCallUpSchema, MyDataSchema, ApiTokenCreatedSchema, ApiTokenCreateSchema,
-                                  ApiTokenSchema)
+                                  MeSchema, MeUpdateSchema, MyCallUpSchema, MyDataSchema, ApiTokenCreatedSchema,
+                                  ApiTokenCreateSchema, ApiTokenSchema)
 from core.clock import utcnow
 from core.errors import NotFound
 
@@ -33,7 +33,16 @@ def _own_volunteer_id() -> int:
 class Me(MethodView):
     @blp.response(200, MeSchema)
     def get(self):
-        """Show who the token belongs to: role, grid, person or enterprise."""
+        """Show who the token belongs to: role, grid, person or enterprise, and the signed-in account."""
+        return privacy.caller_profile(current_scope())
+
+    @blp.arguments(MeUpdateSchema)
+    @blp.response(200, MeSchema)
+    @blp.alt_response(404, description="The token does not belong to a signed-in account")
+    @blp.alt_response(422, description="Invalid input, or a channel chosen without its address")
+    def patch(self, data):
+        """Change the caller's own e-mail, mobile, WeCom id and coordinator-notice channels (staff)."""
+        staff.update_own_contact(current_scope(), data)
         return privacy.caller_profile(current_scope())
 
 

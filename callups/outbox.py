@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from callups.links import link_url
-from callups.messages import render
+from callups.messages import SMS_LIMIT, render
 from callups.models import Channel, Notification, NotificationKind, NotificationStatus
 from campaigns.models import CallUp, Position, Priority
 from core.masking import mask_name
@@ -136,7 +136,7 @@ def _format_when(start: datetime, zone: str, lang: str) -> tuple[str, str]:
 
 def callup_context(callup: CallUp, volunteer: Volunteer, *, token: str | None = None,
                    note: str | None = None) -> dict[str, str]:
-    """What a message about ``callup`` may say: what, where, when, deadline, contact, link."""
+    """What a message or answer page about ``callup`` may say: what, where, when, deadline, contact, link."""
     config = current_app.config
     zone = config["TIMEZONE"]
     lang = "en" if (volunteer.language or "").startswith("en") else "zh"
@@ -148,6 +148,8 @@ def callup_context(callup: CallUp, volunteer: Volunteer, *, token: str | None = 
     return {"name": volunteer.name, "title": campaign.title, "role": callup.position.role, "when": when,
             "short_when": short_when, "place": shift.place or (grid.name if grid else ""),
             "deadline": deadline, "contact": campaign.contact_name or "",
+            # For the answer pages only: render() keeps to CONTEXT_KEYS, so no message carries it.
+            "contact_phone": campaign.contact_phone or "",
             "link": link_url(config["PUBLIC_URL"], token) if token else "", "note": note or ""}
 
 
@@ -204,31 +206,77 @@ COORDINATOR_VERBS = {"accepted": "接受了", "declined": "拒绝了", "withdraw
 
 
 def _queue_coordinator_notice(callup: CallUp, *, answer: str, now: datetime) -> int:
-    """One in-app row for the campaign's office about an answer; part of the caller's transaction.
+    """Rows for the campaign's office and coordinator about an answer; part of the caller's transaction.
 
-    ``answer`` is ``accepted``, ``declined`` or ``withdrawn`` (an acceptance given back). The row
-    has no volunteer: it is addressed to the office (``office:{grid_id}``) and says only the
-    masked name, the campaign, the role and the position's count after the answer; never a phone
-    number or party membership. The key ``callup:coordinator:inapp:answer`` keeps one row per
-    (call-up, answer), a withdrawal counting as a decline.
+    ``answer`` is ``accepted``, ``declined`` or ``withdrawn`` (an acceptance given back). Always one
+    in-app row addressed to the office (``office:{grid_id}``); then one row per channel the campaign's
+    coordinator chose (``notify_channels``) that is configured and has their address: e-mail, SMS to
+    their mobile, WeCom mentioning their WeCom id. No row has a volunteer. They say only the masked
+    name, the campaign, the role and the position's count after the answer; never a phone number or
+    party membership. The key ``callup:coordinator:channel:answer`` keeps one row per (call-up,
+    channel, answer), a withdrawal counting as a decline.
+
+    The in-app row is due at once. The others answer something that just happened but are not
+    emergencies: for routine and urgent campaigns they wait out quiet hours (22:00-08:00), for
+    emergencies they go at once; the volunteers' daily cap does not apply to staff.
     """
     position = callup.position
     campaign = position.shift.campaign
+    config = current_app.config
     # The counter was changed by a bulk UPDATE, so read it from the database, not the identity map.
     accepted, headcount = db.session.execute(
         select(Position.accepted_count, Position.headcount).where(Position.id == position.id)).one()
     volunteer = db.session.get(Volunteer, callup.volunteer_id) if callup.volunteer_id else None
     who = mask_name(volunteer.name) if volunteer is not None and volunteer.name else "某志愿者"
-    note = f"{who} {COORDINATOR_VERBS[answer]} {campaign.title} · {position.role} ({accepted}/{headcount})"
+    verb = COORDINATOR_VERBS[answer]
+    note = f"{who} {verb} {campaign.title} · {position.role} ({accepted}/{headcount})"
     subject = render("coordinator", "zh", {"title": campaign.title}, channel=Channel.INAPP.value).subject
     serial = "declined" if answer == "withdrawn" else answer
-    _insert_ignoring_duplicates([{
-        "callup_id": callup.id, "volunteer_id": None, "channel": Channel.INAPP, "kind": NotificationKind.COORDINATOR,
-        "idempotency_key": f"{callup.id}:{NotificationKind.COORDINATOR.value}:{Channel.INAPP.value}:{serial}",
-        "status": NotificationStatus.PENDING, "due_at": now, "attempts": 0,
-        "max_attempts": current_app.config["OUTBOX_MAX_ATTEMPTS"], "created_at": now,
-        "payload": {"recipient": f"office:{campaign.office_grid_id}", "campaign_id": campaign.id,
-                    "office_grid_id": campaign.office_grid_id, "position_id": position.id, "answer": answer,
-                    "accepted": accepted, "headcount": headcount, "subject": subject, "text": note,
-                    "language": "zh"}}])
-    return 1
+    facts = {"campaign_id": campaign.id, "office_grid_id": campaign.office_grid_id, "position_id": position.id,
+             "answer": answer, "accepted": accepted, "headcount": headcount, "language": "zh"}
+
+    def row(channel: Channel, recipient: str, text: str, due: datetime) -> dict[str, Any]:
+        return {"callup_id": callup.id, "volunteer_id": None, "channel": channel,
+                "kind": NotificationKind.COORDINATOR,
+                "idempotency_key": f"{callup.id}:{NotificationKind.COORDINATOR.value}:{channel.value}:{serial}",
+                "status": NotificationStatus.PENDING, "due_at": due, "attempts": 0,
+                "max_attempts": config["OUTBOX_MAX_ATTEMPTS"], "created_at": now,
+                "payload": {"recipient": recipient, **facts, "subject": subject, "text": text}}
+
+    rows = [row(Channel.INAPP, f"office:{campaign.office_grid_id}", note, now)]
+    pairs = coordinator_channels(campaign.coordinator_user_id, configured_channels(config))
+    if pairs:
+        due = push_time(None, now=now, kind=NotificationKind.COORDINATOR,
+                        emergency=campaign.priority is Priority.EMERGENCY, config=config)
+        def short_note(limit: int | None) -> str:
+            # The template names the campaign already; the note says who, what and the count. In an SMS a
+            # long role is cut first (the title next, by fit_sms) so the count always fits.
+            role, count = position.role, f"({accepted}/{headcount})"
+            room = None if limit is None else limit - len(f"{who} {verb}  {count}")
+            if room is not None and len(role) > room:
+                role = role[:max(room - 1, 0)] + "…"
+            return f"{who} {verb} {role} {count}"
+
+        for channel, recipient in pairs:
+            # Keep a dozen characters of an SMS for the campaign's title.
+            values = {"title": campaign.title,
+                      "note": short_note(SMS_LIMIT["zh"] - 12 if channel is Channel.SMS else None)}
+            rows.append(row(channel, recipient, render("coordinator", "zh", values, channel=channel.value).text, due))
+    _insert_ignoring_duplicates(rows)
+    return len(rows)
+
+
+def coordinator_channels(user_id: int | None, available: set[Channel]) -> list[tuple[Channel, str]]:
+    """(channel, address) pairs for a coordinator's notices besides the in-app row: the channels the
+    account chose, that are configured and that it has an address for. Only active staff accounts."""
+    if user_id is None:
+        return []
+    from accounts.models import Role, User  # accounts sits above campaigns, which imports this module
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.role not in (Role.OFFICE, Role.ADMIN):
+        return []
+    chosen = set(user.notify_channel_list)
+    addresses = {Channel.SMS: user.mobile, Channel.EMAIL: user.email, Channel.WECOM: user.wecom_id}
+    return [(channel, address) for channel, address in addresses.items()
+            if channel.value in chosen and channel in available and address]

@@ -73,6 +73,8 @@ class Campaign(TimestampMixin, db.Model):
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[Optional[str]] = mapped_column(String(500))
     created_by: Mapped[Optional[str]] = mapped_column(String(100))
+    # The staff account told of every accept and decline (in-app and on the channels it chose).
+    coordinator_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # A backfill that found no one: skip the matcher until this time unless a call-up changes
     # (the mark is the count and latest change of the campaign's call-ups at that run).
     backfill_idle_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -94,8 +94,8 @@ def _materialise_one(template_id: int, at: datetime, *, now: datetime, timezone_
                           kind=template.kind, priority=template.priority, status=CampaignStatus.DRAFT,
                           office_grid_id=template.office_grid_id, contact_name=template.contact_name,
                           contact_phone=template.contact_phone, policy=policy, recurrence_cron=None,
-                          template_id=template.id, occurrence_at=at, created_by=actor, created_at=now,
-                          updated_at=now)
+                          template_id=template.id, occurrence_at=at, created_by=actor,
+                          coordinator_user_id=template.coordinator_user_id, created_at=now, updated_at=now)
     occurrence.shifts = _copy_shifts(template, at - first_start)
     db.session.add(occurrence)
     try:

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy import Select, case, column, func, or_, select, table, update
 
 from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
                               CampaignStatus, Position, PositionSkill, Priority, Shift)
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.scope import Scope
+from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
 from grids.paths import is_within
@@ -107,16 +107,57 @@ def _check_cron(expression: str | None) -> None:
         raise ValidationFailed.field("recurrence_cron", f"Not a cron expression: {error}") from None
 
 
+# The accounts table, read as a plain table: accounts sits above campaigns and is not imported here.
+_USERS = table("users", column("id"), column("role"), column("grid_id"), column("active"))
+COORDINATOR_ROLES = (Role.OFFICE.value, Role.ADMIN.value)
+# A campaign that has ended keeps the coordinator it had.
+COORDINATOR_FROZEN = (CampaignStatus.DONE, CampaignStatus.CANCELLED)
+
+
+def check_coordinator(user_id: int, office: Grid) -> int:
+    """``user_id`` when it is an active office or admin account whose grid covers ``office``; else a 422
+    on ``coordinator_user_id`` (one message whether the account is unknown or out of reach)."""
+    row = db.session.execute(select(_USERS.c.role, _USERS.c.grid_id, _USERS.c.active)
+                             .where(_USERS.c.id == user_id)).first()
+    fits = row is not None and bool(row.active) and row.role in COORDINATOR_ROLES
+    if fits and row.role == Role.OFFICE.value:
+        home = db.session.get(Grid, row.grid_id) if row.grid_id is not None else None
+        fits = home is not None and is_within(office.path, home.path)
+    if not fits:
+        raise ValidationFailed.field("coordinator_user_id",
+                                     f"No office or admin account {user_id} whose grid covers the office {office.code}.")
+    return user_id
+
+
+def _default_coordinator(scope: Scope, office: Grid) -> int | None:
+    """The signed-in staff member who drafts a campaign coordinates it; integrations and the CLI name no one."""
+    if scope.user_id is None or scope.role not in (Role.OFFICE, Role.ADMIN):
+        return None
+    try:
+        return check_coordinator(scope.user_id, office)
+    except ValidationFailed:
+        return None
+
+
 def draft_campaign(data: dict[str, Any], *, scope: Scope, now: datetime) -> Campaign:
-    """Create a campaign in draft with its shifts and positions, for an office in the caller's subtree."""
+    """Create a campaign in draft with its shifts and positions, for an office in the caller's subtree.
+
+    ``coordinator_user_id`` missing from ``data``: the signed-in creator (``scope.user_id``) when staff;
+    None: no coordinator (the office's in-app notices only)."""
     office = resolve_grid(data["office_grid_id"], "office_grid_id", scope)
     _check_cron(data.get("recurrence_cron"))
+    if "coordinator_user_id" not in data:
+        coordinator = _default_coordinator(scope, office)
+    elif data["coordinator_user_id"] is None:
+        coordinator = None
+    else:
+        coordinator = check_coordinator(data["coordinator_user_id"], office)
     campaign = Campaign(title=data["title"], kind=data["kind"], priority=data["priority"],
                         office_grid_id=office.id, description=data.get("description"),
                         contact_name=data.get("contact_name"), contact_phone=data.get("contact_phone"),
                         policy=_clean_policy(data.get("policy") or {}),
                         recurrence_cron=data.get("recurrence_cron"), status=CampaignStatus.DRAFT,
-                        created_by=scope.actor, created_at=now, updated_at=now)
+                        created_by=scope.actor, coordinator_user_id=coordinator, created_at=now, updated_at=now)
     campaign.shifts = _build_shifts(office, data["shifts"])
     db.session.add(campaign)
     db.session.commit()
@@ -124,13 +165,24 @@ def draft_campaign(data: dict[str, Any], *, scope: Scope, now: datetime) -> Camp
 
 
 def update_campaign(campaign_id: int, data: dict[str, Any], *, scope: Scope, now: datetime) -> Campaign:
-    """Change a draft; shifts given replace all shifts."""
+    """Change a draft; shifts given replace all shifts. The coordinator alone may also change while the
+    campaign runs (someone else takes over the answers), not once it is done or cancelled."""
     campaign = get_campaign(campaign_id)
+    if set(data) == {"coordinator_user_id"} and campaign.status not in COORDINATOR_FROZEN:
+        chosen = data["coordinator_user_id"]
+        campaign.coordinator_user_id = None if chosen is None else check_coordinator(chosen, campaign.office)
+        campaign.updated_at = now
+        db.session.commit()
+        return campaign
     if campaign.status is not CampaignStatus.DRAFT:
         raise Conflict.wrong_state("campaign", campaign.status.value, "edit")
     office = (resolve_grid(data["office_grid_id"], "office_grid_id", scope) if "office_grid_id" in data
               else campaign.office)
     _check_cron(data.get("recurrence_cron"))
+    if data.get("coordinator_user_id") is not None:
+        check_coordinator(data["coordinator_user_id"], office)
+    elif "coordinator_user_id" not in data and "office_grid_id" in data and campaign.coordinator_user_id is not None:
+        check_coordinator(campaign.coordinator_user_id, office)  # the coordinator must still cover the new office
     for key in ("title", "kind", "priority", "description", "contact_name", "contact_phone", "recurrence_cron"):
         if key in data:
             setattr(campaign, key, data[key])
@@ -143,6 +195,8 @@ def update_campaign(campaign_id: int, data: dict[str, Any], *, scope: Scope, now
         outside = [s.id for s in campaign.shifts if not is_within(db.session.get(Grid, s.grid_id).path, office.path)]
         if outside:
             raise ValidationFailed.field("office_grid_id", "Some shifts are outside this office.")
+    if "coordinator_user_id" in data:
+        campaign.coordinator_user_id = data["coordinator_user_id"]
     campaign.updated_at = now
     db.session.commit()
     return campaign

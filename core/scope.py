@@ -31,6 +31,8 @@ class Scope:
     grid_level: int | None = None
     volunteer_id: int | None = None
     enterprise_id: int | None = None
+    # The signed-in account behind the request (a web session or a sign-in token); None for integrations.
+    user_id: int | None = None
 
     @classmethod
     def system(cls, actor: str = "system") -> "Scope":

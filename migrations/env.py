@@ -97,14 +97,30 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # SQLite: batch mode rebuilds a table (copy, drop the old one, rename), and with foreign keys
+        # enforced dropping the old table would cascade-delete (or null) every row that refers to it.
+        # The pragma works only outside a transaction, so it is set on the driver's connection before
+        # SQLAlchemy begins one; the references are checked afterwards and the connection is thrown
+        # away, so none without enforcement returns to the pool.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.connection.driver_connection.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migrations left rows with dangling references: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.invalidate()
 
 
 if context.is_offline_mode():

@@ -28,3 +28,23 @@ def test_migrations_match_models(app):
         context = MigrationContext.configure(conn, opts={"compare_type": False})
         diff = compare_metadata(context, db.metadata)
     assert diff == [], diff
+
+
+def test_migrations_down_and_up_keep_the_rows_of_rebuilt_tables(app, tree):
+    """SQLite rebuilds a table to add a foreign key; the rows that refer to it must survive."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import func, select
+
+    from campaigns.models import Campaign, Position, Shift
+    from tests.db.test_recruitment import campaign
+
+    position_id = campaign(tree, headcount=2).shifts[0].positions[0].id
+    db.session.commit()
+    counts = {model: db.session.scalar(select(func.count()).select_from(model)) for model in (Campaign, Shift, Position)}
+    assert counts == {Campaign: 1, Shift: 1, Position: 1}
+    db.session.remove()
+    downgrade(revision="0007")
+    upgrade()
+    assert {model: db.session.scalar(select(func.count()).select_from(model))
+            for model in (Campaign, Shift, Position)} == counts
+    assert db.session.get(Position, position_id).headcount == 2

@@ -1,8 +1,8 @@
 """Schemas of the caller's own data, the audit log and API tokens."""
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
 
 from api.schemas.callups import InboxMessageSchema
-from api.schemas.common import AwareDateTime, LocalDateTime, Schema, positive_id, required_text
+from api.schemas.common import AwareDateTime, LocalDateTime, Schema, mobile_validator, positive_id, required_text
 from api.schemas.volunteers import VolunteerSchema
 from core.masking import mask_mobile
 from core.scope import Role
@@ -18,6 +18,30 @@ class MeVolunteerSchema(Schema):
     status = fields.Function(lambda v: v.status.value)
 
 
+STAFF_CHANNELS = ("sms", "email", "wecom")
+
+
+class MeAccountSchema(Schema):
+    """The signed-in account; staff also see their own contact details and notice channels in full."""
+
+    id = fields.Integer()
+    login = fields.String()
+    display_name = fields.String()
+    email = fields.String(allow_none=True)
+    mobile = fields.String(allow_none=True)
+    wecom_id = fields.String(allow_none=True)
+    notify_channels = fields.List(fields.String(), attribute="notify_channel_list", metadata={
+        "description": "Channels of coordinator notices besides the in-app row (staff)"})
+
+    @post_dump(pass_original=True)
+    def staff_only(self, data, user, **kwargs):
+        # A volunteer's login is their mobile and their contact details live on their volunteer record.
+        if user.role not in (Role.OFFICE, Role.ADMIN):
+            for name in ("login", "email", "mobile", "wecom_id", "notify_channels"):
+                data.pop(name, None)
+        return data
+
+
 class MeSchema(Schema):
     role = fields.Function(lambda p: p["scope"].role.value)
     actor = fields.Function(lambda p: p["scope"].actor)
@@ -27,6 +51,21 @@ class MeSchema(Schema):
     enterprise_id = fields.Function(lambda p: p["scope"].enterprise_id)
     enterprise_name = fields.Function(lambda p: p["enterprise"].name if p["enterprise"] else None)
     volunteer = fields.Function(lambda p: MeVolunteerSchema().dump(p["volunteer"]) if p["volunteer"] else None)
+    account = fields.Function(lambda p: MeAccountSchema().dump(p["account"]) if p.get("account") else None,
+                              metadata={"description": "The signed-in account (null for integration tokens)"})
+
+
+class MeUpdateSchema(Schema):
+    """Staff change their own contact details and the channels of their coordinator notices; a field left
+    out keeps its value, null clears an address. Volunteers change theirs at PATCH /volunteers/{id}."""
+
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    mobile = fields.String(allow_none=True, validate=mobile_validator, metadata={"description": "Mainland mobile"})
+    wecom_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    notify_channels = fields.List(
+        fields.String(validate=validate.OneOf(STAFF_CHANNELS)), validate=validate.Length(max=len(STAFF_CHANNELS)),
+        metadata={"description": "Where coordinator notices go besides the in-app row (sms, email, wecom); "
+                                 "the list replaces the stored one, [] means in-app only. Each needs its address."})
 
 
 class MyCallUpSchema(Schema):

@@ -63,6 +63,9 @@ class CampaignCreateSchema(Schema):
     policy = fields.Nested(PolicySchema, load_default=dict)
     recurrence_cron = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
                                     metadata={"description": "Five-field cron, e.g. '0 9 * * sat'"})
+    coordinator_user_id = positive_id(allow_none=True, metadata={
+        "description": "The office or admin account told of every accept and decline (its grid must cover the "
+                       "office); default: the signed-in creator; null: the office's in-app notices only"})
 
 
 class CampaignUpdateSchema(CampaignCreateSchema):
@@ -111,6 +114,7 @@ class CampaignSchema(Schema):
     recurrence_cron = fields.String(allow_none=True)
     template_id = fields.Integer(allow_none=True, metadata={"description": "The recurring template of an occurrence"})
     occurrence_at = LocalDateTime(allow_none=True)
+    coordinator_user_id = fields.Integer(allow_none=True)
     shifts = fields.List(fields.Nested(ShiftSchema))
     headcount = fields.Function(lambda c: sum(p.headcount for s in c.shifts for p in s.positions))
     published_at = LocalDateTime(allow_none=True)
@@ -154,6 +158,10 @@ class CallUpSchema(Schema):
     channel = fields.String(allow_none=True)
     answered_by = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
+    eta_minutes = fields.Integer(allow_none=True, metadata={
+        "description": "An emergency acceptance: minutes until the person can be there (0 = on site)."})
+    standby_at = LocalDateTime(allow_none=True, metadata={
+        "description": "When the person said yes to a full position and was kept on standby."})
     created_at = LocalDateTime()
     send_at = LocalDateTime(allow_none=True)
     sent_at = LocalDateTime(allow_none=True)

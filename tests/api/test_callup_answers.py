@@ -25,7 +25,7 @@ def test_accept_answers_200_with_the_callup_and_again_the_same(api):
     first = api.post(f"/callups/{callup_id}/accept", json={"eta_minutes": 15})
     assert first.status_code == 200
     body = first.get_json()
-    assert (body["status"], body["id"]) == ("accepted", callup_id)
+    assert (body["status"], body["id"], body["eta_minutes"], body["standby_at"]) == ("accepted", callup_id, 15, None)
     assert body["answered_by"].startswith("token:")
     again = api.post(f"/callups/{callup_id}/accept", json={})
     assert again.status_code == 200 and again.get_json() == body
@@ -39,6 +39,8 @@ def test_accept_full_position_answers_409_and_records_standby(api):
     assert "position_id" in full.get_json()["errors"]["json"]
     db.session.expire_all()
     assert db.session.get(CallUp, b).standby_at is not None
+    shown = api.get(f"/callups/{b}").get_json()
+    assert (shown["status"], shown["standby_at"] is not None) == ("sent", True)
 
 
 def test_answer_after_decline_answers_409(api):
