@@ -74,5 +74,5 @@ class SmsInbound(MethodView):
     @blp.alt_response(404, description="No volunteer or no open call-up for this sender")
     @blp.alt_response(409, description="Several open call-ups, or no longer open / full")
     def post(self, data):
-        """Answer by SMS reply: '1' accepts, '2' declines the sender's one open call-up."""
+        """Answer by SMS reply: '1' accepts ('1 15': an emergency's yes within 15 min), '2' declines."""
         return responses.answer_by_sms(data["sender"], data["text"], now=utcnow())

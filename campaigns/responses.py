@@ -1,13 +1,14 @@
 """Answers to call-ups: accept, decline, expire and 'seen'; one code path for API, links, SMS and jobs."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import select, update
 
 from callups.models import NotificationKind
 from callups.outbox import _queue_callup_message, _queue_coordinator_notice
-from campaigns.models import CallUp, CallUpStatus, Position, Shift
+from campaigns.models import CallUp, CallUpStatus, Position, Priority, Shift
 from campaigns.services import get_callup
 from campaigns.states import _record_event, _record_events, _transition
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -158,11 +159,17 @@ def record_seen(callup_id: int, *, now: datetime) -> CallUp:
     return get_callup(callup_id)
 
 
+# "1" alone, or in an emergency "1", a space and the minutes to arrive; "115" is ambiguous and refused.
+_SMS_ANSWER = re.compile(r"1(?:\s+(?P<eta>0|15|30|60))?|(?P<decline>2)")
+SMS_HELP = "Reply 1 to accept or 2 to decline; in an emergency 1 0, 1 15, 1 30 or 1 60 (minutes to arrive)."
+
+
 def answer_by_sms(mobile: str, text: str, *, now: datetime) -> CallUp:
-    """Answer the sender's one open call-up: '1' accepts, '2' declines."""
-    answer = (text or "").strip()
-    if answer not in {"1", "2"}:
-        raise ValidationFailed.field("text", "Reply 1 to accept or 2 to decline.")
+    """Answer the sender's one open call-up: '1' accepts, '2' declines; '1 15': an emergency's yes, there in 15 min."""
+    match = _SMS_ANSWER.fullmatch((text or "").strip())
+    if match is None:
+        raise ValidationFailed.field("text", SMS_HELP)
+    eta_minutes = int(match["eta"]) if match["eta"] is not None else None
     volunteer = db.session.scalar(select(Volunteer).where(Volunteer.mobile == mobile))
     if volunteer is None:
         raise NotFound("No volunteer has this mobile number.")
@@ -175,6 +182,8 @@ def answer_by_sms(mobile: str, text: str, *, now: datetime) -> CallUp:
         raise Conflict("the sender has several open call-ups; answer each by its link",
                        {"text": ["Several open call-ups: use the links."]})
     actor = f"sms:{volunteer.id}"
-    if answer == "1":
-        return accept_callup(open_ids[0], actor=actor, now=now)
-    return decline_callup(open_ids[0], actor=actor, now=now)
+    if match["decline"]:
+        return decline_callup(open_ids[0], actor=actor, now=now)
+    if eta_minutes is not None and get_callup(open_ids[0]).position.shift.campaign.priority is not Priority.EMERGENCY:
+        raise ValidationFailed.field("text", "Arrival times are for emergencies only: reply 1 or 2.")
+    return accept_callup(open_ids[0], actor=actor, now=now, eta_minutes=eta_minutes)

@@ -18,12 +18,14 @@ from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, AccountLocked, LoginF
 from callups.outbox import callup_context
 from campaigns import responses
 from campaigns.models import CallUpStatus
+from campaigns.services import get_callup
 from core.clock import utcnow
 from core.errors import Conflict, DomainError, ValidationFailed
 from extensions import db, limiter, login_manager
 from grids.models import Grid
 from volunteers.models import Volunteer
 from web.forms import AnswerForm, LoginForm, LogoutForm, RegisterForm
+from web.responses import ETA_CHOICES, eta_from_form, eta_text, is_emergency
 from web.sessions import end_session, start_session
 
 bp = Blueprint("auth", __name__)
@@ -183,22 +185,33 @@ def me():
     if user.role is Role.VOLUNTEER and user.volunteer_id is not None:
         volunteer = db.session.get(Volunteer, user.volunteer_id)
         for callup in db.session.scalars(list_own_callups(user.volunteer_id).limit(100)):
+            emergency = is_emergency(callup)
             items.append({"callup": callup, "c": callup_context(callup, volunteer),
                           "status": STATUS_TEXT.get(callup.status.value, callup.status.value),
-                          "open": callup.status in (CallUpStatus.SENT, CallUpStatus.ACCEPTED)})
+                          "open": callup.status in (CallUpStatus.SENT, CallUpStatus.ACCEPTED),
+                          "emergency": emergency, "eta": _eta_both(callup.eta_minutes) if emergency else ""})
     return render_template("me.html", user=user, items=items, lang=_lang(), logout_form=LogoutForm(),
-                           answer_form=AnswerForm())
+                           answer_form=AnswerForm(), eta_buttons=[(m, _eta_both(m)) for m in ETA_CHOICES])
+
+
+def _eta_both(minutes: int | None) -> str:
+    """An arrival time in both languages, as the rest of /me is ("15 分钟内 · Within 15 min")."""
+    return f"{eta_text(minutes, 'zh')} · {eta_text(minutes, 'en')}" if minutes is not None else ""
 
 
 @bp.post("/me/call-ups/<int:callup_id>")
 def answer(callup_id: int):
-    """Accept or decline one of my call-ups (authorize() has checked it is mine)."""
+    """Accept (in an emergency: with when I can be there) or decline one of my call-ups (authorize() checked it)."""
     form = AnswerForm()
     if not form.validate_on_submit():
         abort(400)
-    service = responses.accept_callup if form.action.data == "accept" else responses.decline_callup
+    accept = form.action.data == "accept"
+    eta_minutes = eta_from_form(request.form, allowed=accept and is_emergency(get_callup(callup_id)))
     try:
-        service(callup_id, actor=g.scope.actor, now=utcnow())
+        if accept:
+            responses.accept_callup(callup_id, actor=g.scope.actor, now=utcnow(), eta_minutes=eta_minutes)
+        else:
+            responses.decline_callup(callup_id, actor=g.scope.actor, now=utcnow())
     except Conflict as error:
         db.session.rollback()
         flash(error.message)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from callups.links import LinkExpired, resolve_link
 from callups.outbox import callup_context
 from campaigns import responses
-from campaigns.models import CallUp, CallUpStatus, Position
-from campaigns.services import get_callup
+from campaigns.models import CallUp, CallUpStatus, Position, Priority
+from campaigns.services import ETA_BUCKETS, get_callup
 from campaigns.team_offers import answer_team_callup, is_team_callup
 from core.clock import utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -18,6 +18,9 @@ from extensions import csrf, db, limiter
 from volunteers.models import Team, Volunteer, VolunteerStatus
 
 bp = Blueprint("responses", __name__)
+
+# What an emergency "yes" says about arrival (minutes; 0 = already on site): the staffing board's columns.
+ETA_CHOICES = tuple(minutes for _, minutes in ETA_BUCKETS)
 
 LABELS = {
     "zh": {"title": "志愿召集", "what": "活动", "role": "岗位", "when": "时间", "where": "地点",
@@ -34,7 +37,13 @@ LABELS = {
            "already_called": "以下成员已被召集到此岗位：{names}。未作任何更改。",
            "not_member": "以下人员不是本队在册成员：{names}。未作任何更改。",
            "full": "岗位名额不足：只剩 {left} 个。未作任何更改。",
-           "not_open": "此召集已答复或已截止，不能再回复。", "failed": "未能提交，请稍后再试。未作任何更改。"},
+           "not_open": "此召集已答复或已截止，不能再回复。", "failed": "未能提交，请稍后再试。未作任何更改。",
+           "contact_call": "拨打", "eta_question": "我参加，能在多久内到达？", "eta": "预计到达",
+           "eta_0": "已在现场", "eta_15": "15 分钟内", "eta_30": "30 分钟内", "eta_60": "60 分钟内",
+           "eta_other": "{minutes} 分钟内",
+           "statuses": {"proposed": "拟召集", "scheduled": "待发送", "sent": "待回复", "accepted": "已接受",
+                        "declined": "已拒绝", "expired": "已过期", "withdrawn": "已撤回", "attended": "已到岗",
+                        "no_show": "未到岗"}},
     "en": {"title": "Call-up", "what": "Activity", "role": "Role", "when": "When", "where": "Where",
            "deadline": "Please answer by", "contact": "Contact", "accept": "I'll come", "decline": "I can't",
            "accepted": "Confirmed, thank you for coming!", "declined": "Noted, thank you for answering.",
@@ -52,7 +61,13 @@ LABELS = {
            "not_member": "Not active members of the team: {names}. Nothing was changed.",
            "full": "Not enough places left: only {left}. Nothing was changed.",
            "not_open": "This call-up is already answered or closed.",
-           "failed": "The answer could not be saved; please try again. Nothing was changed."},
+           "failed": "The answer could not be saved; please try again. Nothing was changed.",
+           "contact_call": "Call", "eta_question": "I'll come: how soon can you be there?",
+           "eta": "Arriving", "eta_0": "Already on site", "eta_15": "Within 15 min", "eta_30": "Within 30 min",
+           "eta_60": "Within 60 min", "eta_other": "Within {minutes} min",
+           "statuses": {"proposed": "Proposed", "scheduled": "Scheduled", "sent": "Awaiting your answer",
+                        "accepted": "Accepted", "declined": "Declined", "expired": "Expired",
+                        "withdrawn": "Withdrawn", "attended": "Attended", "no_show": "Did not attend"}},
 }
 
 
@@ -65,6 +80,38 @@ def _private(response):
     return response
 
 
+def is_emergency(callup: CallUp) -> bool:
+    """Whether the call-up is for an emergency campaign (its "yes" says when the person can be there)."""
+    return callup.position.shift.campaign.priority is Priority.EMERGENCY
+
+
+def eta_text(minutes: int | None, lang: str) -> str:
+    """The arrival time a person gave, in words ("15 分钟内"); empty when they did not say."""
+    if minutes is None:
+        return ""
+    labels = LABELS["en" if lang == "en" else "zh"]
+    return labels.get(f"eta_{minutes}") or labels["eta_other"].format(minutes=minutes)
+
+
+def eta_from_form(form, *, allowed: bool) -> int | None:
+    """The ``eta_minutes`` a form sent, strictly: absent, or (where ``allowed``) exactly one of ETA_CHOICES.
+
+    Anything else (a forged 7, "abc", two values, an arrival time on a routine call-up or a
+    decline) aborts with 400 before anything is written.
+    """
+    values = form.getlist("eta_minutes")
+    if not values:
+        return None
+    if not allowed or len(values) != 1 or values[0] not in {str(minutes) for minutes in ETA_CHOICES}:
+        abort(400)
+    return int(values[0])
+
+
+def _tel(phone: str) -> str:
+    """A ``tel:`` address for a displayed number ("0571-8888 1234" → "tel:0571-88881234")."""
+    return "tel:" + re.sub(r"[^0-9+\-]", "", phone)
+
+
 def _page(callup, status: int = 200, message: str | None = None, done: str | None = None):
     if is_team_callup(callup):
         return _team_page(callup, status)
@@ -72,8 +119,11 @@ def _page(callup, status: int = 200, message: str | None = None, done: str | Non
     lang = "en" if volunteer and (volunteer.language or "").startswith("en") else "zh"
     context = callup_context(callup, volunteer) if volunteer else {}
     labels = LABELS[lang]
+    emergency = is_emergency(callup)
     return render_template("response.html", c=context, callup=callup, t=labels, message=message,
-                           done=labels.get(done) if done else None,
+                           done=labels.get(done) if done else None, tel=_tel(context.get("contact_phone") or ""),
+                           emergency=emergency, eta_buttons=[(m, eta_text(m, lang)) for m in ETA_CHOICES],
+                           eta=eta_text(callup.eta_minutes, lang) if emergency else "",
                            open=callup.status.value == "sent" or callup.status.value == "accepted"), status
 
 
@@ -109,6 +159,7 @@ def _team_page(callup, status: int = 200, *, error: tuple[str, dict] | None = No
     done_text = labels[done].format(count=count) if done else None
     return render_template("response.html", c=context, callup=callup, t=labels, message=message, done=done_text,
                            team=team, members=members, chosen=chosen, sent=sent,
+                           tel=_tel(context.get("contact_phone") or ""),
                            open=callup.status is CallUpStatus.SENT), status
 
 
@@ -170,7 +221,10 @@ def _member_ids() -> list[int] | None:
 
 @bp.get("/r/<token>")
 def show(token: str):
-    """Show what, where, when and whom to ask, with accept/decline buttons; records 'seen'."""
+    """Show what, where, when and whom to ask (with a tel: link), with accept/decline buttons; records 'seen'.
+
+    An emergency's open call-up offers four "yes" buttons, one per arrival time, instead of one.
+    """
     try:
         callup_id = _resolve(token)
     except LinkExpired:
@@ -184,7 +238,7 @@ def show(token: str):
 @limiter.limit(lambda: current_app.config.get("ANSWER_RATE_LIMIT", "20 per minute"))  # per IP (SR-8)
 @csrf.exempt  # the unguessable link itself is the credential; there is no cookie for a forged form to ride on
 def answer(token: str):
-    """Accept or decline from the link; a team's leader sends the ticked members or declines."""
+    """Accept (in an emergency: with when the person can be there) or decline; a team's leader sends or declines."""
     action = request.form.get("action", "")
     if action not in {"accept", "decline", "send"}:
         abort(400)
@@ -195,16 +249,21 @@ def answer(token: str):
     except NotFound:
         return _error("not_found", 404)
     callup = get_callup(callup_id)
-    if is_team_callup(callup):
+    team = is_team_callup(callup)
+    # Validated before anything is written: an arrival time only with an emergency's "yes".
+    eta_minutes = eta_from_form(request.form, allowed=action == "accept" and not team and is_emergency(callup))
+    if team:
         if action == "accept":
             abort(400)
         return _answer_team(callup, action)
     if action == "send":
         abort(400)
     actor = f"link:volunteer:{callup.volunteer_id}"
-    service = responses.accept_callup if action == "accept" else responses.decline_callup
     try:
-        callup = service(callup_id, actor=actor, now=utcnow())
+        if action == "accept":
+            callup = responses.accept_callup(callup_id, actor=actor, now=utcnow(), eta_minutes=eta_minutes)
+        else:
+            callup = responses.decline_callup(callup_id, actor=actor, now=utcnow())
     except Conflict as error:
         db.session.rollback()
         return _page(get_callup(callup_id), 409, message=error.message)

@@ -93,5 +93,6 @@ def test_link_page_in_a_browser_accepts_with_one_tap(page, live_server):
     db.session.rollback()
     page.click("#accept")
     page.wait_for_selector("#done")
-    assert page.locator("#status").inner_text() == "accepted"
+    assert page.locator("#status").get_attribute("data-status") == "accepted"
+    assert page.locator("#status").inner_text() == "已接受"
     assert _callup(callup_id).status is CallUpStatus.ACCEPTED

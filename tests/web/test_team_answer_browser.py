@@ -29,7 +29,8 @@ def test_leader_ticks_two_members_and_sends_them(page, live_server):
     page.click("#send")
     page.wait_for_selector("#done")
     assert "2 人参加" in page.locator("#done").inner_text()
-    assert page.locator("#status").inner_text() == "accepted"
+    assert page.locator("#status").get_attribute("data-status") == "accepted"
+    assert page.locator("#status").inner_text() == "已接受"
     assert page.locator("#sent-members").inner_text() == "已派出：张建国、王志强"
     assert page.locator("input[type=checkbox]").count() == 0
     assert not [text for text in messages if "Content Security Policy" in text or "Refused to" in text]
