@@ -41,11 +41,13 @@ def create_token(*, name: str, role: Role, now: datetime, grid_id: int | None = 
 
 
 def authenticate(plain: str, *, now: datetime) -> ApiToken | None:
-    """The live token for ``plain``, or None when unknown, revoked or expired."""
+    """The live token for ``plain``, or None when unknown, revoked, expired or its account is closed."""
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
     if token is None or token.revoked_at is not None:
         return None
     if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if token.user_id is not None and not db.session.scalar(select(User.active).where(User.id == token.user_id)):
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         token.last_used_at = now

@@ -5,10 +5,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, select, update
 
 from accounts.audit import record_event
-from accounts.models import Consent, Role, User
+from accounts.models import ApiToken, Consent, Role, User
 from accounts.services import check_binding
 from accounts.staff import staff_contact_values
 from accounts.passwords import burn_verify_time, check_password_rules, hash_password, needs_rehash, verify_password
@@ -190,12 +190,14 @@ def end_sessions(user_id: int, *, now: datetime, ip: str | None = None) -> User:
 
 
 def deactivate_user(login: str, *, actor: str, now: datetime) -> User:
-    """Disable an account: it can no longer sign in and its open sessions end."""
+    """Disable an account: it can no longer sign in, its open sessions end and its sign-in tokens are revoked."""
     user = find_user(login)
     if user is None:
         raise NotFound("no account with this login")
     user.active = False
     user.session_version += 1
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=now).execution_options(synchronize_session=False))
     db.session.commit()
     record_event(actor=actor, role=None, action="user.deactivate", now=now, outcome="ok", object_type="user",
                  object_id=user.id)

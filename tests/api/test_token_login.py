@@ -169,3 +169,30 @@ def test_token_login_limit_in_memory_is_per_worker(tmp_path):
     database = f"sqlite:///{tmp_path / 'workers.db'}"
     assert _worker(database, "memory://", "setup", 6) == [401] * 6
     assert _worker(database, "memory://", "attempt", 5) == [401] * 5
+
+
+def test_deactivating_an_account_ends_its_sign_in_tokens_at_once(client, tree):
+    from accounts.users import deactivate_user
+
+    create_user(login="li", display_name="李干事", password=PASSWORD, role=Role.OFFICE, actor="t",
+                now=utcnow(), grid_id=tree.community_a.id)
+    headers = {"Authorization": f"Bearer {_post(client, 'li', PASSWORD).get_json()['token']}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    deactivate_user("li", actor="admin", now=utcnow())
+    refused = client.get("/api/v1/me", headers=headers)
+    assert refused.status_code == 401 and refused.get_json()["code"] == 401
+    db.session.expire_all()
+    assert db.session.scalar(select(ApiToken)).revoked_at is not None
+
+
+def test_a_token_of_a_closed_account_is_refused_even_if_not_revoked(client, tree):
+    """Defence in depth: the account's state is checked on every request, not only at deactivation."""
+    from accounts.models import User
+
+    user = create_user(login="zhao", display_name="赵干事", password=PASSWORD, role=Role.OFFICE, actor="t",
+                       now=utcnow(), grid_id=tree.community_a.id)
+    headers = {"Authorization": f"Bearer {_post(client, 'zhao', PASSWORD).get_json()['token']}"}
+    db.session.get(User, user.id).active = False
+    db.session.commit()
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert db.session.scalar(select(ApiToken)).revoked_at is None
