@@ -1,14 +1,16 @@
 """Outbox dispatch throughput and due→delivered delay, with one and two scheduler processes.
 
-    python -m bench.dispatch [--messages N] [--rate R] [--database-url URL] [--workers]
+    python -m bench.dispatch [--messages N] [--rate R] [--rounds K] [--workers]
+                             [--database-url postgresql://…/postgres]
 
 Messages go to a local HTTP receiver (the generic webhook channel), sent by real
 `flask scheduler run` processes (the clock process of a deployment: every job of the
 table runs, the dispatch tick drains the backlog). Two phases per process count: a
 backlog of N due messages (throughput, first to last arrival), then N messages falling
 due at a steady rate R (delay from due time to arrival, p50/p99). ``--workers`` adds
-rows for dedicated `flask outbox work` dispatchers. Prints a markdown table. With no
---database-url a temporary SQLite file is used.
+rows for dedicated `flask outbox work` dispatchers. The configurations take turns, round
+after round, and the table shows the medians of ``--rounds`` rounds. A temporary SQLite
+file by default; with --database-url, a throwaway database on that PostgreSQL server.
 """
 from __future__ import annotations
 
@@ -18,7 +20,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -98,9 +99,10 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run(messages: int, url: str, kind: str, processes: int, receiver: Receiver, app, rate: float) -> dict:
+def run(messages: int, url: str, kind: str, processes: int, receiver: Receiver, app, rate: float,
+        round_no: int) -> dict:
     workers = [_spawn(url, receiver.url, kind) for _ in range(processes)]
-    tag = kind.split()[0] + str(processes)
+    tag = f"{kind.split()[0]}{processes}r{round_no}"
     try:
         # Warm up: every process has started and is polling.
         warm = f"warm{tag}"
@@ -135,33 +137,49 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--rate", type=float, default=250.0, help="steady phase: messages falling due per second")
     parser.add_argument("--workers", action="store_true", help="also measure dedicated `flask outbox work` processes")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every configuration; medians are shown")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
+    from bench.seed import postgres_database, sqlite_database
+
+    with postgres_database(args.database_url) if args.database_url else sqlite_database() as url:
+        dialect, results = measure(url, args)
+    print(f"\nDispatch to a local HTTP receiver, {args.messages} messages per phase, database: {dialect}, "
+          f"medians of {args.rounds} rounds\n")
+    print("| processes | backlog throughput (msg/s) | steady rate (msg/s) | due→delivered p50 (ms) | p99 (ms) |")
+    print("|---|---|---|---|---|")
+    for (kind, processes), rows in results.items():
+        def median(key):
+            return statistics.median(row[key] for row in rows)
+
+        print(f"| {processes} × `flask {kind}` | {median('throughput'):.0f} | {args.rate:.0f} "
+              f"| {median('p50') * 1000:.0f} | {median('p99') * 1000:.0f} |")
+
+
+def measure(url: str, args) -> tuple[str, dict]:
+    """Every configuration, ``args.rounds`` times in turn, on the database at ``url``."""
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
     from app import create_app
-    from config import normalise_database_url
     from extensions import db
 
-    url = normalise_database_url(args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
         upgrade()
         dialect = db.engine.dialect.name
     receiver = Receiver()
     kinds = [("scheduler run", 1), ("scheduler run", 2)] + ([("outbox work", 1), ("outbox work", 2)] if args.workers else [])
-    rows = [run(args.messages, url, kind, n, receiver, app, args.rate) for kind, n in kinds]
-    print(f"\nDispatch to a local HTTP receiver, {args.messages} messages per phase, database: {dialect}\n")
-    print("| processes | backlog throughput (msg/s) | steady rate (msg/s) | due→delivered p50 (ms) | p99 (ms) |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        print(f"| {row['processes']} × `flask {row['kind']}` | {row['throughput']:.0f} | {row['rate']:.0f} | {row['p50'] * 1000:.0f} "
-              f"| {row['p99'] * 1000:.0f} |")
+    results: dict[tuple[str, int], list[dict]] = {kind: [] for kind in kinds}
+    try:
+        for round_no in range(1, args.rounds + 1):
+            for kind, processes in kinds:
+                results[(kind, processes)].append(
+                    run(args.messages, url, kind, processes, receiver, app, args.rate, round_no))
+                print(f"  round {round_no}: {processes} × {kind} done", file=sys.stderr, flush=True)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+    return dialect, results
 
 
 if __name__ == "__main__":
