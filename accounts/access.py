@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "callups.CallUpById": {"GET": frozenset({O, V})},
     "callups.CallUpAccept": {"POST": frozenset({O, V})},
     "callups.CallUpDecline": {"POST": frozenset({O, V})},
+    "callups.CallUpAttendance": {"POST": STAFF},
     "callups.CampaignNotifications": {"GET": STAFF},
     "callups.VolunteerInbox": {"GET": frozenset({V})},
     "callups.SmsInbound": {"POST": frozenset({G})},
@@ -77,6 +78,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.cancel": {"POST": STAFF},
     "office.match": {"POST": STAFF},
     "office.override": {"POST": STAFF},
+    "office.mark_attendance": {"POST": STAFF},
     "office.new_campaign": {"GET": STAFF, "POST": STAFF},
 }
 

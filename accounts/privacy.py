@@ -13,6 +13,7 @@ from sqlalchemy import Select, delete, select, update
 
 from accounts.models import ApiToken, AuditEvent, Consent, User
 from callups.models import Channel, Notification, NotificationStatus
+from campaigns.attendance import service_hours
 from campaigns.models import CallUp, CallUpStatus, Position, Shift
 from campaigns.states import _transition
 from core.errors import Conflict, NotFound
@@ -93,6 +94,7 @@ def caller_profile(scope: Scope) -> dict[str, Any]:
             "account": db.session.get(User, scope.user_id) if scope.user_id else None,
             "grid": db.session.get(Grid, scope.grid_id) if scope.grid_id else None,
             "volunteer": db.session.get(Volunteer, scope.volunteer_id) if scope.volunteer_id else None,
+            "service_hours": service_hours(scope.volunteer_id) if scope.volunteer_id else None,
             "enterprise": db.session.get(Enterprise, scope.enterprise_id) if scope.enterprise_id else None}
 
 

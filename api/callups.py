@@ -4,11 +4,11 @@ from flask.views import MethodView
 from api import Blueprint
 from api.auth import current_actor
 from api.pagination import SelectPage
-from api.schemas.callups import (AcceptSchema, DeclineSchema, InboxMessageSchema, NotificationQuerySchema,
-                                 NotificationSchema, SmsInboundSchema)
+from api.schemas.callups import (AcceptSchema, AttendanceSchema, DeclineSchema, InboxMessageSchema,
+                                 NotificationQuerySchema, NotificationSchema, SmsInboundSchema)
 from api.schemas.campaigns import CallUpSchema
 from callups import services as outbox_services
-from campaigns import responses, services
+from campaigns import attendance, responses, services
 from core.clock import utcnow
 
 # The prefix is /api/v1 so that the campaign's outbox and a person's inbox sit under their owners.
@@ -44,6 +44,18 @@ class CallUpDecline(MethodView):
     def post(self, data, callup_id):
         """Decline a call-up, or withdraw an acceptance before the shift."""
         return responses.decline_callup(callup_id, actor=current_actor(), now=utcnow(), **data)
+
+
+@blp.route("/callups/<int:callup_id>/attendance")
+class CallUpAttendance(MethodView):
+    @blp.arguments(AttendanceSchema)
+    @blp.response(200, CallUpSchema)
+    @blp.alt_response(404, description="Not found")
+    @blp.alt_response(409, description="Not accepted, or outside the check-in window")
+    def post(self, data, callup_id):
+        """Record that an accepted person came (attended) or did not (no-show)."""
+        return attendance.record_attendance(callup_id, attended=data["attended"], actor=current_actor(),
+                                            now=utcnow())
 
 
 @blp.route("/campaigns/<int:campaign_id>/notifications")

@@ -1,7 +1,7 @@
 """The call-up state machine: allowed transitions, each applied as one conditional UPDATE.
 
     scheduled ──send──▶ sent ──accept──▶ accepted ──decline (withdraw)──▶ declined
-        │                 ├──decline──▶ declined
+        │                 ├──decline──▶ declined   └──check-in──▶ attended ◀──correction──▶ no_show
         │                 └──deadline──▶ expired
         └── shift already started ──▶ expired
 
@@ -27,8 +27,9 @@ ALLOWED: dict[CallUpStatus, frozenset[CallUpStatus]] = {
     S.DECLINED: frozenset(),
     S.EXPIRED: frozenset(),
     S.WITHDRAWN: frozenset(),
-    S.ATTENDED: frozenset(),
-    S.NO_SHOW: frozenset(),
+    # Attendance marks may be corrected (campaigns/attendance.py).
+    S.ATTENDED: frozenset({S.NO_SHOW}),
+    S.NO_SHOW: frozenset({S.ATTENDED}),
 }
 
 

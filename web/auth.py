@@ -17,6 +17,7 @@ from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, AccountLocked, LoginF
                             end_sessions, list_own_callups, register_volunteer_account)
 from callups.outbox import callup_context
 from campaigns import responses
+from campaigns.attendance import service_hours
 from campaigns.models import CallUpStatus
 from campaigns.services import get_callup
 from core.clock import utcnow
@@ -182,15 +183,17 @@ def me():
     """The signed-in volunteer's call-ups with their status and answer buttons; staff see who they are."""
     user = current_user.user
     items = []
+    hours = None
     if user.role is Role.VOLUNTEER and user.volunteer_id is not None:
         volunteer = db.session.get(Volunteer, user.volunteer_id)
+        hours = service_hours(user.volunteer_id)
         for callup in db.session.scalars(list_own_callups(user.volunteer_id).limit(100)):
             emergency = is_emergency(callup)
             items.append({"callup": callup, "c": callup_context(callup, volunteer),
                           "status": STATUS_TEXT.get(callup.status.value, callup.status.value),
                           "open": callup.status in (CallUpStatus.SENT, CallUpStatus.ACCEPTED),
                           "emergency": emergency, "eta": _eta_both(callup.eta_minutes) if emergency else ""})
-    return render_template("me.html", user=user, items=items, lang=_lang(), logout_form=LogoutForm(),
+    return render_template("me.html", user=user, items=items, hours=hours, lang=_lang(), logout_form=LogoutForm(),
                            answer_form=AnswerForm(), eta_buttons=[(m, _eta_both(m)) for m in ETA_CHOICES])
 
 

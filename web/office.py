@@ -21,11 +21,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from api.schemas.campaigns import CampaignCreateSchema
 from callups.models import NotificationStatus
 from callups.services import list_campaign_notifications
-from campaigns import overrides, services
-from campaigns.models import CallUpEvent, CampaignStatus, Priority
+from campaigns import attendance, overrides, services
+from campaigns.models import CallUpEvent, CallUpStatus, CampaignStatus, Priority
 from core.clock import utcnow
 from core.errors import DomainError
 from core.kinds import KIND_LABELS, CampaignKind
+from core.masking import mask_mobile
 from extensions import db
 from grids.models import Grid
 from grids.paths import path_ids
@@ -51,7 +52,7 @@ PRIORITY_LABELS = {Priority.ROUTINE: "常规 · Routine", Priority.URGENT: "紧�
 ETA_COLUMNS = (("on_site", "已到岗 · On site"), ("within_15", "15 分钟内 · ≤15 min"),
                ("within_30", "30 分钟内 · ≤30 min"), ("within_60", "1 小时内 · ≤1 h"),
                ("later", "1 小时以上 · Later"), ("unknown", "未告知 · Not said"))
-FIELD_LABELS = {"status": "状态 · status", "reason": "原因 · reason", "hours": "时长 · hours",
+FIELD_LABELS = {"attended": "到岗 · attendance", "status": "状态 · status", "reason": "原因 · reason", "hours": "时长 · hours",
                 "grid_id": "范围 · grid", "shifts": "班次 · shifts"}
 
 
@@ -149,8 +150,45 @@ def campaign(campaign_id: int):
         "office_campaign.html", campaign=campaign, board=board, timeline=timeline, failed=failed,
         overrides=active_overrides, now=utcnow(), local=_local, closed=closed,
         status=STATUS_LABELS[campaign.status], priority=PRIORITY_LABELS[campaign.priority],
-        kind=KIND_LABELS[campaign.kind], eta_columns=ETA_COLUMNS, action_form=ActionForm(),
+        kind=KIND_LABELS[campaign.kind], eta_columns=ETA_COLUMNS, action_form=ActionForm(), roster=_roster(campaign_id),
         cancel_form=CancelForm(), override_form=override_form, lang=_lang(), user=current_user.user)
+
+
+ROSTER_STATUS = {CallUpStatus.ACCEPTED: "已确认 · Accepted", CallUpStatus.ATTENDED: "已到岗 · Attended",
+                 CallUpStatus.NO_SHOW: "未到 · No-show"}
+
+
+def _roster(campaign_id: int) -> list[dict]:
+    """Who accepted, per position, with masked mobiles and whether they may be marked now."""
+    now = utcnow()
+    people = []
+    for callup, volunteer, position, shift in db.session.execute(attendance.list_roster(campaign_id)).all():
+        opens, closes = shift.start_at - attendance.CHECK_IN_OPENS, shift.end_at + attendance.MARKS_CLOSE
+        note = ("班次前两小时开放 · Opens two hours before the shift" if now < opens
+                else "登记已截止 · Closed a week after the shift" if now > closes else "")
+        people.append({"callup": callup, "name": volunteer.name, "mobile": mask_mobile(volunteer.mobile),
+                       "role": position.role, "start": _local(shift.start_at), "status": ROSTER_STATUS[callup.status],
+                       "may_attend": opens <= now <= closes, "may_no_show": shift.start_at <= now <= closes,
+                       "note": note})
+    return people
+
+
+@bp.post("/campaigns/<int:campaign_id>/attendance/<int:callup_id>")
+def mark_attendance(campaign_id: int, callup_id: int):
+    """Check a person in (attended) or record a no-show, from the board's roster."""
+    choice = request.form.get("attended")
+    if not ActionForm().validate_on_submit() or choice not in ("1", "0"):
+        abort(400)
+    callup = services.get_callup(callup_id)
+    if callup.position.shift.campaign_id != campaign_id:
+        abort(404)
+    try:
+        attendance.record_attendance(callup_id, attended=choice == "1", actor=g.scope.actor, now=utcnow())
+    except DomainError as error:
+        _flash_error("未能登记", "Could not record attendance", error)
+    else:
+        flash("已登记到岗。Checked in." if choice == "1" else "已登记未到。Recorded as a no-show.")
+    return redirect(url_for("office.campaign", campaign_id=campaign_id, _anchor="roster"))
 
 
 @bp.post("/campaigns/<int:campaign_id>/publish")

@@ -51,6 +51,10 @@ class MeSchema(Schema):
     enterprise_id = fields.Function(lambda p: p["scope"].enterprise_id)
     enterprise_name = fields.Function(lambda p: p["enterprise"].name if p["enterprise"] else None)
     volunteer = fields.Function(lambda p: MeVolunteerSchema().dump(p["volunteer"]) if p["volunteer"] else None)
+    service_hours = fields.Function(
+        lambda p: {"shifts": p["service_hours"].shifts, "hours": p["service_hours"].hours}
+        if p.get("service_hours") else None,
+        metadata={"description": "A volunteer's attended shifts and their hours (null for other callers)"})
     account = fields.Function(lambda p: MeAccountSchema().dump(p["account"]) if p.get("account") else None,
                               metadata={"description": "The signed-in account (null for integration tokens)"})
 

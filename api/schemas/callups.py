@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import LocalDateTime
+from api.schemas.common import LocalDateTime, StrictBoolean
 from callups.models import Channel, NotificationKind, NotificationStatus
 
 
@@ -15,6 +15,12 @@ class AcceptSchema(Schema):
 
 class DeclineSchema(Schema):
     reason = fields.String(validate=validate.Length(max=500), load_default=None)
+
+
+class AttendanceSchema(Schema):
+    attended = StrictBoolean(required=True, metadata={
+        "description": "true: came (from two hours before the shift); false: no-show (from its start); "
+                       "until a week after the shift; a mark may be corrected"})
 
 
 class SmsInboundSchema(Schema):

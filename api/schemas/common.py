@@ -35,6 +35,15 @@ class TrimmedString(fields.String):
         return result.strip()
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: 1, "yes" or "true" are refused, where a slip would record the wrong fact."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 def required_text(max_length: int, extra=(), required: bool = True, **kwargs):
     """A non-blank string of at most ``max_length`` characters."""
     checks = [validate.Length(min=1, max=max_length), *extra]

@@ -1,0 +1,88 @@
+"""Attendance: who came to a shift (attended) and who did not (no-show), and the hours it books.
+
+It feeds the reliability that the matcher and the at-risk rule read (show-up history), and each
+person's service hours. One code path for the API, the office console and any import.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, select
+
+from campaigns.models import CallUp, CallUpStatus, Position, Shift
+from campaigns.services import get_callup
+from campaigns.states import _transition
+from core.errors import Conflict
+from extensions import db
+from volunteers.models import Volunteer
+
+S = CallUpStatus
+# Check-in opens before the shift (people arrive early); a no-show only once the shift has begun.
+CHECK_IN_OPENS = timedelta(hours=2)
+# Marks may be given, and corrected, until a week after the shift ends.
+MARKS_CLOSE = timedelta(days=7)
+MARKED = (S.ATTENDED, S.NO_SHOW)
+ON_THE_ROSTER = (S.ACCEPTED, S.ATTENDED, S.NO_SHOW)
+
+
+def record_attendance(callup_id: int, *, attended: bool, actor: str, now: datetime) -> CallUp:
+    """Mark an accepted person as attended or as a no-show; a mark may be corrected, giving it again is harmless.
+
+    Attended from two hours before the shift starts, no-show from its start, both until a week after
+    it ends. The place stays taken either way (the counter does not move). One conditional UPDATE.
+    """
+    callup = get_callup(callup_id)
+    target = S.ATTENDED if attended else S.NO_SHOW
+    if callup.status is target:
+        return callup
+    if callup.status not in ON_THE_ROSTER:
+        raise Conflict(f"only people who accepted can be marked; this call-up is {callup.status.value}",
+                       {"attended": [f"The call-up is {callup.status.value}, not accepted."]})
+    shift = callup.position.shift
+    opens = shift.start_at - CHECK_IN_OPENS if attended else shift.start_at
+    if now < opens:
+        raise Conflict("too early to record attendance for this shift",
+                       {"attended": ["Check-in opens two hours before the shift." if attended
+                                     else "A no-show can be recorded once the shift has started."]})
+    if now > shift.end_at + MARKS_CLOSE:
+        raise Conflict("too late to record attendance for this shift",
+                       {"attended": ["Attendance closes a week after the shift ends."]})
+    values = {"attended_at": now if attended else None}
+    note = "correction" if callup.status in MARKED else None
+    if not _transition(callup_id, callup.status, target, now=now, actor=actor, values=values, note=note):
+        db.session.rollback()
+        current = get_callup(callup_id)
+        if current.status is target:
+            return current
+        raise Conflict(f"the call-up changed meanwhile; it is {current.status.value}",
+                       {"attended": [f"The call-up is {current.status.value}."]})
+    db.session.commit()
+    return get_callup(callup_id)
+
+
+def list_roster(campaign_id: int) -> Select:
+    """The people who accepted a campaign's places (and how they were marked), by shift, position and name."""
+    return (select(CallUp, Volunteer, Position, Shift)
+            .join(Volunteer, Volunteer.id == CallUp.volunteer_id)
+            .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+            .where(Shift.campaign_id == campaign_id, CallUp.status.in_(ON_THE_ROSTER))
+            .order_by(Shift.start_at, Position.id, Volunteer.name, CallUp.id))
+
+
+@dataclass(frozen=True)
+class ServiceHours:
+    shifts: int
+    hours: float
+
+
+def service_hours(volunteer_id: int, *, since: datetime | None = None) -> ServiceHours:
+    """The shifts a person attended and their length in hours (optionally those starting ``since``)."""
+    stmt = (select(Shift.start_at, Shift.end_at).join(Position, Position.shift_id == Shift.id)
+            .join(CallUp, CallUp.position_id == Position.id)
+            .where(CallUp.volunteer_id == volunteer_id, CallUp.status == S.ATTENDED))
+    if since is not None:
+        stmt = stmt.where(Shift.start_at >= since)
+    rows = db.session.execute(stmt).all()
+    seconds = sum((row.end_at - row.start_at).total_seconds() for row in rows)
+    return ServiceHours(shifts=len(rows), hours=round(seconds / 3600, 1))
