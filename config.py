@@ -120,6 +120,8 @@ class Config:
     # Messages per person and local day through SMS, e-mail, WeCom and webhook (0 = no cap); the rest wait for the
     # next morning. Emergencies are exempt (callups/outbox.py push_time).
     DAILY_MESSAGE_CAP = parse_int(env.get("GRIDMUSTER_DAILY_MESSAGE_CAP"), "GRIDMUSTER_DAILY_MESSAGE_CAP", 5, 0)
+    # People who left are anonymised this many days after their last change or call-up (0 = never; PIPL Art. 19).
+    RETENTION_DAYS = parse_int(env.get("GRIDMUSTER_RETENTION_DAYS"), "GRIDMUSTER_RETENTION_DAYS", 365, 0)
 
     # Sessions, CSRF and rate limits (accounts/, web/).
     SECURE_COOKIES = parse_bool(env.get("GRIDMUSTER_SECURE_COOKIES"), "GRIDMUSTER_SECURE_COOKIES", False)

@@ -6,10 +6,10 @@ account can no longer sign in, tokens stop working, outbox rows lose their addre
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 
 from accounts.models import ApiToken, AuditEvent, Consent, User
 from callups.models import Channel, Notification, NotificationStatus
@@ -54,13 +54,9 @@ def list_person_callups(volunteer_id: int) -> Select:
 
 
 def service_totals(volunteer_id: int) -> dict[str, Any]:
-    """Shifts attended and hours served (shift length) by one person."""
-    shifts = db.session.execute(
-        select(Shift.start_at, Shift.end_at).join(Position, Position.shift_id == Shift.id)
-        .join(CallUp, CallUp.position_id == Position.id)
-        .where(CallUp.volunteer_id == volunteer_id, CallUp.status == CallUpStatus.ATTENDED)).all()
-    seconds = sum((row.end_at - row.start_at).total_seconds() for row in shifts)
-    return {"attended": len(shifts), "hours": round(seconds / 3600, 2)}
+    """Shifts attended and hours served (shift length) by one person, as the data export names them."""
+    totals = service_hours(volunteer_id)
+    return {"attended": totals.shifts, "hours": totals.hours}
 
 
 def personal_data(volunteer_id: int) -> dict[str, Any]:
@@ -161,6 +157,29 @@ def erase_volunteer(volunteer_id: int, *, now: datetime, actor: str) -> Voluntee
     db.session.commit()
     db.session.expire_all()  # relationships loaded before the bulk deletes
     return db.session.get(Volunteer, volunteer_id)
+
+
+def purge_departed_volunteers(*, now: datetime, retention_days: int, actor: str = "retention",
+                              limit: int = 200) -> list[int]:
+    """Anonymise people who left (status ``left``) and have had no change and no call-up for
+    ``retention_days``, through the same erasure as a person's own request; returns their ids.
+
+    Active and paused people are kept: they are still registered for the purpose they agreed to.
+    Each person is one transaction, so an error leaves the others done and this one untouched.
+    """
+    if retention_days <= 0:
+        return []
+    cutoff = now - timedelta(days=retention_days)
+    last_callup = (select(func.max(CallUp.updated_at)).where(CallUp.volunteer_id == Volunteer.id)
+                   .correlate(Volunteer).scalar_subquery())
+    ids = db.session.scalars(
+        select(Volunteer.id).where(Volunteer.status == VolunteerStatus.LEFT, Volunteer.updated_at < cutoff,
+                                   Volunteer.name != ERASED_NAME, or_(last_callup.is_(None), last_callup < cutoff))
+        .order_by(Volunteer.id).limit(limit)).all()
+    db.session.rollback()  # the candidates' read holds no lock while each erasure runs
+    for volunteer_id in ids:
+        erase_volunteer(volunteer_id, now=now, actor=actor)
+    return list(ids)
 
 
 def _anonymise(volunteer: Volunteer, *, now: datetime, actor: str) -> None:

@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask
 
+from accounts import privacy
 from callups import dispatch
 from callups.channels import build_channels, close_channels
 from campaigns import backfill, recurrence, responses
@@ -74,6 +75,14 @@ def materialise_recurring_campaigns(app: Flask) -> None:
             log.info("materialise_recurring_campaigns: created campaigns %s", [c.id for c in created])
 
 
+def purge_departed_volunteers(app: Flask) -> None:
+    """Anonymise people who left long ago (GRIDMUSTER_RETENTION_DAYS after their last activity)."""
+    with app.app_context():
+        erased = privacy.purge_departed_volunteers(now=utcnow(), retention_days=app.config["RETENTION_DAYS"])
+        if erased:
+            log.info("purge_departed_volunteers: anonymised %d people who left", len(erased))
+
+
 def _channels(app: Flask):
     # One registry per process, so HTTP connections are pooled across ticks.
     channels = app.extensions.get("gridmuster_channels")
@@ -83,4 +92,4 @@ def _channels(app: Flask):
 
 
 __all__ = ["dispatch_outbox", "send_due_callups", "expire_unanswered", "send_reminders", "backfill_open_positions",
-           "materialise_recurring_campaigns", "close_channels"]
+           "materialise_recurring_campaigns", "purge_departed_volunteers", "close_channels"]

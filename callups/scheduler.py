@@ -33,6 +33,8 @@ JOBS: tuple[JobDefinition, ...] = (
     JobDefinition(jobs.send_reminders, 10),
     JobDefinition(jobs.backfill_open_positions, 15),
     JobDefinition(jobs.materialise_recurring_campaigns, 60),
+    # Hourly, so a clock restarted every day still runs it; a run with nobody due costs one query.
+    JobDefinition(jobs.purge_departed_volunteers, 3600),
 )
 # misfire_grace_time=None: a late tick still runs (the default of 1 s would drop it).
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}

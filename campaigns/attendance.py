@@ -85,4 +85,4 @@ def service_hours(volunteer_id: int, *, since: datetime | None = None) -> Servic
         stmt = stmt.where(Shift.start_at >= since)
     rows = db.session.execute(stmt).all()
     seconds = sum((row.end_at - row.start_at).total_seconds() for row in rows)
-    return ServiceHours(shifts=len(rows), hours=round(seconds / 3600, 1))
+    return ServiceHours(shifts=len(rows), hours=round(seconds / 3600, 2))
