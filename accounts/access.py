@@ -71,6 +71,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "auth.me": {"GET": frozenset({O, V, E})},
     "auth.logout": {"POST": frozenset({O, V, E})},
     "auth.answer": {"POST": frozenset({V})},
+    "auth.contact": {"POST": STAFF},
     # The office console (web/office.py): office staff within their subtree, and the admin.
     "office.campaigns": {"GET": STAFF},
     "office.campaign": {"GET": STAFF},

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from accounts.access import authorize
 from accounts.models import Role
 from accounts.services import scope_for
+from accounts.staff import CONTACT_FIELDS, STAFF_ROLES, update_own_contact
 from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, AccountLocked, LoginFailed, authenticate_password,
                             end_sessions, list_own_callups, register_volunteer_account)
 from callups.outbox import callup_context
@@ -25,7 +26,7 @@ from core.errors import Conflict, DomainError, ValidationFailed
 from extensions import db, limiter, login_manager
 from grids.models import Grid
 from volunteers.models import Volunteer
-from web.forms import AnswerForm, LoginForm, LogoutForm, RegisterForm
+from web.forms import AnswerForm, LoginForm, LogoutForm, RegisterForm, StaffContactForm
 from web.responses import ETA_CHOICES, eta_from_form, eta_text, is_emergency
 from web.sessions import end_session, start_session
 
@@ -193,8 +194,37 @@ def me():
                           "status": STATUS_TEXT.get(callup.status.value, callup.status.value),
                           "open": callup.status in (CallUpStatus.SENT, CallUpStatus.ACCEPTED),
                           "emergency": emergency, "eta": _eta_both(callup.eta_minutes) if emergency else ""})
+    contact_form = None
+    if user.role in STAFF_ROLES:
+        contact_form = StaffContactForm(formdata=None, data={
+            "email": user.email, "mobile": user.mobile, "wecom_id": user.wecom_id,
+            "notify_channels": user.notify_channel_list})
+    return _me_page(user, items=items, hours=hours, contact_form=contact_form)
+
+
+def _me_page(user, *, items=(), hours=None, contact_form=None, status: int = 200):
     return render_template("me.html", user=user, items=items, hours=hours, lang=_lang(), logout_form=LogoutForm(),
-                           answer_form=AnswerForm(), eta_buttons=[(m, _eta_both(m)) for m in ETA_CHOICES])
+                           answer_form=AnswerForm(), eta_buttons=[(m, _eta_both(m)) for m in ETA_CHOICES],
+                           contact_form=contact_form), status
+
+
+@bp.post("/me/contact")
+def contact():
+    """Office staff set their e-mail, mobile, WeCom id and the channels of their coordinator notices."""
+    user = current_user.user
+    form = StaffContactForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _me_page(user, contact_form=form, status=422)
+    try:
+        update_own_contact(g.scope, {name: getattr(form, name).data for name in CONTACT_FIELDS})
+    except ValidationFailed as error:
+        db.session.rollback()
+        _attach_errors(form, error)
+        return _me_page(user, contact_form=form, status=422)
+    flash("已保存通知方式。Notice channels saved.")
+    return redirect(url_for("auth.me"))
 
 
 def _eta_both(minutes: int | None) -> str:

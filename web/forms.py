@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp
 
@@ -42,3 +43,17 @@ class LogoutForm(FlaskForm):
 class AnswerForm(FlaskForm):
     action = RadioField(choices=[SelectChoice("accept", "accept"), SelectChoice("decline", "decline")],
                         validators=[InputRequired()])
+
+
+class StaffContactForm(FlaskForm):
+    """Office staff: where their coordinator notices go besides the office inbox (accounts/staff.py checks it)."""
+
+    email = StringField("电子邮箱 · E-mail", validators=[Length(max=254)], render_kw={"autocomplete": "email"})
+    mobile = StringField("手机号 · Mobile", validators=[Length(max=11)],
+                         render_kw={"autocomplete": "tel", "inputmode": "numeric"})
+    wecom_id = StringField("企业微信账号 · WeCom id", validators=[Length(max=64)])
+    notify_channels = SelectMultipleField(
+        "接收活动回复通知 · Tell me of every answer by",
+        choices=[SelectChoice("sms", "短信 · SMS"), SelectChoice("email", "电子邮件 · E-mail"),
+                 SelectChoice("wecom", "企业微信 · WeCom")],
+        option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
