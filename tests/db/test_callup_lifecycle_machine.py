@@ -60,23 +60,14 @@ class CallUpLifecycle(RuleBasedStateMachine):
         callups = self._callups()
         return callups[index % len(callups)].id if callups else None
 
-    @rule(index=st.integers(0, 50))
-    def accept(self, index):
+    @rule(index=st.integers(0, 50), answer=st.sampled_from([accept_callup, decline_callup]))
+    def answer(self, index, answer):
+        """Someone accepts or declines (withdraws); refusals (not open, full) are part of the game."""
         callup_id = self._pick(index)
         if callup_id is None:
             return
         try:
-            accept_callup(callup_id, actor="volunteer", now=self.now)
-        except Conflict:
-            db.session.rollback()
-
-    @rule(index=st.integers(0, 50))
-    def decline(self, index):
-        callup_id = self._pick(index)
-        if callup_id is None:
-            return
-        try:
-            decline_callup(callup_id, actor="volunteer", now=self.now)
+            answer(callup_id, actor="volunteer", now=self.now)
         except Conflict:
             db.session.rollback()
 
