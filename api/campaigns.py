@@ -8,6 +8,7 @@ from api.pagination import SelectPage
 from api.schemas.campaigns import (CallUpQuerySchema, CallUpSchema, CampaignCancelSchema, CampaignCreateSchema,
                                    CampaignQuerySchema, CampaignSchema, CampaignUpdateSchema, MatchSchema,
                                    StaffingSchema, TimelineEventSchema)
+from api.schemas.common import for_update
 from api.schemas.overrides import OverrideCreateSchema, OverrideSchema
 from campaigns import overrides, services
 from core.clock import utcnow
@@ -21,6 +22,7 @@ blp = Blueprint("campaigns", __name__, url_prefix="/api/v1/campaigns",
 class Campaigns(MethodView):
     @blp.arguments(CampaignQuerySchema, location="query")
     @blp.response(200, CampaignSchema(many=True))
+    @blp.alt_response(404, description="Unknown grid in office_grid_id")
     @blp.paginate(SelectPage)
     def get(self, query):
         """List campaigns by office subtree, status, kind, priority or text."""
@@ -42,7 +44,7 @@ class CampaignById(MethodView):
         """Show one campaign."""
         return services.get_campaign(campaign_id)
 
-    @blp.arguments(CampaignUpdateSchema(partial=True))
+    @blp.arguments(for_update(CampaignUpdateSchema))
     @blp.response(200, CampaignSchema)
     @blp.alt_response(404, description="Not found")
     @blp.alt_response(409, description="Not a draft")
@@ -70,10 +72,8 @@ class CampaignStaffing(MethodView):
 class RowPage(SelectPage):
     """A page of a Select of several columns: rows rather than scalars."""
 
-    @property
-    def items(self):
-        return db.session.execute(self.collection.limit(self.page_params.page_size)
-                                  .offset(self.page_params.first_item)).all()
+    def fetch(self, stmt) -> list:
+        return db.session.execute(stmt).all()
 
 
 @blp.route("/<int:campaign_id>/timeline")

@@ -36,7 +36,9 @@ def _error_response(code: int, message: str | None = None, errors: dict | None =
     """The JSON shape under /api/; elsewhere a page showing only the status and a short sentence."""
     if request.path.startswith("/api/"):
         return _json_error(code, message, errors, headers)
-    return render_template("errors.html", code=code), code, headers or {}
+    # Pages name the fields at fault (never their values or other details).
+    fields = sorted(name for group in (errors or {}).values() if isinstance(group, dict) for name in group)
+    return render_template("errors.html", code=code, fields=fields), code, headers or {}
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -14,6 +14,7 @@ blp = Blueprint("grids", __name__, url_prefix="/api/v1/grids", description="The 
 class Grids(MethodView):
     @blp.arguments(GridQuerySchema, location="query")
     @blp.response(200, GridSchema(many=True))
+    @blp.alt_response(404, description="Unknown grid in under")
     @blp.paginate(SelectPage)
     def get(self, query):
         """List grids by parent, level, subtree or name."""

@@ -17,6 +17,11 @@ class SelectPage(Page):
 
     @property
     def items(self):
-        stmt = self.collection.limit(self.page_params.page_size).offset(
-            self.page_params.first_item)
+        if self.page_params.first_item >= self.page_params.item_count:
+            # Past the last page: empty, without an OFFSET the database may not hold (page=10**30).
+            return []
+        return self.fetch(self.collection.limit(self.page_params.page_size).offset(self.page_params.first_item))
+
+    def fetch(self, stmt) -> list:
+        """The page's rows of ``stmt`` (already limited and offset)."""
         return db.session.scalars(stmt).unique().all()

@@ -4,6 +4,7 @@ from flask.views import MethodView
 from api import Blueprint
 from api.auth import current_scope
 from api.pagination import SelectPage
+from api.schemas.common import for_update
 from api.schemas.teams import (EnterpriseCreateSchema, EnterpriseQuerySchema, EnterpriseSchema,
                                EnterpriseUpdateSchema,
                                TeamCreateSchema, TeamSchema, TeamUpdateSchema)
@@ -38,7 +39,7 @@ class EnterpriseById(MethodView):
         """Show one enterprise."""
         return teams.get_enterprise(enterprise_id)
 
-    @blp.arguments(EnterpriseUpdateSchema(partial=True))
+    @blp.arguments(for_update(EnterpriseUpdateSchema))
     @blp.response(200, EnterpriseSchema)
     @blp.alt_response(404, description="Not found")
     def patch(self, data, enterprise_id):
@@ -71,7 +72,7 @@ class TeamById(MethodView):
         """Show one team."""
         return teams.get_team(team_id)
 
-    @blp.arguments(TeamUpdateSchema(partial=True))
+    @blp.arguments(for_update(TeamUpdateSchema))
     @blp.response(200, TeamSchema)
     @blp.alt_response(404, description="Not found")
     def patch(self, data, team_id):

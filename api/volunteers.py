@@ -7,6 +7,7 @@ from flask.views import MethodView
 from api import Blueprint
 from api.auth import current_scope
 from api.pagination import SelectPage
+from api.schemas.common import for_update
 from api.schemas.roster import (RosterExportQuerySchema, RosterImportOptionsSchema,
                                 RosterImportResultSchema, RosterUploadSchema)
 from api.schemas.volunteers import (VolunteerCreateSchema, VolunteerQuerySchema, VolunteerSchema,
@@ -28,6 +29,7 @@ def _provide_row_schema(state) -> None:
 class Volunteers(MethodView):
     @blp.arguments(VolunteerQuerySchema, location="query")
     @blp.response(200, VolunteerSummarySchema(many=True))
+    @blp.alt_response(404, description="Unknown grid in grid_id")
     @blp.paginate(SelectPage)
     def get(self, query):
         """List volunteers by grid subtree, skill, identity, status or text."""
@@ -50,7 +52,7 @@ class VolunteerById(MethodView):
         """Show one volunteer."""
         return services.get_volunteer(volunteer_id)
 
-    @blp.arguments(VolunteerUpdateSchema(partial=True))
+    @blp.arguments(for_update(VolunteerUpdateSchema))
     @blp.response(200, VolunteerSchema)
     @blp.alt_response(404, description="Not found")
     @blp.alt_response(409, description="Mobile number already registered")

@@ -1,6 +1,7 @@
 """Shared fixtures: one app per session on a real database, emptied after each test."""
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from datetime import datetime, timezone
@@ -25,15 +26,22 @@ def _reset_postgres_schema(engine) -> None:
         conn.execute(text("CREATE SCHEMA public"))
 
 
+@functools.cache
+def session_app():
+    """The session's one app, built on first use: a test module may read its OpenAPI document at collection time."""
+    from app import create_app
+
+    return create_app(TestConfig)
+
+
 @pytest.fixture(scope="session")
 def app():
     """The app on a schema built by the Alembic migrations (which tests them too)."""
     from flask_migrate import upgrade
 
-    from app import create_app
     from extensions import db
 
-    application = create_app(TestConfig)
+    application = session_app()
     with application.app_context():
         if db.engine.dialect.name == "postgresql":
             _reset_postgres_schema(db.engine)

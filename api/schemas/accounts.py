@@ -2,7 +2,8 @@
 from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
 
 from api.schemas.callups import InboxMessageSchema
-from api.schemas.common import AwareDateTime, LocalDateTime, Schema, mobile_validator, positive_id, required_text
+from api.schemas.common import (AwareDateTime, LocalDateTime, Schema, StrictBoolean, mobile_validator, positive_id,
+                                required_text)
 from api.schemas.volunteers import VolunteerSchema
 from core.masking import mask_mobile
 from core.scope import Role
@@ -143,8 +144,8 @@ class MyDataSchema(Schema):
 
 
 class ErasureSchema(Schema):
-    confirm = fields.Boolean(required=True, validate=validate.Equal(True, error="Send true to confirm."),
-                             metadata={"description": "Must be true: erasure cannot be undone"})
+    confirm = StrictBoolean(required=True, validate=validate.Equal(True, error="Send true to confirm."),
+                            metadata={"description": "Must be true: erasure cannot be undone"})
 
 
 class ErasureResultSchema(Schema):

@@ -1,9 +1,9 @@
 """Schemas for answering call-ups, the SMS inbound hook, the outbox and the inbox."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from api.schemas.common import LocalDateTime, StrictBoolean
+from api.schemas.common import LocalDateTime, Schema, StrictBoolean
 from callups.models import Channel, NotificationKind, NotificationStatus
 
 

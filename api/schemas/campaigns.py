@@ -69,7 +69,7 @@ class CampaignCreateSchema(Schema):
 
 
 class CampaignUpdateSchema(CampaignCreateSchema):
-    """Every field optional (loaded with partial=True); only drafts change."""
+    """Every field optional (loaded with common.for_update); only drafts change."""
 
 
 class SkillRequirementOutSchema(Schema):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timezone
 
 import marshmallow as ma
@@ -15,11 +16,26 @@ code_validator = validate.Regexp(CODE_RE, error="Use letters, digits, '_', '-' o
 
 
 class Schema(ma.Schema):
-    """Base: unknown fields are refused, so a misspelt field is a 422."""
+    """Base: unknown fields are refused, so a misspelt field is a 422; so is text with a NUL character."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    @ma.pre_load
+    def refuse_nul_characters(self, data, **kwargs):
+        # PostgreSQL cannot store or even compare text holding U+0000; SQLite would keep it silently.
+        if isinstance(data, Mapping):
+            bad = [key for key, value in data.items() if _has_nul(value)]
+            if bad:
+                raise ma.ValidationError({key: ["Must not contain the NUL character (U+0000)."] for key in bad})
+        return data
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, list) and any(isinstance(item, str) and "\x00" in item for item in value)
 
 
 def AwareDateTime(**kwargs):
@@ -59,6 +75,12 @@ def optional_text(max_length: int, **kwargs):
 def positive_id(strict: bool = True, **kwargs):
     """A row id in a JSON body (strict: "5" is refused) or, with strict=False, in a query string."""
     return fields.Integer(strict=strict, validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
+
+
+def for_update(schema_class: type[ma.Schema]) -> ma.Schema:
+    """``schema_class`` for a PATCH body: a top-level field may be left out, but a nested object sent is checked
+    whole (``partial=True`` would reach into it too, and let an availability window or a shift lose its start)."""
+    return schema_class(partial=tuple(schema_class().fields))
 
 
 class IdListQuery(Schema):

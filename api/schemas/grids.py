@@ -1,7 +1,7 @@
 """Schemas of grids and skills."""
 from marshmallow import fields, validate
 
-from api.schemas.common import Schema, code_validator, optional_text, positive_id, required_text
+from api.schemas.common import Schema, StrictBoolean, code_validator, optional_text, positive_id, required_text
 
 
 class GridSchema(Schema):
@@ -51,10 +51,10 @@ class SkillCreateSchema(Schema):
     code = required_text(40, extra=[code_validator])
     name = required_text(100)
     name_en = optional_text(100)
-    certified = fields.Boolean(load_default=False, metadata={"description": "Needs a certificate."})
+    certified = StrictBoolean(load_default=False, metadata={"description": "Needs a certificate."})
 
 
 class SkillUpdateSchema(Schema):
     name = required_text(100, required=False)
     name_en = optional_text(100)
-    certified = fields.Boolean()
+    certified = StrictBoolean()

@@ -1,9 +1,11 @@
 """Recruitment overrides: who let a campaign recruit beyond its office, why, and until when."""
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from api.schemas.common import Schema, positive_id
 
 
 class OverrideCreateSchema(Schema):
-    grid_id = fields.Integer(required=True, strict=True, metadata={
+    grid_id = positive_id(required=True, metadata={
         "description": "The wider grid to recruit across: the campaign office's street, or the district"})
     reason = fields.String(required=True, validate=validate.Length(min=4, max=500))
     hours = fields.Integer(load_default=6, strict=True, validate=validate.Range(min=1, max=72),

@@ -29,7 +29,7 @@ class EnterpriseCreateSchema(Schema):
 
 
 class EnterpriseUpdateSchema(EnterpriseCreateSchema):
-    """Every field optional (loaded with partial=True)."""
+    """Every field optional (loaded with common.for_update)."""
 
 
 class EnterpriseQuerySchema(Schema):
@@ -71,4 +71,4 @@ class TeamCreateSchema(Schema):
 
 
 class TeamUpdateSchema(TeamCreateSchema):
-    """Every field optional (loaded with partial=True)."""
+    """Every field optional (loaded with common.for_update)."""

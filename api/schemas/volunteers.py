@@ -149,7 +149,7 @@ class VolunteerCreateSchema(Schema):
 
 
 class VolunteerUpdateSchema(VolunteerCreateSchema):
-    """Every field optional (load it with partial=True); lists given replace the stored ones."""
+    """Every field optional (loaded with common.for_update); lists given replace the stored ones."""
 
 
 class VolunteerQuerySchema(Schema):

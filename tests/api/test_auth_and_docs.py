@@ -1,4 +1,5 @@
 """Bearer tokens, the error shape on routing errors, the OpenAPI document and offline docs."""
+import json
 from datetime import timedelta
 
 from accounts.models import ApiToken, Role
@@ -72,6 +73,35 @@ def test_openapi_document_lists_contract_paths(client):
                  "/api/v1/campaigns/{campaign_id}/callups", "/api/v1/callups/{callup_id}"]:
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_openapi_document_lists_each_status_an_operation_can_answer(client):
+    """No catch-all "default" answer (it made any status look documented), so each one must be listed."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue  # the path's shared "parameters"
+            codes = set(operation["responses"])
+            assert "default" not in codes and "503" in codes, (method, path)
+            if operation.get("security") != []:
+                assert {"401", "403"} <= codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)
+            if "requestBody" in operation:
+                assert "400" in codes, (method, path)
+    for path in ("/api/v1/grids", "/api/v1/volunteers", "/api/v1/campaigns"):  # an unknown grid in a filter
+        assert "404" in spec["paths"][path]["get"]["responses"], path
+
+
+def test_openapi_document_says_the_pagination_header_is_json(api, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    header = spec["paths"]["/api/v1/grids"]["get"]["responses"]["200"]["headers"]["X-Pagination"]
+    name = header["$ref"].rsplit("/", 1)[-1]
+    assert "schema" not in spec["components"]["headers"][name]
+    assert spec["components"]["headers"][name]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PaginationMetadata"}
+    assert json.loads(api.get("/grids").headers["X-Pagination"])["total"] == 0
 
 
 def test_docs_page_loads_assets_locally(client):

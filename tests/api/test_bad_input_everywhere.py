@@ -87,3 +87,30 @@ def test_every_path_with_an_id_answers_404_for_unknown_ids(api, client, ids):
         kwargs = {"json": {}} if method == "patch" else {}
         response = api.request(method.upper(), fill(path, missing), **kwargs)
         assert response.status_code == 404, (method, path, response.status_code)
+
+
+def _resolve(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def test_every_text_field_refuses_the_nul_character(api, client, ids):
+    """U+0000 was a 500 on PostgreSQL, which cannot store or compare it (and SQLite kept it silently)."""
+    checked = 0
+    for path, method, operation, spec in operations(client):
+        url = fill(path, ids)
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+        for name, prop in _resolve(spec, body or {}).get("properties", {}).items():
+            if _resolve(spec, prop).get("type") == "string":
+                response = api.request(method.upper(), url, json={name: "a\x00b"})
+                assert response.status_code == 422, (method, path, name, response.get_json())
+                assert name in response.get_json()["errors"]["json"], (method, path, name)
+                checked += 1
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and parameter.get("schema", {}).get("type") == "string":
+                response = api.request(method.upper(), url + f"?{parameter['name']}=a%00b")
+                assert response.status_code == 422, (method, path, parameter["name"])
+                assert parameter["name"] in response.get_json()["errors"]["query"], (method, path)
+                checked += 1
+    assert checked >= 40

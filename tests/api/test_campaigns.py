@@ -143,3 +143,14 @@ def test_campaigns_staffing_flags_a_full_position_of_people_who_miss_shifts(api,
     assert first["at_risk"] is True
     other = next(p for p in positions if p["position_id"] == other_id)
     assert (other["expected_attendance"], other["at_risk"]) == (0.0, False)
+
+
+def test_campaigns_patch_checks_each_shift_and_position_whole(api, tree):
+    """Is a shift without its times refused in a PATCH of a draft? (It got past the schema into the service.)"""
+    created = api.post("/campaigns", json=campaign_body(tree)).get_json()
+    response = api.patch(f"/campaigns/{created['id']}",
+                         json={"shifts": [{"grid_id": tree.grid_a1.id, "positions": [{"role": "宣传员"}]}]})
+    assert response.status_code == 422
+    shift = response.get_json()["errors"]["json"]["shifts"]["0"]
+    assert {"start", "end"} <= set(shift) and "headcount" in shift["positions"]["0"]
+    assert api.get(f"/campaigns/{created['id']}").get_json()["shifts"] == created["shifts"]

@@ -1,4 +1,4 @@
-"""Grid tree endpoints: create, read, list, update, delete and their bad input."""
+"""Grid tree and skills catalogue endpoints: create, read, list, update, delete and their bad input."""
 import json
 
 import pytest
@@ -99,3 +99,21 @@ def test_grids_update_and_delete_rules(api):
 def test_grids_malformed_json_is_400(api):
     response = api.post("/grids", data="{not json", headers={"Content-Type": "application/json"})
     assert response.status_code in (400, 422)
+
+
+def test_grids_list_page_far_past_the_end_is_empty(api):
+    make_tree(api)
+    response = api.get(f"/grids?page={10**30}")
+    assert response.status_code == 200 and response.get_json() == []
+    assert json.loads(response.headers["X-Pagination"])["total"] == 3
+
+
+@pytest.mark.parametrize("certified", [0, 1, "true", "yes", None])
+def test_skills_certified_must_be_a_json_boolean(api, certified):
+    """Was 0 read as false and "yes" as true? A JSON body takes true or false only, as ids take numbers only."""
+    created = api.post("/skills", json={"code": "cpr", "name": "心肺复苏", "certified": certified})
+    assert created.status_code == 422 and "certified" in created.get_json()["errors"]["json"]
+    skill = api.post("/skills", json={"code": "cpr", "name": "心肺复苏", "certified": True}).get_json()
+    changed = api.patch(f"/skills/{skill['id']}", json={"certified": certified})
+    assert changed.status_code == 422 and "certified" in changed.get_json()["errors"]["json"]
+    assert api.get(f"/skills/{skill['id']}").get_json()["certified"] is True

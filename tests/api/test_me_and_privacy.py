@@ -93,7 +93,8 @@ def test_me_endpoints_refuse_other_roles(client, tree, api, people):
 
 
 def test_me_erasure_needs_confirmation(as_a, people):
-    for body in ({}, {"confirm": False}):
+    # 1 and "true" erased the person before: a JSON true is the only confirmation.
+    for body in ({}, {"confirm": False}, {"confirm": 1}, {"confirm": "true"}):
         response = as_a.post("/me/erasure", json=body)
         assert response.status_code == 422 and "confirm" in response.get_json()["errors"]["json"]
     assert db.session.get(Volunteer, people.a.id).name == "李娜"

@@ -79,3 +79,12 @@ def test_overrides_must_name_a_grid_above_the_office_and_a_reason(client, tree):
                            json={"grid_id": tree.street.id, "reason": "人手不足", "hours": 100})
     assert too_long.status_code == 422 and "hours" in too_long.get_json()["errors"]["json"]
     assert db.session.scalar(select(RecruitmentOverride)) is None
+
+
+def test_overrides_refuse_a_grid_id_beyond_any_row_id(client, tree):
+    """Was a 500: the grid id had no upper bound and overflowed the database's integer."""
+    street = _office(client, tree.street)
+    campaign_id = _emergency(_office(client, tree.community_a), tree)
+    response = street.post(f"/campaigns/{campaign_id}/overrides", json={"grid_id": 2**70, "reason": "人手不足"})
+    assert response.status_code == 422 and "grid_id" in response.get_json()["errors"]["json"]
+    assert db.session.scalar(select(RecruitmentOverride)) is None

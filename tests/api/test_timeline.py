@@ -69,3 +69,11 @@ def test_timeline_is_for_office_staff_only(client, now):
     campaign_id, first, _ = _history(now)
     _, plain = create_token(name="self", role=Role.VOLUNTEER, volunteer_id=first.volunteer_id, now=now)
     assert ApiClient(client, plain).get(f"/campaigns/{campaign_id}/timeline").status_code == 403
+
+
+def test_timeline_page_far_past_the_end_is_empty(api, now):
+    """A page number no database OFFSET holds: an empty page, not a 500."""
+    campaign_id, _, _ = _history(now)
+    page = api.get(f"/campaigns/{campaign_id}/timeline?page={10**30}&page_size=300")
+    assert page.status_code == 200 and page.get_json() == []
+    assert json.loads(page.headers["X-Pagination"])["total"] == 4

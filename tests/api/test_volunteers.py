@@ -142,3 +142,12 @@ def test_volunteers_delete(api, tree):
     assert api.delete(f"/volunteers/{created['id']}").status_code == 204
     assert api.get(f"/volunteers/{created['id']}").status_code == 404
     assert api.delete(f"/volunteers/{created['id']}").status_code == 404
+
+
+def test_volunteers_patch_checks_each_availability_window_whole(api, tree):
+    """Is a window without its start refused in a PATCH? (It was a 500: the partial load reached into it.)"""
+    created = api.post("/volunteers", json=volunteer_body(tree.grid_a1.id)).get_json()
+    response = api.patch(f"/volunteers/{created['id']}", json={"availability": [{"weekday": 0, "end": "12:00"}]})
+    assert response.status_code == 422
+    assert "start" in response.get_json()["errors"]["json"]["availability"]["0"]
+    assert api.get(f"/volunteers/{created['id']}").get_json()["availability"] == created["availability"]
