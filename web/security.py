@@ -6,6 +6,8 @@ import re
 
 from flask import Flask, Response, current_app, request
 
+from core.errors import ValidationFailed
+
 # No 'unsafe-inline' anywhere: every script and style is a file under /static.
 # img-src adds data: because the Swagger UI stylesheet draws its icons as data: SVGs.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
@@ -55,8 +57,21 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_characters() -> None:
+    """Pages: a form field or query parameter with a NUL character is refused (422 naming it) before any view
+    runs; PostgreSQL cannot store or even compare such text. The API's schemas refuse it themselves."""
+    if request.path.startswith("/api/"):
+        return
+    bad = sorted({name for source in (request.args, request.form) for name, value in source.items(multi=True)
+                  if "\x00" in name or "\x00" in value})
+    if bad:
+        raise ValidationFailed({name.replace("\x00", "") or "field": ["Must not contain the NUL character (U+0000)."]
+                                for name in bad})
+
+
 def register_security(app: Flask) -> None:
-    """Add the header hook and keep answer-link tokens out of the dev-server and error logs."""
+    """Add the header hook and the NUL guard; keep answer-link tokens out of the dev-server and error logs."""
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
     # api.errors logs the path of a failed request; werkzeug logs every request line.
     for name in ("werkzeug", "api.errors", app.logger.name):
