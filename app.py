@@ -6,8 +6,12 @@ import os
 from collections.abc import Mapping
 
 from flask import Flask
+from werkzeug.serving import WSGIRequestHandler
 
 from config import Config, config_from_env
+
+# Every answer's Server header, from the dev server and gunicorn alike: no server name or version (issue #11).
+SERVER_HEADER = "Gridmuster"
 
 
 def create_app(config: Mapping | type | object | None = None) -> Flask:
@@ -60,10 +64,11 @@ def _import_models() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from api import register_api
+    from api import register_api, register_request_bounds
     from web import register_web
     from web.docs import bp as docs_bp
 
+    register_request_bounds(app)  # first: routes bind their URL converters when they are added
     register_api(app)
     register_web(app)
     app.register_blueprint(docs_bp)  # /api/v1/docs, public like the OpenAPI document
@@ -92,6 +97,13 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(group)
 
 
+class DevRequestHandler(WSGIRequestHandler):
+    """The development server's request handler, saying SERVER_HEADER instead of Werkzeug's and Python's versions."""
+
+    def version_string(self) -> str:
+        return SERVER_HEADER
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     # The clock ticks every second; its per-run lines would drown the request log.
@@ -105,4 +117,4 @@ if __name__ == "__main__":
     port = int(os.environ.get("GRIDMUSTER_PORT", "5000"))
     print(f"Gridmuster is running at http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)",
           flush=True)
-    application.run(host=host, port=port, debug=False)
+    application.run(host=host, port=port, debug=False, request_handler=DevRequestHandler)

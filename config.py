@@ -68,6 +68,18 @@ def parse_email(value: str | None, name: str, default: str) -> str:
     return address
 
 
+def parse_identities(value: str | None, name: str, default: str) -> frozenset[str]:
+    """A comma-separated list of identity values (volunteers/models.py Identity); unknown ones stop start-up."""
+    from volunteers.models import Identity
+
+    known = {identity.value for identity in Identity}
+    chosen = frozenset(part.strip() for part in (value if value is not None else default).split(",") if part.strip())
+    unknown = sorted(chosen - known)
+    if unknown:
+        raise ConfigError(f"{name}: unknown identities {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return chosen
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for plain postgres:// URLs."""
     for prefix in ("postgres://", "postgresql://"):
@@ -98,6 +110,13 @@ class Config:
         env.get("GRIDMUSTER_MAX_UPLOAD_BYTES"), "GRIDMUSTER_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, 1024
     )
     IMPORT_MAX_ROWS = parse_int(env.get("GRIDMUSTER_IMPORT_MAX_ROWS"), "GRIDMUSTER_IMPORT_MAX_ROWS", 50_000, 1)
+    # What reading a roster may cost whatever its size on disk (zip bombs): an XLSX's parts unpacked together,
+    # how far one part may inflate (x to 1), and one cell's length (volunteers/roster.py FileLimits).
+    IMPORT_MAX_UNZIPPED_BYTES = parse_int(env.get("GRIDMUSTER_IMPORT_MAX_UNZIPPED_BYTES"),
+                                          "GRIDMUSTER_IMPORT_MAX_UNZIPPED_BYTES", 128 * 1024 * 1024, 1024 * 1024)
+    IMPORT_MAX_RATIO = parse_int(env.get("GRIDMUSTER_IMPORT_MAX_RATIO"), "GRIDMUSTER_IMPORT_MAX_RATIO", 100, 10)
+    IMPORT_MAX_CELL_CHARS = parse_int(env.get("GRIDMUSTER_IMPORT_MAX_CELL_CHARS"), "GRIDMUSTER_IMPORT_MAX_CELL_CHARS",
+                                      2000, 100)
     JSON_AS_ASCII = False
 
     # Call-ups: channels, links and the outbox dispatcher (callups/).
@@ -120,6 +139,9 @@ class Config:
     # Messages per person and local day through SMS, e-mail, WeCom and webhook (0 = no cap); the rest wait for the
     # next morning. Emergencies are exempt (callups/outbox.py push_time).
     DAILY_MESSAGE_CAP = parse_int(env.get("GRIDMUSTER_DAILY_MESSAGE_CAP"), "GRIDMUSTER_DAILY_MESSAGE_CAP", 5, 0)
+    # Identities the district puts on the duty rota (值班): called first in emergencies.
+    DUTY_IDENTITIES = parse_identities(env.get("GRIDMUSTER_DUTY_IDENTITIES"), "GRIDMUSTER_DUTY_IDENTITIES",
+                                       "sunk_down_cadre,party_member")
     # People who left are anonymised this many days after their last change or call-up (0 = never; PIPL Art. 19).
     RETENTION_DAYS = parse_int(env.get("GRIDMUSTER_RETENTION_DAYS"), "GRIDMUSTER_RETENTION_DAYS", 365, 0)
 
@@ -139,8 +161,16 @@ class Config:
     REGISTER_RATE_LIMIT = env.get("GRIDMUSTER_REGISTER_RATE_LIMIT") or "10 per hour"
     ANSWER_RATE_LIMIT = env.get("GRIDMUSTER_ANSWER_RATE_LIMIT") or "20 per minute"
     RATELIMIT_HEADERS_ENABLED = True
+    # Wrong passwords for one login from one address before that address waits 1, 2, 4 … seconds (doubling with
+    # each further failure, at most LOGIN_MAX_DELAY_SECONDS). Never a lock: the owner's own address is unaffected.
     LOGIN_MAX_FAILURES = parse_int(env.get("GRIDMUSTER_LOGIN_MAX_FAILURES"), "GRIDMUSTER_LOGIN_MAX_FAILURES", 5, 1)
-    LOGIN_LOCK_MINUTES = parse_int(env.get("GRIDMUSTER_LOGIN_LOCK_MINUTES"), "GRIDMUSTER_LOGIN_LOCK_MINUTES", 15, 1)
+    LOGIN_MAX_DELAY_SECONDS = parse_int(env.get("GRIDMUSTER_LOGIN_MAX_DELAY_SECONDS"),
+                                        "GRIDMUSTER_LOGIN_MAX_DELAY_SECONDS", 900, 1)
+    # Roster imports and their dry runs check many mobile numbers at once: per caller (SR-8), audited with the count.
+    ROSTER_CHECK_RATE_LIMIT = env.get("GRIDMUSTER_ROSTER_CHECK_RATE_LIMIT") or "10 per hour"
+    # Integration tokens (POST /api/v1/tokens, flask tokens create) expire after this many days unless told otherwise.
+    INTEGRATION_TOKEN_DAYS = parse_int(env.get("GRIDMUSTER_INTEGRATION_TOKEN_DAYS"),
+                                       "GRIDMUSTER_INTEGRATION_TOKEN_DAYS", 90, 1)
     # The bearer-token API is exempt from CSRF (no cookies); every form carries a token.
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 

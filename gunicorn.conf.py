@@ -3,9 +3,15 @@ from __future__ import annotations
 
 import os
 
+import gunicorn.http.wsgi
 from gunicorn.glogging import Logger
 
+from app import SERVER_HEADER
 from web.security import AnswerLinkFilter, redact_tokens
+
+# gunicorn writes "Server: gunicorn" itself, from this module global, read for every response it makes (HTTP/1
+# and HTTP/2); it has no setting for it, and a header set by the app would only be sent next to its own.
+gunicorn.http.wsgi.SERVER = SERVER_HEADER
 
 
 def _whole_number(name: str, default: int) -> int:

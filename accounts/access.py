@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "volunteers.VolunteerById": {"GET": frozenset({O, V}), "PATCH": frozenset({O, V}), "DELETE": STAFF},
     "volunteers.VolunteerImport": {"POST": STAFF},
     "volunteers.VolunteerExport": {"GET": STAFF},
+    "duty.VolunteerDuty": {"GET": STAFF, "PUT": STAFF},
     "teams.Enterprises": {"GET": frozenset({O, E}), "POST": frozenset()},
     "teams.EnterpriseById": {"GET": frozenset({O, E}), "PATCH": frozenset({E})},
     "teams.EnterpriseTeams": {"GET": frozenset({O, E}), "POST": frozenset({E})},
@@ -50,6 +51,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "campaigns.CampaignPublish": {"POST": STAFF},
     "campaigns.CampaignCancel": {"POST": STAFF},
     "campaigns.CampaignOverrides": {"GET": STAFF, "POST": STAFF},
+    "campaigns.CampaignAlerts": {"GET": STAFF, "POST": STAFF},
     "callups.CallUpById": {"GET": frozenset({O, V})},
     "callups.CallUpAccept": {"POST": frozenset({O, V})},
     "callups.CallUpDecline": {"POST": frozenset({O, V})},
@@ -79,6 +81,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.cancel": {"POST": STAFF},
     "office.match": {"POST": STAFF},
     "office.override": {"POST": STAFF},
+    "office.alert": {"POST": STAFF},
     "office.mark_attendance": {"POST": STAFF},
     "office.new_campaign": {"GET": STAFF, "POST": STAFF},
 }

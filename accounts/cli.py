@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from accounts.models import Role
-from accounts.services import create_token, list_tokens, revoke_token
-from accounts.staff import STAFF_ROLES
+from accounts.services import issue_token, list_tokens, revoke_token
 from accounts.users import create_user, deactivate_user
 from core.clock import utcnow
 from core.errors import DomainError
+from core.scope import STAFF_ROLES
 from grids.services import find_grid_by_code
 
 tokens_cli = AppGroup("tokens", help="Issue, list and revoke API tokens.")
@@ -27,17 +28,21 @@ def _fail(error: DomainError):
 @click.option("--grid-id", type=int, default=None, help="Grid node an office token is bound to.")
 @click.option("--volunteer-id", type=int, default=None)
 @click.option("--enterprise-id", type=int, default=None)
-def create_command(name, is_admin, role, grid_id, volunteer_id, enterprise_id):
+@click.option("--days", type=click.IntRange(1, 3650), default=None,
+              help="Days until the token expires (default GRIDMUSTER_INTEGRATION_TOKEN_DAYS, 90).")
+def create_command(name, is_admin, role, grid_id, volunteer_id, enterprise_id, days):
     """Create an API token and print it alone on the last line."""
     if is_admin and role not in (None, Role.ADMIN.value):
         raise click.UsageError("--admin and --role disagree")
     chosen = Role.ADMIN if is_admin or role is None else Role(role)
     try:
-        token, plain = create_token(name=name, role=chosen, now=utcnow(), grid_id=grid_id,
-                                    volunteer_id=volunteer_id, enterprise_id=enterprise_id)
+        token, plain = issue_token(name=name, role=chosen, now=utcnow(), grid_id=grid_id, volunteer_id=volunteer_id,
+                                   enterprise_id=enterprise_id, expires_in_days=days,
+                                   default_days=current_app.config["INTEGRATION_TOKEN_DAYS"])
     except DomainError as error:
         raise click.ClickException(f"{error.message}: {error.errors}") from None
-    click.echo(f"Created {chosen.value} token #{token.id} ({token.name}). Keep it safe; it is shown once:",
+    click.echo(f"Created {chosen.value} token #{token.id} ({token.name}), expires {token.expires_at:%Y-%m-%d %H:%M} UTC."
+               " Keep it safe; it is shown once:",
                err=True)
     click.echo(plain)
 

@@ -12,7 +12,7 @@ from core.clock import utcnow
 from core.scope import Role
 from extensions import db
 
-__all__ = ["ApiToken", "AuditEvent", "Consent", "Role", "User"]
+__all__ = ["ApiToken", "AuditEvent", "Consent", "LoginThrottle", "MobileCode", "Role", "User"]
 
 
 class ApiToken(db.Model):
@@ -101,3 +101,37 @@ class AuditEvent(db.Model):
     outcome: Mapped[str] = mapped_column(String(16))
     ip: Mapped[Optional[str]] = mapped_column(String(45))
     detail: Mapped[Optional[str]] = mapped_column(String(500))
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins of one login from one address, and until when that address must wait (never a lock).
+
+    Keyed by sha256 of the login typed (known or not) and the address, so the table holds no login or number
+    and an unknown login is throttled exactly like a known one.
+    """
+
+    __tablename__ = "login_throttles"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class MobileCode(db.Model):
+    """A one-time code sent by SMS to prove a mobile number is the person's own (self-registration)."""
+
+    __tablename__ = "mobile_codes"
+    __table_args__ = (Index("ix_mobile_codes_mobile_created", "mobile_hash", "created_at"),
+                      Index("ix_mobile_codes_ip_created", "ip_hash", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # sha256 of the number and of the requesting address: enough to find and count, nothing to read.
+    mobile_hash: Mapped[str] = mapped_column(String(64))
+    ip_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    # argon2id of the six digits: a leaked row costs hours to brute-force, far beyond its ten minutes.
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -109,10 +109,17 @@ def check_binding(role: Role, *, grid_id: int | None, volunteer_id: int | None, 
             raise ValidationFailed.field(field, f"Unknown {field.removesuffix('_id')} {value}.")
 
 
-def issue_token(*, name: str, role: Role, now: datetime, grid_id: int | None = None, volunteer_id: int | None = None,
-                enterprise_id: int | None = None, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
-    """Issue a token from the admin API: the bound grid, person or enterprise must exist and the expiry lie ahead."""
-    if expires_at is not None and expires_at <= now:
+def issue_token(*, name: str, role: Role, now: datetime, default_days: int, grid_id: int | None = None,
+                volunteer_id: int | None = None, enterprise_id: int | None = None, expires_at: datetime | None = None,
+                expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """Issue an integration token (admin API, CLI): the bound grid, person or enterprise must exist.
+
+    It expires at ``expires_at``, or after ``expires_in_days``, or else after ``default_days``: no
+    integration token lives for ever by default. The expiry must lie ahead.
+    """
+    if expires_at is None:
+        expires_at = now + timedelta(days=expires_in_days or default_days)
+    if expires_at <= now:
         raise ValidationFailed.field("expires_at", "Must lie in the future.")
     return create_token(name=name, role=role, now=now, grid_id=grid_id, volunteer_id=volunteer_id,
                         enterprise_id=enterprise_id, expires_at=expires_at)

@@ -7,18 +7,17 @@ from typing import Any
 
 from accounts.models import Role, User
 from core.errors import NotFound, ValidationFailed
-from core.scope import Scope
+from core.masking import MOBILE_RE
+from core.scope import STAFF_ROLES, Scope
 from extensions import db
 from volunteers.models import CONSENT_CHANNELS
 
-STAFF_ROLES = frozenset({Role.OFFICE, Role.ADMIN})
 # The channels a staff member may choose besides the in-app row, and the column holding each one's address.
 STAFF_CHANNELS = CONSENT_CHANNELS  # sms, email, wecom
 CHANNEL_ADDRESS = {"sms": "mobile", "email": "email", "wecom": "wecom_id"}
 ADDRESS_NAMES = {"mobile": "a mobile number", "email": "an e-mail address", "wecom_id": "a WeCom id"}
 CONTACT_FIELDS = ("email", "mobile", "wecom_id", "notify_channels")
-# The same rules as the API schemas (api/schemas/common.py), for callers without a schema (the CLI).
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# The API schemas check these too; this is for callers without a schema (the CLI).
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

@@ -1,22 +1,25 @@
-"""Accounts that sign in with a password: creating them, checking passwords with lockout, ending sessions."""
+"""Accounts that sign in with a password: creating them, checking passwords with throttling, ending sessions."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, exists, select, update
+from sqlalchemy.exc import IntegrityError
 
 from accounts.audit import record_event
-from accounts.models import ApiToken, Consent, Role, User
+from accounts.models import ApiToken, Consent, LoginThrottle, Role, User
 from accounts.services import check_binding
 from accounts.staff import staff_contact_values
 from accounts.passwords import burn_verify_time, check_password_rules, hash_password, needs_rehash, verify_password
+from accounts.verification import _attach_code_messages, _spend_mobile_code
 from campaigns.models import CallUp
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.scope import Scope
 from extensions import db
-from volunteers.services import _register_volunteer
+from volunteers.services import _mobile_conflict, _register_volunteer
 
 # The purpose a self-registering volunteer consents to, and the version of its text (bump when the text changes).
 CONSENT_PURPOSE = "service"
@@ -35,14 +38,22 @@ class LoginFailed(DomainError):
     status_code = 401
 
 
-class AccountLocked(DomainError):
-    """Too many wrong passwords in a row: the account refuses sign-in until ``until``."""
+class SignInThrottled(DomainError):
+    """Too many wrong passwords for this login from this address: this address waits ``retry_after`` seconds.
 
-    status_code = 423
+    The same for known and unknown logins; other addresses (the owner's own) are not affected.
+    """
 
-    def __init__(self, until: datetime) -> None:
-        super().__init__(f"Too many failed sign-ins; try again after {until:%H:%M} UTC. 登录失败次数过多，账号暂时锁定。")
-        self.until = until
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed sign-ins from this address; try again in {retry_after} s. "
+                         "登录失败次数过多，请稍后再试。")
+        self.retry_after = retry_after
+
+
+# A run of failures is forgotten after a quiet day, so old mistakes never make a later typo wait.
+THROTTLE_MEMORY = timedelta(days=1)
 
 
 def normalise_login(login: str) -> str:
@@ -103,12 +114,15 @@ def create_user(*, login: str, display_name: str, password: str, role: Role, act
     return user
 
 
-def register_volunteer_account(data: dict[str, Any], *, password: str, consent: bool, now: datetime,
+def register_volunteer_account(data: dict[str, Any], *, code: str, password: str, consent: bool, now: datetime,
                                ip: str | None = None) -> User:
     """Self-service: the volunteer record, the account (login = mobile) and the consent, in one transaction.
 
-    ``data`` holds name, mobile and home_grid_id. The volunteer is created by the same service the
-    office uses; the consent row records the purpose, its text version and the time.
+    ``data`` holds name, mobile and home_grid_id; ``code`` is the one-time code sent to that mobile
+    (``accounts.verification.request_mobile_code``). Nothing about the number (registered or not) is
+    told before the code proves it is the person's own, so nobody can register, or be called up on, a
+    number they do not hold. The volunteer is created by the same service the office uses; the consent
+    row records the purpose, its text version and the time.
     """
     errors: dict[str, list[str]] = {}
     if not consent:
@@ -119,11 +133,13 @@ def register_volunteer_account(data: dict[str, Any], *, password: str, consent: 
         errors.update(refused.errors)
     if errors:
         raise ValidationFailed(errors)
+    _spend_mobile_code(data["mobile"], code, now=now)
     if find_user(data["mobile"]) is not None:
-        raise Conflict("this mobile number is registered", {"mobile": ["Already registered."]})
+        raise _mobile_conflict()
     fields = {"name": data["name"], "mobile": data["mobile"], "home_grid_id": data["home_grid_id"],
               "consent_at": now}
     volunteer = _register_volunteer(fields, scope=Scope.system("self-registration"), now=now)
+    _attach_code_messages(data["mobile"], volunteer.id)
     user = _add_user(login=data["mobile"], display_name=data["name"], password=password, role=Role.VOLUNTEER,
                      now=now, volunteer_id=volunteer.id)
     db.session.add(Consent(volunteer_id=volunteer.id, purpose=CONSENT_PURPOSE, version=CONSENT_VERSION,
@@ -135,57 +151,99 @@ def register_volunteer_account(data: dict[str, Any], *, password: str, consent: 
     return user
 
 
-def authenticate_password(login: str, password: str, *, now: datetime, max_failures: int, lock_minutes: int,
-                          ip: str | None = None, via: str = "web") -> User:
-    """The account for ``login`` if ``password`` is right; otherwise LoginFailed (401) or AccountLocked (423).
+def _throttle_key(login: str, ip: str | None) -> str:
+    return hashlib.sha256(f"{normalise_login(login)}\0{ip or ''}".encode("utf-8")).hexdigest()
 
-    ``max_failures`` wrong passwords in a row lock the account for ``lock_minutes``. Every attempt is
+
+def _throttle_wait(key: str, now: datetime) -> int:
+    """Seconds this login must still wait at this address (0: go ahead)."""
+    blocked_until = db.session.scalar(select(LoginThrottle.blocked_until).where(LoginThrottle.key_hash == key))
+    if blocked_until is None or blocked_until <= now:
+        return 0
+    return max(1, int((blocked_until - now).total_seconds() + 0.999))
+
+
+def _note_failure(key: str, now: datetime, *, max_failures: int, max_delay_seconds: int) -> None:
+    """Count a wrong password for this login and address; from the ``max_failures``-th on, make it wait
+    1, 2, 4 … seconds (doubling, at most ``max_delay_seconds``). Part of the caller's transaction."""
+    row = db.session.get(LoginThrottle, key, with_for_update=True)
+    if row is None:
+        row = LoginThrottle(key_hash=key, failures=0, last_failure_at=now)
+        db.session.add(row)
+    elif now - row.last_failure_at > THROTTLE_MEMORY:
+        row.failures = 0
+    row.failures += 1
+    row.last_failure_at = now
+    if row.failures >= max_failures:
+        exponent = min(row.failures - max_failures, 30)
+        row.blocked_until = now + timedelta(seconds=min(2 ** exponent, max_delay_seconds))
+
+
+def authenticate_password(login: str, password: str, *, now: datetime, max_failures: int, max_delay_seconds: int,
+                          ip: str | None = None, via: str = "web") -> User:
+    """The account for ``login`` if ``password`` is right; otherwise LoginFailed (401) or SignInThrottled (429).
+
+    Failures are counted per login *and* address: after ``max_failures`` that address waits a growing
+    delay for that login, while the owner signs in from their own address as usual (no account lock to
+    abuse). An unknown login is answered exactly as a known one with a wrong password: the same error,
+    the same throttling, and a verification against a dummy hash so it takes as long. Every attempt is
     audited, without the password or the login typed in. A hash with old parameters is upgraded.
     """
     action = f"auth.login.{via}"
+    key = _throttle_key(login, ip)
     user = find_user(login)
+    actor, role, object_id = ("anonymous", None, None) if user is None else (f"user:{user.id}", user.role.value, user.id)
+    wait = _throttle_wait(key, now)
+    if wait:
+        record_event(actor=actor, role=role, action=action, now=now, outcome="throttled", ip=ip,
+                     object_type=user and "user", object_id=object_id)
+        raise SignInThrottled(wait)
     if user is None:
         burn_verify_time(password)
-        record_event(actor="anonymous", role=None, action=action, now=now, outcome="failure", ip=ip,
-                     detail="unknown login")
+        reason = "unknown login"
+    elif not verify_password(user.password_hash, password):
+        reason = "bad password"
+    elif not user.active:
+        reason = "inactive account"
+    else:
+        reason = None
+    if reason is not None:
+        try:
+            _note_failure(key, now, max_failures=max_failures, max_delay_seconds=max_delay_seconds)
+            db.session.commit()
+        except IntegrityError:  # a racing first failure inserted the row: count on it
+            db.session.rollback()
+            _note_failure(key, now, max_failures=max_failures, max_delay_seconds=max_delay_seconds)
+            db.session.commit()
+        record_event(actor=actor, role=role, action=action, now=now, outcome="failure", ip=ip,
+                     object_type=user and "user", object_id=object_id, detail=reason)
         raise LoginFailed(BAD_CREDENTIALS)
-    actor = f"user:{user.id}"
-    if user.locked_until is not None and user.locked_until > now:
-        record_event(actor=actor, role=user.role.value, action=action, now=now, outcome="locked",
-                     object_type="user", object_id=user.id, ip=ip)
-        raise AccountLocked(user.locked_until)
-    if not verify_password(user.password_hash, password) or not user.active:
-        reason = "bad password" if user.active else "inactive account"
-        user.failed_logins = (user.failed_logins or 0) + 1
-        locked = user.failed_logins >= max_failures
-        if locked:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-        db.session.commit()
-        record_event(actor=actor, role=user.role.value, action=action, now=now, outcome="failure",
-                     object_type="user", object_id=user.id, ip=ip,
-                     detail=reason + (f"; locked for {lock_minutes} min" if locked else ""))
-        if locked:
-            raise AccountLocked(user.locked_until)
-        raise LoginFailed(BAD_CREDENTIALS)
-    user.failed_logins = 0
-    user.locked_until = None
+    db.session.query(LoginThrottle).filter(LoginThrottle.key_hash == key).delete(synchronize_session=False)
     user.last_login_at = now
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     db.session.commit()
-    record_event(actor=actor, role=user.role.value, action=action, now=now, outcome="success",
+    record_event(actor=actor, role=role, action=action, now=now, outcome="success",
                  object_type="user", object_id=user.id, ip=ip)
     return user
 
 
-def end_sessions(user_id: int, *, now: datetime, ip: str | None = None) -> User:
-    """Sign out: every session of the account stops working (its session version moves on)."""
+def end_sessions(user_id: int, *, now: datetime, ip: str | None = None, everywhere: bool = False) -> User:
+    """Sign out: every web session of the account stops working (its session version moves on).
+
+    ``everywhere`` also revokes the account's sign-in tokens (the mobile app's, from POST /auth/token).
+    """
     user = get_user(user_id)
     user.session_version += 1
+    revoked = 0
+    if everywhere:
+        revoked = db.session.execute(
+            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
     db.session.commit()
-    record_event(actor=f"user:{user.id}", role=user.role.value, action="auth.logout", now=now, outcome="ok",
-                 object_type="user", object_id=user.id, ip=ip)
+    record_event(actor=f"user:{user.id}", role=user.role.value, action="auth.logout" + (".everywhere" * everywhere),
+                 now=now, outcome="ok", object_type="user", object_id=user.id, ip=ip,
+                 detail=f"tokens revoked={revoked}" if everywhere else None)
     return user
 
 

@@ -1,6 +1,5 @@
 """/api/v1/me, /api/v1/audit-events and /api/v1/tokens: the caller's own data, the audit log and API tokens."""
-from datetime import timedelta
-
+from flask import current_app
 from flask.views import MethodView
 
 from accounts import privacy, services, staff
@@ -97,11 +96,9 @@ class Tokens(MethodView):
     @blp.response(201, ApiTokenCreatedSchema)
     @blp.alt_response(422, description="Invalid input, or a binding that does not fit the role or does not exist")
     def post(self, data):
-        """Issue a token scoped to a role and its grid, person or enterprise; its value is shown once."""
-        now, days = utcnow(), data.pop("expires_in_days")
-        if days is not None:
-            data["expires_at"] = now + timedelta(days=days)
-        token, plain = services.issue_token(now=now, **data)
+        """Issue a token scoped to a role and its grid, person or enterprise (90 days unless told); its value is shown once."""
+        token, plain = services.issue_token(now=utcnow(), default_days=current_app.config["INTEGRATION_TOKEN_DAYS"],
+                                            **data)
         token.token = plain  # dumped once with the answer; ApiToken has no such column
         return token, 201, NO_STORE
 

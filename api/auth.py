@@ -16,6 +16,8 @@ PUBLIC_PATHS = {"/api/v1/openapi.json", "/api/v1/auth/token"}
 PUBLIC_PREFIXES = ("/api/v1/docs",)
 # Endpoints whose answers carry one person's full personal data, or many people's: each call is audited.
 PERSONAL_DATA_READS = {"volunteers.VolunteerById", "volunteers.VolunteerExport", "accounts.MyData"}
+# Lists whose items carry people's names or (masked) mobiles: one audit row per request, with the count returned.
+PERSONAL_DATA_LISTS = {"volunteers.Volunteers", "teams.Enterprises", "teams.EnterpriseTeams"}
 # Query parameters that may carry a name or a number; they are left out of the audit detail.
 UNAUDITED_PARAMS = {"q", "sender"}
 
@@ -67,17 +69,31 @@ def register_auth(app: Flask) -> None:
             return response
         endpoint = request.endpoint or ""
         refused = g.get("audit_outcome") == "refused"
-        if request.method == "GET" and endpoint not in PERSONAL_DATA_READS and not refused:
+        if request.method == "GET" and endpoint not in PERSONAL_DATA_READS | PERSONAL_DATA_LISTS and not refused:
             return response
         view_args = request.view_args or {}
         object_type, object_id = next(iter(view_args.items()), (None, None))
         params = "&".join(f"{key}={value}" for key, value in request.args.items(multi=True)
                           if key not in UNAUDITED_PARAMS)
+        count = _listed_count(response) if endpoint in PERSONAL_DATA_LISTS else None
+        detail = "; ".join(part for part in (None if count is None else f"count={count}", g.get("audit_detail"), params)
+                           if part)
         record_event(actor=scope.actor, role=scope.role.value, action=f"{request.method} {endpoint}",
                      now=utcnow(), outcome="refused" if refused else str(response.status_code),
                      object_type=object_type and object_type.removesuffix("_id"), object_id=object_id,
-                     ip=_client_ip(), detail=params or None)
+                     ip=_client_ip(), detail=detail or None)
         return response
+
+
+def _listed_count(response: Response) -> int | None:
+    """How many items a list answer returned (None for an error answer)."""
+    payload = response.get_json(silent=True) if response.status_code == 200 else None
+    return len(payload) if isinstance(payload, list) else None
+
+
+def note_audit(detail: str) -> None:
+    """Add facts (counts, never personal values) to the audit row this request writes."""
+    g.audit_detail = detail
 
 
 def current_scope() -> Scope:

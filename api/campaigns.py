@@ -5,12 +5,13 @@ from flask.views import MethodView
 from api import Blueprint
 from api.auth import current_actor, current_scope
 from api.pagination import SelectPage
-from api.schemas.campaigns import (CallUpQuerySchema, CallUpSchema, CampaignCancelSchema, CampaignCreateSchema,
+from api.schemas.campaigns import (AlertCreateSchema, AlertSchema, CallUpQuerySchema, CallUpSchema, CampaignCancelSchema, CampaignCreateSchema,
                                    CampaignQuerySchema, CampaignSchema, CampaignUpdateSchema, MatchSchema,
                                    StaffingSchema, TimelineEventSchema)
 from api.schemas.common import for_update
 from api.schemas.overrides import OverrideCreateSchema, OverrideSchema
-from campaigns import overrides, services
+from callups import alerts
+from campaigns import backfill, overrides, services
 from core.clock import utcnow
 from extensions import db
 
@@ -57,7 +58,7 @@ class CampaignById(MethodView):
     @blp.alt_response(409, description="Not a draft")
     def delete(self, campaign_id):
         """Delete a draft campaign."""
-        services.delete_campaign(campaign_id)
+        services.delete_campaign(campaign_id, actor=current_actor(), now=utcnow())
 
 
 @blp.route("/<int:campaign_id>/staffing")
@@ -147,4 +148,24 @@ class CampaignOverrides(MethodView):
     @blp.alt_response(422, description="Invalid input")
     def post(self, data, campaign_id):
         """Emergency: let the campaign recruit across a street or the district until the override ends."""
-        return overrides.open_override(services.get_campaign(campaign_id), scope=current_scope(), now=utcnow(), **data)
+        return backfill.widen_search(services.get_campaign(campaign_id), scope=current_scope(), now=utcnow(),
+                                     timezone_name=current_app.config["TIMEZONE"], **data)
+
+
+@blp.route("/<int:campaign_id>/alerts")
+class CampaignAlerts(MethodView):
+    @blp.response(200, AlertSchema(many=True))
+    @blp.alt_response(404, description="Not found")
+    def get(self, campaign_id):
+        """List the campaign's grid alerts with who received and acknowledged them."""
+        return alerts.list_alerts(campaign_id)
+
+    @blp.arguments(AlertCreateSchema)
+    @blp.response(201, AlertSchema)
+    @blp.alt_response(404, description="Not found")
+    @blp.alt_response(409, description="Not an urgent or emergency campaign, or not published")
+    @blp.alt_response(422, description="Invalid input")
+    def post(self, data, campaign_id):
+        """Alert (预警) the office staff and grid members of the campaign's whole area, matched or not."""
+        alert = alerts.broadcast_alert(campaign_id, message=data["message"], actor=current_actor(), now=utcnow())
+        return next(item for item in alerts.list_alerts(campaign_id) if item["id"] == alert.id)

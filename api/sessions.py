@@ -7,9 +7,10 @@ from datetime import timedelta
 from flask import current_app, request
 from flask.views import MethodView
 from flask_limiter.util import get_remote_address
+from flask_smorest import abort
 
 from accounts.services import create_token
-from accounts.users import authenticate_password
+from accounts.users import SignInThrottled, authenticate_password
 from api import Blueprint
 from api.schemas.sessions import TokenRequestSchema, TokenSchema
 from core.clock import utcnow
@@ -42,14 +43,18 @@ class Token(MethodView):
     @blp.doc(security=[])
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenSchema)
-    @blp.alt_response(401, description="Wrong login or password")
-    @blp.alt_response(423, description="Locked after repeated failures")
-    @blp.alt_response(429, description="Too many attempts from this address for this login")
+    @blp.alt_response(401, description="Wrong login or password (the same answer for an unknown login)")
+    @blp.alt_response(429, description="Too many attempts or failures from this address for this login: "
+                                       "wait the Retry-After seconds")
     def post(self, data):
         """Sign in: a bearer token for the account's role, grid, person or enterprise."""
         config, now = current_app.config, utcnow()
-        user = authenticate_password(data["login"], data["password"], now=now, ip=request.remote_addr, via="api",
-                                     max_failures=config["LOGIN_MAX_FAILURES"], lock_minutes=config["LOGIN_LOCK_MINUTES"])
+        try:
+            user = authenticate_password(data["login"], data["password"], now=now, ip=request.remote_addr, via="api",
+                                         max_failures=config["LOGIN_MAX_FAILURES"],
+                                         max_delay_seconds=config["LOGIN_MAX_DELAY_SECONDS"])
+        except SignInThrottled as error:
+            abort(429, message=error.message, headers={"Retry-After": str(error.retry_after)})
         expires_at = now + timedelta(hours=TOKEN_HOURS)
         _, plain = create_token(name=f"sign-in of user {user.id}", role=user.role, now=now, grid_id=user.grid_id,
                                 volunteer_id=user.volunteer_id, enterprise_id=user.enterprise_id, expires_at=expires_at,

@@ -6,7 +6,7 @@ from api.auth import current_scope
 from api.pagination import SelectPage
 from api.schemas.common import for_update
 from api.schemas.teams import (EnterpriseCreateSchema, EnterpriseQuerySchema, EnterpriseSchema,
-                               EnterpriseUpdateSchema,
+                               EnterpriseSummarySchema, EnterpriseUpdateSchema,
                                TeamCreateSchema, TeamSchema, TeamUpdateSchema)
 from volunteers import teams
 
@@ -17,7 +17,7 @@ blp = Blueprint("teams", __name__, url_prefix="/api/v1",
 @blp.route("/enterprises")
 class Enterprises(MethodView):
     @blp.arguments(EnterpriseQuerySchema, location="query")
-    @blp.response(200, EnterpriseSchema(many=True))
+    @blp.response(200, EnterpriseSummarySchema(many=True))
     @blp.paginate(SelectPage)
     def get(self, query):
         """List partner enterprises."""

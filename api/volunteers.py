@@ -5,7 +5,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 
 from api import Blueprint
-from api.auth import current_scope
+from api.auth import current_scope, note_audit
 from api.pagination import SelectPage
 from api.schemas.common import for_update
 from api.schemas.roster import (RosterExportQuerySchema, RosterImportOptionsSchema,
@@ -13,6 +13,7 @@ from api.schemas.roster import (RosterExportQuerySchema, RosterImportOptionsSche
 from api.schemas.volunteers import (VolunteerCreateSchema, VolunteerQuerySchema, VolunteerSchema,
                                    VolunteerSummarySchema, VolunteerUpdateSchema)
 from core.clock import utcnow
+from extensions import limiter
 from volunteers import roster, services
 
 blp = Blueprint("volunteers", __name__, url_prefix="/api/v1/volunteers",
@@ -68,20 +69,41 @@ class VolunteerById(MethodView):
         services.delete_volunteer(volunteer_id)
 
 
+def _roster_check_limit() -> str:
+    return current_app.config["ROSTER_CHECK_RATE_LIMIT"]
+
+
 @blp.route("/import")
 class VolunteerImport(MethodView):
+    # A roster (or its dry run) checks up to 50,000 numbers against the register: per caller, audited with counts.
+    decorators = [limiter.limit(_roster_check_limit, key_func=lambda: current_scope().actor, methods=["POST"])]
+
     @blp.arguments(RosterUploadSchema, location="files")
     @blp.arguments(RosterImportOptionsSchema, location="query")
     @blp.response(200, RosterImportResultSchema)
     @blp.alt_response(409, description="A mobile number was registered meanwhile; nothing written")
     @blp.alt_response(422, description="Bad rows (errors.json.rows: row, column, message) or an "
                                        "unreadable file (errors.json.file); nothing written")
+    @blp.alt_response(429, description="Too many imports or dry runs by this caller")
     def post(self, files, options):
         """Import a roster file (CSV or XLSX): every row, or none if any is bad."""
         options = _with_form_options(options)
-        return roster.import_roster(
+        return _audited_import(
             files["file"].read(), schema=VolunteerCreateSchema(), scope=current_scope(), now=utcnow(),
-            max_rows=current_app.config["IMPORT_MAX_ROWS"], **options)
+            max_rows=current_app.config["IMPORT_MAX_ROWS"],
+            limits=roster.FileLimits.from_config(current_app.config), **options)
+
+
+def _audited_import(content: bytes, **kwargs) -> roster.ImportResult:
+    """``roster.import_roster``, noting the rows checked and the numbers found registered for the audit row."""
+    dry_run = bool(kwargs.get("dry_run"))
+    try:
+        result = roster.import_roster(content, **kwargs)
+    except roster.RosterRejected as rejected:
+        note_audit(roster.check_summary(rejected.total, rejected.row_errors, dry_run=dry_run))
+        raise
+    note_audit(roster.check_summary(result.total, result.errors, dry_run=dry_run))
+    return result
 
 
 def _with_form_options(options: dict) -> dict:

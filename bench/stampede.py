@@ -32,7 +32,7 @@ from bench.seed import postgres_database, sqlite_database
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -77,7 +77,33 @@ def _hot_position(app, taps: int, places: int, round_no: int) -> tuple[int, list
     return position_id, tokens
 
 
-def _tap(port: int, token: str) -> tuple[int, float]:
+def start_gunicorn(url: str, port: int, *, workers: int, threads: int, log: bool = False) -> subprocess.Popen:
+    """gunicorn with gunicorn.conf.py on ``url``, answering on ``port`` once /healthz does; its log on stdout
+    (a pipe) when ``log``, else discarded. Every tap comes from 127.0.0.1, so the per-address limit is lifted."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GRIDMUSTER_")}
+    env.update({"DATABASE_URL": url, "GRIDMUSTER_BIND": f"127.0.0.1:{port}", "GRIDMUSTER_WORKERS": str(workers),
+                "GRIDMUSTER_THREADS": str(threads), "GRIDMUSTER_ENV": "development",
+                "GRIDMUSTER_ANSWER_RATE_LIMIT": "100000 per minute"})
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+    if not log:
+        env["GRIDMUSTER_LOG_LEVEL"] = "warning"
+        command += ["--access-logfile", os.devnull]
+    output = subprocess.PIPE if log else subprocess.DEVNULL
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+            return server
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("gunicorn did not start: " + (server.communicate()[0] or "")[-2000:]) from None
+            time.sleep(0.2)
+
+
+def tap(port: int, token: str) -> tuple[int, float]:
+    """POST accept on one answer link: the status and the seconds it took."""
     body = urllib.parse.urlencode({"action": "accept"}).encode()
     request = urllib.request.Request(f"http://127.0.0.1:{port}/r/{token}", data=body, method="POST")
     started = time.perf_counter()
@@ -107,29 +133,14 @@ def run(url: str, args) -> dict:
     with app.app_context():
         upgrade()
         dialect = db.engine.dialect.name
-    port = _free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GRIDMUSTER_")}
-    env.update({"DATABASE_URL": url, "GRIDMUSTER_BIND": f"127.0.0.1:{port}", "GRIDMUSTER_WORKERS": str(args.workers),
-                "GRIDMUSTER_THREADS": str(args.threads), "GRIDMUSTER_LOG_LEVEL": "warning",
-                "GRIDMUSTER_ANSWER_RATE_LIMIT": "100000 per minute"})  # every tap comes from 127.0.0.1 here
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
-                               "--access-logfile", os.devnull],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    server = start_gunicorn(url, port, workers=args.workers, threads=args.threads)
     rounds = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start")
-                time.sleep(0.2)
         for round_no in range(1, args.rounds + 1):
             position_id, tokens = _hot_position(app, args.taps, args.places, round_no)
             with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-                results = list(pool.map(lambda token: _tap(port, token), tokens))
+                results = list(pool.map(lambda token: tap(port, token), tokens))
             with app.app_context():
                 accepted = db.session.scalar(select(func.count()).select_from(CallUp).where(
                     CallUp.position_id == position_id, CallUp.status == CallUpStatus.ACCEPTED))

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm import joinedload
 
@@ -27,7 +27,7 @@ from callups.channels import Channel as ChannelProtocol
 from callups.channels import DeliveryResult, OutboundMessage
 from callups.links import _issue_link
 from callups.models import Channel, Notification, NotificationKind, NotificationStatus
-from callups.outbox import _queue_callup_message, push_time
+from callups.outbox import _queue_callup_message, callup_template, push_time
 from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Position, Priority, Shift
 from campaigns.policy import effective_policy
 from campaigns.states import _transition
@@ -239,7 +239,7 @@ def send_due_callups(*, now: datetime, limit: int | None = None, actor: str = "s
         set_committed_value(callup, "expires_at", expires)
         set_committed_value(callup, "status", S.SENT)
         token = _issue_link(callup_id, expires_at=expires, now=now)
-        _queue_callup_message(callup, NotificationKind.CALLUP, template="callup", now=now,
+        _queue_callup_message(callup, NotificationKind.CALLUP, template=callup_template(callup), now=now,
                               serial=str(callup.wave or 1), token=token, push_at=reaches)
         sent += 1
     db.session.commit()

@@ -6,7 +6,7 @@ import logging
 from flask import Flask
 
 from accounts import privacy
-from callups import dispatch
+from callups import dispatch, followup
 from callups.channels import build_channels, close_channels
 from campaigns import backfill, recurrence, responses
 from core.clock import utcnow
@@ -35,6 +35,14 @@ def send_due_callups(app: Flask) -> None:
         count = dispatch.send_due_callups(now=utcnow())
         if count:
             log.info("send_due_callups: sent %d call-ups", count)
+
+
+def follow_up_silent(app: Flask) -> None:
+    """Contact again, on another channel, people who neither opened nor answered an urgent call-up."""
+    with app.app_context():
+        count = followup.follow_up_silent(now=utcnow())
+        if count:
+            log.info("follow_up_silent: followed up %d call-ups", count)
 
 
 def expire_unanswered(app: Flask) -> None:
@@ -91,5 +99,5 @@ def _channels(app: Flask):
     return channels
 
 
-__all__ = ["dispatch_outbox", "send_due_callups", "expire_unanswered", "send_reminders", "backfill_open_positions",
+__all__ = ["dispatch_outbox", "send_due_callups", "follow_up_silent", "expire_unanswered", "send_reminders", "backfill_open_positions",
            "materialise_recurring_campaigns", "purge_departed_volunteers", "close_channels"]

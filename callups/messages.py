@@ -5,6 +5,9 @@ from dataclasses import dataclass
 
 # A single Chinese SMS is 70 UCS-2 characters; longer ones are split and cost more.
 SMS_LIMIT = {"zh": 70, "en": 160}
+# Emergencies and alerts must say what and where: they may take two concatenated parts (67 / 153 each).
+SMS_LONG_LIMIT = {"zh": 134, "en": 306}
+LONG_SMS_TEMPLATES = frozenset({"emergency_callup", "emergency_follow_up", "alert"})
 
 SUBJECTS = {
     "zh": {
@@ -17,6 +20,10 @@ SUBJECTS = {
         "coordinator": "网格通知：{title}",
         "changed": "活动变更：{title}",
         "team_callup": "共建队伍召集：{title}",
+        "emergency_callup": "【应急】{title}",
+        "follow_up": "再次提醒：{title}",
+        "emergency_follow_up": "【应急】再次提醒：{title}",
+        "alert": "【预警】{title}",
     },
     "en": {
         "callup": "Call-up: {title}",
@@ -28,6 +35,10 @@ SUBJECTS = {
         "coordinator": "Notice: {title}",
         "changed": "Changed: {title}",
         "team_callup": "Team call-up: {title}",
+        "emergency_callup": "[EMERGENCY] {title}",
+        "follow_up": "Still needed: {title}",
+        "emergency_follow_up": "[EMERGENCY] Still needed: {title}",
+        "alert": "[ALERT] {title}",
     },
 }
 
@@ -46,6 +57,15 @@ BODIES = {
                    "如无法参加，请回复或联系：{contact}。{link}",
         "team_callup": "您好，{name}：社区邀请您的队伍参加“{title}”（{role}），时间 {when}，地点 {place}，{note}。"
                        "请在 {deadline} 前告知参加人数和名单：{link}　联系人：{contact}。",
+        "emergency_callup": "【应急】{name}：“{title}”急需{role}，地点 {place}，时间 {when}，请尽快到岗。"
+                            "回复 1 马上到，1 15 / 1 30 / 1 60 表示几分钟内到，2 表示不能来；"
+                            "请在 {deadline} 前回复：{link}　联系人：{contact}。",
+        "follow_up": "再次提醒，{name}：“{title}”（{role}，{when}，{place}）仍在等您的回复，"
+                     "请在 {deadline} 前回复：{link}　联系人：{contact}。如已回复请忽略。",
+        "emergency_follow_up": "【应急】再次提醒，{name}：“{title}”急需{role}，地点 {place}，时间 {when}。"
+                               "回复 1 马上到，1 15 / 1 30 / 1 60 几分钟内到，2 不能来：{link}　联系人：{contact}。",
+        "alert": "【预警】{title}：{note} 地点 {place}，时间 {when}。请网格内人员做好准备、入户提醒，"
+                 "并点击确认已收到：{link}",
     },
     "en": {
         "callup": "Hello {name}: your community invites you to \"{title}\" ({role}) on {when} at {place}. "
@@ -61,6 +81,16 @@ BODIES = {
                    "If you cannot come, answer or contact {contact}. {link}",
         "team_callup": "Hello {name}: your community invites your team to \"{title}\" ({role}) on {when} at {place}, "
                        "{note}. Please tell us how many and who by {deadline}: {link} Contact: {contact}.",
+        "emergency_callup": "[EMERGENCY] {name}: \"{title}\" urgently needs a {role} at {place}, {when}. "
+                            "Reply 1 if you are coming now, 1 15 / 1 30 / 1 60 for within that many minutes, "
+                            "2 if you cannot. Answer by {deadline}: {link} Contact: {contact}.",
+        "follow_up": "Still waiting for your answer, {name}: \"{title}\" ({role}, {when}, {place}). "
+                     "Please answer by {deadline}: {link} Contact: {contact}. If you already answered, ignore this.",
+        "emergency_follow_up": "[EMERGENCY] Still needed, {name}: \"{title}\" needs a {role} at {place}, {when}. "
+                               "Reply 1 coming now, 1 15 / 1 30 / 1 60 within minutes, 2 cannot: {link} "
+                               "Contact: {contact}.",
+        "alert": "[ALERT] {title}: {note} At {place}, {when}. Please get ready, warn the households of your grid "
+                 "and confirm you received this: {link}",
     },
 }
 
@@ -75,6 +105,10 @@ SMS_BODIES = {
         "coordinator": "{title}:{note}",
         "changed": "变更:{title} 改为{short_when} {place} {link}",
         "team_callup": "队伍召集:{title} {short_when} {note} {link}",
+        "emergency_callup": "【应急】{title} {place} {short_when} 回1马上到/1 15/1 30/2不能 {link}",
+        "follow_up": "再提醒:{title} {short_when} 回1接受2拒绝 {link}",
+        "emergency_follow_up": "【应急】再提醒:{title} {place} 回1马上到/1 15/1 30/2不能 {link}",
+        "alert": "【预警】{title} {place} {short_when} {note} 收到请确认 {link}",
     },
     "en": {
         "callup": "Call-up: {title} {short_when}. Reply 1 yes, 2 no, or {link}",
@@ -86,6 +120,12 @@ SMS_BODIES = {
         "coordinator": "{title}: {note}",
         "changed": "Changed: {title} now {short_when} at {place} {link}",
         "team_callup": "Team call-up: {title} {short_when}, {note}: {link}",
+        "emergency_callup": "[EMERGENCY] {title} at {place} {short_when}. Reply 1 now / 1 15 / 1 30 mins / 2 no. "
+                            "{link}",
+        "follow_up": "Still waiting: {title} {short_when}. Reply 1 yes, 2 no, or {link}",
+        "emergency_follow_up": "[EMERGENCY] Still needed: {title} at {place}. Reply 1 now / 1 15 / 1 30 / 2 no. "
+                               "{link}",
+        "alert": "[ALERT] {title} at {place} {short_when}: {note} Confirm: {link}",
     },
 }
 
@@ -111,7 +151,8 @@ def render(template: str, lang: str, context: dict[str, str], *, channel: str) -
     values["contact"] = values["contact"] or ("社区办公室" if lang == "zh" else "your community office")
     subject = SUBJECTS[lang][template].format(**values)
     if channel == "sms":
-        return Text(subject, fit_sms(SMS_BODIES[lang][template], values, SMS_LIMIT[lang]))
+        limit = (SMS_LONG_LIMIT if template in LONG_SMS_TEMPLATES else SMS_LIMIT)[lang]
+        return Text(subject, fit_sms(SMS_BODIES[lang][template], values, limit))
     return Text(subject, BODIES[lang][template].format(**values))
 
 

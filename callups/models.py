@@ -28,6 +28,8 @@ class NotificationKind(enum.Enum):
     CANCELLATION = "cancellation"
     COORDINATOR = "coordinator"
     CHANGE = "change"
+    FOLLOW_UP = "follow_up"  # a call-up sent again to someone silent, on another channel
+    ALERT = "alert"          # an emergency's alert to the grid (GridAlert)
 
 
 class NotificationStatus(enum.Enum):

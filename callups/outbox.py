@@ -16,6 +16,7 @@ from callups.messages import SMS_LIMIT, render
 from callups.models import Channel, Notification, NotificationKind, NotificationStatus
 from campaigns.models import CallUp, Position, Priority
 from core.masking import mask_name
+from core.scope import STAFF_ROLES
 from extensions import db
 from grids.models import Grid
 from volunteers.models import Volunteer
@@ -71,7 +72,8 @@ def push_time(volunteer_id: int | None, *, now: datetime, kind: NotificationKind
     """When a message written at ``now`` goes out to the person on the channels outside the app.
 
     The one place for both holding rules; emergencies are exempt from both:
-    1. quiet hours: between 22:00 and 08:00 local time it waits until 08:00 (confirmations excepted);
+    1. quiet hours: between 22:00 and 08:00 local time it waits until 08:00 (confirmations excepted),
+       unless the shift it is about (``before``) starts before then: then it goes at once;
     2. the daily cap: when the person already has ``DAILY_MESSAGE_CAP`` messages on that local day it
        waits until 08:00 of the next day that has room (confirmations, cancellations and changes excepted).
        It never waits until ``before`` (the shift's start), when it would be useless: then it goes over the cap.
@@ -81,6 +83,10 @@ def push_time(volunteer_id: int | None, *, now: datetime, kind: NotificationKind
     if emergency or kind in QUIET_EXEMPT_KINDS:
         return now
     due = after_quiet_hours(now, zone)
+    if before is not None and due >= before:
+        # Held until after the shift has begun it would be useless (an urgent 05:30 call-up at 02:00):
+        # what must reach the person before the start goes now, quiet hours or not.
+        return now
     cap = int(config.get("DAILY_MESSAGE_CAP") or 0)
     if not cap or volunteer_id is None or kind in CAP_EXEMPT_KINDS:
         return due
@@ -127,6 +133,19 @@ def channels_for(volunteer: Volunteer, available: set[Channel]) -> list[tuple[Ch
     return pairs
 
 
+def follow_up_channels(volunteer: Volunteer, available: set[Channel],
+                       used: set[Channel]) -> list[tuple[Channel, str | None]]:
+    """Where a silent person is contacted again: every consented, configured channel with an address not
+    yet used for the call-up (the person's order of preference aside, their consent not); when all were
+    used, the same ones again. The in-app row is always written again, the webhook never."""
+    consented = set(volunteer.consented_channels)
+    addresses = {Channel.SMS: volunteer.mobile, Channel.EMAIL: volunteer.email, Channel.WECOM: volunteer.wecom_id}
+    reachable = [(channel, addresses[channel]) for channel in (Channel.SMS, Channel.EMAIL, Channel.WECOM)
+                 if channel in available and addresses[channel] and channel.value in consented]
+    fresh = [pair for pair in reachable if pair[0] not in used]
+    return [(Channel.INAPP, str(volunteer.id))] + (fresh or reachable)
+
+
 def _format_when(start: datetime, zone: str, lang: str) -> tuple[str, str]:
     local = start.astimezone(ZoneInfo(zone))
     if lang == "en":
@@ -155,11 +174,13 @@ def callup_context(callup: CallUp, volunteer: Volunteer, *, token: str | None = 
 
 def _queue_callup_message(callup: CallUp, kind: NotificationKind, *, template: str, now: datetime,
                           serial: str, token: str | None = None, note: str | None = None,
-                          to: int | None = None, push_at: datetime | None = None) -> int:
+                          to: int | None = None, push_at: datetime | None = None,
+                          pairs: list[tuple[Channel, str | None]] | None = None) -> int:
     """Outbox rows (one per channel) for a message to the person called up; part of the caller's transaction.
 
     ``to`` addresses another person about the call-up: the leader of a team call-up. ``push_at`` is
-    ``push_time`` when the caller already asked it (the call-up's answer window starts then).
+    ``push_time`` when the caller already asked it (the call-up's answer window starts then). ``pairs``
+    overrides the channels (a follow-up goes to channels not used yet).
 
     The idempotency key ``callup:kind:channel:serial`` is unique, so writing the
     same message twice (two ticks racing) keeps one row.
@@ -171,7 +192,8 @@ def _queue_callup_message(callup: CallUp, kind: NotificationKind, *, template: s
     config = current_app.config
     emergency = callup.position.shift.campaign.priority is Priority.EMERGENCY
     context = callup_context(callup, volunteer, token=token, note=note)
-    pairs = channels_for(volunteer, configured_channels(config))
+    if pairs is None:
+        pairs = channels_for(volunteer, configured_channels(config))
     pushed = None
     if any(channel not in QUIET_EXEMPT_CHANNELS for channel, _ in pairs):
         pushed = push_at or push_time(volunteer.id, now=now, kind=kind, emergency=emergency, config=config,
@@ -180,7 +202,9 @@ def _queue_callup_message(callup: CallUp, kind: NotificationKind, *, template: s
     for channel, recipient in pairs:
         # The inbox is read in the app, where the person answers by call-up id; keeping the
         # plain token out of it means the database never holds a usable link once sent.
-        values = context | {"link": "（请在应用内回复）" if token else ""} if channel is Channel.INAPP else context
+        # The in-app copy links to the person's own page, where they answer signed in.
+        values = context | {"link": inapp_link(config, callup.id) if token else ""} \
+            if channel is Channel.INAPP else context
         text = render(template, volunteer.language, values, channel=channel.value)
         due = now if channel in QUIET_EXEMPT_CHANNELS else pushed
         rows.append({"callup_id": callup.id, "volunteer_id": volunteer.id, "channel": channel, "kind": kind,
@@ -191,6 +215,19 @@ def _queue_callup_message(callup: CallUp, kind: NotificationKind, *, template: s
                                  "language": volunteer.language or "zh"}})
     _insert_ignoring_duplicates(rows)
     return len(rows)
+
+
+def inapp_link(config: Mapping[str, Any], callup_id: int) -> str:
+    """The person's own call-up on their page (signed in), for in-app messages: no token in the database."""
+    return f"{config['PUBLIC_URL'].rstrip('/')}/me#callup-{callup_id}"
+
+
+def callup_template(callup: CallUp, *, follow_up: bool = False) -> str:
+    """The message template of a call-up: emergencies say so (【应急】) and ask for an arrival time."""
+    emergency = callup.position.shift.campaign.priority is Priority.EMERGENCY
+    if follow_up:
+        return "emergency_follow_up" if emergency else "follow_up"
+    return "emergency_callup" if emergency else "callup"
 
 
 def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> None:
@@ -271,12 +308,12 @@ def coordinator_channels(user_id: int | None, available: set[Channel]) -> list[t
     account chose, that are configured and that it has an address for. Only active staff accounts."""
     if user_id is None:
         return []
-    from accounts.models import Role, User  # accounts sits above campaigns, which imports this module
+    # accounts sits above campaigns, which imports this module
+    from accounts.models import User
+    from accounts.staff import CHANNEL_ADDRESS
 
     user = db.session.get(User, user_id)
-    if user is None or not user.active or user.role not in (Role.OFFICE, Role.ADMIN):
+    if user is None or not user.active or user.role not in STAFF_ROLES:
         return []
-    chosen = set(user.notify_channel_list)
-    addresses = {Channel.SMS: user.mobile, Channel.EMAIL: user.email, Channel.WECOM: user.wecom_id}
-    return [(channel, address) for channel, address in addresses.items()
-            if channel.value in chosen and channel in available and address]
+    pairs = [(Channel(name), getattr(user, CHANNEL_ADDRESS[name])) for name in user.notify_channel_list]
+    return [(channel, address) for channel, address in pairs if channel in available and address]

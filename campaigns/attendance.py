@@ -26,6 +26,12 @@ MARKED = (S.ATTENDED, S.NO_SHOW)
 ON_THE_ROSTER = (S.ACCEPTED, S.ATTENDED, S.NO_SHOW)
 
 
+def marking_window(shift: Shift, *, attended: bool) -> tuple[datetime, datetime]:
+    """When a mark may be given for ``shift``: (opens, closes). The one rule for the service and the board."""
+    opens = shift.start_at - CHECK_IN_OPENS if attended else shift.start_at
+    return opens, shift.end_at + MARKS_CLOSE
+
+
 def record_attendance(callup_id: int, *, attended: bool, actor: str, now: datetime) -> CallUp:
     """Mark an accepted person as attended or as a no-show; a mark may be corrected, giving it again is harmless.
 
@@ -39,13 +45,12 @@ def record_attendance(callup_id: int, *, attended: bool, actor: str, now: dateti
     if callup.status not in ON_THE_ROSTER:
         raise Conflict(f"only people who accepted can be marked; this call-up is {callup.status.value}",
                        {"attended": [f"The call-up is {callup.status.value}, not accepted."]})
-    shift = callup.position.shift
-    opens = shift.start_at - CHECK_IN_OPENS if attended else shift.start_at
+    opens, closes = marking_window(callup.position.shift, attended=attended)
     if now < opens:
         raise Conflict("too early to record attendance for this shift",
                        {"attended": ["Check-in opens two hours before the shift." if attended
                                      else "A no-show can be recorded once the shift has started."]})
-    if now > shift.end_at + MARKS_CLOSE:
+    if now > closes:
         raise Conflict("too late to record attendance for this shift",
                        {"attended": ["Attendance closes a week after the shift ends."]})
     values = {"attended_at": now if attended else None}
@@ -76,13 +81,11 @@ class ServiceHours:
     hours: float
 
 
-def service_hours(volunteer_id: int, *, since: datetime | None = None) -> ServiceHours:
-    """The shifts a person attended and their length in hours (optionally those starting ``since``)."""
-    stmt = (select(Shift.start_at, Shift.end_at).join(Position, Position.shift_id == Shift.id)
-            .join(CallUp, CallUp.position_id == Position.id)
-            .where(CallUp.volunteer_id == volunteer_id, CallUp.status == S.ATTENDED))
-    if since is not None:
-        stmt = stmt.where(Shift.start_at >= since)
-    rows = db.session.execute(stmt).all()
+def service_hours(volunteer_id: int) -> ServiceHours:
+    """The shifts a person attended and their length in hours."""
+    rows = db.session.execute(
+        select(Shift.start_at, Shift.end_at).join(Position, Position.shift_id == Shift.id)
+        .join(CallUp, CallUp.position_id == Position.id)
+        .where(CallUp.volunteer_id == volunteer_id, CallUp.status == S.ATTENDED)).all()
     seconds = sum((row.end_at - row.start_at).total_seconds() for row in rows)
     return ServiceHours(shifts=len(rows), hours=round(seconds / 3600, 2))

@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, exists, func, not_, select, update
 
 from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign, CampaignStatus,
-                              Position, Priority, Shift)
+                              Position, Priority, RecruitmentOverride, Shift)
+from campaigns.overrides import open_override
 from campaigns.policy import effective_policy, send_time
-from campaigns.recruitment import OpenPosition, plan_recruitment
+from campaigns.recruitment import OpenPosition, plan_recruitment, remember_unfilled
 from campaigns.services import _show_up_history, _store_proposals, expected_attendance_sum, falls_short
 from core.clock import ensure_utc
+from core.scope import Scope
 from extensions import db
 
 log = logging.getLogger(__name__)
@@ -64,11 +66,12 @@ def _last_wave(campaign_id: int) -> tuple[int, datetime | None]:
     return int(row[0] or 0), ensure_utc(row[1]) if row[1] is not None else None
 
 
-def backfill_campaign(campaign_id: int, *, now: datetime, timezone_name: str, actor: str = "scheduler") -> int | None:
+def backfill_campaign(campaign_id: int, *, now: datetime, timezone_name: str, actor: str = "scheduler",
+                      at_once: bool = False) -> int | None:
     """One campaign, one transaction: offer its gaps to the next best people as a new wave.
 
     Returns the number of call-ups created, or ``None`` when an emergency campaign must
-    wait for ``wave_minutes`` after its last wave.
+    wait for ``wave_minutes`` after its last wave (``at_once``: it does not, after a widened search).
     """
     # Claim the row first: concurrent schedulers backfill one campaign one at a time,
     # and each re-counts the gaps after the other's commit.
@@ -82,7 +85,7 @@ def backfill_campaign(campaign_id: int, *, now: datetime, timezone_name: str, ac
     db.session.refresh(campaign)
     policy = effective_policy(campaign)
     wave, last_send = _last_wave(campaign_id)
-    if campaign.priority is Priority.EMERGENCY and last_send is not None \
+    if not at_once and campaign.priority is Priority.EMERGENCY and last_send is not None \
             and now < last_send + timedelta(minutes=int(policy["wave_minutes"])):
         db.session.rollback()
         return None
@@ -91,6 +94,7 @@ def backfill_campaign(campaign_id: int, *, now: datetime, timezone_name: str, ac
                             starting_after=now)
     created = _store_proposals(plan, wave=wave + 1, send_at=send_time(policy, now), actor=actor, now=now,
                                note=f"backfill wave {wave + 1}")
+    remember_unfilled(plan, now=now)
     if not created:
         _mark_fruitless(campaign, now=now)
         db.session.commit()
@@ -282,3 +286,18 @@ def update_campaign_statuses(*, now: datetime) -> dict[str, int]:
 
 __all__ = ["backfill_open_positions", "backfill_campaign", "campaigns_with_gaps", "update_campaign_statuses",
            "BackfillStats", "offer_extras", "at_risk_positions", "campaigns_with_full_positions", "extra_cap"]
+
+
+def widen_search(campaign: Campaign, *, grid_id: int, reason: str, hours: int, scope: Scope, now: datetime,
+                 timezone_name: str) -> RecruitmentOverride:
+    """Open an emergency override and re-match the campaign's open places at once across the wider area.
+
+    The override carries ``rematched``: the call-ups the new match created (0 when nobody more was found).
+    """
+    override = open_override(campaign, grid_id=grid_id, reason=reason, hours=hours, scope=scope, now=now)
+    created = 0
+    if campaign.status in BACKFILL_STATES:
+        created = backfill_campaign(campaign.id, now=now, timezone_name=timezone_name, actor=scope.actor,
+                                    at_once=True) or 0
+    override.rematched = created
+    return override

@@ -130,6 +130,8 @@ class Position(db.Model):
     min_party_members: Mapped[int] = mapped_column(SmallInteger, default=0)
     required_identities: Mapped[int] = mapped_column(default=0)
     accepted_count: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # Why places stayed open at the last match (publish, backfill, override), kept until they fill.
+    unfilled_reasons: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(JSON)
 
     shift: Mapped[Shift] = relationship(back_populates="positions")
     skills: Mapped[list["PositionSkill"]] = relationship(
@@ -179,6 +181,8 @@ class CallUp(TimestampMixin, db.Model):
     send_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # When a silent person was contacted again (callups/followup.py); once per call-up.
+    followed_up_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     responded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     attended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -229,3 +233,31 @@ class RecruitmentOverride(db.Model):
     closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     grid = relationship("Grid", lazy="joined", viewonly=True)
+
+
+class GridAlert(db.Model):
+    """An emergency's alert (预警) to the office staff and grid members of every level in its area."""
+
+    __tablename__ = "grid_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[Optional[str]] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GridAlertRecipient(db.Model):
+    """One person an alert went to (a staff account or a volunteer) and whether they acknowledged it."""
+
+    __tablename__ = "grid_alert_recipients"
+    __table_args__ = (CheckConstraint("(user_id IS NULL) <> (volunteer_id IS NULL)", name="one_person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("grid_alerts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    grid_id: Mapped[Optional[int]] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    acked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    note: Mapped[Optional[str]] = mapped_column(String(200))

@@ -35,7 +35,9 @@ def open_override(campaign: Campaign, *, grid_id: int, reason: str, hours: int, 
     if not 1 <= hours <= MAX_OVERRIDE_HOURS:
         errors["hours"] = [f"Between 1 and {MAX_OVERRIDE_HOURS} hours."]
     grid = db.session.get(Grid, grid_id)
-    if grid is None or not scope.covers(grid.path):
+    # A street office widens its own campaigns to the district, which lies above its own scope.
+    own_campaign = scope.grid_path is not None and campaign.office.path == scope.grid_path
+    if grid is None or not (scope.covers(grid.path) or own_campaign):
         errors["grid_id"] = [f"Unknown grid {grid_id}."]
     elif not (grid.level < campaign.office.level and is_within(campaign.office.path, grid.path)):
         errors["grid_id"] = ["Must be a grid above the campaign's office (its street or the district)."]

@@ -14,8 +14,11 @@ DEFAULTS: dict[str, Any] = {
     "over_recruit_percent": 0,
     # Recurring templates: how far ahead occurrences become campaigns of their own.
     "materialise_days_ahead": 7,
+    # Silence is followed up on another channel after this many minutes (None: never).
+    "follow_up_minutes": None,
 }
-EMERGENCY_DEFAULTS: dict[str, Any] = {"response_minutes": 10, "over_recruit_percent": 30}
+EMERGENCY_DEFAULTS: dict[str, Any] = {"response_minutes": 10, "over_recruit_percent": 30, "follow_up_minutes": 5}
+URGENT_DEFAULTS: dict[str, Any] = {"follow_up_minutes": 30}
 
 
 def effective_policy(campaign: Campaign) -> dict[str, Any]:
@@ -23,6 +26,8 @@ def effective_policy(campaign: Campaign) -> dict[str, Any]:
     policy = dict(DEFAULTS)
     if campaign.priority is Priority.EMERGENCY:
         policy.update(EMERGENCY_DEFAULTS)
+    elif campaign.priority is Priority.URGENT:
+        policy.update(URGENT_DEFAULTS)
     policy["max_radius_level"] = campaign.office.level if campaign.office else 0
     policy["send_at"] = None
     policy.update({key: value for key, value in (campaign.policy or {}).items() if value is not None})

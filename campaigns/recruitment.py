@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, update
 
 import matching
 from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpStatus, Campaign, Position, Priority, Shift)
@@ -22,7 +22,7 @@ from campaigns.overrides import widest_level
 from core.kinds import CampaignKind
 from extensions import db
 from grids.models import Grid
-from volunteers.models import (BlackoutDate, Identity, Skill, Volunteer, VolunteerSkill,
+from volunteers.models import (BlackoutDate, DutyRota, EmergencyCalls, Identity, Skill, Volunteer, VolunteerSkill,
                                VolunteerStatus, team_members, team_pairings)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -43,6 +43,7 @@ class OpenPosition:
     position: Position
     shift: Shift
     slots: int
+    needed: int | None = None  # the places open before over-recruitment (None: ``slots``)
 
 
 @dataclass
@@ -71,10 +72,16 @@ class PositionPlan:
     standby: list[tuple[int, float]] = field(default_factory=list)
     reasons: list[dict[str, Any]] = field(default_factory=list)
     steps: list[dict[str, int]] = field(default_factory=list)
+    needed: int = 0
 
     @property
     def unfilled(self) -> int:
         return self.slots - len(self.proposals)
+
+    @property
+    def places_left_open(self) -> int:
+        """Places of the headcount this match leaves without anyone to ask (over-recruitment aside)."""
+        return max(self.needed - len(self.proposals), 0)
 
 
 @dataclass
@@ -135,7 +142,8 @@ def _in_scope(scopes: list[str]):
 def _candidate_rows(scopes: list[str]) -> list:
     """The candidates' own columns, by id."""
     stmt = (select(Volunteer.id, Volunteer.home_grid_id, Volunteer.identity_flags, Volunteer.availability_mask,
-                   Volunteer.max_callups_per_month, Volunteer.interests)
+                   Volunteer.max_callups_per_month, Volunteer.interests,
+                   Volunteer.emergency_calls == EmergencyCalls.ANY_HOUR.value)
             .join(Grid, Grid.id == Volunteer.home_grid_id)
             .where(_in_scope(scopes))
             .order_by(Volunteer.id))
@@ -173,7 +181,7 @@ def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now
             min_party_members=min(item.position.min_party_members, item.slots),
             required_identities=item.position.required_identities,
             radius_level=first, max_radius_level=widest, escalate=escalate,
-            kind=KIND_INDEX[campaign.kind]))
+            kind=KIND_INDEX[campaign.kind], soft_availability=campaign.priority is Priority.EMERGENCY))
     timings["positions"] = time.perf_counter() - started
 
     t = time.perf_counter()
@@ -186,6 +194,7 @@ def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now
                     if n else np.zeros((0, matching.MASK_BYTES), dtype=np.uint8))
     cap = np.fromiter((r[4] for r in rows), dtype=np.int64, count=n)
     interests = np.fromiter((r[5] for r in rows), dtype=np.int32, count=n)
+    any_hour = np.fromiter((bool(r[6]) for r in rows), dtype=bool, count=n)
     timings["read_people"] = time.perf_counter() - t
     position_of = {spec.id: j for j, spec in enumerate(specs)}
 
@@ -200,7 +209,7 @@ def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now
         lat=grids.lat[home] if n else None, lon=grids.lon[home] if n else None,
         identities=identities, active=np.ones(n, dtype=bool),
         callups_left=np.clip(cap - month_used, 0, 10_000).astype(np.int16),
-        availability=availability, interests=interests, **extras)
+        availability=availability, interests=interests, emergency_any_hour=any_hour, **extras)
     problem = matching.Problem(candidates=candidates, positions=specs, rest_hours=rest_hours,
                                party_bit=Identity.PARTY_MEMBER.bit)
     timings["total_build"] = time.perf_counter() - started
@@ -274,6 +283,13 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
             else:
                 paired.extend((row_of[vid], cid) for cid, cpath in communities if cpath.startswith(path))
 
+    # The duty rota (值班) of the shifts' weeks, by Monday.
+    mondays = {day - timedelta(days=day.weekday()) for day in days}
+    duty = [(row_of[vid], matching.week_of_day((monday - date(1970, 1, 1)).days))
+            for vid, monday in db.session.execute(select(DutyRota.volunteer_id, DutyRota.week_start)
+                                                  .where(DutyRota.week_start.in_(sorted(mondays))))
+            if vid in row_of]
+
     history = _history_counts(now=now, zone=zone)
     counts = {name: np.zeros(n) for name in ("hours_30d", "hours_90d", "callups_30d", "accepted", "declined",
                                              "expired", "no_shows", "attended", "month_used")}
@@ -292,7 +308,8 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
     busy_person, busy_start, busy_end = columns(busy, 3)
     excluded_person, excluded_position = columns(excluded, 2)
     paired_person, paired_grid = columns(paired, 2)
-    return {"skill_levels": levels, "skill_expiry": expiry, "busy_person": busy_person, "busy_start": busy_start,
+    duty_person, duty_week = columns(duty, 2)
+    return {"duty_person": duty_person, "duty_week": duty_week,"skill_levels": levels, "skill_expiry": expiry, "busy_person": busy_person, "busy_start": busy_start,
             "busy_end": busy_end, "excluded_person": excluded_person, "excluded_position": excluded_position,
             "paired_person": paired_person, "paired_grid": paired_grid, **counts}
 
@@ -352,8 +369,8 @@ def open_positions_of(campaign: Campaign, *, fill_all: bool, over_recruit_percen
                 position.headcount - position.accepted_count - pending.get(position.id, 0)
             if slots > 0:
                 # Integer arithmetic: ceil(slots * (100 + pct) / 100) without float rounding surprises.
-                slots = -(-slots * (100 + max(int(over_recruit_percent), 0)) // 100)
-                items.append(OpenPosition(position=position, shift=shift, slots=slots))
+                needed, slots = slots, -(-slots * (100 + max(int(over_recruit_percent), 0)) // 100)
+                items.append(OpenPosition(position=position, shift=shift, slots=slots, needed=needed))
     return items
 
 
@@ -373,7 +390,8 @@ def plan_recruitment(campaign: Campaign, *, now: datetime, timezone_name: str,
     column_code = {column: skill_codes[skill_id] for column, skill_id in enumerate(info["skill_ids"])}
     by_position = {item.position.id: PositionPlan(position_id=item.position.id, shift_id=item.shift.id,
                                                   role=item.position.role, headcount=item.position.headcount,
-                                                  slots=item.slots)
+                                                  slots=item.slots,
+                                                  needed=item.slots if item.needed is None else item.needed)
                    for item in items}
     for assignment in result.assignments:
         by_position[assignment.position_id].proposals.append(Proposal(
@@ -389,6 +407,20 @@ def plan_recruitment(campaign: Campaign, *, now: datetime, timezone_name: str,
     stats["timings"] = {**info["timings"], "solve": solve_seconds}
     return MatchPlan(campaign_id=campaign.id, positions=list(by_position.values()),
                      total_cost=round(float(result.total_cost), 4), stats=stats)
+
+
+def remember_unfilled(plan: MatchPlan, *, now: datetime) -> list[dict[str, Any]]:
+    """Keep on each matched position why places stay open (``Position.unfilled_reasons``), or clear it when
+    the match found someone for every place; part of the caller's transaction. Returns the open ones."""
+    report = []
+    for item in plan.positions:
+        left = item.places_left_open
+        value = {"open": left, "reasons": item.reasons, "at": now.isoformat()} if left else None
+        db.session.execute(update(Position).where(Position.id == item.position_id).values(unfilled_reasons=value)
+                           .execution_options(synchronize_session=False))
+        if left:
+            report.append({"position_id": item.position_id, "role": item.role, **value})
+    return report
 
 
 RADIUS_LABELS = {0: ("the district", "全区"), 1: ("the street office", "街道"), 2: ("the community", "社区"),
@@ -444,5 +476,5 @@ def _chinese(code: str, params: dict[str, Any]) -> str:
         return code
 
 
-__all__ = ["plan_recruitment", "build_problem", "open_positions_of", "MatchPlan", "PositionPlan", "Proposal",
+__all__ = ["plan_recruitment", "remember_unfilled", "build_problem", "open_positions_of", "MatchPlan", "PositionPlan", "Proposal",
            "radius_for"]

@@ -8,7 +8,8 @@ however many schedulers run at the same time.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -21,24 +22,56 @@ from extensions import db
 
 log = logging.getLogger(__name__)
 
-# A template keeps recurring while it is open; its own staffing status does not stop it.
-TEMPLATE_STATES = (CampaignStatus.DRAFT, CampaignStatus.PUBLISHED, CampaignStatus.STAFFED,
-                   CampaignStatus.PARTLY_STAFFED, CampaignStatus.RUNNING)
-# A guard against "* * * * *": at most this many new occurrences per template per run (the next run continues).
+# A template recurs once it is published, while it is open; its own staffing status does not stop it.
+# A draft never recurs: nobody has reviewed it, and its occurrences would go out with call-ups.
+TEMPLATE_STATES = (CampaignStatus.PUBLISHED, CampaignStatus.STAFFED, CampaignStatus.PARTLY_STAFFED,
+                   CampaignStatus.RUNNING)
+# Weekly and monthly are the real use; a rule firing twice within this floods people with call-ups.
+# 23 hours, not 24: a daily rule read in a zone with summer time is 23 hours apart once a year.
+MIN_GAP = timedelta(hours=23)
+# The window a rule is judged over when it is stored: four years and a day hold a 29 February, every
+# weekday of every date and every month's last days, so a rule firing twice in a day shows it.
+CHECK_FROM = datetime(2024, 1, 1, tzinfo=timezone.utc)
+CHECK_DAYS = 4 * 365 + 2
+# A last guard (rules stored before the gap check): at most this many new occurrences per template per run.
 MAX_NEW_PER_RUN = 100
+
+
+def _fire_times(expression: str, *, timezone_name: str, after: datetime, until: datetime) -> Iterator[datetime]:
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone_name))
+    fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+    while fire is not None and fire <= until:
+        yield ensure_utc(fire)
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
 
 
 def occurrence_times(expression: str, *, timezone_name: str, after: datetime, until: datetime) -> list[datetime]:
     """Fire times (UTC) of a five-field cron read in the office time zone, within (after, until]."""
-    from apscheduler.triggers.cron import CronTrigger
+    return list(_fire_times(expression, timezone_name=timezone_name, after=after, until=until))
 
-    trigger = CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone_name))
-    times: list[datetime] = []
-    fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
-    while fire is not None and fire <= until:
-        times.append(ensure_utc(fire))
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
-    return times
+
+def shortest_gap(expression: str, *, timezone_name: str = "UTC", after: datetime = CHECK_FROM,
+                 until: datetime = CHECK_FROM + timedelta(days=CHECK_DAYS)) -> timedelta | None:
+    """The shortest time between consecutive fire times within (after, until] (None: fewer than two).
+
+    Stops at the first gap shorter than MIN_GAP, so "* * * * *" is judged after two fire times.
+    """
+    shortest = previous = None
+    for fire in _fire_times(expression, timezone_name=timezone_name, after=after, until=until):
+        if previous is not None and (shortest is None or fire - previous < shortest):
+            shortest = fire - previous
+            if shortest < MIN_GAP:
+                break
+        previous = fire
+    return shortest
+
+
+def too_frequent(expression: str, **window) -> bool:
+    """Whether the rule fires more often than once a day (MIN_GAP) somewhere in the window."""
+    gap = shortest_gap(expression, **window)
+    return gap is not None and gap < MIN_GAP
 
 
 def _template_ids() -> list[int]:
@@ -125,7 +158,13 @@ def materialise_recurring_campaigns(*, now: datetime, timezone_name: str, days_a
             continue
         days = int((template.policy or {}).get("materialise_days_ahead") or days_ahead)
         first_start = ensure_utc(template.shifts[0].start_at)
-        own_start = first_start if template.status is not CampaignStatus.DRAFT else None
+        if too_frequent(template.recurrence_cron, timezone_name=timezone_name, after=now,
+                        until=now + timedelta(days=days)):
+            # Stored before rules were checked (services._check_cron refuses it now): it makes nothing.
+            log.warning("template %s recurs more often than daily (%s); skipped", template_id,
+                        template.recurrence_cron)
+            db.session.rollback()
+            continue
         times = occurrence_times(template.recurrence_cron, timezone_name=timezone_name, after=now,
                                  until=now + timedelta(days=days))
         existing = set()
@@ -135,7 +174,7 @@ def materialise_recurring_campaigns(*, now: datetime, timezone_name: str, days_a
                                                      Campaign.occurrence_at.in_(times))).all()}
         db.session.rollback()
         # A published template is itself the campaign of its own first date.
-        due = [at for at in times if at not in existing and at != own_start][:MAX_NEW_PER_RUN]
+        due = [at for at in times if at not in existing and at != first_start][:MAX_NEW_PER_RUN]
         for at in due:
             try:
                 occurrence = _materialise_one(template_id, at, now=now, timezone_name=timezone_name, actor=actor)
@@ -148,4 +187,4 @@ def materialise_recurring_campaigns(*, now: datetime, timezone_name: str, days_a
     return created
 
 
-__all__ = ["materialise_recurring_campaigns", "occurrence_times"]
+__all__ = ["materialise_recurring_campaigns", "occurrence_times", "shortest_gap", "too_frequent"]

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select, update
 
 from callups.models import NotificationKind
 from callups.outbox import _queue_callup_message, _queue_coordinator_notice
-from campaigns.models import CallUp, CallUpStatus, Position, Priority, Shift
-from campaigns.services import get_callup
+from campaigns.models import Campaign, CampaignStatus, CallUp, CallUpStatus, Position, Shift
+from campaigns.services import get_callup, is_emergency
 from campaigns.states import _record_event, _record_events, _transition
 from core.errors import Conflict, NotFound, ValidationFailed
 from extensions import db
@@ -29,6 +30,22 @@ def _not_open(callup: CallUp, action: str) -> Conflict:
                     {"status": [f"Is {callup.status.value}."]})
 
 
+def _refuse_closed(callup: CallUp, now: datetime) -> None:
+    """The entry guard of every answer: none counts once the campaign is cancelled or the shift has ended (409)."""
+    shift = callup.position.shift
+    if shift.campaign.status is CampaignStatus.CANCELLED:
+        raise Conflict("the campaign was cancelled; answers are closed", {"campaign": ["Is cancelled."]})
+    if shift.end_at <= now:
+        raise Conflict("the shift has ended; answers are closed", {"shift": ["Has ended."]})
+
+
+def _still_answerable(now: datetime):
+    """``_refuse_closed`` in SQL, for the conditional UPDATEs: a cancellation racing the answer wins."""
+    live = (select(Position.id).join(Shift, Shift.id == Position.shift_id).join(Campaign, Campaign.id == Shift.campaign_id)
+            .where(Campaign.status != CampaignStatus.CANCELLED, Shift.end_at > now))
+    return CallUp.position_id.in_(live)
+
+
 def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int | None = None,
                   reason: str | None = None) -> CallUp:
     """Accept a sent call-up within its deadline, never beyond the position's headcount.
@@ -38,12 +55,13 @@ def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int
     are checked. A full position keeps the person on standby and answers 409.
     """
     callup = get_callup(callup_id)
+    _refuse_closed(callup, now)
     if callup.status is S.ACCEPTED:
         return callup
     if callup.volunteer_id is None:
         raise Conflict("a team call-up is answered with how many and who (team-answer)",
                        {"member_ids": ["Name the team members who come."]})
-    open_guard = CallUp.expires_at > now
+    open_guard = (CallUp.expires_at > now) & _still_answerable(now)
     if not _take_places(callup.position_id, 1):
         return _standby(callup, actor=actor, now=now)
     moved = _transition(callup_id, S.SENT, S.ACCEPTED, now=now, actor=actor, guard=open_guard,
@@ -52,6 +70,7 @@ def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int
     if not moved:
         # Undo the counter: the call-up was answered, expired or withdrawn meanwhile.
         current = _reload(callup_id)
+        _refuse_closed(current, now)
         if current.status is S.ACCEPTED:
             return current
         raise _not_open(current, "accept")
@@ -105,17 +124,19 @@ def _full() -> Conflict:
 def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | None = None) -> CallUp:
     """Decline a sent call-up, or withdraw an acceptance before the shift starts (freeing the place)."""
     callup = get_callup(callup_id)
+    _refuse_closed(callup, now)
     if callup.status is S.DECLINED:
         return callup
     values = {"responded_at": now, "answered_by": actor[:100], "reason": reason}
-    moved = _transition(callup_id, S.SENT, S.DECLINED, now=now, actor=actor, guard=CallUp.expires_at > now,
-                        values=values | {"standby_at": None})
+    moved = _transition(callup_id, S.SENT, S.DECLINED, now=now, actor=actor,
+                        guard=(CallUp.expires_at > now) & _still_answerable(now), values=values | {"standby_at": None})
     answer = "declined"
     # A team's acceptance is withdrawn member by member (their own call-ups hold the places).
     if not moved and callup.volunteer_id is not None:
         starts = select(Shift.start_at).join(Position, Position.shift_id == Shift.id).where(
             Position.id == CallUp.position_id).scalar_subquery()
-        moved = _transition(callup_id, S.ACCEPTED, S.DECLINED, now=now, actor=actor, guard=starts > now,
+        moved = _transition(callup_id, S.ACCEPTED, S.DECLINED, now=now, actor=actor,
+                            guard=(starts > now) & _still_answerable(now),
                             values=values, note="acceptance withdrawn")
         answer = "withdrawn"
         # Only the one row that left 'accepted' gives its place back, so the counter drops once.
@@ -127,6 +148,7 @@ def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | N
             raise Conflict("the position counter is inconsistent; nothing was changed")
     if not moved:
         current = _reload(callup_id)
+        _refuse_closed(current, now)
         if current.status is S.DECLINED:
             return current
         raise _not_open(current, "decline")
@@ -166,7 +188,8 @@ SMS_HELP = "Reply 1 to accept or 2 to decline; in an emergency 1 0, 1 15, 1 30 o
 
 def answer_by_sms(mobile: str, text: str, *, now: datetime) -> CallUp:
     """Answer the sender's one open call-up: '1' accepts, '2' declines; '1 15': an emergency's yes, there in 15 min."""
-    match = _SMS_ANSWER.fullmatch((text or "").strip())
+    # Chinese phones often send full-width digits and spaces ("１　１５"): NFKC makes them plain.
+    match = _SMS_ANSWER.fullmatch(unicodedata.normalize("NFKC", text or "").strip())
     if match is None:
         raise ValidationFailed.field("text", SMS_HELP)
     eta_minutes = int(match["eta"]) if match["eta"] is not None else None
@@ -184,6 +207,6 @@ def answer_by_sms(mobile: str, text: str, *, now: datetime) -> CallUp:
     actor = f"sms:{volunteer.id}"
     if match["decline"]:
         return decline_callup(open_ids[0], actor=actor, now=now)
-    if eta_minutes is not None and get_callup(open_ids[0]).position.shift.campaign.priority is not Priority.EMERGENCY:
+    if eta_minutes is not None and not is_emergency(get_callup(open_ids[0])):
         raise ValidationFailed.field("text", "Arrival times are for emergencies only: reply 1 or 2.")
     return accept_callup(open_ids[0], actor=actor, now=now, eta_minutes=eta_minutes)

@@ -4,12 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, column, func, or_, select, table, update
+from sqlalchemy import Select, and_, case, func, or_, select, table, update
+from sqlalchemy import column as table_column
 
 from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
-                              CampaignStatus, Position, PositionSkill, Priority, Shift)
+                              CampaignStatus, GridAlert, GridAlertRecipient, Position, PositionSkill, Priority,
+                              Shift)
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.scope import Role, Scope
+from core.scope import STAFF_ROLES, Role, Scope
 from extensions import db
 from grids.models import Grid
 from grids.paths import is_within
@@ -96,20 +98,24 @@ def _clean_policy(policy: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_cron(expression: str | None) -> None:
-    """A recurrence must be a five-field cron expression APScheduler understands."""
+    """A recurrence must be a five-field cron expression APScheduler understands, firing at most daily."""
     if expression is None:
         return
     from apscheduler.triggers.cron import CronTrigger
+
+    from campaigns.recurrence import too_frequent
 
     try:
         CronTrigger.from_crontab(expression)
     except ValueError as error:
         raise ValidationFailed.field("recurrence_cron", f"Not a cron expression: {error}") from None
+    if too_frequent(expression):
+        raise ValidationFailed.field("recurrence_cron", "Recurs more often than once a day; weekly or monthly "
+                                                        "rules are what recurring campaigns are for.")
 
 
 # The accounts table, read as a plain table: accounts sits above campaigns and is not imported here.
-_USERS = table("users", column("id"), column("role"), column("grid_id"), column("active"))
-COORDINATOR_ROLES = (Role.OFFICE.value, Role.ADMIN.value)
+_USERS = table("users", *(table_column(name) for name in ("id", "role", "grid_id", "active")))
 # A campaign that has ended keeps the coordinator it had.
 COORDINATOR_FROZEN = (CampaignStatus.DONE, CampaignStatus.CANCELLED)
 
@@ -119,7 +125,7 @@ def check_coordinator(user_id: int, office: Grid) -> int:
     on ``coordinator_user_id`` (one message whether the account is unknown or out of reach)."""
     row = db.session.execute(select(_USERS.c.role, _USERS.c.grid_id, _USERS.c.active)
                              .where(_USERS.c.id == user_id)).first()
-    fits = row is not None and bool(row.active) and row.role in COORDINATOR_ROLES
+    fits = row is not None and bool(row.active) and row.role in {role.value for role in STAFF_ROLES}
     if fits and row.role == Role.OFFICE.value:
         home = db.session.get(Grid, row.grid_id) if row.grid_id is not None else None
         fits = home is not None and is_within(office.path, home.path)
@@ -131,7 +137,7 @@ def check_coordinator(user_id: int, office: Grid) -> int:
 
 def _default_coordinator(scope: Scope, office: Grid) -> int | None:
     """The signed-in staff member who drafts a campaign coordinates it; integrations and the CLI name no one."""
-    if scope.user_id is None or scope.role not in (Role.OFFICE, Role.ADMIN):
+    if scope.user_id is None or scope.role not in STAFF_ROLES:
         return None
     try:
         return check_coordinator(scope.user_id, office)
@@ -202,11 +208,13 @@ def update_campaign(campaign_id: int, data: dict[str, Any], *, scope: Scope, now
     return campaign
 
 
-def delete_campaign(campaign_id: int) -> None:
-    """Delete a draft; published campaigns are cancelled, not deleted."""
+def delete_campaign(campaign_id: int, *, actor: str, now: datetime) -> None:
+    """Delete a draft; published campaigns are cancelled, not deleted. A recurring template's occurrences
+    that have not started are cancelled with it (their people told), in the same transaction."""
     campaign = get_campaign(campaign_id)
     if campaign.status is not CampaignStatus.DRAFT:
         raise Conflict.wrong_state("campaign", campaign.status.value, "delete")
+    _cancel_occurrences(campaign, reason="recurring campaign deleted", actor=actor, now=now)
     db.session.delete(campaign)
     db.session.commit()
 
@@ -216,6 +224,11 @@ def get_callup(callup_id: int) -> CallUp:
     if callup is None:
         raise NotFound.of("call-up", callup_id)
     return callup
+
+
+def is_emergency(callup: CallUp) -> bool:
+    """Whether the call-up is for an emergency campaign (its "yes" may say when the person can be there)."""
+    return callup.position.shift.campaign.priority is Priority.EMERGENCY
 
 
 def list_callups(campaign_id: int, *, status: CallUpStatus | None = None,
@@ -286,6 +299,13 @@ def staffing(campaign_id: int) -> dict[str, Any]:
     }
     columns = [func.coalesce(func.sum(case((CallUp.status.in_(states), 1), else_=0)), 0).label(name)
                for name, states in groups.items()]
+    # Who the call-ups reached, opened and answered, and who stays silent (followed up or not).
+    reach = {"reached": CallUp.sent_at.is_not(None), "opened": CallUp.seen_at.is_not(None),
+             "answered": CallUp.responded_at.is_not(None),
+             "silent": and_(CallUp.status == CallUpStatus.SENT, CallUp.seen_at.is_(None)),
+             "followed_up": CallUp.followed_up_at.is_not(None)}
+    columns += [func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(name)
+                for name, condition in reach.items()]
     history = _show_up_history(campaign_id)
     expected = expected_attendance_sum(history)
     rows = db.session.execute(
@@ -302,8 +322,11 @@ def staffing(campaign_id: int) -> dict[str, Any]:
             row = counts.get(position.id, {})
             entry = {"position_id": position.id, "shift_id": shift.id, "role": position.role,
                      "headcount": position.headcount}
-            entry.update({name: int(row.get(name, 0)) for name in groups})
+            entry.update({name: int(row.get(name, 0)) for name in (*groups, *reach)})
             entry["open"] = max(position.headcount - entry["accepted"], 0)
+            # The last match's reasons stay until the places are taken or asked for.
+            still_open = position.headcount - entry["accepted"] - entry["pending"] > 0
+            entry["unfilled"] = position.unfilled_reasons if still_open else None
             expected_attendance = float(row.get("expected_attendance") or 0.0)
             entry["expected_attendance"] = round(expected_attendance, 2)
             # Full on paper, but the people who said yes are, on their record, likely to leave a gap.
@@ -314,7 +337,7 @@ def staffing(campaign_id: int) -> dict[str, Any]:
     accepted = sum(min(p["accepted"], p["headcount"]) for p in positions)
     result = {"campaign_id": campaign.id, "status": campaign.status.value, "headcount": headcount,
               "accepted": accepted, "fill_rate": round(accepted / headcount, 4) if headcount else 0.0,
-              "positions": positions, "alarm_at": None, "standard_met": None}
+              "positions": positions, "alarm_at": None, "standard_met": None, "arrivals": None, "alerts": None}
     if campaign.priority is Priority.EMERGENCY:
         _add_eta_board(campaign, result)
     return result
@@ -384,6 +407,36 @@ def _add_eta_board(campaign: Campaign, result: dict[str, Any]) -> None:
         met = met and entry["all_within_hour"] and entry["open"] == 0
     result["alarm_at"] = alarm
     result["standard_met"] = met and bool(result["positions"])
+    result["arrivals"] = _arrivals(rows, alarm)
+    result["alerts"] = _alert_summary(campaign.id)
+
+
+# Real arrivals (check-in times) against the alarm, in the columns of the one-hour standard.
+ARRIVAL_COLUMNS = (("within_15", 15), ("within_30", 30), ("within_60", 60))
+
+
+def _arrivals(rows, alarm: datetime | None) -> dict[str, int]:
+    """How many of those who accepted checked in within 15, 30, 60 minutes of the alarm, later, or not yet."""
+    counts = {name: 0 for name, _ in ARRIVAL_COLUMNS} | {"later": 0, "not_arrived": 0}
+    for row in rows:
+        if row.attended_at is None or alarm is None:
+            counts["not_arrived"] += 1
+            continue
+        minutes = (row.attended_at - alarm).total_seconds() / 60
+        counts[next((name for name, limit in ARRIVAL_COLUMNS if minutes <= limit), "later")] += 1
+    return counts
+
+
+def _alert_summary(campaign_id: int) -> dict[str, Any] | None:
+    """The campaign's grid alerts: how many went out, to how many people, how many acknowledged."""
+    row = db.session.execute(
+        select(func.count(func.distinct(GridAlert.id)), func.count(GridAlertRecipient.id),
+               func.count(GridAlertRecipient.acked_at), func.max(GridAlert.created_at))
+        .select_from(GridAlert).outerjoin(GridAlertRecipient, GridAlertRecipient.alert_id == GridAlert.id)
+        .where(GridAlert.campaign_id == campaign_id)).one()
+    if not row[0]:
+        return None
+    return {"sent": int(row[0]), "recipients": int(row[1]), "acknowledged": int(row[2]), "last_at": row[3]}
 
 
 def list_timeline(campaign_id: int) -> Select:
@@ -429,16 +482,22 @@ def _store_proposals(plan, *, wave: int, send_at: datetime, actor: str, now: dat
     return created
 
 
-def publish_campaign(campaign_id: int, *, actor: str, now: datetime, timezone_name: str) -> Campaign:
-    """Publish a draft: store the matcher's proposals as scheduled call-ups, all in one transaction."""
-    from campaigns.policy import effective_policy, send_time
-    from campaigns.recruitment import plan_recruitment
-
+def check_publishable(campaign_id: int, *, now: datetime) -> Campaign:
+    """The campaign, if it may be published now: a draft none of whose shifts has started."""
     campaign = get_campaign(campaign_id)
     if campaign.status is not CampaignStatus.DRAFT:
         raise Conflict.wrong_state("campaign", campaign.status.value, "publish")
     if any(shift.start_at <= now for shift in campaign.shifts):
         raise ValidationFailed.field("shifts", "A shift has already started; move it before publishing.")
+    return campaign
+
+
+def publish_campaign(campaign_id: int, *, actor: str, now: datetime, timezone_name: str) -> Campaign:
+    """Publish a draft: store the matcher's proposals as scheduled call-ups, all in one transaction."""
+    from campaigns.policy import effective_policy, send_time
+    from campaigns.recruitment import plan_recruitment, remember_unfilled
+
+    campaign = check_publishable(campaign_id, now=now)
     # Claim the draft first: of two concurrent publishes exactly one changes a row.
     claimed = db.session.execute(
         update(Campaign).where(Campaign.id == campaign.id, Campaign.status == CampaignStatus.DRAFT)
@@ -451,32 +510,58 @@ def publish_campaign(campaign_id: int, *, actor: str, now: datetime, timezone_na
     plan = plan_recruitment(campaign, now=now, timezone_name=timezone_name, fill_all=True,
                             over_recruit_percent=int(policy.get("over_recruit_percent") or 0))
     _store_proposals(plan, wave=1, send_at=send_time(policy, now), actor=actor, now=now, note="published")
+    # Places nobody can fill are said at once, and stay on the board with their reasons until they fill.
+    remember_unfilled(plan, now=now)
     db.session.commit()
     db.session.refresh(campaign)
     return campaign
 
 
 def cancel_campaign(campaign_id: int, *, reason: str, actor: str, now: datetime) -> Campaign:
-    """Cancel a campaign: withdraw open call-ups and notify the people who accepted, in one transaction."""
-    from callups.models import Notification, NotificationKind, NotificationStatus
-    from callups.outbox import _queue_callup_message
-    from campaigns.states import _record_event, _record_events
-
+    """Cancel a campaign: withdraw open call-ups and notify the people who accepted, in one transaction.
+    A recurring template takes its occurrences that have not started with it."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed.field("reason", "Give a reason.")
     campaign = get_campaign(campaign_id)
-    closed = (CampaignStatus.CANCELLED, CampaignStatus.DONE)
+    if not _cancel(campaign.id, reason=reason, actor=actor, now=now):
+        db.session.rollback()
+        raise Conflict.wrong_state("campaign", get_campaign(campaign_id).status.value, "cancel")
+    _cancel_occurrences(campaign, reason=reason, actor=actor, now=now)
+    db.session.commit()
+    db.session.refresh(campaign)
+    return campaign
+
+
+def _cancel_occurrences(template: Campaign, *, reason: str, actor: str, now: datetime) -> None:
+    """Cancel, in the caller's transaction, the template's occurrences whose first shift has not started."""
+    started = select(Shift.id).where(Shift.campaign_id == Campaign.id, Shift.start_at <= now).exists()
+    ids = db.session.scalars(select(Campaign.id).where(
+        Campaign.template_id == template.id, Campaign.status.not_in(CLOSED_CAMPAIGN_STATES), ~started)).all()
+    for occurrence_id in ids:
+        _cancel(occurrence_id, reason=reason, actor=actor, now=now)
+
+
+# A campaign in one of these states cannot be cancelled (again).
+CLOSED_CAMPAIGN_STATES = (CampaignStatus.CANCELLED, CampaignStatus.DONE)
+
+
+def _cancel(campaign_id: int, *, reason: str, actor: str, now: datetime) -> bool:
+    """Cancel one campaign in the caller's transaction: withdraw its open call-ups, tell the people who
+    accepted. False (nothing changed) when it is closed already."""
+    from callups.models import Notification, NotificationKind, NotificationStatus
+    from callups.outbox import _queue_callup_message
+    from campaigns.states import _record_event, _record_events
+
     # Claim the campaign first: of two concurrent cancels exactly one changes the row.
     claimed = db.session.execute(
-        update(Campaign).where(Campaign.id == campaign.id, Campaign.status.not_in(closed))
+        update(Campaign).where(Campaign.id == campaign_id, Campaign.status.not_in(CLOSED_CAMPAIGN_STATES))
         .values(status=CampaignStatus.CANCELLED, cancelled_at=now, cancel_reason=reason[:500], updated_at=now)
         .execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
-        db.session.rollback()
-        raise Conflict.wrong_state("campaign", get_campaign(campaign_id).status.value, "cancel")
+        return False
     positions = (select(Position.id).join(Shift, Shift.id == Position.shift_id)
-                 .where(Shift.campaign_id == campaign.id).scalar_subquery())
+                 .where(Shift.campaign_id == campaign_id).scalar_subquery())
     for source in OPEN_CALLUP_STATES:
         ids = db.session.scalars(
             update(CallUp).where(CallUp.position_id.in_(positions), CallUp.status == source)
@@ -500,6 +585,4 @@ def cancel_campaign(campaign_id: int, *, reason: str, actor: str, now: datetime)
                       note=f"campaign cancelled: {reason}")
         _queue_callup_message(callup, NotificationKind.CANCELLATION, template="cancellation", now=now,
                               serial="cancelled", note=reason)
-    db.session.commit()
-    db.session.refresh(campaign)
-    return campaign
+    return True

@@ -1,7 +1,12 @@
 """Masking of personal data for lists and logs (138****1234)."""
 from __future__ import annotations
 
+import re
+
 from core.scope import Role, Scope
+
+# A mainland mobile number: the one format the schemas, forms and services accept.
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
 def mask_mobile(mobile: str | None) -> str | None:

@@ -20,6 +20,10 @@ class Role(enum.Enum):
     GATEWAY = "gateway"        # an SMS gateway: delivers inbound replies, nothing else
 
 
+# Accounts that run campaigns: they coordinate them and keep contact details for coordinator notices.
+STAFF_ROLES = frozenset({Role.OFFICE, Role.ADMIN})
+
+
 @dataclass(frozen=True)
 class Scope:
     """The caller; ``grid_path`` None means the whole district (admin and system)."""

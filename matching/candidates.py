@@ -59,6 +59,14 @@ class CandidateIndex:
             for cg, cp in zip(np.split(g, cuts), np.split(per, cuts)):
                 pr[int(cg[0])] = cp
         self.paired = pr
+        du: dict[int, np.ndarray] = {}
+        if cand.duty_person.size:
+            o = np.lexsort((cand.duty_person, cand.duty_week))
+            wk, per = cand.duty_week[o], cand.duty_person[o]
+            cuts = np.flatnonzero(np.diff(wk)) + 1
+            for cw, cp in zip(np.split(wk, cuts), np.split(per, cuts)):
+                du[int(cw[0])] = cp
+        self.duty = du
 
     def subtree(self, level: int, grid_id: int) -> np.ndarray:
         """Person indexes (ascending) whose ancestor at `level` is `grid_id`: one searchsorted range."""
@@ -136,13 +144,26 @@ class CandidateIndex:
             c = c[self.skill_ok(c, s, lvl, pos.shift_day)]
         return c
 
-    def f_available(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:
+    def available(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:
+        """Boolean over c: the person's weekly hours cover the whole shift."""
         mask = pos.week_slots
         cols = np.flatnonzero(mask)
         if cols.size == 0 or c.size == 0:
-            return c
+            return np.ones(c.size, dtype=bool)
         av = self.c.availability[np.ix_(c, cols)]
-        return c[((av & mask[cols]) == mask[cols]).all(axis=1)]
+        return ((av & mask[cols]) == mask[cols]).all(axis=1)
+
+    def f_available(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:
+        """People whose hours cover the shift; on soft-availability positions also everyone callable any hour."""
+        ok = self.available(c, pos)
+        if pos.soft_availability:
+            ok |= self.c.emergency_any_hour[c]
+        return c[ok]
+
+    def on_duty(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:
+        """Boolean over c: on the duty rota in the shift's week."""
+        arr = self.duty.get(pos.week)
+        return self.marked_in(c, arr) if arr is not None else np.zeros(c.size, dtype=bool)
 
     def f_busy(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:
         return c[~self.busy_mask(c, pos.start, pos.end)]
@@ -156,7 +177,7 @@ class CandidateIndex:
         """All hard constraints except the party split; cheapest filters first."""
         lvl = min(radius_level, pos.place_level)
         key = (lvl, pos.place_grid_ancestors[lvl], pos.required_identities, pos.required_skills,
-               pos.shift_day, pos.week_slots.tobytes(), pos.start, pos.end)
+               pos.shift_day, pos.week_slots.tobytes(), pos.soft_availability, pos.start, pos.end)
         c = self._shared.get(key)
         if c is None:
             c, lvl = self.in_radius(pos, radius_level)

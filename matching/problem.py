@@ -62,6 +62,12 @@ def _mask_from_seconds(s: float, e: float) -> np.ndarray:
     return np.packbits(bits)
 
 
+def week_of_day(day: int) -> int:
+    """Monday-based week number of a day counted from 1970-01-01 (a Thursday): day 0 is in week 0,
+    which began on Monday 1969-12-29."""
+    return (int(day) + 3) // 7
+
+
 def pack_availability(bits: np.ndarray) -> np.ndarray:
     """(n, 336) bool -> (n, 42) uint8, the packed form Candidates.availability keeps."""
     bits = np.asarray(bits, dtype=bool)
@@ -130,6 +136,9 @@ class Candidates:
     excluded_position: np.ndarray | None = None
     paired_person: np.ndarray | None = None
     paired_grid: np.ndarray | None = None
+    emergency_any_hour: np.ndarray | None = None  # bool: may be called in emergencies outside their hours
+    duty_person: np.ndarray | None = None  # with duty_week: on the duty rota (值班) that week
+    duty_week: np.ndarray | None = None  # weeks since 1969-12-29 (Mondays), see week_of_day
 
     def __post_init__(self) -> None:
         ids = np.ascontiguousarray(self.ids, dtype=np.int64)
@@ -161,13 +170,15 @@ class Candidates:
             "callups_left": _arr(self.callups_left, np.int16, n, "callups_left", 1),
             "availability": _arr(av, np.uint8, n, "availability", shape=(MASK_BYTES,)),
             "interests": _arr(self.interests, np.int32, n, "interests"),
+            "emergency_any_hour": _arr(self.emergency_any_hour, bool, n, "emergency_any_hour", True),
         }
         for name in ("hours_30d", "hours_90d", "callups_30d", "accepted", "declined",
                      "expired", "no_shows", "attended"):
             sets[name] = _arr(getattr(self, name), np.float64, n, name)
         for prefix, cols, dt in (("busy", ("person", "start", "end"), np.int64),
                                  ("excluded", ("person", "position"), np.int64),
-                                 ("paired", ("person", "grid"), np.int64)):
+                                 ("paired", ("person", "grid"), np.int64),
+                                 ("duty", ("person", "week"), np.int64)):
             vals = [getattr(self, f"{prefix}_{c}") for c in cols]
             if all(v is None for v in vals):
                 vals = [np.zeros(0, dtype=dt) for _ in cols]
@@ -219,6 +230,9 @@ class PositionSpec:
     max_radius_level: int | None = None
     escalate: bool = False
     kind: int = 0
+    # Emergencies: weekly availability ranks people (the off_hours term) instead of excluding them,
+    # except those who chose to be called only in their hours; people on duty that week come first.
+    soft_availability: bool = False
 
     def __post_init__(self) -> None:
         anc = tuple(int(a) for a in self.place_grid_ancestors)
@@ -245,6 +259,11 @@ class PositionSpec:
         object.__setattr__(self, "preferred_skills", tuple((int(s), int(l)) for s, l in self.preferred_skills))
 
     @property
+    def week(self) -> int:
+        """The shift's week (see week_of_day), to look up the duty rota."""
+        return week_of_day(self.shift_day)
+
+    @property
     def place_level(self) -> int:
         """Deepest level at which the place has an ancestor (its own grid level)."""
         return max(i for i, a in enumerate(self.place_grid_ancestors) if a >= 0)
@@ -259,7 +278,9 @@ class Weights:
     callups_30d + hours_30d / fair_hours_30d + hours_90d / fair_hours_90d;
     reliability: times 1 - P(accept) * P(show) with Beta(1, 1) priors (newcomers 0.75);
     team: paid when the person's team is NOT paired with the place's community;
-    interest: paid when the person did NOT declare interest in the campaign kind.
+    interest: paid when the person did NOT declare interest in the campaign kind;
+    off_hours: paid on soft-availability (emergency) positions by people outside their weekly hours;
+    duty: paid on soft-availability (emergency) positions by people NOT on the duty rota that week.
     """
 
     distance: float = 1.0
@@ -271,6 +292,8 @@ class Weights:
     reliability: float = 2.0
     team: float = 0.5
     interest: float = 0.5
+    off_hours: float = 2.0
+    duty: float = 3.0
 
     def __post_init__(self) -> None:
         for k, v in self.__dict__.items():

@@ -7,7 +7,7 @@ from .candidates import CandidateIndex
 from .problem import PositionSpec, Weights
 
 EARTH_KM = 6371.0088
-TERMS = ("distance", "preferred", "fairness", "reliability", "team", "interest")
+TERMS = ("distance", "preferred", "fairness", "reliability", "team", "interest", "off_hours", "duty")
 # Costs are rounded to multiples of 2**-16 so that every sum the solver and the certificate
 # form is exact in float64: ties are true ties and dual checks have no rounding slack.
 QUANTUM = 2.0 ** -16
@@ -79,6 +79,14 @@ def cost_terms(index: CandidateIndex, pos: PositionSpec, c: np.ndarray,
     terms["team"] = w.team * (~index.paired_with(c, pos)).astype(np.float64)
     interested = ((cd.interests[c] >> pos.kind) & 1).astype(bool) if 0 <= pos.kind < 31 else np.zeros(m, bool)
     terms["interest"] = w.interest * (~interested).astype(np.float64)
+    if pos.soft_availability:
+        # Emergencies call people outside their weekly hours too, but those inside them and those
+        # on duty (值班) that week come first.
+        terms["off_hours"] = w.off_hours * (~index.available(c, pos)).astype(np.float64)
+        terms["duty"] = w.duty * (~index.on_duty(c, pos)).astype(np.float64)
+    else:
+        terms["off_hours"] = np.zeros(m)
+        terms["duty"] = np.zeros(m)
     return terms
 
 

@@ -1,6 +1,5 @@
 """Does the migration history have one head and build every table of the models?"""
 from alembic.script import ScriptDirectory
-from flask_migrate import Migrate
 from sqlalchemy import inspect
 
 from extensions import db

@@ -25,6 +25,7 @@ class Identity(enum.Enum):
     BUILDING_LEADER = "building_leader"
     PROPERTY_STAFF = "property_staff"
     ENTERPRISE_MEMBER = "enterprise_member"
+    GRID_WORKER = "grid_worker"
 
     @property
     def bit(self) -> int:
@@ -52,7 +53,19 @@ IDENTITY_LABELS = {
     Identity.BUILDING_LEADER: "楼栋长",
     Identity.PROPERTY_STAFF: "物业人员",
     Identity.ENTERPRISE_MEMBER: "共建单位成员",
+    Identity.GRID_WORKER: "网格员",
 }
+
+
+class EmergencyCalls(enum.Enum):
+    """Whether a person may be called in an emergency outside the weekly hours they gave."""
+
+    ANY_HOUR = "any_hour"                # "call me in emergencies, any hour" (the default)
+    AVAILABLE_HOURS = "available_hours"  # "only in my available hours"
+
+
+EMERGENCY_CALLS_LABELS = {EmergencyCalls.ANY_HOUR: ("应急时任何时间都可召集我", "Call me in emergencies, any hour"),
+                          EmergencyCalls.AVAILABLE_HOURS: ("仅在我登记的空闲时段召集我", "Only in my available hours")}
 
 
 # Channels that reach the person through an outside carrier and so need their own consent (PIPL Art. 14);
@@ -87,6 +100,7 @@ class Volunteer(TimestampMixin, db.Model):
         CheckConstraint("identity_flags >= 0", name="identity_flags_nonneg"),
         CheckConstraint("max_callups_per_month BETWEEN 0 AND 100", name="cap_range"),
         CheckConstraint("(party_branch IS NULL) OR (identity_flags % 2 = 1)", name="branch_needs_party"),
+        CheckConstraint("emergency_calls IN ('any_hour', 'available_hours')", name="emergency_calls_known"),
         Index("ix_volunteers_home_grid_id", "home_grid_id"),
         Index("ix_volunteers_status", "status"),
     )
@@ -105,6 +119,8 @@ class Volunteer(TimestampMixin, db.Model):
     availability_mask: Mapped[bytes] = mapped_column(LargeBinary(42), default=bytes(42))
     interests: Mapped[int] = mapped_column(default=0)
     language: Mapped[str] = mapped_column(String(5), default="zh")
+    emergency_calls: Mapped[str] = mapped_column(String(16), default=EmergencyCalls.ANY_HOUR.value,
+                                                 server_default=EmergencyCalls.ANY_HOUR.value)
     email: Mapped[Optional[str]] = mapped_column(String(254))
     wecom_id: Mapped[Optional[str]] = mapped_column(String(64))
     # Comma-separated channels the person wants besides the in-app inbox (sms,email,wecom); NULL = all they have.
@@ -189,6 +205,19 @@ class AvailabilityWindow(db.Model):
     weekday: Mapped[int] = mapped_column(SmallInteger)
     start_minute: Mapped[int] = mapped_column(SmallInteger)
     end_minute: Mapped[int] = mapped_column(SmallInteger)
+
+
+class DutyRota(db.Model):
+    """A person on duty (值班) for one week, Monday to Sunday: called first in emergencies."""
+
+    __tablename__ = "duty_rota"
+    __table_args__ = (UniqueConstraint("volunteer_id", "week_start", name="uq_duty_rota_volunteer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    week_start: Mapped[date] = mapped_column(Date, index=True)
+    created_by: Mapped[Optional[str]] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BlackoutDate(db.Model):

@@ -5,13 +5,15 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
 from marshmallow import Schema, ValidationError
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl.reader.excel import ExcelReader
 from sqlalchemy import Select, insert, inspect, select
 
 from core.errors import ValidationFailed
@@ -39,6 +41,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "max_callups_per_month": ("每月上限", "max_callups_per_month"),
     "status": ("状态", "status"),
     "language": ("语言", "language"),
+    "emergency_calls": ("应急召集", "emergency_calls"),
     "note": ("备注", "note"),
 }
 REQUIRED_COLUMNS = ("name", "mobile", "grid_code")
@@ -47,6 +50,11 @@ FIELD_COLUMN = {"home_grid_id": "grid_code"}
 COLUMN_FIELD = {column: name for name, column in FIELD_COLUMN.items()}
 
 STATUS_LABELS = {VolunteerStatus.ACTIVE: "在册", VolunteerStatus.PAUSED: "暂停", VolunteerStatus.LEFT: "离开"}
+# "Call me in emergencies" in the words a clerk types; anything else is reported as a bad value.
+EMERGENCY_WORDS = {"任何时间": "any_hour", "随时": "any_hour", "是": "any_hour", "any hour": "any_hour",
+                   "yes": "any_hour", "仅空闲时段": "available_hours", "仅空闲时间": "available_hours",
+                   "否": "available_hours", "only available hours": "available_hours", "no": "available_hours"}
+EMERGENCY_EXPORT = {"any_hour": "任何时间", "available_hours": "仅空闲时段"}
 LANGUAGE_WORDS = {"中文": "zh", "汉语": "zh", "chinese": "zh", "英文": "en", "英语": "en", "english": "en"}
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 WEEKDAYS_EN = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -114,10 +122,36 @@ class RosterRejected(ValidationFailed):
         super().__init__({"rows": [error.as_dict() for error in row_errors[:MAX_REPORTED_ERRORS]]},
                          message)
         self.row_errors = row_errors
+        self.total = total
 
 
 def _file_error(message: str) -> ValidationFailed:
     return ValidationFailed.field("file", message)
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """What reading one roster file may cost, whatever its size on disk (a 1 MB XLSX can inflate to 1 GiB).
+
+    ``max_unzipped_bytes`` bounds the XLSX archive's members together, both as its directory declares
+    them and as they really inflate; ``max_ratio`` bounds each sizeable member's inflation; cells and
+    rows are bounded while the sheet streams, so the sheet is never held whole.
+    """
+
+    max_unzipped_bytes: int = 128 * 1024 * 1024
+    max_ratio: int = 100
+    max_cell_chars: int = 2000
+    max_members: int = 500
+    max_columns: int = 64
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> FileLimits:
+        return cls(max_unzipped_bytes=config["IMPORT_MAX_UNZIPPED_BYTES"], max_ratio=config["IMPORT_MAX_RATIO"],
+                   max_cell_chars=config["IMPORT_MAX_CELL_CHARS"])
+
+
+# Small members (the workbook, styles) may compress well beyond any ratio; only bigger ones are judged by it.
+RATIO_EXEMPT_BYTES = 1024 * 1024
 
 
 # --- reading files ----------------------------------------------------------------------------
@@ -129,24 +163,31 @@ class _Table:
     rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, cells), blank rows left out
 
 
-def read_table(content: bytes, *, max_rows: int) -> _Table:
+def read_table(content: bytes, *, max_rows: int, limits: FileLimits | None = None) -> _Table:
     """The header and non-blank rows of a CSV or XLSX file, told apart by content."""
+    limits = limits or FileLimits()
     if not content.strip().lstrip(codecs.BOM_UTF8).strip():
         raise _file_error("The file is empty.")
     if content.startswith(b"PK\x03\x04"):
-        rows = _xlsx_rows(content)
+        rows = _xlsx_rows(content, limits)
     elif content.startswith(b"\xd0\xcf\x11\xe0"):
         raise _file_error("Old Excel 97-2003 (.xls) files are not supported; save it as .xlsx or .csv.")
     else:
         rows = _csv_rows(_decode_text(content))
-    return _collect(rows, max_rows)
+    return _collect(rows, max_rows, limits)
 
 
-def _collect(rows: Iterator[list[Any]], max_rows: int) -> _Table:
+def _collect(rows: Iterator[list[Any]], max_rows: int, limits: FileLimits) -> _Table:
     header: list[str] | None = None
     kept: list[tuple[int, list[Any]]] = []
+    # Blank rows are skipped but still cost reading: a sheet of a million empty rows is refused too.
+    max_lines = 2 * max_rows + 1000
     try:
         for number, cells in enumerate(rows, start=1):
+            if number > max_lines:
+                raise _file_error(f"The file has more than {max_lines} rows (blank ones included); "
+                                  "split it into smaller files.")
+            _check_cells(number, cells, limits)
             if all(_cell_text(cell) == "" for cell in cells):
                 continue
             if header is None:
@@ -164,6 +205,16 @@ def _collect(rows: Iterator[list[Any]], max_rows: int) -> _Table:
     if not kept:
         raise _file_error("The file has a header but no data rows.")
     return _Table(header, kept)
+
+
+def _check_cells(number: int, cells: list[Any], limits: FileLimits) -> None:
+    while cells and cells[-1] in (None, ""):
+        cells.pop()  # spare columns Excel left behind
+    if len(cells) > limits.max_columns:
+        raise _file_error(f"Row {number} has more than {limits.max_columns} columns.")
+    for cell in cells:
+        if isinstance(cell, str) and len(cell) > limits.max_cell_chars:
+            raise _file_error(f"Row {number} has a cell longer than {limits.max_cell_chars} characters.")
 
 
 def _decode_text(content: bytes) -> str:
@@ -185,13 +236,97 @@ def _csv_rows(text: str) -> Iterator[list[str]]:
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
-def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
+class _InflateBudget:
+    """Bytes an archive may still inflate, shared by every member openpyxl opens (headers can lie)."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.limit = limit
+
+    def spend(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise _file_error(f"The file unpacks to more than {self.limit // (1024 * 1024)} MiB; "
+                              "it is not a roster (or split it into smaller files).")
+
+
+class _BoundedMember(io.RawIOBase):
+    """A zip member that counts what it really inflates against the budget and its declared size."""
+
+    def __init__(self, member: io.BufferedIOBase, declared: int, budget: _InflateBudget) -> None:
+        super().__init__()
+        self._member, self._left, self._budget = member, declared, budget
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._member.read(len(buffer))
+        self._left -= len(data)
+        if self._left < 0:
+            raise _file_error("The file's directory understates a part's size; is it damaged or forged?")
+        self._budget.spend(len(data))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._member.close()
+        super().close()
+
+
+class _BoundedZipFile(zipfile.ZipFile):
+    """A ZipFile whose members are read through _BoundedMember."""
+
+    budget: _InflateBudget
+
+    def open(self, name, mode="r", pwd=None, *, force_zip64=False):
+        member = super().open(name, mode, pwd, force_zip64=force_zip64)
+        if mode != "r":
+            return member
+        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+        return io.BufferedReader(_BoundedMember(member, info.file_size, self.budget))
+
+
+def _open_archive(content: bytes, limits: FileLimits) -> _BoundedZipFile:
+    """The XLSX archive after its directory is checked: no member or total inflating past the limits."""
+    try:
+        archive = _BoundedZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+        raise _file_error(f"Not a readable XLSX file ({type(error).__name__}); is it damaged or truncated?")
+    members = archive.infolist()
+    if len(members) > limits.max_members:
+        raise _file_error(f"The file holds more than {limits.max_members} parts; it is not a roster.")
+    total = sum(member.file_size for member in members)
+    if total > limits.max_unzipped_bytes:
+        raise _file_error(f"The file unpacks to more than {limits.max_unzipped_bytes // (1024 * 1024)} MiB; "
+                          "it is not a roster (or split it into smaller files).")
+    for member in members:
+        if (member.file_size > RATIO_EXEMPT_BYTES
+                and member.file_size > limits.max_ratio * max(member.compress_size, 1)):
+            raise _file_error(f"The file is compressed more than {limits.max_ratio} to 1 "
+                              f"({member.filename}); it looks like a zip bomb, not a roster.")
+    archive.budget = _InflateBudget(limits.max_unzipped_bytes)
+    return archive
+
+
+def _xlsx_rows(content: bytes, limits: FileLimits) -> Iterator[list[Any]]:
+    archive = _open_archive(content, limits)
     try:
         # data_only: a formula cell gives the value Excel last calculated (None if never).
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        # load_workbook, but reading through the bounded archive (openpyxl opens its own ZipFile).
+        reader = ExcelReader(io.BytesIO(content), read_only=True, data_only=True)
+        reader.archive.close()
+        reader.archive = archive
+        reader.valid_files = archive.namelist()
+        reader.read()
+        workbook = reader.wb
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # some writers store a wrong size; read what is really there
+    except ValidationFailed:
+        archive.close()
+        raise
     except Exception as error:  # noqa: BLE001 - any damage inside the file is the client's problem
+        archive.close()
         raise _file_error(f"Not a readable XLSX file ({type(error).__name__}); is it damaged or truncated?")
     try:
         for cells in sheet.iter_rows(values_only=True):
@@ -413,6 +548,9 @@ class _RowParser:
     def _language(self, text: str) -> str:
         return LANGUAGE_WORDS.get(text.lower(), text.lower())
 
+    def _emergency_calls(self, text: str) -> str:
+        return EMERGENCY_WORDS.get(text.strip().lower(), text.strip().lower())
+
 
 def _messages(value: Any, items: list[str]) -> list[str]:
     """Flatten marshmallow's nested messages; list positions become the entry as written."""
@@ -433,16 +571,27 @@ def _messages(value: Any, items: list[str]) -> list[str]:
 # --- import -----------------------------------------------------------------------------------
 
 
+ALREADY_REGISTERED = "Already registered."
+
+
+def check_summary(total: int, errors: list[RowError], *, dry_run: bool) -> str:
+    """What a bulk check of numbers revealed, for its audit row: rows checked and numbers found registered."""
+    registered = sum(1 for error in errors if error.message == ALREADY_REGISTERED)
+    return f"rows={total}; registered={registered}; dry_run={str(dry_run).lower()}"
+
+
 def import_roster(content: bytes, *, schema: Schema, scope: Scope, now: datetime, max_rows: int,
                   skip_bad_rows: bool = False, dry_run: bool = False,
-                  progress: Callable[[int, int], None] | None = None) -> ImportResult:
+                  progress: Callable[[int, int], None] | None = None,
+                  limits: FileLimits | None = None) -> ImportResult:
     """Check every row of a roster file and register the good ones in one transaction.
 
     ``schema`` is the API's VolunteerCreateSchema (the shape rules); business rules come
     from ``services._apply_volunteer``. Any bad row rejects the whole file (RosterRejected)
-    unless ``skip_bad_rows``; ``dry_run`` checks and writes nothing.
+    unless ``skip_bad_rows``; ``dry_run`` checks and writes nothing. ``limits`` bound what
+    reading the file may cost (FileLimits' defaults when not given).
     """
-    table = read_table(content, max_rows=max_rows)
+    table = read_table(content, max_rows=max_rows, limits=limits)
     columns = map_header(table.header)
     catalogue = _load_catalogue(table, columns, scope)
     # End the lookup transaction: on SQLite it holds the single write lock, which the
@@ -515,7 +664,8 @@ def _check_row(number: int, cells: list[Any], columns: dict[str, tuple[int, str]
 
     mobile = payload.get("mobile", "")
     if mobile in catalogue.taken_mobiles:
-        problems.setdefault("mobile", []).append("Already registered.")
+        # The same words as any clash (volunteers.services._mobile_conflict): no one is named, in scope or not.
+        problems.setdefault("mobile", []).append(ALREADY_REGISTERED)
     elif mobile and mobile in first_row_of:
         problems.setdefault("mobile", []).append(f"Same as row {first_row_of[mobile]}.")
     elif mobile:
@@ -578,6 +728,7 @@ def export_rows(stmt: Select, lang: str = "zh") -> Iterator[list[Any]]:
             volunteer.max_callups_per_month,
             volunteer.status.value if english else STATUS_LABELS[volunteer.status],
             volunteer.language,
+            volunteer.emergency_calls if english else EMERGENCY_EXPORT.get(volunteer.emergency_calls, ""),
             volunteer.note or "",
         )]
 

@@ -67,6 +67,15 @@ def get_volunteer(volunteer_id: int) -> Volunteer:
     return volunteer
 
 
+def _mobile_conflict() -> Conflict:
+    """The one answer to a mobile number held by someone else, inside the caller's scope or not.
+
+    It names no one (no id, name or grid) and does not echo the number, so a clash tells an office
+    no more than that the number is taken.
+    """
+    return Conflict("this mobile number is already registered", {"mobile": ["Already registered."]})
+
+
 def _mobile_taken(mobile: str, except_id: int | None = None) -> bool:
     clause = Volunteer.mobile == mobile
     if except_id is not None:
@@ -100,7 +109,7 @@ def _apply_volunteer(volunteer: Volunteer, data: dict[str, Any], skill_map: dict
         raise ValidationFailed(errors)
 
     for key in ("name", "mobile", "home_grid_id", "party_branch", "max_callups_per_month", "status",
-                "language", "consent_at", "note"):
+                "language", "emergency_calls", "consent_at", "note"):
         if key in data:
             setattr(volunteer, key, data[key])
     if "identities" in data:
@@ -137,7 +146,7 @@ def _set_channel_consents(volunteer: Volunteer, channels: set[str], now: datetim
 
 # What a person may change on their own record; the rest (identities, status, notes) is the office's.
 SELF_EDITABLE = frozenset({"name", "language", "interests", "availability", "blackout_dates",
-                           "max_callups_per_month", "consented_channels"})
+                           "max_callups_per_month", "consented_channels", "emergency_calls"})
 
 
 def grid_check(scope: Scope):
@@ -158,7 +167,7 @@ def register_volunteer(data: dict[str, Any], *, scope: Scope, now: datetime) -> 
 def _register_volunteer(data: dict[str, Any], *, scope: Scope, now: datetime) -> Volunteer:
     """``register_volunteer`` inside the caller's transaction (self-registration adds the account too)."""
     if _mobile_taken(data["mobile"]):
-        raise Conflict.duplicate("mobile", data["mobile"])
+        raise _mobile_conflict()
     volunteer = Volunteer(created_by=scope.actor, created_at=now, updated_at=now)
     _apply_volunteer(volunteer, data, skills_by_code(i["code"] for i in data.get("skills", [])),
                      grid_check(scope), now=now)
@@ -176,7 +185,7 @@ def update_volunteer(volunteer_id: int, data: dict[str, Any], *, scope: Scope, n
             raise PermissionDenied("Only your community office can change these fields.",
                                    {field: ["Ask your community office to change this."] for field in locked})
     if "mobile" in data and _mobile_taken(data["mobile"], except_id=volunteer.id):
-        raise Conflict.duplicate("mobile", data["mobile"])
+        raise _mobile_conflict()
     _apply_volunteer(volunteer, data, skills_by_code(i["code"] for i in data.get("skills", [])),
                      grid_check(scope), now=now)
     volunteer.updated_at = now

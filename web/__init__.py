@@ -36,3 +36,4 @@ def register_web(app: Flask) -> None:
     from web.auth import bp as auth_bp; app.register_blueprint(auth_bp)  # noqa: E702
     from web.responses import bp as responses_bp; app.register_blueprint(responses_bp)  # noqa: E702
     from web.office import bp as office_bp; app.register_blueprint(office_bp)  # noqa: E702
+    from web.alerts import bp as alerts_bp; app.register_blueprint(alerts_bp)  # noqa: E702

@@ -13,27 +13,30 @@ from wtforms.fields.choices import SelectChoice
 from accounts.access import authorize
 from accounts.models import Role
 from accounts.services import scope_for
-from accounts.staff import CONTACT_FIELDS, STAFF_ROLES, update_own_contact
-from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, AccountLocked, LoginFailed, authenticate_password,
+from accounts.staff import CONTACT_FIELDS, update_own_contact
+from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, LoginFailed, SignInThrottled, authenticate_password,
                             end_sessions, list_own_callups, register_volunteer_account)
+from accounts.verification import TooManyCodes, request_mobile_code
 from callups.outbox import callup_context
 from campaigns import responses
 from campaigns.attendance import service_hours
 from campaigns.models import CallUpStatus
-from campaigns.services import get_callup
+from campaigns.services import get_callup, is_emergency
 from core.clock import utcnow
 from core.errors import Conflict, DomainError, ValidationFailed
+from core.scope import STAFF_ROLES
 from extensions import db, limiter, login_manager
 from grids.models import Grid
 from volunteers.models import Volunteer
-from web.forms import AnswerForm, LoginForm, LogoutForm, RegisterForm, StaffContactForm
-from web.responses import ETA_CHOICES, eta_from_form, eta_text, is_emergency
+from core.masking import mask_mobile
+from web.forms import AnswerForm, LoginForm, LogoutForm, MobileCodeForm, RegisterForm, StaffContactForm
+from web.responses import ETA_CHOICES, eta_from_form, eta_text
 from web.sessions import end_session, start_session
 
 bp = Blueprint("auth", __name__)
 
 # Pages anyone may open; every other page of this blueprint needs a signed-in account and passes authorize().
-PUBLIC_ENDPOINTS = {"auth.login", "auth.register"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.register", "auth.register_code"}
 DEFAULT_LOGIN_LIMIT = "10 per minute"
 DEFAULT_REGISTER_LIMIT = "10 per hour"
 STATUS_TEXT = {
@@ -115,33 +118,37 @@ def _no_store(response):
 def login():
     """Sign in with a login (a volunteer's mobile) and password; a new session each time."""
     form = LoginForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         config = current_app.config
         try:
             user = authenticate_password(form.login.data, form.password.data, now=utcnow(),
                                          max_failures=config["LOGIN_MAX_FAILURES"],
-                                         lock_minutes=config["LOGIN_LOCK_MINUTES"], ip=request.remote_addr)
-        except (LoginFailed, AccountLocked) as error:
+                                         max_delay_seconds=config["LOGIN_MAX_DELAY_SECONDS"], ip=request.remote_addr)
+        except (LoginFailed, SignInThrottled) as error:
             form.form_errors.append(error.message)
             status = error.status_code
+            if isinstance(error, SignInThrottled):
+                headers["Retry-After"] = str(error.retry_after)
         else:
             start_session(user)
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400 if form.csrf_token.errors else 422
     return render_template("login.html", form=form, lang=_lang(),
-                           expired=request.args.get("expired") == "1"), status
+                           expired=request.args.get("expired") == "1"), status, headers
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out: this session and every other session of the account end."""
+    """Sign out: every web session of the account ends; "everywhere" also revokes its app sign-in tokens."""
     form = LogoutForm()
     if form.validate_on_submit():
-        end_sessions(current_user.user.id, now=utcnow(), ip=request.remote_addr)
+        everywhere = bool(form.everywhere.data)
+        end_sessions(current_user.user.id, now=utcnow(), ip=request.remote_addr, everywhere=everywhere)
         end_session()
-        flash("已退出登录。You have signed out.")
+        flash("已在所有设备退出登录。You have signed out everywhere." if everywhere
+              else "已退出登录。You have signed out.")
     return redirect(url_for("auth.login"))
 
 
@@ -152,10 +159,38 @@ def _grid_choices() -> list[SelectChoice]:
     return [SelectChoice(str(row.id), "\u3000" * (row.level - 2) + row.name) for row in rows]
 
 
+def _register_page(form, *, code_form=None, sent_to: str | None = None, status: int = 200):
+    """Step 1 (``code_form``: the mobile number) or step 2 (``form``: the code and the rest)."""
+    return render_template("register.html", form=form, code_form=code_form, sent_to=sent_to, lang=_lang(),
+                           consent_text=CONSENT_TEXT, consent_version=CONSENT_VERSION), status
+
+
+@bp.post("/register/code")
+@limiter.limit(lambda: current_app.config.get("REGISTER_RATE_LIMIT", DEFAULT_REGISTER_LIMIT))
+def register_code():
+    """Registration step 1: send a one-time code to the mobile number; the answer is the same for every number."""
+    code_form = MobileCodeForm()
+    if not code_form.validate_on_submit():
+        return _register_page(None, code_form=code_form, status=400 if code_form.csrf_token.errors else 422)
+    mobile = code_form.mobile.data.strip()
+    try:
+        request_mobile_code(mobile, now=utcnow(), ip=request.remote_addr,
+                            log_code=not current_app.config.get("SMS_GATEWAY_URL"))
+    except TooManyCodes as error:
+        db.session.rollback()
+        _attach_errors(code_form, error)
+        return _register_page(None, code_form=code_form, status=error.status_code)
+    form = RegisterForm(formdata=None, data={"mobile": mobile})
+    form.home_grid_id.choices = _grid_choices()
+    return _register_page(form, sent_to=mask_mobile(mobile))
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config.get("REGISTER_RATE_LIMIT", DEFAULT_REGISTER_LIMIT), methods=["POST"])
 def register():
-    """Volunteer self-registration: name, mobile, password, home grid, and consent to the stated purpose."""
+    """Registration step 2: the code sent to the mobile, name, password, home grid and consent to the purpose."""
+    if request.method == "GET":
+        return _register_page(None, code_form=MobileCodeForm())
     form = RegisterForm()
     form.home_grid_id.choices = _grid_choices()
     status = 200
@@ -163,8 +198,8 @@ def register():
         data = {"name": form.name.data.strip(), "mobile": form.mobile.data.strip(),
                 "home_grid_id": form.home_grid_id.data}
         try:
-            user = register_volunteer_account(data, password=form.password.data, consent=bool(form.consent.data),
-                                              now=utcnow(), ip=request.remote_addr)
+            user = register_volunteer_account(data, code=form.code.data.strip(), password=form.password.data,
+                                              consent=bool(form.consent.data), now=utcnow(), ip=request.remote_addr)
         except (ValidationFailed, Conflict) as error:
             db.session.rollback()
             _attach_errors(form, error)
@@ -173,10 +208,9 @@ def register():
             start_session(user)
             flash("注册成功，欢迎加入！Registered: welcome aboard!")
             return redirect(url_for("auth.me"))
-    elif request.method == "POST":
+    else:
         status = 400 if form.csrf_token.errors else 422
-    return render_template("register.html", form=form, lang=_lang(), consent_text=CONSENT_TEXT,
-                           consent_version=CONSENT_VERSION), status
+    return _register_page(form, status=status)
 
 
 @bp.get("/me")

@@ -8,8 +8,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp
 
 from accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from core.masking import MOBILE_RE
 
-MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+MOBILE_PATTERN = MOBILE_RE.pattern
 
 
 class LoginForm(FlaskForm):
@@ -19,7 +20,22 @@ class LoginForm(FlaskForm):
                              render_kw={"autocomplete": "current-password"})
 
 
+MOBILE_MESSAGE = "请输入 11 位大陆手机号。Enter an 11-digit mainland mobile number."
+
+
+class MobileCodeForm(FlaskForm):
+    """Registration step 1: the number a one-time code is sent to."""
+
+    mobile = StringField("手机号 · Mobile", validators=[DataRequired(), Regexp(MOBILE_PATTERN, message=MOBILE_MESSAGE)],
+                         render_kw={"autocomplete": "tel", "inputmode": "numeric"})
+
+
 class RegisterForm(FlaskForm):
+    """Registration step 2: the code proves the number; nothing about it is told before."""
+
+    code = StringField("短信验证码 · Code from the SMS", validators=[
+        DataRequired(), Regexp(r"^\d{6}$", message="请输入 6 位数字验证码。Enter the 6-digit code.")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
     name = StringField("姓名 · Name", validators=[DataRequired(), Length(max=64)],
                        render_kw={"autocomplete": "name"})
     mobile = StringField("手机号 · Mobile", validators=[
@@ -37,7 +53,9 @@ class RegisterForm(FlaskForm):
 
 
 class LogoutForm(FlaskForm):
-    """Only the CSRF token: signing out is a POST."""
+    """Signing out is a POST; the "everywhere" button also revokes the account's app sign-in tokens."""
+
+    everywhere = BooleanField()
 
 
 class AnswerForm(FlaskForm):

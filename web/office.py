@@ -21,8 +21,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from api.schemas.campaigns import CampaignCreateSchema
 from callups.models import NotificationStatus
 from callups.services import list_campaign_notifications
-from campaigns import attendance, overrides, services
-from campaigns.models import CallUpEvent, CallUpStatus, CampaignStatus, Priority
+from callups import alerts
+from campaigns import attendance, backfill, overrides, services
+from campaigns.models import CallUpEvent, CallUpStatus, CampaignStatus, GridAlertRecipient, Priority
 from core.clock import utcnow
 from core.errors import DomainError
 from core.kinds import KIND_LABELS, CampaignKind
@@ -60,6 +61,11 @@ class ActionForm(FlaskForm):
     """Publish and the match dry run: only the CSRF token."""
 
 
+class AlertForm(FlaskForm):
+    message = StringField("预警内容 · What is happening", validators=[DataRequired(), Length(max=200)],
+                          id="alert-message")
+
+
 class CancelForm(FlaskForm):
     reason = StringField("取消原因 · Reason", validators=[DataRequired(), Length(max=500)])
 
@@ -87,7 +93,9 @@ def _override_grids(campaign) -> list[Grid]:
     if not ancestors:
         return []
     rows = db.session.scalars(select(Grid).where(Grid.id.in_(ancestors)).order_by(Grid.level)).all()
-    return [grid for grid in rows if g.scope.covers(grid.path)]
+    # A street office may widen its own campaigns to the district (campaigns/overrides.py).
+    own = g.scope.grid_path is not None and campaign.office.path == g.scope.grid_path
+    return [grid for grid in rows if own or g.scope.covers(grid.path)]
 
 
 def _flash_error(zh: str, en: str, error: DomainError) -> None:
@@ -146,12 +154,21 @@ def campaign(campaign_id: int):
     if g.scope.may_open_override and not closed:
         override_form = OverrideForm()
         override_form.grid_id.choices = [(grid.id, grid.name) for grid in _override_grids(campaign)]
+    # Publishing with places nobody can fill asks first: the dry run's reasons, then "publish anyway".
+    confirm_publish = None
+    if request.args.get("confirm_publish") and campaign.status is CampaignStatus.DRAFT:
+        plan = services.match_campaign(campaign_id, now=utcnow(), timezone_name=current_app.config["TIMEZONE"])
+        confirm_publish = [{"role": p.role, "open": p.places_left_open, "reasons": p.reasons}
+                           for p in plan.positions if p.places_left_open]
+    alert_form = AlertForm() if campaign.priority is not Priority.ROUTINE and not closed \
+        and campaign.status is not CampaignStatus.DRAFT else None
     return render_template(
         "office_campaign.html", campaign=campaign, board=board, timeline=timeline, failed=failed,
         overrides=active_overrides, now=utcnow(), local=_local, closed=closed,
         status=STATUS_LABELS[campaign.status], priority=PRIORITY_LABELS[campaign.priority],
         kind=KIND_LABELS[campaign.kind], eta_columns=ETA_COLUMNS, action_form=ActionForm(), roster=_roster(campaign_id),
-        cancel_form=CancelForm(), override_form=override_form, lang=_lang(), user=current_user.user)
+        cancel_form=CancelForm(), override_form=override_form, alert_form=alert_form,
+        confirm_publish=confirm_publish, lang=_lang(), user=current_user.user)
 
 
 ROSTER_STATUS = {CallUpStatus.ACCEPTED: "已确认 · Accepted", CallUpStatus.ATTENDED: "已到岗 · Attended",
@@ -163,12 +180,13 @@ def _roster(campaign_id: int) -> list[dict]:
     now = utcnow()
     people = []
     for callup, volunteer, position, shift in db.session.execute(attendance.list_roster(campaign_id)).all():
-        opens, closes = shift.start_at - attendance.CHECK_IN_OPENS, shift.end_at + attendance.MARKS_CLOSE
+        opens, closes = attendance.marking_window(shift, attended=True)
+        no_show_opens, _ = attendance.marking_window(shift, attended=False)
         note = ("班次前两小时开放 · Opens two hours before the shift" if now < opens
                 else "登记已截止 · Closed a week after the shift" if now > closes else "")
         people.append({"callup": callup, "name": volunteer.name, "mobile": mask_mobile(volunteer.mobile),
                        "role": position.role, "start": _local(shift.start_at), "status": ROSTER_STATUS[callup.status],
-                       "may_attend": opens <= now <= closes, "may_no_show": shift.start_at <= now <= closes,
+                       "may_attend": opens <= now <= closes, "may_no_show": no_show_opens <= now <= closes,
                        "note": note})
     return people
 
@@ -196,13 +214,47 @@ def publish(campaign_id: int):
     """Publish a draft: its best-fit proposals become scheduled call-ups."""
     if not ActionForm().validate_on_submit():
         abort(400)
+    zone = current_app.config["TIMEZONE"]
     try:
-        services.publish_campaign(campaign_id, actor=g.scope.actor, now=utcnow(),
-                                  timezone_name=current_app.config["TIMEZONE"])
+        if request.form.get("confirm") != "1":
+            services.check_publishable(campaign_id, now=utcnow())
+            plan = services.match_campaign(campaign_id, now=utcnow(), timezone_name=zone)
+            if any(position.places_left_open for position in plan.positions):
+                # Ask before publishing places nobody can fill: the board shows why, with "publish anyway".
+                return redirect(url_for("office.campaign", campaign_id=campaign_id, confirm_publish=1,
+                                        _anchor="confirm-publish"))
+        published = services.publish_campaign(campaign_id, actor=g.scope.actor, now=utcnow(), timezone_name=zone)
     except DomainError as error:
         _flash_error("未能发布", "Could not publish", error)
     else:
-        flash("已发布，召集将按计划发出。Published: the call-ups go out as planned.")
+        left = sum((p.unfilled_reasons or {}).get("open", 0) for s in published.shifts for p in s.positions)
+        if left:
+            flash(f"已发布，但有 {left} 个名额暂时无人可召集，原因见岗位表；放宽范围或修改要求后会立即重新匹配。"
+                  f"Published, but {left} places have nobody to call yet: see the reasons in the positions table; "
+                  f"widening the search or changing the needs re-matches at once.")
+        else:
+            flash("已发布，召集将按计划发出。Published: the call-ups go out as planned.")
+    return _back(campaign_id)
+
+
+@bp.post("/campaigns/<int:campaign_id>/alert")
+def alert(campaign_id: int):
+    """Urgent and emergency campaigns: alert (预警) the staff and grid members of the whole area at once."""
+    form = AlertForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        _flash_form_errors("未能发出预警", "Could not send the alert", form)
+        return _back(campaign_id)
+    try:
+        sent = alerts.broadcast_alert(campaign_id, message=form.message.data, actor=g.scope.actor, now=utcnow())
+    except DomainError as error:
+        _flash_error("未能发出预警", "Could not send the alert", error)
+    else:
+        count = db.session.scalar(select(func.count()).select_from(GridAlertRecipient)
+                                  .where(GridAlertRecipient.alert_id == sent.id))
+        flash(f"预警已发给 {count} 人（网格各级工作人员和网格员），确认情况见下方。"
+              f"Alert sent to {count} people (staff and grid members of every level); acknowledgements below.")
     return _back(campaign_id)
 
 
@@ -261,13 +313,15 @@ def override(campaign_id: int):
         _flash_form_errors("未能放宽招募范围", "Could not open the override", form)
         return _back(campaign_id)
     try:
-        opened = overrides.open_override(campaign, grid_id=form.grid_id.data, reason=form.reason.data,
-                                         hours=form.hours.data, scope=g.scope, now=utcnow())
+        opened = backfill.widen_search(campaign, grid_id=form.grid_id.data, reason=form.reason.data,
+                                       hours=form.hours.data, scope=g.scope, now=utcnow(),
+                                       timezone_name=current_app.config["TIMEZONE"])
     except DomainError as error:
         _flash_error("未能放宽招募范围", "Could not open the override", error)
     else:
-        flash(f"已放宽招募范围至 {opened.grid.name}，至 {_local(opened.expires_at)} 结束。"
-              f"Override open across {opened.grid.name} until {_local(opened.expires_at)}.")
+        flash(f"已放宽招募范围至 {opened.grid.name}，至 {_local(opened.expires_at)} 结束；已立即重新匹配，"
+              f"新召集 {opened.rematched} 人。Override open across {opened.grid.name} until "
+              f"{_local(opened.expires_at)}; re-matched at once: {opened.rematched} more people called.")
     return _back(campaign_id)
 
 

@@ -1,15 +1,27 @@
 """Figures for the front page, counted in a few grouped queries."""
 from __future__ import annotations
 
+from flask_login import current_user
 from sqlalchemy import func, select
 
+from accounts.services import scope_for
 from campaigns.models import Campaign
+from core.masking import sees_party_membership
 from extensions import db
 from grids.models import LEVEL_NAMES, Grid
 from volunteers.models import Enterprise, Identity, Team, Volunteer, VolunteerStatus
 
 
+def _sees_party_count() -> bool:
+    # Party membership is personal data (SR-3): the district's count goes to the same signed-in staff who see
+    # a person's membership, never to an anonymous visitor of the front page.
+    if not current_user.is_authenticated:
+        return False
+    return sees_party_membership(scope_for(current_user.user, actor=f"user:{current_user.user.id}"), None)
+
+
 def district_overview() -> dict:
+    """The front page's figures; ``party_members`` is None unless the visitor may see it."""
     levels = dict(db.session.execute(select(Grid.level, func.count()).group_by(Grid.level)).all())
     district = db.session.scalar(select(Grid).where(Grid.level == 0).order_by(Grid.id).limit(1))
     people = db.session.execute(select(
@@ -22,7 +34,7 @@ def district_overview() -> dict:
         "district": district,
         "levels": [(LEVEL_NAMES[level], levels.get(level, 0)) for level in range(5)],
         "volunteers": people[0],
-        "party_members": int(people[1]),
+        "party_members": int(people[1]) if _sees_party_count() else None,
         "enterprises": db.session.scalar(select(func.count()).select_from(Enterprise)),
         "teams": db.session.scalar(select(func.count()).select_from(Team)),
         "campaigns": {status.value: count for status, count in campaigns.items()},

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from callups.links import LinkExpired, resolve_link
 from callups.outbox import callup_context
 from campaigns import responses
-from campaigns.models import CallUp, CallUpStatus, Position, Priority
-from campaigns.services import ETA_BUCKETS, get_callup
+from campaigns.models import CallUp, CallUpStatus, Position
+from campaigns.services import ETA_BUCKETS, get_callup, is_emergency
 from campaigns.team_offers import answer_team_callup, is_team_callup
 from core.clock import utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -78,11 +78,6 @@ def _private(response):
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
-
-
-def is_emergency(callup: CallUp) -> bool:
-    """Whether the call-up is for an emergency campaign (its "yes" says when the person can be there)."""
-    return callup.position.shift.campaign.priority is Priority.EMERGENCY
 
 
 def eta_text(minutes: int | None, lang: str) -> str:
@@ -221,9 +216,11 @@ def _member_ids() -> list[int] | None:
 
 @bp.get("/r/<token>")
 def show(token: str):
-    """Show what, where, when and whom to ask (with a tel: link), with accept/decline buttons; records 'seen'.
+    """Show what, where, when and whom to ask (with a tel: link), with accept/decline buttons; changes nothing.
 
-    An emergency's open call-up offers four "yes" buttons, one per arrival time, instead of one.
+    An emergency's open call-up offers four "yes" buttons, one per arrival time, instead of one. GET
+    and HEAD are what chat apps' link previews send, so they never count as "seen": the page's own
+    script (static/seen.js) posts to ``seen`` once a person has it in front of them.
     """
     try:
         callup_id = _resolve(token)
@@ -231,7 +228,22 @@ def show(token: str):
         return _error("expired", 410)
     except NotFound:
         return _error("not_found", 404)
-    return _page(responses.record_seen(callup_id, now=utcnow()))
+    return _page(get_callup(callup_id))
+
+
+@bp.post("/r/<token>/seen")
+@limiter.limit(lambda: current_app.config.get("ANSWER_RATE_LIMIT", "20 per minute"))  # per IP (SR-8)
+@csrf.exempt  # the token in the URL is the credential, and recording "seen" twice changes nothing
+def seen(token: str):
+    """Record that a person opened the link (the first time only); 204, or 404/410 for a bad or old link."""
+    try:
+        callup_id = _resolve(token)
+    except LinkExpired:
+        return "", 410
+    except NotFound:
+        return "", 404
+    responses.record_seen(callup_id, now=utcnow())
+    return "", 204
 
 
 @bp.post("/r/<token>")

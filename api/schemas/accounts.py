@@ -206,7 +206,9 @@ class ApiTokenCreateSchema(Schema):
     grid_id = positive_id(load_default=None, allow_none=True, metadata={"description": "Office tokens"})
     volunteer_id = positive_id(load_default=None, allow_none=True, metadata={"description": "Volunteer tokens"})
     enterprise_id = positive_id(load_default=None, allow_none=True, metadata={"description": "Enterprise tokens"})
-    expires_at = AwareDateTime(load_default=None, allow_none=True)
+    expires_at = AwareDateTime(load_default=None, allow_none=True, metadata={
+        "description": "When the token stops working; without it and expires_in_days, after "
+                       "GRIDMUSTER_INTEGRATION_TOKEN_DAYS (90 days). The answer shows the expiry."})
     expires_in_days = fields.Integer(load_default=None, allow_none=True, strict=True,
                                      validate=validate.Range(min=1, max=3650))
 

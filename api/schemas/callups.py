@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.schemas.common import LocalDateTime, Schema, StrictBoolean
+from core.masking import MOBILE_RE
 from callups.models import Channel, NotificationKind, NotificationStatus
 
 
@@ -25,7 +26,7 @@ class AttendanceSchema(Schema):
 
 class SmsInboundSchema(Schema):
     # "from" is a Python keyword, hence data_key.
-    sender = fields.String(required=True, data_key="from", validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+    sender = fields.String(required=True, data_key="from", validate=validate.Regexp(MOBILE_RE))
     text = fields.String(required=True, validate=validate.Length(min=1, max=160))
 
 

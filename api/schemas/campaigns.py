@@ -45,6 +45,10 @@ class PolicySchema(Schema):
     over_recruit_percent = fields.Integer(strict=True, validate=validate.Range(min=0, max=300))
     at_risk_extra_percent = fields.Integer(strict=True, validate=validate.Range(min=0, max=100), metadata={
         "description": "Extra offers for a full position likely to fall short, as % of headcount (0: none)"})
+    follow_up_minutes = fields.Integer(
+        strict=True, validate=validate.Range(min=1, max=1440),
+        metadata={"description": "Minutes after which a person who neither opened nor answered the call-up "
+                                 "gets it again on another channel (default: emergency 5, urgent 30, routine never)"})
     materialise_days_ahead = fields.Integer(
         strict=True, validate=validate.Range(min=1, max=60),
         metadata={"description": "Recurring templates: days ahead each occurrence is created (default 7)"})
@@ -89,6 +93,8 @@ class PositionSchema(Schema):
         lambda p: SkillRequirementOutSchema(many=True).dump([s for s in p.skills if not s.preferred]))
     preferred_skills = fields.Function(
         lambda p: SkillRequirementOutSchema(many=True).dump([s for s in p.skills if s.preferred]))
+    unfilled = fields.Dict(attribute="unfilled_reasons", allow_none=True, metadata={
+        "description": "Places the last match could not fill: {open, reasons: [{code, text, text_zh, params}], at}"})
 
 
 class ShiftSchema(Schema):
@@ -117,6 +123,10 @@ class CampaignSchema(Schema):
     coordinator_user_id = fields.Integer(allow_none=True)
     shifts = fields.List(fields.Nested(ShiftSchema))
     headcount = fields.Function(lambda c: sum(p.headcount for s in c.shifts for p in s.positions))
+    unfilled_places = fields.Function(
+        lambda c: sum((p.unfilled_reasons or {}).get("open", 0) for s in c.shifts for p in s.positions),
+        metadata={"description": "Places the last match (publish, backfill, override) found nobody to ask for; "
+                                 "each position's `unfilled` says why"})
     published_at = LocalDateTime(allow_none=True)
     cancelled_at = LocalDateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
@@ -215,6 +225,13 @@ class PositionStaffingSchema(Schema):
     all_within_hour = fields.Boolean(metadata={
         "description": "Emergencies only: someone accepted and everyone who did is expected within 60 minutes "
                        "of the alarm (an unknown ETA counts as late)"})
+    unfilled = fields.Dict(allow_none=True, metadata={
+        "description": "Places still open that the last match found nobody for, with the reasons (null once filled)"})
+    reached = fields.Integer(metadata={"description": "Call-ups that went out (sent, answered or closed since)"})
+    opened = fields.Integer(metadata={"description": "Of those, opened by the person (link page or app)"})
+    answered = fields.Integer(metadata={"description": "Of those, answered (accepted or declined)"})
+    silent = fields.Integer(metadata={"description": "Still open, neither opened nor answered"})
+    followed_up = fields.Integer(metadata={"description": "Silent people contacted again on another channel"})
     last_arrival_at = LocalDateTime(allow_none=True, metadata={
         "description": "Emergencies only: when the last person who accepted is expected (null if any ETA is unknown)"})
 
@@ -228,6 +245,11 @@ class StaffingSchema(Schema):
     positions = fields.List(fields.Nested(PositionStaffingSchema))
     alarm_at = LocalDateTime(allow_none=True, metadata={
         "description": "Emergencies: when the first call-up went out; the hour of the standard runs from it"})
+    arrivals = fields.Dict(allow_none=True, metadata={
+        "description": "Emergencies: people checked in within 15, 30 and 60 minutes of the alarm, later, and "
+                       "accepted but not yet arrived: {within_15, within_30, within_60, later, not_arrived}"})
+    alerts = fields.Dict(allow_none=True, metadata={
+        "description": "Emergencies: the grid alert (预警) sent, its recipients and acknowledgements"})
     standard_met = fields.Boolean(allow_none=True, metadata={
         "description": "Emergencies: every position full and everyone expected within 60 minutes (null otherwise)"})
 
@@ -286,3 +308,26 @@ class MatchSchema(Schema):
     positions = fields.List(fields.Nested(PositionPlanSchema))
     total_cost = fields.Float()
     stats = fields.Dict()
+
+
+class AlertCreateSchema(Schema):
+    message = required_text(200, metadata={"description": "What is happening and what grid members should do"})
+
+
+class AlertRecipientSchema(Schema):
+    kind = fields.String(metadata={"description": "staff or grid_member"})
+    name = fields.String(metadata={"description": "Family name only: 张**"})
+    grid = fields.String(allow_none=True)
+    acked_at = LocalDateTime(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class AlertSchema(Schema):
+    id = fields.Integer()
+    campaign_id = fields.Integer()
+    message = fields.String()
+    created_by = fields.String(allow_none=True)
+    created_at = LocalDateTime()
+    recipients = fields.Integer()
+    acknowledged = fields.Integer()
+    people = fields.List(fields.Nested(AlertRecipientSchema))

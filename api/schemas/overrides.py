@@ -22,3 +22,5 @@ class OverrideSchema(Schema):
     opened_at = fields.AwareDateTime()
     expires_at = fields.AwareDateTime()
     closed_at = fields.AwareDateTime(allow_none=True)
+    rematched = fields.Function(lambda override: getattr(override, "rematched", None), allow_none=True, metadata={
+        "description": "When just opened: the call-ups the re-match across the wider area created at once"})

@@ -17,6 +17,12 @@ class EnterpriseSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
+class EnterpriseSummarySchema(EnterpriseSchema):
+    """An enterprise in a list: the contact's mobile masked for every caller, as people's are in lists."""
+
+    contact_mobile = fields.Function(lambda e: mask_mobile(e.contact_mobile), allow_none=True)
+
+
 class EnterpriseCreateSchema(Schema):
     name = required_text(100)
     credit_code = fields.String(

@@ -9,7 +9,7 @@ from core.kinds import CampaignKind
 from core.masking import mask_mobile, sees_full_contact, sees_party_membership
 from core.scope import Scope
 from volunteers.availability import format_hhmm, parse_hhmm
-from volunteers.models import CONSENT_CHANNELS, Identity, VolunteerStatus
+from volunteers.models import CONSENT_CHANNELS, EmergencyCalls, Identity, VolunteerStatus
 
 IDENTITIES = [identity.value for identity in Identity]
 KINDS = [kind.value for kind in CampaignKind]
@@ -97,6 +97,8 @@ class VolunteerSchema(Schema):
     status = fields.Enum(VolunteerStatus, by_value=True)
     interests = fields.Function(lambda v: [k.value for k in CampaignKind if v.interests & k.bit])
     language = fields.String()
+    emergency_calls = fields.String(metadata={
+        "description": "any_hour: may be called in emergencies outside the weekly hours; available_hours: never"})
     consent_at = fields.AwareDateTime(allow_none=True)
     consented_channels = fields.List(fields.String(), metadata={
         "description": "Channels besides the in-app inbox the person agreed to be messaged on"})
@@ -118,9 +120,20 @@ class VolunteerSchema(Schema):
 
 
 class VolunteerSummarySchema(VolunteerSchema):
-    """A volunteer in a list: the mobile number is masked."""
+    """A volunteer in a list: the mobile number masked, party membership left out for every caller.
+
+    Membership appears only on one person's detail view and in the roster export (README, SR-3).
+    """
+
+    class Meta:
+        exclude = ("party_branch",)
 
     mobile = fields.Function(lambda v: mask_mobile(v.mobile))
+
+    @post_dump(pass_original=True)
+    def apply_field_rules(self, data, volunteer, **kwargs):
+        """Lists never carry the party identity, whoever asks (overrides the detail view's rule)."""
+        return hide_party_membership(data)
 
 
 class VolunteerCreateSchema(Schema):
@@ -139,6 +152,10 @@ class VolunteerCreateSchema(Schema):
     status = fields.Enum(VolunteerStatus, by_value=True, load_default=VolunteerStatus.ACTIVE)
     interests = fields.List(fields.String(validate=validate.OneOf(KINDS)), load_default=list)
     language = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))
+    emergency_calls = fields.String(
+        load_default=EmergencyCalls.ANY_HOUR.value, validate=validate.OneOf([e.value for e in EmergencyCalls]),
+        metadata={"description": "Emergencies: any_hour (default) = call me at any hour; available_hours = only "
+                                 "in my weekly hours. Declared absences and rest always hold."})
     consent_at = AwareDateTime(load_default=None, allow_none=True)
     consented_channels = fields.List(
         fields.String(validate=validate.OneOf(CONSENT_CHANNELS)), load_default=list,

@@ -1,8 +1,6 @@
 """POST /callups/{id}/accept|decline, the SMS reply hook, the outbox and the inbox over HTTP."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from callups.dispatch import dispatch_outbox, send_due_callups
 from callups.channels import build_channels
 from campaigns.models import CallUp

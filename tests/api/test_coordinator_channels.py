@@ -22,7 +22,6 @@ from extensions import db
 from tests.api.test_campaigns import campaign_body
 from tests.conftest import ApiClient, volunteer_body
 from tests.factories import VolunteerFactory
-from tests.scheduler.conftest import channels_config, http_receiver, smtp_server  # noqa: F401 - fixtures
 from tests.scheduler.helpers import outbox
 
 PASSWORD = "river-stone-42"

@@ -2,22 +2,15 @@
 from __future__ import annotations
 
 import collections
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bench.stampede import free_port, start_gunicorn, tap
 from callups.links import _issue_link
 from callups.models import Notification, NotificationKind
 from campaigns.models import CallUp, CallUpStatus, Position
@@ -26,47 +19,7 @@ from extensions import db
 from tests.factories import GridFactory
 from tests.scheduler.helpers import make_callups, make_position
 
-ROOT = Path(__file__).resolve().parents[2]
 PLACES, PEOPLE = 20, 200
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start_gunicorn(app, port: int) -> subprocess.Popen:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GRIDMUSTER_")}
-    env.update({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "GRIDMUSTER_BIND": f"127.0.0.1:{port}",
-                "GRIDMUSTER_WORKERS": "4", "GRIDMUSTER_THREADS": "4", "GRIDMUSTER_ENV": "development",
-                # Every tap comes from 127.0.0.1 here; the per-address limit is for the open internet.
-                "GRIDMUSTER_ANSWER_RATE_LIMIT": "10000 per minute"})
-    return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def _wait_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()[0]
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("gunicorn did not answer /healthz")
-
-
-def _tap(port: int, token: str) -> int:
-    body = urllib.parse.urlencode({"action": "accept"}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/r/{token}", data=body, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 @pytest.mark.slow
@@ -82,18 +35,17 @@ def test_two_hundred_taps_fill_twenty_places_exactly_and_workers_never_tick(app)
     [due] = make_callups(other, 1, now=now, send_at=now - timedelta(minutes=1), home_grid_id=home)
     db.session.commit()
 
-    port = _free_port()
-    server = _start_gunicorn(app, port)
+    port = free_port()
+    server = start_gunicorn(app.config["SQLALCHEMY_DATABASE_URI"], port, workers=4, threads=4, log=True)
     try:
-        _wait_healthy(port, server)
         with ThreadPoolExecutor(max_workers=64) as pool:
-            statuses = collections.Counter(pool.map(lambda token: _tap(port, token), tokens))
+            statuses = collections.Counter(status for status, _ in pool.map(lambda token: tap(port, token), tokens))
         # Repeating the winners' taps is harmless.
         db.session.expire_all()
         winners = [t for t, c in zip(tokens, callups) if db.session.get(CallUp, c.id).status is CallUpStatus.ACCEPTED]
         db.session.rollback()  # hold no SQLite lock while the workers write
         with ThreadPoolExecutor(max_workers=16) as pool:
-            repeats = collections.Counter(pool.map(lambda token: _tap(port, token), winners))
+            repeats = collections.Counter(status for status, _ in pool.map(lambda token: tap(port, token), winners))
         time.sleep(2.5)  # long past a scheduler's one-second tick
     finally:
         server.send_signal(signal.SIGTERM)

@@ -16,6 +16,7 @@ from tests.factories import GridFactory, SkillFactory, VolunteerFactory
 from volunteers.models import Identity, Volunteer, VolunteerStatus
 
 ZH_HEADER = ["姓名", "手机号", "网格编码", "身份", "党支部", "技能", "可服务时间", "每月上限", "状态", "语言", "备注"]
+EXPORT_HEADER = ZH_HEADER[:-1] + ["应急召集", "备注"]
 
 
 @pytest.fixture
@@ -280,9 +281,9 @@ def test_export_csv_has_chinese_headers_full_mobiles_and_filters(api, catalogue)
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith('attachment; filename="volunteers-') and disposition.endswith('.csv"')
     rows = _read_export(response)
-    assert rows[0] == ZH_HEADER
+    assert rows[0] == EXPORT_HEADER
     assert rows[1:] == [["张三", "13912345678", "G0101", "党员、楼栋长", "第一党支部", "燃气安全检查:3; 急救:2",
-                         "周六 09:00-12:00; 周日 14:00-17:00", "6", "在册", "zh", "腿脚不便"]]
+                         "周六 09:00-12:00; 周日 14:00-17:00", "6", "在册", "zh", "任何时间", "腿脚不便"]]
 
 
 def test_export_xlsx_in_english(api, catalogue):
@@ -293,7 +294,7 @@ def test_export_xlsx_in_english(api, catalogue):
     rows = _read_export(response)
     assert rows[0][:3] == ["name", "mobile", "grid_code"]
     assert rows[1:] == [["李四", "13812345678", "G0201", "resident_volunteer", "", "", "wed 18:00-20:00",
-                         "4", "paused", "zh", ""]]
+                         "4", "paused", "zh", "any_hour", ""]]
 
 
 def test_export_rejects_an_unknown_format(api, catalogue):
@@ -341,3 +342,21 @@ def test_export_neutralises_formulas_and_round_trips_them(api, catalogue, fmt):
     assert upload(api, exported, f"back.{fmt}").status_code == 200
     notes = db.session.scalars(db.select(Volunteer.note).order_by(Volunteer.id)).all()
     assert '=HYPERLINK("http://evil.example","点我")' in notes
+
+
+def test_roster_carries_the_emergency_preference_both_ways(api, catalogue):
+    header = "姓名,手机号,网格编码,应急召集\n"
+    body = header + "王五,13900001111,G0201,仅空闲时段\n赵六,13900002222,G0201,任何时间\n钱七,13900003333,G0201,有时候\n"
+    bad = upload(api, body.encode("utf-8"))
+    assert bad.status_code == 422
+    row_errors = bad.get_json()["errors"]["json"]["rows"]
+    assert [(e["column"], e["row"]) for e in row_errors] == [("应急召集", 4)]
+    good = upload(api, body.replace("钱七,13900003333,G0201,有时候\n", "").encode("utf-8"))
+    assert good.status_code == 200
+    from volunteers.models import Volunteer
+    from extensions import db
+    chosen = dict(db.session.execute(db.select(Volunteer.mobile, Volunteer.emergency_calls)).all())
+    assert chosen == {"13900001111": "available_hours", "13900002222": "any_hour"}
+    rows = _read_export(api.get("/volunteers/export?format=xlsx&lang=en"))
+    column = rows[0].index("emergency_calls")
+    assert sorted(row[column] for row in rows[1:]) == ["any_hour", "available_hours"]

@@ -5,23 +5,30 @@ and the office of community CA), run against the "two offices" world of access_w
 drawn from that world's objects of both communities plus one id that does not exist, so handlers see
 real rows, foreign rows and missing rows. Besides schemathesis's checks (no 5xx, status code, content
 type, headers and body as documented, schema-valid input accepted and schema-violating input refused,
-405 with Allow, ignored auth), two of ours: every error answer has the shared shape and a 422 names the
-field, and a write that is refused leaves every row as it was (no half-written record).
+405 with Allow, ignored auth), three of ours: every error answer has the shared shape and a 422 names the
+field, a write that is refused leaves every row as it was (no half-written record), and a path id past the
+id columns (drawn past the document's maximum and sent as drawn) is a 404. Times from year 1 to 9999 are
+drawn for every date-time the document lets a client send (test_every_datetime_input_…).
 
 The document is read at collection time from the session's app (tests.conftest.session_app): the
 per-fixture loader (schemathesis.pytest.from_fixture) does not run on pytest 9.2.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from api import MAX_ROW_ID
 from extensions import db
 from tests.api.access_world import World, build_world
+from tests.api.test_hardening_input import _datetime_inputs, _errors_at, _nest
 from tests.conftest import session_app
 
 MISSING_ID = 987654
@@ -77,6 +84,12 @@ def _pick(value, choices: list[int]):
     return choices[value % len(choices)] if type(value) is int and value >= 0 else value
 
 
+def _pick_path_id(value, choices: list[int]):
+    """A generated path id turned into one of ``choices``, unless it lies past the id columns (the document's
+    maximum): such an id (2**31, twenty digits, thousands) is sent as drawn and must be a 404, not a 500."""
+    return value if type(value) is int and value > MAX_ROW_ID else _pick(value, choices)
+
+
 def _body_with_world_ids(value, ids: dict[str, list[int]]):
     if isinstance(value, list):
         return [_body_with_world_ids(item, ids) for item in value]
@@ -95,12 +108,12 @@ def _body_with_world_ids(value, ids: dict[str, list[int]]):
 def _use_world_ids(case, ids: dict[str, list[int]]) -> None:
     """Point generated ids at world objects, so handlers get past "unknown id" to their real work.
 
-    Path ids are always mapped (their schema is any integer >= 0, so a negative case stays negative);
-    body ids only in positive cases, where every generated id is in range and stays so.
+    Path ids are mapped when in range (their schema is 0..MAX_ROW_ID, so a negative case stays negative and
+    one past the maximum stays past it); body ids only in positive cases, where every generated id is in range.
     """
     for name, value in (case.path_parameters or {}).items():
         if name in ids:
-            case.path_parameters[name] = _pick(value, ids[name])
+            case.path_parameters[name] = _pick_path_id(value, ids[name])
     if case.meta is not None and case.meta.generation.mode.is_positive and isinstance(case.body, dict):
         case.body = _body_with_world_ids(case.body, ids)
 
@@ -116,6 +129,13 @@ def _rows() -> dict[str, list[tuple]]:
             columns = [column for column in table.columns if column.name not in skip]
             rows[table.name] = sorted(map(tuple, conn.execute(select(*columns))), key=repr)
     return rows
+
+
+def ids_past_the_columns_are_not_found(ctx, response, case) -> None:
+    """A path id past every id column names nothing: 404 (or the 401/403 of a caller who may not ask at all)."""
+    if any(type(value) is int and value > MAX_ROW_ID for value in (case.path_parameters or {}).values()):
+        assert response.status_code in (401, 403, 404, 405), \
+            f"{case.method} {case.formatted_path} answered {response.status_code}"
 
 
 def error_answers_share_one_shape(ctx, response, case) -> None:
@@ -155,7 +175,8 @@ def _fuzz(case, app, arena: Arena, caller: str) -> None:
         # A request of its own, as in production: its session ends with it and cannot hide a missing commit.
         with app.app_context():
             response = case.call_and_validate(headers={"Authorization": f"Bearer {arena.world.tokens[caller]}"},
-                                              additional_checks=[error_answers_share_one_shape])
+                                              additional_checks=[error_answers_share_one_shape,
+                                                                 ids_past_the_columns_are_not_found])
     finally:
         # Reads change no row that is compared, so the last write's snapshot is the "before" of the next one.
         before, arena.rows = arena.rows, _rows() if writes else arena.rows
@@ -179,3 +200,27 @@ def test_every_operation_as_admin(case, app, arena):
 @FUZZ_SETTINGS
 def test_every_operation_as_community_office(case, app, arena):
     _fuzz(case, app, arena, "office_a")
+
+
+DATETIME_INPUTS = list(_datetime_inputs(session_app().test_client().get("/api/v1/openapi.json").get_json()))
+
+
+@pytest.mark.parametrize(("method", "url", "location", "trail"), DATETIME_INPUTS,
+                         ids=[f"{m.upper()} {u} {'.'.join(t)}" for m, u, _, t in DATETIME_INPUTS])
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(when=st.datetimes(timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=8)),
+                                                     timezone(timedelta(hours=-12)),
+                                                     timezone(timedelta(hours=14))])))
+def test_every_datetime_input_takes_any_year_without_a_500(api, method, url, location, trail, when):
+    """Any year from 1 to 9999 in any offset: outside 2000-2100 a 422 naming the field, never a 500."""
+    path = re.sub(r"\{[^}]+\}", str(MISSING_ID), url).removeprefix("/api/v1")
+    text = when.isoformat()
+    if location == "query":
+        response = api.request(method.upper(), path, query_string={trail[0]: text})
+    else:
+        response = api.request(method.upper(), path, json=_nest(trail, text))
+    assert response.status_code < 500
+    if not 2000 <= when.year <= 2100:
+        assert response.status_code == 422
+        assert _errors_at(response.get_json()["errors"][location], trail) == ["Must be between 2000 and 2100."]

@@ -17,7 +17,6 @@ from core.errors import Conflict
 from extensions import db
 from volunteers.models import Volunteer
 from tests.factories import CampaignFactory, PositionFactory, ShiftFactory, VolunteerFactory
-from tests.scheduler.conftest import channels_config, http_receiver, smtp_server  # noqa: F401 - fixtures
 from tests.scheduler.helpers import make_position, outbox, sent_callups
 
 S = CallUpStatus

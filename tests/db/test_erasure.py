@@ -11,6 +11,7 @@ from accounts.models import ApiToken, AuditEvent, Consent, Role, User
 from accounts.privacy import ERASED_NAME, erase_volunteer, erased_mobile, personal_data, service_totals
 from accounts.services import create_token
 from accounts.users import register_volunteer_account
+from accounts.verification import request_mobile_code
 from api.schemas.common import MOBILE_RE
 from callups.models import Channel, Notification, NotificationKind, NotificationStatus
 from campaigns.models import CallUp, CallUpStatus, CampaignStatus, Position
@@ -53,8 +54,10 @@ def _notification(volunteer, callup, channel, status, key, recipient, text_, now
 
 def build_people(tree) -> People:
     now = datetime.now(timezone.utc).replace(microsecond=0)
+    registered_at = now - timedelta(days=60)
     user_a = register_volunteer_account({"name": "李娜", "mobile": MOBILE_A, "home_grid_id": tree.grid_a1.id},
-                                        password=PASSWORD, consent=True, now=now - timedelta(days=60))
+                                        code=request_mobile_code(MOBILE_A, now=registered_at), password=PASSWORD,
+                                        consent=True, now=registered_at)
     a = db.session.get(Volunteer, user_a.volunteer_id)
     a.email, a.wecom_id, a.note, a.notify_channels = EMAIL_A, "lina_wx", "腿脚不便，安排室内岗位", "sms,email"
     a.identity_flags = Identity.to_mask(["party_member", "building_leader"])
@@ -158,7 +161,8 @@ def test_erase_volunteer_anonymises_the_person_and_keeps_service(people):
     assert db.session.get(ApiToken, people.token_a_row.id).revoked_at == now
     # The outbox keeps no address or text for the person; what was not sent will never go.
     rows = list(db.session.scalars(select(Notification).where(Notification.volunteer_id == a_id)))
-    assert len(rows) == 2 and all(row.payload == {"erased": True} for row in rows)
+    # Two messages about call-ups and the SMS with the registration code (handed to the person once proven).
+    assert len(rows) == 3 and all(row.payload == {"erased": True} for row in rows)
     assert all(row.status is not NotificationStatus.PENDING for row in rows)
 
 

@@ -19,8 +19,9 @@ LAST_SAT_9 = SAT_9 - timedelta(days=7)  # 2026-11-28 09:00 Shanghai, before NOW
 WEEKLY = "0 9 * * sat"
 
 
-def template(tree, *, start=LAST_SAT_9, cron=WEEKLY, policy=None, title="垃圾分类宣传"):
-    """A draft with two shifts (09:00-12:00 and 10:00-12:00 local) and a cron."""
+def template(tree, *, start=LAST_SAT_9, cron=WEEKLY, policy=None, title="垃圾分类宣传", published=True):
+    """A template with two shifts (09:00-12:00 and 10:00-12:00 local) and a cron; published (drafts never recur)
+    unless told, as a stored row: its own first date is past, so publish_campaign would refuse it."""
     data = {"title": title, "kind": CampaignKind.GARBAGE_SORTING, "priority": Priority.ROUTINE,
             "office_grid_id": tree.community_a.id, "policy": policy or {}, "recurrence_cron": cron,
             "contact_name": "王主任", "contact_phone": "13800000000",
@@ -33,7 +34,12 @@ def template(tree, *, start=LAST_SAT_9, cron=WEEKLY, policy=None, title="垃圾�
                 {"start": start + timedelta(hours=1), "end": start + timedelta(hours=3), "grid_id": tree.grid_a2.id,
                  "positions": [{"role": "宣传员", "headcount": 1, "min_party_members": 0,
                                 "required_skills": [], "preferred_skills": [], "required_identities": []}]}]}
-    return services.draft_campaign(data, scope=Scope.system("test"), now=NOW)
+    campaign = services.draft_campaign(data, scope=Scope.system("test"), now=NOW)
+    if published:
+        db.session.execute(db.update(Campaign).where(Campaign.id == campaign.id)
+                           .values(status=CampaignStatus.PUBLISHED, published_at=NOW))
+        db.session.commit()
+    return campaign
 
 
 def materialise(now=NOW, **kwargs):
@@ -78,7 +84,7 @@ def test_weekly_template_creates_the_occurrences_within_the_window(tree):
     # The template's own rows are untouched and not shared.
     db.session.expire_all()
     template_row = db.session.get(Campaign, t.id)
-    assert template_row.status is CampaignStatus.DRAFT and template_row.shifts[0].start_at == LAST_SAT_9
+    assert template_row.status is CampaignStatus.PUBLISHED and template_row.shifts[0].start_at == LAST_SAT_9
     assert db.session.scalar(select(func.count()).select_from(Shift)) == 6
     assert db.session.scalar(select(func.count()).select_from(Position)) == 6
 
@@ -124,7 +130,7 @@ def test_occurrences_are_published_with_callups_for_qualified_people(tree):
 
 
 def test_published_template_is_its_own_first_date_and_keeps_recurring_when_staffed(tree):
-    t = template(tree, start=SAT_9)
+    t = template(tree, start=SAT_9, published=False)
     services.publish_campaign(t.id, actor="test", now=NOW, timezone_name=TZ)
     materialise(days_ahead=14)
     assert [c.occurrence_at for c in occurrences(t.id)] == [SAT_9 + timedelta(days=7)]
@@ -146,7 +152,7 @@ def test_bad_cron_cannot_be_stored(tree):
     with pytest.raises(ValidationFailed) as error:
         template(tree, cron="every saturday")
     assert "recurrence_cron" in error.value.errors
-    t = template(tree)
+    t = template(tree, published=False)
     with pytest.raises(ValidationFailed):
         services.update_campaign(t.id, {"recurrence_cron": "0 25 * * *"}, scope=Scope.system("test"), now=NOW)
 

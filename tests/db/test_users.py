@@ -1,4 +1,4 @@
-"""Accounts: creation rules, sign-in with lockout and audit, self-registration with consent, and the CLI."""
+"""Accounts: creation rules, sign-in with throttling and audit, self-registration with consent, and the CLI."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,8 +8,9 @@ from argon2 import PasswordHasher, Type
 from sqlalchemy import func, select
 
 from accounts.models import ApiToken, AuditEvent, Consent, Role, User
-from accounts.users import (CONSENT_VERSION, AccountLocked, LoginFailed, authenticate_password, create_user,
+from accounts.users import (CONSENT_VERSION, LoginFailed, SignInThrottled, authenticate_password, create_user,
                             deactivate_user, end_sessions, register_volunteer_account)
+from accounts.verification import request_mobile_code
 from core.errors import Conflict, ValidationFailed
 from extensions import db
 from volunteers.models import Volunteer
@@ -29,8 +30,14 @@ def _events(action_prefix: str) -> list[AuditEvent]:
 
 def _login(login, password, now, **kwargs):
     kwargs.setdefault("max_failures", 3)
-    kwargs.setdefault("lock_minutes", 15)
+    kwargs.setdefault("max_delay_seconds", 900)
     return authenticate_password(login, password, now=now, ip="10.0.0.9", **kwargs)
+
+
+def _register(data, now, **kwargs):
+    """Self-registration as the page does it: a code to the mobile first, then the form with it."""
+    code = request_mobile_code(data["mobile"], now=now, ip="10.0.0.1")
+    return register_volunteer_account(data, code=code, now=now, **kwargs)
 
 
 @pytest.fixture
@@ -82,18 +89,19 @@ def test_users_unknown_login_fails_like_a_wrong_password_without_logging_the_log
         assert MOBILE not in text and "whatever-secret" not in text and "wang.office" not in text
 
 
-def test_users_lockout_after_max_failures_then_unlocks_after_the_lock_time(office, now):
-    for _ in range(2):
+def test_users_failures_make_that_address_wait_but_never_lock_the_account(office, now):
+    for _ in range(3):
         with pytest.raises(LoginFailed):
-            _login("wang.office", "bad-guess-1", now)
-    with pytest.raises(AccountLocked):
-        _login("wang.office", "bad-guess-1", now)  # the third failure locks
-    with pytest.raises(AccountLocked) as locked:
-        _login("wang.office", PASSWORD, now + timedelta(minutes=14))  # even the right password is refused
-    assert locked.value.status_code == 423
-    assert _login("wang.office", PASSWORD, now + timedelta(minutes=15, seconds=1)).id == office.id
-    assert [e.outcome for e in _events("auth.login")] == ["failure", "failure", "failure", "locked", "success"]
-    assert "locked for 15 min" in _events("auth.login")[2].detail
+            _login("wang.office", "bad-guess-1", now)  # the third failure makes this address wait 1 s
+    with pytest.raises(SignInThrottled) as throttled:
+        _login("wang.office", PASSWORD, now)  # even the right password waits, from this address
+    assert throttled.value.status_code == 429 and throttled.value.retry_after == 1
+    # The owner's own address was never affected, and the account has no lock.
+    assert authenticate_password("wang.office", PASSWORD, now=now, ip="10.0.0.77", max_failures=3,
+                                 max_delay_seconds=900).id == office.id
+    assert _login("wang.office", PASSWORD, now + timedelta(seconds=1)).id == office.id
+    assert [e.outcome for e in _events("auth.login")] == ["failure", "failure", "failure", "throttled", "success",
+                                                          "success"]
 
 
 def test_users_old_hash_is_upgraded_on_sign_in(office, now):
@@ -120,8 +128,8 @@ def test_users_end_sessions_moves_the_session_version(office, now):
 
 
 def test_users_register_volunteer_account_creates_volunteer_user_and_consent(tree, now):
-    user = register_volunteer_account({"name": "陈静", "mobile": MOBILE, "home_grid_id": tree.grid_a1.id},
-                                      password=PASSWORD, consent=True, now=now, ip="10.0.0.1")
+    user = _register({"name": "陈静", "mobile": MOBILE, "home_grid_id": tree.grid_a1.id}, now,
+                     password=PASSWORD, consent=True, ip="10.0.0.1")
     volunteer = db.session.get(Volunteer, user.volunteer_id)
     assert (user.login, user.role, volunteer.mobile, volunteer.home_grid_id) == (
         MOBILE, Role.VOLUNTEER, MOBILE, tree.grid_a1.id)
@@ -134,25 +142,25 @@ def test_users_register_volunteer_account_creates_volunteer_user_and_consent(tre
 
 def test_users_register_without_consent_names_the_field_and_creates_nothing(tree, now):
     with pytest.raises(ValidationFailed) as caught:
-        register_volunteer_account({"name": "陈静", "mobile": MOBILE, "home_grid_id": tree.grid_a1.id},
-                                   password=PASSWORD, consent=False, now=now)
+        _register({"name": "陈静", "mobile": MOBILE, "home_grid_id": tree.grid_a1.id}, now,
+                  password=PASSWORD, consent=False)
     assert "consent" in caught.value.errors
     assert (_count(Volunteer), _count(User), _count(Consent)) == (0, 0, 0)
 
 
 def test_users_register_is_one_transaction_when_the_password_is_refused(tree, now):
     with pytest.raises(ValidationFailed):
-        register_volunteer_account({"name": "陈静", "mobile": MOBILE, "home_grid_id": tree.grid_a1.id},
-                                   password="12345678", consent=True, now=now)
+        _register({"name": "陈静", "mobile": MOBILE, "home_grid_id": tree.grid_a1.id}, now,
+                  password="12345678", consent=True)
     db.session.rollback()
     assert (_count(Volunteer), _count(User), _count(Consent)) == (0, 0, 0)
 
 
 def test_users_register_twice_with_one_mobile_is_a_conflict_on_mobile(tree, now):
     data = {"name": "陈静", "mobile": MOBILE, "home_grid_id": tree.grid_a1.id}
-    register_volunteer_account(data, password=PASSWORD, consent=True, now=now)
+    _register(data, now, password=PASSWORD, consent=True)
     with pytest.raises(Conflict) as caught:
-        register_volunteer_account(data, password=PASSWORD, consent=True, now=now)
+        _register(data, now, password=PASSWORD, consent=True)
     assert "mobile" in caught.value.errors
     db.session.rollback()
     assert (_count(Volunteer), _count(User)) == (1, 1)
@@ -160,8 +168,8 @@ def test_users_register_twice_with_one_mobile_is_a_conflict_on_mobile(tree, now)
 
 def test_users_register_with_unknown_grid_names_the_field(tree, now):
     with pytest.raises(ValidationFailed) as caught:
-        register_volunteer_account({"name": "陈静", "mobile": MOBILE, "home_grid_id": 99999},
-                                   password=PASSWORD, consent=True, now=now)
+        _register({"name": "陈静", "mobile": MOBILE, "home_grid_id": 99999}, now,
+                  password=PASSWORD, consent=True)
     assert "home_grid_id" in caught.value.errors
     db.session.rollback()
     assert _count(Volunteer) == 0

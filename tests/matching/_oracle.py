@@ -31,9 +31,8 @@ def feasible(pb: Problem, j: int, i: int, radius: int | None = None) -> bool:
     for s, lv in pos.required_skills:
         if c.skill_levels[i][s] < lv or c.skill_expiry[i][s] < pos.shift_day:
             return False
-    for slot in range(336):
-        if _bit(pos.week_slots, slot) and not _bit(c.availability[i], slot):
-            return False
+    if not (pos.soft_availability and c.emergency_any_hour[i]) and not _covers(pos, c, i):
+        return False
     rest = pb.rest_hours * 3600
     for p, s, e in zip(c.busy_person, c.busy_start, c.busy_end):
         if p == i and s < pos.end + rest and e > pos.start - rest:
@@ -42,6 +41,10 @@ def feasible(pb: Problem, j: int, i: int, radius: int | None = None) -> bool:
         if p == i and q == j:
             return False
     return True
+
+
+def _covers(pos, c, i: int) -> bool:
+    return all(_bit(c.availability[i], slot) for slot in range(336) if _bit(pos.week_slots, slot))
 
 
 def is_party(pb: Problem, i: int) -> bool:
@@ -82,6 +85,10 @@ def cost(pb: Problem, j: int, i: int) -> float:
     paired = any(p == i and g == comm for p, g in zip(c.paired_person, c.paired_grid))
     total += 0.0 if paired else w.team
     total += 0.0 if (int(c.interests[i]) >> pos.kind) & 1 else w.interest
+    if pos.soft_availability:
+        total += 0.0 if _covers(pos, c, i) else w.off_hours
+        on_duty = any(p == i and wk == pos.week for p, wk in zip(c.duty_person, c.duty_week))
+        total += 0.0 if on_duty else w.duty
     return float(total)
 
 

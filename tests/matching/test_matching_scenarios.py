@@ -274,3 +274,63 @@ def test_weights_per_kind_override_defaults():
     res = solve(Problem(cand, [pos], weights={3: Weights(distance=0, fairness=0, reliability=1, team=0, interest=0)}))
     assert res.assignments[0].breakdown["distance"] == 0.0
     assert res.assignments[0].breakdown["reliability"] == pytest.approx(0.75)
+
+
+def _night_shift_people(n: int, **extra):
+    """n people available only on Monday 09:00-12:00; the position is Monday 03:00-05:00."""
+    bits = np.zeros((n, 336), dtype=bool)
+    day = np.unpackbits(week_mask(datetime(2026, 1, 5, 9, 0), datetime(2026, 1, 5, 12, 0))).astype(bool)
+    bits[:, day] = True
+    return people(n, availability=bits, **extra)
+
+
+def _night_position(**extra):
+    mask = week_mask(datetime(2026, 1, 5, 3, 0), datetime(2026, 1, 5, 5, 0))
+    return position(week_slots=mask, **extra)
+
+
+def test_emergency_calls_people_outside_their_hours_unless_they_opted_out():
+    any_hour = np.array([True, False, True])
+    cand = _night_shift_people(3, emergency_any_hour=any_hour)
+    routine = solve(Problem(cand, [_night_position(headcount=3)]))
+    assert chosen(routine) == [] and reason_codes(routine) == ["unavailable"]
+    emergency = solve(Problem(cand, [_night_position(headcount=3, soft_availability=True)]))
+    assert sorted(chosen(emergency)) == [10, 30]  # 20 chose "only in my hours"
+    assert all(a.breakdown["off_hours"] > 0 for a in emergency.assignments)
+
+
+def test_emergency_prefers_people_in_their_hours_then_people_on_duty():
+    bits = np.zeros((3, 336), dtype=bool)
+    night = np.unpackbits(week_mask(datetime(2026, 1, 5, 3, 0), datetime(2026, 1, 5, 5, 0))).astype(bool)
+    bits[0, night] = True  # person 10 is available at night
+    pos = _night_position(headcount=1, soft_availability=True, kind=9)
+    week = pos.week
+    cand = people(3, availability=bits, duty_person=[2], duty_week=[week])
+    weights = {9: Weights(distance=0, fairness=0, reliability=0, team=0, interest=0, off_hours=2.0, duty=1.0)}
+    res = solve(Problem(cand, [pos], weights=weights))
+    assert chosen(res) == [10]  # in their hours (cost 1: not on duty) beats on duty outside hours (cost 2)
+    weights = {9: Weights(distance=0, fairness=0, reliability=0, team=0, interest=0, off_hours=1.0, duty=3.0)}
+    res = solve(Problem(cand, [pos], weights=weights))
+    assert chosen(res) == [30]  # on duty (cost 1) beats in hours but off duty (cost 3)
+    off_week = solve(Problem(people(3, availability=bits, duty_person=[2], duty_week=[week + 1]), [pos],
+                             weights=weights))
+    assert chosen(off_week) == [10]  # the rota of another week does not count
+
+
+def test_soft_availability_matches_the_dense_oracle():
+    rng = np.random.default_rng(7)
+    n = 12
+    bits = rng.random((n, 336)) < 0.5
+    cand = people(n, availability=bits, emergency_any_hour=rng.random(n) < 0.7,
+                  duty_person=[1, 4, 7], duty_week=[_night_position().week] * 3)
+    positions = [_night_position(headcount=3, soft_availability=True), position(2, headcount=2)]
+    pb = Problem(cand, positions)
+    res = solve(pb)
+    filled, best = oracle.dense_optimum(pb)
+    assert len(res.assignments) == filled
+    assert res.total_cost == pytest.approx(best, abs=1e-6)
+    for a in res.assignments:
+        j = 0 if a.position_id == positions[0].id else 1
+        i = int(np.flatnonzero(cand.ids == a.volunteer_id)[0])
+        assert oracle.feasible(pb, j, i)
+        assert a.cost == pytest.approx(oracle.cost(pb, j, i), abs=1e-3)

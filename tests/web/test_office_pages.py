@@ -166,12 +166,21 @@ def test_publish_form_publishes_a_draft_and_refuses_without_a_token(login_as, tr
     assert _status(campaign.id) is CampaignStatus.DRAFT
 
     token = _form_token(office, campaign.id)
+    # One person for more places: the page asks first, with the dry run's reasons, and publishes nothing.
     response = office.post(f"/office/campaigns/{campaign.id}/publish", data={"csrf_token": token})
+    assert response.status_code == 302 and "confirm_publish=1" in response.headers["Location"]
+    assert _status(campaign.id) is CampaignStatus.DRAFT
+    page = office.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="confirm-publish"' in page and 'id="publish-anyway"' in page and "只有 1 名" in page
+
+    response = office.post(f"/office/campaigns/{campaign.id}/publish", data={"csrf_token": token, "confirm": "1"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/office/campaigns/{campaign.id}")
     assert _status(campaign.id) is CampaignStatus.PUBLISHED
     assert db.session.scalar(select(func.count()).select_from(CallUp)) == 1
     flashes = _flashes(office, campaign.id)
-    assert "已发布" in flashes and "Published" in flashes
+    assert "已发布" in flashes and "Published" in flashes and "无人可召集" in flashes
+    board = office.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
+    assert 'class="unfilled"' in board  # the reasons stay on the board until the places fill
 
 
 def test_publish_refusals_are_flashed_naming_the_field(login_as, tree):

@@ -15,7 +15,7 @@ def test_index_shows_district_figures(page, live_server, tree):
     assert page.locator("#district-name").inner_text() == "滨江区"
     assert page.locator("tr[data-level='2'] td").inner_text() == "2"
     assert page.locator("#volunteer-count td").inner_text() == "3"
-    assert page.locator("#party-count td").inner_text() == "1"
+    assert page.locator("#party-count").count() == 0  # staff only (issue #11)
     assert all(url.startswith(live_server) for url in page.requests_seen), page.requests_seen
 
 

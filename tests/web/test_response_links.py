@@ -1,4 +1,4 @@
-"""The /r/<token> answer pages: GET shows and records 'seen', only POST answers."""
+"""The /r/<token> answer pages: GET shows, the page's script records 'seen', only POST answers."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -26,7 +26,7 @@ def _callup(callup_id):
     return db.session.get(CallUp, callup_id)
 
 
-def test_link_get_shows_the_callup_records_seen_and_does_not_answer(client):
+def test_link_get_shows_the_callup_and_changes_nothing_then_the_page_script_records_seen(client):
     _, [callup_id], [token] = _link()
     assert len(PATH_PREFIX + token) <= 40
     response = client.get(f"/r/{token}")
@@ -34,10 +34,14 @@ def test_link_get_shows_the_callup_records_seen_and_does_not_answer(client):
     assert response.headers["Referrer-Policy"] == "no-referrer"
     page = response.get_data(as_text=True)
     assert "江南社区服务中心" in page and "王主任" in page and 'value="accept"' in page and 'method="post"' in page
+    assert f'data-seen-url="/r/{token}/seen"' in page and "/static/seen.js" in page
+    client.head(f"/r/{token}")
     callup = _callup(callup_id)
-    assert callup.status is CallUpStatus.SENT and callup.seen_at is not None
-    first_seen = callup.seen_at
-    client.get(f"/r/{token}")
+    assert callup.status is CallUpStatus.SENT and callup.seen_at is None  # a link preview is not a person
+    assert client.post(f"/r/{token}/seen").status_code == 204
+    first_seen = _callup(callup_id).seen_at
+    assert first_seen is not None
+    assert client.post(f"/r/{token}/seen").status_code == 204
     assert _callup(callup_id).seen_at == first_seen
 
 

@@ -1,12 +1,14 @@
-"""Sign-in pages with the Flask test client: CSRF, lockout, rate limit, session end and timeouts, cookie flags."""
+"""Sign-in pages with the Flask test client: CSRF, throttling, rate limit, session end and timeouts, cookie flags."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
 from accounts.models import Consent, Role, User
+from callups.models import Notification
 from accounts.users import create_user, deactivate_user
 from core.clock import utcnow
 from extensions import db
@@ -100,15 +102,17 @@ def test_sign_in_next_only_goes_to_a_path_on_this_site(client, office, target, l
     assert response.status_code == 302 and response.headers["Location"] == lands_on
 
 
-def test_sign_in_wrong_password_answers_401_then_locks_with_423(app, client, office, monkeypatch):
+def test_sign_in_wrong_password_answers_401_then_this_address_waits_with_429(app, client, office, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES", 3)
     first = sign_in(client, "wang", "not-the-password")
     assert first.status_code == 401 and "账号或密码错误" in first.get_data(as_text=True)
     assert sign_in(client, "wang", "not-the-password").status_code == 401
-    locked = sign_in(client, "wang", "not-the-password")
-    assert locked.status_code == 423 and "锁定" in locked.get_data(as_text=True)
-    assert sign_in(client, "wang").status_code == 423
+    assert sign_in(client, "wang", "not-the-password").status_code == 401
+    waiting = sign_in(client, "wang")
+    assert waiting.status_code == 429 and "请稍后再试" in waiting.get_data(as_text=True)
     assert client.get("/me").status_code == 302
+    # No lock on the account: the owner's own address signs in.
+    assert sign_in(new_browser(app), "wang", environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 302
 
 
 def test_sign_in_is_rate_limited_per_login_and_ip(app, client, office, monkeypatch):
@@ -204,9 +208,24 @@ def test_sign_in_secure_cookie_flags_and_host_prefix(secure_app, office):
     assert not any(flag.startswith("domain=") for flag in flags)
 
 
-def _register(client, tree, **overrides):
+def sent_code(mobile: str = MOBILE) -> str:
+    """The six digits in the newest code SMS the outbox holds for ``mobile``."""
+    rows = db.session.scalars(select(Notification).where(Notification.idempotency_key.like("mobile-code:%"))
+                              .order_by(Notification.id.desc())).all()
+    text = next(row.payload["text"] for row in rows if row.payload["recipient"] == mobile)
+    return re.search(r"\d{6}", text).group()
+
+
+def request_code(client, mobile: str = MOBILE, **kwargs):
     token = csrf_token(client.get("/register"))
-    data = {"csrf_token": token, "name": "陈静", "mobile": MOBILE, "home_grid_id": str(tree.grid_a1.id),
+    return client.post("/register/code", data={"csrf_token": token, "mobile": mobile}, **kwargs)
+
+
+def _register(client, tree, **overrides):
+    page = request_code(client, overrides.get("mobile") or MOBILE)
+    assert page.status_code == 200, page.status_code
+    data = {"csrf_token": csrf_token(page), "code": sent_code(overrides.get("mobile") or MOBILE), "name": "陈静",
+            "mobile": MOBILE, "home_grid_id": str(tree.grid_a1.id),
             "password": PASSWORD, "confirm": PASSWORD, "consent": "y"}
     data.update(overrides)
     return client.post("/register", data={k: v for k, v in data.items() if v is not None})
@@ -225,7 +244,7 @@ def test_register_refuses_a_common_password_under_the_field(client, tree):
 
 
 def test_register_offers_communities_and_grids_only(client, tree):
-    page = client.get("/register").get_data(as_text=True)
+    page = request_code(client).get_data(as_text=True)
     assert f'value="{tree.grid_a1.id}"' in page and f'value="{tree.community_b.id}"' in page
     assert f'value="{tree.street.id}"' not in page and f'value="{tree.district.id}"' not in page
     assert "组织志愿服务" in page and "volunteer service" in page

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from accounts.models import Consent, User
 from extensions import db
+from tests.web.test_sign_in import sent_code
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +16,6 @@ MOBILE = "13912345678"
 
 def _fill_registration(page, grid_id: int):
     page.fill("#name", "陈静")
-    page.fill("#mobile", MOBILE)
     page.select_option("#home_grid_id", str(grid_id))
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD)
@@ -26,7 +26,14 @@ def test_volunteer_registers_with_consent_signs_in_and_out(page, live_server, tr
     db.session.commit()  # the server's threads write: this test holds no SQLite lock while they do
     page.goto(live_server + "/login")
     page.click("#register-link")
+    page.fill("#mobile", MOBILE)
+    page.click("#code-submit")  # step 1: a code goes to the number by SMS (here: the outbox)
+    page.wait_for_selector("#code-sent")
+    assert "139****5678" in page.locator("#code-sent").inner_text()
+    assert page.locator("#mobile").input_value() == MOBILE
     assert "组织志愿服务" in page.locator("#consent-zh").inner_text()
+    page.fill("#code", sent_code(MOBILE))
+    db.session.rollback()
 
     _fill_registration(page, grid_id)
     page.click("#register-submit")
