@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo, pass_script_info
 
 from accounts.models import Role
 from accounts.services import issue_token, list_tokens, revoke_token
@@ -30,7 +29,8 @@ def _fail(error: DomainError):
 @click.option("--enterprise-id", type=int, default=None)
 @click.option("--days", type=click.IntRange(1, 3650), default=None,
               help="Days until the token expires (default GRIDMUSTER_INTEGRATION_TOKEN_DAYS, 90).")
-def create_command(name, is_admin, role, grid_id, volunteer_id, enterprise_id, days):
+@pass_script_info
+def create_command(info: ScriptInfo, name, is_admin, role, grid_id, volunteer_id, enterprise_id, days):
     """Create an API token and print it alone on the last line."""
     if is_admin and role not in (None, Role.ADMIN.value):
         raise click.UsageError("--admin and --role disagree")
@@ -38,7 +38,7 @@ def create_command(name, is_admin, role, grid_id, volunteer_id, enterprise_id, d
     try:
         token, plain = issue_token(name=name, role=chosen, now=utcnow(), grid_id=grid_id, volunteer_id=volunteer_id,
                                    enterprise_id=enterprise_id, expires_in_days=days,
-                                   default_days=current_app.config["INTEGRATION_TOKEN_DAYS"])
+                                   default_days=info.load_app().config["INTEGRATION_TOKEN_DAYS"])
     except DomainError as error:
         raise click.ClickException(f"{error.message}: {error.errors}") from None
     click.echo(f"Created {chosen.value} token #{token.id} ({token.name}), expires {token.expires_at:%Y-%m-%d %H:%M} UTC."

@@ -53,7 +53,7 @@ def _staff(area: str) -> list[tuple[User, Grid]]:
         select(User, Grid).join(Grid, Grid.id == User.grid_id)
         .where(User.active.is_(True), User.role == Role.OFFICE,
                or_(Grid.path.startswith(area, autoescape=True), Grid.path.in_(_ancestor_paths(area))))
-        .order_by(User.id)).tuples())
+        .order_by(User.id)).all())
 
 
 def _grid_members(area: str) -> list[Volunteer]:

@@ -251,20 +251,17 @@ class _InflateBudget:
 
 
 class _BoundedMember(io.RawIOBase):
-    """A zip member that counts what it really inflates against the budget and its declared size."""
+    """A zip member that counts what it really inflates against the archive's budget."""
 
-    def __init__(self, member: io.BufferedIOBase, declared: int, budget: _InflateBudget) -> None:
+    def __init__(self, member: io.BufferedIOBase, budget: _InflateBudget) -> None:
         super().__init__()
-        self._member, self._left, self._budget = member, declared, budget
+        self._member, self._budget = member, budget
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
         data = self._member.read(len(buffer))
-        self._left -= len(data)
-        if self._left < 0:
-            raise _file_error("The file's directory understates a part's size; is it damaged or forged?")
         self._budget.spend(len(data))
         buffer[:len(data)] = data
         return len(data)
@@ -283,8 +280,9 @@ class _BoundedZipFile(zipfile.ZipFile):
         member = super().open(name, mode, pwd, force_zip64=force_zip64)
         if mode != "r":
             return member
-        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
-        return io.BufferedReader(_BoundedMember(member, info.file_size, self.budget))
+        # zipfile itself stops at a member's declared size (and fails its CRC); the budget also counts a
+        # member read twice, and holds if a future zipfile trusts a local header instead.
+        return io.BufferedReader(_BoundedMember(member, self.budget))
 
 
 def _open_archive(content: bytes, limits: FileLimits) -> _BoundedZipFile:

@@ -145,12 +145,15 @@ def test_volunteer_schema_masks_for_callers_without_the_right(app, people):
             for schema in (VolunteerSchema(), VolunteerSummarySchema()):
                 dumped = schema.dump(people.a)
                 assert dumped["mobile"] == mask_mobile(MOBILE_A), scope
-                assert dumped["party_branch"] is None and "party_member" not in dumped["identities"], scope
+                assert dumped.get("party_branch") is None and "party_member" not in dumped["identities"], scope
                 assert "building_leader" in dumped["identities"]
     with app.test_request_context():
         g.scope = Scope(role=Role.OFFICE, actor="o", grid_path="x")
         assert VolunteerSummarySchema().dump(people.a)["mobile"] == mask_mobile(MOBILE_A)
-        assert VolunteerSummarySchema().dump(people.a)["party_branch"] == BRANCH_A
+        # Lists never carry party membership, not even for the office (issue #11); the detail view does.
+        listed = VolunteerSummarySchema().dump(people.a)
+        assert "party_branch" not in listed and "party_member" not in listed["identities"]
+        assert VolunteerSchema().dump(people.a)["party_branch"] == BRANCH_A
 
 
 def test_callup_lists_and_staffing_never_carry_a_full_mobile(client, tree, people):

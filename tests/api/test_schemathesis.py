@@ -32,9 +32,9 @@ from tests.api.test_hardening_input import _datetime_inputs, _errors_at, _nest
 from tests.conftest import session_app
 
 MISSING_ID = 987654
-# Written on the way to a refusal, on purpose: the audit log records refusals, sign-in counts failures,
-# and a token's last use is stamped before its scope is checked.
-LEGITIMATE_WRITES = {"audit_events": None, "api_tokens": {"last_used_at"},
+# Written on the way to a refusal, on purpose: the audit log records refusals, sign-in counts failures
+# (per account and per login and address), and a token's last use is stamped before its scope is checked.
+LEGITIMATE_WRITES = {"audit_events": None, "api_tokens": {"last_used_at"}, "login_throttles": None,
                      "users": {"failed_logins", "locked_until", "last_login_at"}}
 
 

@@ -25,13 +25,17 @@ from volunteers.models import Volunteer
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _spawn(app, receiver_url: str, smtp_url: str, *command: str) -> subprocess.Popen:
-    """A flask CLI process with its own engine on the session's database and the local receivers."""
+def _spawn(app, receiver_url: str | None, smtp_url: str, *command: str, **settings: str) -> subprocess.Popen:
+    """A flask CLI process with its own engine on the session's database and the local receivers;
+    ``settings`` adds environment variables (TIMEZONE, GRIDMUSTER_SMS_GATEWAY_URL, …)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("GRIDMUSTER_")}
-    env.update({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "GRIDMUSTER_WEBHOOK_URL": receiver_url,
+    env.update({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                 "GRIDMUSTER_SMTP_URL": smtp_url, "GRIDMUSTER_PUBLIC_URL": "https://gm.example.cn",
                 "GRIDMUSTER_OUTBOX_BATCH_SIZE": "10", "GRIDMUSTER_OUTBOX_LEASE_SECONDS": "5",
                 "GRIDMUSTER_CHANNEL_TIMEOUT_SECONDS": "2", "GRIDMUSTER_ENV": "development"})
+    if receiver_url:
+        env["GRIDMUSTER_WEBHOOK_URL"] = receiver_url
+    env.update(settings)
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", *command], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

@@ -52,7 +52,10 @@ def test_team_link_page_shows_the_team_places_and_member_names_only(client):
     assert all(f'value="{m}"' in page for m in members)
     assert "派出所选成员" in page and 'value="decline"' in page and 'value="accept"' not in page
     assert not any(mobile in page or mobile[-4:] in page for _, mobile in MEMBERS)
-    assert "style=" not in page and "<script" not in page
+    assert "style=" not in page and "<script>" not in page  # only the page's own file script (seen.js)
+    assert db.session.get(CallUp, callup_id).seen_at is None  # reading is not "seen"; the script posts that
+    assert client.post(f"/r/{token}/seen").status_code == 204
+    db.session.expire_all()
     assert db.session.get(CallUp, callup_id).seen_at is not None
 
 
