@@ -73,6 +73,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "auth.me": {"GET": frozenset({O, V, E})},
     "auth.logout": {"POST": frozenset({O, V, E})},
     "auth.answer": {"POST": frozenset({V})},
+    "auth.arrived": {"POST": frozenset({V})},
+    "auth.emergency_calls": {"POST": frozenset({V})},
     "auth.contact": {"POST": STAFF},
     # The office console (web/office.py): office staff within their subtree, and the admin.
     "office.campaigns": {"GET": STAFF},

@@ -32,6 +32,25 @@ def marking_window(shift: Shift, *, attended: bool) -> tuple[datetime, datetime]
     return opens, shift.end_at + MARKS_CLOSE
 
 
+def may_check_in_self(callup: CallUp, now: datetime) -> bool:
+    """A person checks themselves in: accepted, from two hours before the shift until it ends."""
+    shift = callup.position.shift
+    return callup.status is S.ACCEPTED and marking_window(shift, attended=True)[0] <= now <= shift.end_at
+
+
+def check_in_self(callup_id: int, *, volunteer_id: int, now: datetime) -> CallUp:
+    """"I have arrived": the person checks in on their own call-up (the arrival time feeds the one-hour board)."""
+    callup = get_callup(callup_id)
+    if callup.volunteer_id != volunteer_id:
+        raise Conflict("not your call-up", {"attended": ["This is not your call-up."]})
+    if callup.status is S.ATTENDED:
+        return callup
+    if not may_check_in_self(callup, now):
+        raise Conflict("check-in is not open", {"attended": [
+            "You can check in from two hours before the shift until it ends, once you have accepted."]})
+    return record_attendance(callup_id, attended=True, actor=f"volunteer:{volunteer_id}", now=now)
+
+
 def record_attendance(callup_id: int, *, attended: bool, actor: str, now: datetime) -> CallUp:
     """Mark an accepted person as attended or as a no-show; a mark may be corrected, giving it again is harmless.
 

@@ -18,7 +18,7 @@ from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, LoginFailed, SignInTh
                             end_sessions, list_own_callups, register_volunteer_account)
 from accounts.verification import TooManyCodes, request_mobile_code
 from callups.outbox import callup_context
-from campaigns import responses
+from campaigns import attendance, responses
 from campaigns.attendance import service_hours
 from campaigns.models import CallUpStatus
 from campaigns.services import get_callup, is_emergency
@@ -27,9 +27,11 @@ from core.errors import Conflict, DomainError, ValidationFailed
 from core.scope import STAFF_ROLES
 from extensions import db, limiter, login_manager
 from grids.models import Grid
-from volunteers.models import Volunteer
 from core.masking import mask_mobile
-from web.forms import AnswerForm, LoginForm, LogoutForm, MobileCodeForm, RegisterForm, StaffContactForm
+from volunteers.models import Volunteer
+from volunteers.services import update_volunteer
+from web.forms import (AnswerForm, CheckInForm, EmergencyCallsForm, LoginForm, LogoutForm, MobileCodeForm,
+                       RegisterForm, StaffContactForm)
 from web.responses import ETA_CHOICES, eta_from_form, eta_text
 from web.sessions import end_session, start_session
 
@@ -218,7 +220,7 @@ def me():
     """The signed-in volunteer's call-ups with their status and answer buttons; staff see who they are."""
     user = current_user.user
     items = []
-    hours = None
+    hours = emergency_form = None
     if user.role is Role.VOLUNTEER and user.volunteer_id is not None:
         volunteer = db.session.get(Volunteer, user.volunteer_id)
         hours = service_hours(user.volunteer_id)
@@ -227,19 +229,49 @@ def me():
             items.append({"callup": callup, "c": callup_context(callup, volunteer),
                           "status": STATUS_TEXT.get(callup.status.value, callup.status.value),
                           "open": callup.status in (CallUpStatus.SENT, CallUpStatus.ACCEPTED),
+                          "check_in": attendance.may_check_in_self(callup, utcnow()),
                           "emergency": emergency, "eta": _eta_both(callup.eta_minutes) if emergency else ""})
+        emergency_form = EmergencyCallsForm(formdata=None, data={"emergency_calls": volunteer.emergency_calls})
     contact_form = None
     if user.role in STAFF_ROLES:
         contact_form = StaffContactForm(formdata=None, data={
             "email": user.email, "mobile": user.mobile, "wecom_id": user.wecom_id,
             "notify_channels": user.notify_channel_list})
-    return _me_page(user, items=items, hours=hours, contact_form=contact_form)
+    return _me_page(user, items=items, hours=hours, contact_form=contact_form, emergency_form=emergency_form)
 
 
-def _me_page(user, *, items=(), hours=None, contact_form=None, status: int = 200):
+def _me_page(user, *, items=(), hours=None, contact_form=None, emergency_form=None, status: int = 200):
     return render_template("me.html", user=user, items=items, hours=hours, lang=_lang(), logout_form=LogoutForm(),
                            answer_form=AnswerForm(), eta_buttons=[(m, _eta_both(m)) for m in ETA_CHOICES],
-                           contact_form=contact_form), status
+                           contact_form=contact_form, emergency_form=emergency_form,
+                           check_in_form=CheckInForm()), status
+
+
+@bp.post("/me/emergency-calls")
+def emergency_calls():
+    """A volunteer chooses whether emergencies may call them outside their weekly hours."""
+    form = EmergencyCallsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    update_volunteer(current_user.user.volunteer_id, {"emergency_calls": form.emergency_calls.data},
+                     scope=g.scope, now=utcnow())
+    flash("已保存应急召集设置。Emergency call setting saved.")
+    return redirect(url_for("auth.me"))
+
+
+@bp.post("/me/call-ups/<int:callup_id>/arrived")
+def arrived(callup_id: int):
+    """"I have arrived": check myself in on an accepted call-up (authorize() checked it is mine)."""
+    if not CheckInForm().validate_on_submit():
+        abort(400)
+    try:
+        attendance.check_in_self(callup_id, volunteer_id=current_user.user.volunteer_id, now=utcnow())
+    except Conflict as error:
+        db.session.rollback()
+        flash(" ".join(m for messages in (error.errors or {}).values() for m in messages) or error.message)
+    else:
+        flash("已签到，感谢您到岗！Checked in: thank you for coming!")
+    return redirect(url_for("auth.me"))
 
 
 @bp.post("/me/contact")

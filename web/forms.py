@@ -63,6 +63,19 @@ class AnswerForm(FlaskForm):
                         validators=[InputRequired()])
 
 
+class CheckInForm(FlaskForm):
+    """"I have arrived": only the CSRF token."""
+
+
+class EmergencyCallsForm(FlaskForm):
+    """A volunteer's choice: may emergencies call them outside the weekly hours they gave?"""
+
+    emergency_calls = RadioField("应急召集 · Emergency calls", choices=[
+        SelectChoice("any_hour", "应急时任何时间都可召集我 · Call me in emergencies, any hour"),
+        SelectChoice("available_hours", "仅在我登记的空闲时段召集我 · Only in my available hours")],
+        validators=[InputRequired()])
+
+
 class StaffContactForm(FlaskForm):
     """Office staff: where their coordinator notices go besides the office inbox (accounts/staff.py checks it)."""
 
