@@ -48,6 +48,7 @@ GRID_COLUMNS = ("id", "code", "name", "level", "parent_id", "parent_level", "pat
 
 # Shares of the population (the rest are plain resident volunteers).
 CADRE, POLICE, DOCTOR, LAW, PROPERTY, BUILDING_LEADER = 0.03, 0.005, 0.005, 0.005, 0.03, 0.05
+GRID_WORKER = 0.004  # 网格员: a few per grid
 # Cadres are nearly all party members; the base rate keeps the district near 20 %.
 PARTY_BASE, PARTY_CADRE = 0.18, 0.85
 STATUS_P = (0.90, 0.06, 0.04)
@@ -367,12 +368,14 @@ def _volunteer_batch(people: _People, first_id: int, size: int, first_window_id:
     draws = rng.random((size, 7))
     cadre, police, doctor = draws[:, 0] < CADRE, draws[:, 1] < POLICE, draws[:, 2] < DOCTOR
     law, prop, leader = draws[:, 3] < LAW, draws[:, 4] < PROPERTY, draws[:, 5] < BUILDING_LEADER
+    grid_worker = draws[:, 5] > 1 - GRID_WORKER  # the other tail of the leader draw: nobody is both
     party = draws[:, 6] < np.where(cadre, PARTY_CADRE, PARTY_BASE)
     enterprise = people.team_member[ids]
     resident = ~(cadre | police | doctor | law | prop)
     has = {Identity.PARTY_MEMBER: party, Identity.RESIDENT_VOLUNTEER: resident, Identity.SUNK_DOWN_CADRE: cadre,
            Identity.LAW_ENFORCEMENT: law, Identity.POLICE: police, Identity.DOCTOR: doctor,
-           Identity.BUILDING_LEADER: leader, Identity.PROPERTY_STAFF: prop, Identity.ENTERPRISE_MEMBER: enterprise}
+           Identity.BUILDING_LEADER: leader, Identity.PROPERTY_STAFF: prop, Identity.ENTERPRISE_MEMBER: enterprise,
+           Identity.GRID_WORKER: grid_worker}
     identity_matrix = np.stack([has[identity] for identity in Identity], axis=1)
     flags = identity_matrix.astype(np.int64) @ np.array([bits[identity] for identity in Identity])
 

@@ -294,7 +294,7 @@ def test_routine_notices_wait_out_quiet_hours_emergencies_do_not(now, channels_c
     accept_callup(answer.id, actor="a", now=late)
     rows = {r.channel: r.due_at for r in outbox(kind=K, callup_id=answer.id)}
     assert rows == {Channel.INAPP: late, Channel.EMAIL: morning}
-    urgent = make_position(now=now, headcount=2, priority=Priority.EMERGENCY, starts_in=timedelta(hours=2))
+    urgent = make_position(now=late, headcount=2, priority=Priority.EMERGENCY, starts_in=timedelta(hours=2))
     _coordinate(urgent, channels=("email",))
     [alarm] = sent_callups(urgent, 1, now=late)
     accept_callup(alarm.id, actor="a", now=late)
