@@ -1,5 +1,6 @@
 """Gridmuster matcher: exact, explainable volunteer-to-shift assignment over numpy arrays."""
-from .problem import (COMMUNITY_LEVEL, DEFAULT_WEIGHTS, LEVELS, MASK_BYTES, NO_EXPIRY, PARTY_MEMBER,
+from .problem import (COMMUNITY_LEVEL, DEFAULT_WEIGHTS, LEVELS, MASK_BYTES, NO_CERTIFICATE, NO_EXPIRY,
+                      PARTY_MEMBER,
                       WEEK_SLOTS, Assignment, Candidates, EscalationStep, PositionOutcome,
                       PositionSpec, Problem, Reason, Result, Weights, pack_availability,
                       week_mask, week_mask_epoch, week_of_day)
@@ -11,6 +12,6 @@ __all__ = [
     "solve", "Problem", "Candidates", "PositionSpec", "Weights", "Result", "Assignment",
     "PositionOutcome", "EscalationStep", "Reason", "CertificateError", "DEFAULT_WEIGHTS",
     "week_mask", "week_mask_epoch", "week_of_day", "pack_availability", "LEVELS", "COMMUNITY_LEVEL",
-    "WEEK_SLOTS", "MASK_BYTES", "NO_EXPIRY", "PARTY_MEMBER", "RESIDENT_VOLUNTEER",
+    "WEEK_SLOTS", "MASK_BYTES", "NO_CERTIFICATE", "NO_EXPIRY", "PARTY_MEMBER", "RESIDENT_VOLUNTEER",
     "SUNK_DOWN_CADRE", "POLICE", "DOCTOR", "BUILDING_LEADER", "PROPERTY_STAFF", "ENTERPRISE_TEAM",
 ]

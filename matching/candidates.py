@@ -31,6 +31,9 @@ class CandidateIndex:
         o = np.lexsort((cand.busy_start, cand.busy_person))
         self.busy_s = cand.busy_start[o]
         self.busy_e = cand.busy_end[o]
+        # Rest applies around call-ups only: a blackout day blocks just the shifts it overlaps.
+        self.busy_blackout = cand.busy_blackout[o]
+        self.busy_rest = np.where(self.busy_blackout, 0.0, self.rest)
         self.busy_ptr = np.searchsorted(cand.busy_person[o], np.arange(self.n + 1))
         # Position-independent parts of the cost, computed once per solve.
         p_acc = (cand.accepted + 1.0) / (cand.accepted + cand.declined + cand.expired + 2.0)
@@ -93,8 +96,11 @@ class CandidateIndex:
                                          + c.hours_90d / fair_hours_90d, 0.0)
         return self._load[key]
 
-    def busy_mask(self, c: np.ndarray, start: int, end: int) -> np.ndarray:
-        """Boolean over c: has a busy interval overlapping [start - rest, end + rest) (open overlap)."""
+    def busy_mask(self, c: np.ndarray, start: int, end: int, blackout: bool | None = None) -> np.ndarray:
+        """Boolean over c: has a busy interval overlapping [start - rest, end + rest) (open overlap).
+
+        Blackout days count without rest; `blackout` True/False looks at only them / only call-ups.
+        """
         lo, hi = self.busy_ptr[c], self.busy_ptr[c + 1]
         cnt = hi - lo
         out = np.zeros(c.size, dtype=bool)
@@ -105,7 +111,10 @@ class CandidateIndex:
         owner = np.repeat(has, k)
         first = np.repeat(lo[has] - (np.cumsum(k) - k), k)
         iv = first + np.arange(owner.size)
-        hit = (self.busy_s[iv] < end + self.rest) & (self.busy_e[iv] > start - self.rest)
+        rest = self.busy_rest[iv]
+        hit = (self.busy_s[iv] < end + rest) & (self.busy_e[iv] > start - rest)
+        if blackout is not None:
+            hit &= self.busy_blackout[iv] == blackout
         out[owner[hit]] = True
         return out
 
@@ -134,9 +143,14 @@ class CandidateIndex:
 
     def skill_ok(self, c: np.ndarray, skill: int, level: int, day: int,
                  check_expiry: bool = True) -> np.ndarray:
+        """Boolean over c: level reached and, with `check_expiry`, a certificate valid on `day`.
+
+        One comparison covers both certificate rules: the expiry date is the last valid day, and a
+        missing certificate is NO_CERTIFICATE, below every day (see Candidates.skill_expiry).
+        """
         ok = self.c.skill_levels[c, skill] >= level
         if check_expiry:
-            ok &= self.c.skill_expiry[c, skill] >= day  # expiry date is the last valid day
+            ok &= self.c.skill_expiry[c, skill] >= day
         return ok
 
     def f_skills(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:

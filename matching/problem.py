@@ -12,7 +12,8 @@ LEVELS = 5  # 0 district, 1 street office, 2 community, 3 grid, 4 micro-grid
 COMMUNITY_LEVEL = 2
 WEEK_SLOTS = 336  # half-hour slots Monday 00:00 .. Sunday 24:00, local time
 MASK_BYTES = WEEK_SLOTS // 8  # 42: availability is packed like numpy.packbits (big bit order)
-NO_EXPIRY = np.iinfo(np.int32).max  # skill_expiry sentinel: certificate never expires
+NO_EXPIRY = np.iinfo(np.int32).max  # skill_expiry sentinel: no certificate needed, or it never expires
+NO_CERTIFICATE = np.iinfo(np.int32).min  # skill_expiry sentinel: the skill needs a certificate the person lacks
 CHINA_UTC_OFFSET = 8 * 3600  # China Standard Time has no daylight saving
 _MONDAY_EPOCH = 4 * 86400  # 1970-01-05 was a Monday
 
@@ -108,6 +109,12 @@ class Candidates:
     Sparse extras are parallel arrays: busy_* intervals (epoch seconds UTC, half-open),
     excluded_* pairs (person index, index into Problem.positions), paired_* pairs
     (person index, community grid id the person's enterprise team is paired with).
+    busy_blackout (optional, parallel to busy_*) marks intervals that are a person's blackout
+    days: they block only the shifts they overlap (no rest around them) and are reported apart.
+
+    skill_expiry is the last valid day of the certificate behind a skill; a skill that needs a
+    certificate the person does not hold is NO_CERTIFICATE, one that needs none NO_EXPIRY. The
+    caller decides which skills need certificates, so the gate costs nothing beyond the expiry test.
     """
 
     ids: np.ndarray
@@ -132,6 +139,7 @@ class Candidates:
     busy_person: np.ndarray | None = None
     busy_start: np.ndarray | None = None
     busy_end: np.ndarray | None = None
+    busy_blackout: np.ndarray | None = None  # bool per busy interval: a blackout day, not a call-up
     excluded_person: np.ndarray | None = None
     excluded_position: np.ndarray | None = None
     paired_person: np.ndarray | None = None
@@ -191,6 +199,13 @@ class Candidates:
                 raise ValueError(f"Candidates.{prefix}_person must be person indexes 0..n-1")
             for c, v in zip(cols, vals):
                 sets[f"{prefix}_{c}"] = v
+        nb = sets["busy_person"].size
+        if self.busy_blackout is None:
+            sets["busy_blackout"] = np.zeros(nb, dtype=bool)
+        else:
+            sets["busy_blackout"] = np.ascontiguousarray(self.busy_blackout, dtype=bool).ravel()
+            if sets["busy_blackout"].size != nb:
+                raise ValueError("Candidates.busy_blackout must have the length of busy_person")
         for k, v in sets.items():
             object.__setattr__(self, k, v)
 
@@ -322,6 +337,8 @@ class Problem:
 
     prune_margin: extra candidates kept per slot group beyond its headcount in the first
     pruning round (the certificate widens as needed, so this only affects speed).
+    skill_names: display names of the skill columns by language ({"en": [...], "zh": [...]}),
+    used only in the texts of reasons; a missing name is shown as "#column".
     """
 
     candidates: Candidates
@@ -331,6 +348,7 @@ class Problem:
     party_bit: int = PARTY_MEMBER
     standby_size: int = 5
     prune_margin: int = 8
+    skill_names: Mapping[str, Sequence[str]] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "positions", tuple(self.positions))
@@ -360,11 +378,13 @@ class Problem:
 
 @dataclass(frozen=True)
 class Reason:
-    """Why slots stay open: a stable `code`, structured `params`, and an English `text`."""
+    """Why slots stay open: a stable `code`, structured `params`, an English `text` and
+    the text in every language the matcher writes (`texts`: {"en": ..., "zh": ...})."""
 
     code: str
     params: dict[str, Any]
     text: str
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

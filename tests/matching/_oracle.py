@@ -33,8 +33,8 @@ def feasible(pb: Problem, j: int, i: int, radius: int | None = None) -> bool:
             return False
     if not (pos.soft_availability and c.emergency_any_hour[i]) and not _covers(pos, c, i):
         return False
-    rest = pb.rest_hours * 3600
-    for p, s, e in zip(c.busy_person, c.busy_start, c.busy_end):
+    for p, s, e, blackout in zip(c.busy_person, c.busy_start, c.busy_end, c.busy_blackout):
+        rest = 0 if blackout else pb.rest_hours * 3600  # a blackout day needs no rest around it
         if p == i and s < pos.end + rest and e > pos.start - rest:
             return False
     for p, q in zip(c.excluded_person, c.excluded_position):
