@@ -70,6 +70,14 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "accounts.Tokens": {"GET": frozenset(), "POST": frozenset()},
     "accounts.TokenById": {"DELETE": frozenset()},
     # Pages (web/auth.py): sign-in and registration are public; these need an account.
+    "enterprise.portal": {"GET": frozenset({E})},
+    "enterprise.create_team": {"POST": frozenset({E})},
+    "enterprise.add_member": {"POST": frozenset({E})},
+    "enterprise.remove_member": {"POST": frozenset({E})},
+    "enterprise.set_leader": {"POST": frozenset({E})},
+    "enterprise.answer": {"POST": frozenset({E})},
+    "partners.review_list": {"GET": STAFF},
+    "partners.review": {"POST": STAFF},
     "auth.me": {"GET": frozenset({O, V, E})},
     "auth.logout": {"POST": frozenset({O, V, E})},
     "auth.answer": {"POST": frozenset({V})},
@@ -86,6 +94,12 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.alert": {"POST": STAFF},
     "office.mark_attendance": {"POST": STAFF},
     "office.new_campaign": {"GET": STAFF, "POST": STAFF},
+    # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
+    "profile.summary": {"GET": frozenset({V})},
+    "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},
+    "profile.availability": {"GET": frozenset({V}), "POST": frozenset({V})},
+    "profile.channels": {"GET": frozenset({V}), "POST": frozenset({V})},
+    "profile.emergency": {"GET": frozenset({V}), "POST": frozenset({V})},
 }
 
 
@@ -118,15 +132,18 @@ def _campaign_owner(campaign_id: int) -> Owner | None:
 
 
 def _callup_owner(callup_id: int) -> Owner | None:
-    # A team call-up has no volunteer: its team's leader answers it, so the leader is its person.
+    # A team call-up has no volunteer: its team's leader answers it, so the leader is its person; the
+    # team's enterprise answers it on its portal.
     row = db.session.execute(
-        select(Grid.path, func.coalesce(CallUp.volunteer_id, Team.leader_id).label("volunteer_id"))
+        select(Grid.path, func.coalesce(CallUp.volunteer_id, Team.leader_id).label("volunteer_id"),
+               Team.enterprise_id)
         .select_from(CallUp)
         .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
         .join(Campaign, Campaign.id == Shift.campaign_id).join(Grid, Grid.id == Campaign.office_grid_id)
         .outerjoin(Team, Team.id == CallUp.team_id)
         .where(CallUp.id == callup_id)).first()
-    return None if row is None else Owner(path=row.path, volunteer_id=row.volunteer_id)
+    return None if row is None else Owner(path=row.path, volunteer_id=row.volunteer_id,
+                                          enterprise_id=row.enterprise_id)
 
 
 def _shift_owner(shift_id: int) -> Owner | None:

@@ -1,6 +1,7 @@
 """Use cases of the grid tree and the skills catalogue."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -10,7 +11,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
-from grids.paths import child_path
+from grids.paths import child_path, path_ids
 
 
 def get_grid(grid_id: int) -> Grid:
@@ -102,3 +103,41 @@ def list_grids(*, scope: Scope, parent_id: int | None = None, level: int | None 
         pattern = f"%{q}%"
         stmt = stmt.where(or_(Grid.name.like(pattern), Grid.code.like(pattern)))
     return stmt
+
+
+# Home grids a person may choose: a community (level 2) or any node below it.
+HOME_GRID_MIN_LEVEL = 2
+PATH_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class HomeGridGroup:
+    """One community with its grids, for a grouped picker; every option names its full path."""
+
+    label: str
+    options: list[tuple[int, str]] = field(default_factory=list)
+
+
+def home_grid_groups() -> list[HomeGridGroup]:
+    """Communities and the grids below them, one group per community in tree order.
+
+    Each option is labelled with its whole path from the street office down ("西兴街道 › 江南社区 › 第1网格"),
+    so the many grids called "第1网格" stay apart; the district is named only where there are several.
+    """
+    rows = db.session.execute(select(Grid.id, Grid.name, Grid.level, Grid.path).order_by(Grid.path)).all()
+    names = {row.id: row.name for row in rows}
+    several_districts = sum(1 for row in rows if row.level == 0) > 1
+    top = 0 if several_districts else 1
+    groups: dict[int, HomeGridGroup] = {}
+    for row in rows:
+        if row.level < HOME_GRID_MIN_LEVEL:
+            continue
+        ids = path_ids(row.path)
+        label = PATH_SEPARATOR.join(names[i] for i in ids[top:] if i in names)
+        community_id = ids[HOME_GRID_MIN_LEVEL] if len(ids) > HOME_GRID_MIN_LEVEL else row.id
+        group = groups.get(community_id)
+        if group is None:
+            group = groups[community_id] = HomeGridGroup(
+                label=PATH_SEPARATOR.join(names[i] for i in ids[top:HOME_GRID_MIN_LEVEL + 1] if i in names))
+        group.options.append((row.id, label))
+    return list(groups.values())

@@ -117,8 +117,12 @@ def _apply_volunteer(volunteer: Volunteer, data: dict[str, Any], skill_map: dict
     if "interests" in data:
         volunteer.interests = sum(CampaignKind(kind).bit for kind in set(data["interests"]))
     if "skills" in data:
+        # An item that does not name a certificate number keeps the one on record for that skill.
+        numbers = {row.skill_id: row.certificate_no for row in volunteer.skills}
         volunteer.skills = [VolunteerSkill(skill=skill_map[item["code"]], level=item["level"],
-                                           certificate_expires_on=item.get("certificate_expires_on"))
+                                           certificate_expires_on=item.get("certificate_expires_on"),
+                                           certificate_no=item["certificate_no"] if "certificate_no" in item
+                                           else numbers.get(skill_map[item["code"]].id))
                             for item in data["skills"]]
     if "availability" in data:
         windows = [(w["weekday"], parse_hhmm(w["start"]), parse_hhmm(w["end"], allow_24=True))
@@ -145,8 +149,31 @@ def _set_channel_consents(volunteer: Volunteer, channels: set[str], now: datetim
 
 
 # What a person may change on their own record; the rest (identities, status, notes) is the office's.
+# Skills are theirs too, except the certified ones (see ``_own_skill_list``).
 SELF_EDITABLE = frozenset({"name", "language", "interests", "availability", "blackout_dates",
-                           "max_callups_per_month", "consented_channels", "emergency_calls"})
+                           "max_callups_per_month", "consented_channels", "emergency_calls", "skills"})
+
+
+def _own_skill_list(volunteer: Volunteer, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The skill list a person sends for themselves, with the certified skills kept as the office recorded them.
+
+    A skill that needs a certificate (gas checks, first aid, driving…) is entered by the office that saw the
+    certificate, with its expiry: a person may declare any other skill at any level, and may send their
+    certified ones back unchanged, but neither add nor alter one. Certified skills left out of the list stay.
+    """
+    catalogue = skills_by_code(item["code"] for item in items)
+    held = {row.skill.code: row for row in volunteer.skills if row.skill.certified}
+    refused = sorted({item["code"] for item in items
+                      if item["code"] in catalogue and catalogue[item["code"]].certified
+                      and (item["code"] not in held or held[item["code"]].level != item["level"]
+                           or held[item["code"]].certificate_expires_on != item.get("certificate_expires_on"))})
+    if refused:
+        raise PermissionDenied("Only your community office can record certified skills.",
+                               {"skills": [f"{code} needs a certificate: ask your community office. "
+                                           f"{code} 需要证书，请联系社区登记。" for code in refused]})
+    sent = {item["code"] for item in items}
+    return list(items) + [{"code": code, "level": row.level, "certificate_expires_on": row.certificate_expires_on}
+                          for code, row in held.items() if code not in sent]
 
 
 def grid_check(scope: Scope):
@@ -184,6 +211,8 @@ def update_volunteer(volunteer_id: int, data: dict[str, Any], *, scope: Scope, n
         if locked:
             raise PermissionDenied("Only your community office can change these fields.",
                                    {field: ["Ask your community office to change this."] for field in locked})
+        if "skills" in data:
+            data = {**data, "skills": _own_skill_list(volunteer, data["skills"])}
     if "mobile" in data and _mobile_taken(data["mobile"], except_id=volunteer.id):
         raise _mobile_conflict()
     _apply_volunteer(volunteer, data, skills_by_code(i["code"] for i in data.get("skills", [])),

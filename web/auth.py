@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from accounts.access import authorize
@@ -26,7 +25,7 @@ from core.clock import utcnow
 from core.errors import Conflict, DomainError, ValidationFailed
 from core.scope import STAFF_ROLES
 from extensions import db, limiter, login_manager
-from grids.models import Grid
+from grids.services import home_grid_groups
 from core.masking import mask_mobile
 from volunteers.models import Volunteer
 from volunteers.services import update_volunteer
@@ -155,16 +154,25 @@ def logout():
 
 
 def _grid_choices() -> list[SelectChoice]:
-    """Communities and grids a volunteer may call home, in tree order (grids indented under their community)."""
-    rows = db.session.execute(select(Grid.id, Grid.name, Grid.level).where(Grid.level >= 2)
-                              .order_by(Grid.path)).all()
-    return [SelectChoice(str(row.id), "\u3000" * (row.level - 2) + row.name) for row in rows]
+    """Communities and grids a volunteer may call home, each named by its full path (street › community › grid)."""
+    return [SelectChoice(str(grid_id), label, optgroup=group.label)
+            for group in home_grid_groups() for grid_id, label in group.options]
 
 
 def _register_page(form, *, code_form=None, sent_to: str | None = None, status: int = 200):
-    """Step 1 (``code_form``: the mobile number) or step 2 (``form``: the code and the rest)."""
+    """Step 1 (``code_form``: the mobile number) or step 2 (``form``: the code and the rest).
+
+    The home-grid select is drawn from ``form.home_grid_id.choices`` grouped by community, with nothing chosen
+    until the person chooses: a preselected first community put people in the wrong place unnoticed.
+    """
+    groups = []
+    if form is not None:
+        for choice in form.home_grid_id.choices or []:
+            if not groups or groups[-1][0] != choice.optgroup:
+                groups.append((choice.optgroup, []))
+            groups[-1][1].append((choice.value, choice.label))
     return render_template("register.html", form=form, code_form=code_form, sent_to=sent_to, lang=_lang(),
-                           consent_text=CONSENT_TEXT, consent_version=CONSENT_VERSION), status
+                           consent_text=CONSENT_TEXT, consent_version=CONSENT_VERSION, grid_groups=groups), status
 
 
 @bp.post("/register/code")
@@ -208,8 +216,9 @@ def register():
             status = error.status_code
         else:
             start_session(user)
-            flash("注册成功，欢迎加入！Registered: welcome aboard!")
-            return redirect(url_for("auth.me"))
+            flash("注册成功，欢迎加入！再用两分钟填写技能和空闲时间，社区才能召集您。"
+                  "Registered: welcome aboard! Two more minutes on your skills and hours, and your community can call you.")
+            return redirect(url_for("profile.skills", setup=1))
     else:
         status = 400 if form.csrf_token.errors else 422
     return _register_page(form, status=status)
@@ -220,9 +229,12 @@ def me():
     """The signed-in volunteer's call-ups with their status and answer buttons; staff see who they are."""
     user = current_user.user
     items = []
-    hours = emergency_form = None
+    hours = emergency_form = profile = None
     if user.role is Role.VOLUNTEER and user.volunteer_id is not None:
+        from web.profile import profile_summary
+
         volunteer = db.session.get(Volunteer, user.volunteer_id)
+        profile = profile_summary(volunteer)
         hours = service_hours(user.volunteer_id)
         for callup in db.session.scalars(list_own_callups(user.volunteer_id).limit(100)):
             emergency = is_emergency(callup)
@@ -237,11 +249,14 @@ def me():
         contact_form = StaffContactForm(formdata=None, data={
             "email": user.email, "mobile": user.mobile, "wecom_id": user.wecom_id,
             "notify_channels": user.notify_channel_list})
-    return _me_page(user, items=items, hours=hours, contact_form=contact_form, emergency_form=emergency_form)
+    return _me_page(user, items=items, hours=hours, contact_form=contact_form, emergency_form=emergency_form,
+                    profile=profile)
 
 
-def _me_page(user, *, items=(), hours=None, contact_form=None, emergency_form=None, status: int = 200):
+def _me_page(user, *, items=(), hours=None, contact_form=None, emergency_form=None, profile=None,
+             status: int = 200):
     return render_template("me.html", user=user, items=items, hours=hours, lang=_lang(), logout_form=LogoutForm(),
+                           profile=profile,
                            answer_form=AnswerForm(), eta_buttons=[(m, _eta_both(m)) for m in ETA_CHOICES],
                            contact_form=contact_form, emergency_form=emergency_form,
                            check_in_form=CheckInForm()), status

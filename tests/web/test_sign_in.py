@@ -252,7 +252,7 @@ def test_register_offers_communities_and_grids_only(client, tree):
 
 def test_register_signs_in_and_records_consent(client, tree):
     response = _register(client, tree)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/me")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/me/profile/skills?setup=1")
     me = client.get("/me").get_data(as_text=True)
     assert 'id="no-callups"' in me
     consent = db.session.scalar(select(Consent))

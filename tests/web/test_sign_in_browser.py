@@ -44,7 +44,8 @@ def test_volunteer_registers_with_consent_signs_in_and_out(page, live_server, tr
     _fill_registration(page, grid_id)  # the form keeps no passwords; fill again and consent this time
     page.check("#consent")
     page.click("#register-submit")
-    page.wait_for_url(live_server + "/me")
+    page.wait_for_url(live_server + "/me/profile/skills?setup=1")  # the profile steps come next
+    page.goto(live_server + "/me")
     assert page.locator("#signed-in-as").inner_text() == "陈静"
     assert "暂时没有召集" in page.locator("#no-callups").inner_text()
     assert db.session.scalar(select(Consent)).purpose == "service"

@@ -1,0 +1,315 @@
+"""A volunteer's own profile pages: skills, weekly hours, channels and consent, emergency calls, and what they add up to.
+
+Each step saves through ``volunteers.services.update_volunteer`` with the person's own scope, after the input is
+loaded by the API's ``VolunteerUpdateSchema``: the page, ``PATCH /api/v1/volunteers/{id}`` and the CLI share one
+code path, so a rule (a window on the half hour, a cap of 0-100, certified skills kept for the office) is written
+once. After registration the steps run in order (``?setup=1``) and end on the summary; later each opens on its own.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from marshmallow import ValidationError as MarshmallowError
+from wtforms import IntegerField, SelectField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
+from zoneinfo import ZoneInfo
+
+from api.schemas.common import for_update
+from api.schemas.volunteers import VolunteerUpdateSchema
+from callups.models import Channel
+from callups.outbox import channels_for
+from core.clock import utcnow
+from core.errors import DomainError
+from core.masking import mask_mobile
+from extensions import db
+from volunteers.availability import format_hhmm
+from volunteers.models import Volunteer
+from volunteers.readiness import NO_CALLUPS_LEFT, NO_HOURS, NOT_ACTIVE, readiness_of
+from volunteers.services import get_volunteer, list_skills, update_volunteer
+from web.auth import _lang, _no_store, require_sign_in
+from web.forms import EmergencyCallsForm
+
+bp = Blueprint("profile", __name__, url_prefix="/me")
+bp.before_request(require_sign_in)
+bp.after_request(_no_store)
+
+WEEKDAYS = (("周一", "Mon"), ("周二", "Tue"), ("周三", "Wed"), ("周四", "Thu"), ("周五", "Fri"), ("周六", "Sat"),
+            ("周日", "Sun"))
+# Parts of a day a person ticks; adjacent parts join into one window, so a 09:00-15:00 shift fits morning + afternoon.
+DAY_PARTS = (("morning", "上午", "Morning", "08:00", "12:00"), ("afternoon", "下午", "Afternoon", "12:00", "18:00"),
+             ("evening", "晚上", "Evening", "18:00", "22:00"))
+LEVELS = [SelectChoice(value, label) for value, label in (
+    ("0", "不会 · No"), ("1", "1 入门 · Beginner"), ("2", "2 会做 · Can do"), ("3", "3 熟练 · Skilled"),
+    ("4", "4 精通 · Very good"), ("5", "5 专业 · Expert"))]
+CHANNEL_LABELS = {"inapp": ("应用内消息", "in-app inbox"), "sms": ("短信", "SMS"), "email": ("电子邮件", "e-mail"),
+                  "wecom": ("企业微信", "WeCom")}
+BLOCKER_TEXT = {
+    NOT_ACTIVE: ("您的状态为暂停或已离开，请联系社区恢复。", "Your status is paused or left: ask your community office."),
+    NO_HOURS: ("您还没有填写每周空闲时间，常规活动无法召集您。", "You have not given any weekly hours, so routine "
+                                                        "call-ups cannot reach you."),
+    NO_CALLUPS_LEFT: ("您把每月召集次数设为 0。", "You set your monthly call-ups to 0."),
+}
+# The steps, in the order a new volunteer meets them: endpoint and (Chinese, English) title.
+STEPS = (("profile.skills", ("技能", "Skills")), ("profile.availability", ("空闲时间", "Weekly hours")),
+         ("profile.channels", ("通知方式", "How you are told")), ("profile.emergency", ("应急召集", "Emergencies")))
+
+
+class SkillsForm(FlaskForm):
+    """One level select per uncertified skill of the catalogue (fields added per request)."""
+
+
+class AvailabilityForm(FlaskForm):
+    slots = SelectMultipleField("每周空闲时间 · Weekly hours", option_widget=CheckboxInput(),
+                                widget=ListWidget(prefix_label=False), validate_choice=False)
+    keep = SelectMultipleField("其他时段 · Other hours", option_widget=CheckboxInput(),
+                               widget=ListWidget(prefix_label=False), validate_choice=False)
+    max_callups_per_month = IntegerField("每月最多召集次数 · At most this many call-ups a month",
+                                         render_kw={"inputmode": "numeric"})
+
+
+class ChannelsForm(FlaskForm):
+    consented_channels = SelectMultipleField("同意接收召集的方式 · I agree to be told by",
+                                             option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
+                                             validate_choice=False)
+    language = SelectField("消息语言 · Language of messages",
+                           choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")], validate_choice=False)
+
+
+def _volunteer() -> Volunteer:
+    volunteer_id = current_user.user.volunteer_id
+    if volunteer_id is None:
+        abort(404)
+    return get_volunteer(volunteer_id)
+
+
+def _today() -> date:
+    return utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def _setup() -> bool:
+    return request.args.get("setup") == "1"
+
+
+def _next_url(endpoint: str) -> str:
+    """After saving: the next step during setup (the summary after the last), else the summary."""
+    names = [name for name, _ in STEPS]
+    if _setup() and endpoint in names and names.index(endpoint) + 1 < len(names):
+        return url_for(names[names.index(endpoint) + 1], setup=1)
+    return url_for("profile.summary", done=1 if _setup() else None)
+
+
+def _flat_messages(value) -> list[str]:
+    """Marshmallow's nested messages ({0: {"end": [...]}}) as one flat list."""
+    if isinstance(value, Mapping):
+        return [message for item in value.values() for message in _flat_messages(item)]
+    if isinstance(value, (list, tuple)):
+        return [message for item in value for message in _flat_messages(item)]
+    return [str(value)]
+
+
+def _attach(form, errors: Mapping[str, object], fields: Mapping[str, str]) -> None:
+    """Put errors keyed by record field (``availability``) under the form field that edits it (``slots``).
+
+    A list field's errors by index ({"skills": {0: …}}) go under the field of that item when ``fields`` maps
+    the index ("0" → "skill_3"), so a refused level shows next to its skill.
+    """
+    for name, messages in errors.items():
+        if isinstance(messages, Mapping) and all(str(key) in fields for key in messages):
+            _attach(form, {str(key): value for key, value in messages.items()}, fields)
+            continue
+        field = getattr(form, fields.get(name, name), None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + _flat_messages(messages)
+        else:
+            form.form_errors.extend(_flat_messages(messages))
+
+
+def _save(form, body: dict, fields: Mapping[str, str]) -> bool:
+    """Load ``body`` with the API's schema and save it with the person's own scope; errors land on ``form``."""
+    try:
+        data = for_update(VolunteerUpdateSchema).load(body)
+    except MarshmallowError as error:
+        _attach(form, error.messages, fields)
+        return False
+    try:
+        update_volunteer(current_user.user.volunteer_id, data, scope=g.scope, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()  # nothing half-written
+        _attach(form, error.errors or {"": [error.message]}, fields)
+        return False
+    return True
+
+
+def _page(template: str, form, *, endpoint: str, status: int = 200, **context):
+    names = [name for name, _ in STEPS]
+    return render_template(template, form=form, lang=_lang(), setup=_setup(), steps=STEPS,
+                           step_number=names.index(endpoint) + 1, step_title=dict(STEPS)[endpoint],
+                           skip_url=_next_url(endpoint), **context), status
+
+
+def _status_of(form) -> int:
+    return 400 if form.csrf_token.errors else 422
+
+
+@bp.route("/profile/skills", methods=["GET", "POST"])
+def skills():
+    """What I can do: a level for each skill of the catalogue; certified skills are the office's to record."""
+    volunteer = _volunteer()
+    catalogue = db.session.scalars(list_skills()).all()
+    held = {row.skill.code: row for row in volunteer.skills}
+    open_skills = [skill for skill in catalogue if not skill.certified]
+    form_class = type("BoundSkillsForm", (SkillsForm,), {
+        f"skill_{skill.id}": SelectField(f"{skill.name} · {skill.name_en or skill.code}", choices=LEVELS,
+                                         validate_choice=False) for skill in open_skills})
+    defaults = {f"skill_{skill.id}": str(held[skill.code].level) if skill.code in held else "0"
+                for skill in open_skills}
+    form = form_class() if request.method == "POST" else form_class(formdata=None, data=defaults)
+    field_of = {skill.code: f"skill_{skill.id}" for skill in open_skills}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _page("profile_skills.html", form, endpoint="profile.skills", status=_status_of(form),
+                         open_skills=open_skills, field_of=field_of, certified=_certified(volunteer))
+        body, sent = {"skills": []}, []
+        for skill in open_skills:
+            raw = form[f"skill_{skill.id}"].data or "0"
+            if raw != "0":
+                # A level the form does not offer still goes to the schema, whose refusal lands under that skill.
+                body["skills"].append({"code": skill.code, "level": int(raw) if raw.isdigit() else raw})
+                sent.append(f"skill_{skill.id}")
+        if _save(form, body, {"skills": "skills", **{str(i): name for i, name in enumerate(sent)}}):
+            flash("已保存技能。Skills saved.")
+            return redirect(_next_url("profile.skills"))
+        return _page("profile_skills.html", form, endpoint="profile.skills", status=422,
+                     open_skills=open_skills, field_of=field_of, certified=_certified(volunteer))
+    return _page("profile_skills.html", form, endpoint="profile.skills", open_skills=open_skills,
+                 field_of=field_of, certified=_certified(volunteer))
+
+
+def _certified(volunteer: Volunteer) -> list:
+    return [row for row in volunteer.skills if row.skill.certified]
+
+
+def _slot_value(weekday: int, part: str) -> str:
+    return f"{weekday}-{part}"
+
+
+def _window_value(weekday: int, start: int, end: int) -> str:
+    return f"{weekday}-{format_hhmm(start)}-{format_hhmm(end)}"
+
+
+@bp.route("/profile/availability", methods=["GET", "POST"])
+def availability():
+    """When I am free each week (mornings, afternoons, evenings by weekday) and how often I may be called."""
+    volunteer = _volunteer()
+    parts = {key: (start, end) for key, _, _, start, end in DAY_PARTS}
+    presets = {(start, end): key for key, (start, end) in parts.items()}
+    ticked, others = [], []
+    for window in volunteer.availability:
+        bounds = (format_hhmm(window.start_minute), format_hhmm(window.end_minute))
+        if bounds in presets:
+            ticked.append(_slot_value(window.weekday, presets[bounds]))
+        else:
+            others.append((_window_value(window.weekday, window.start_minute, window.end_minute),
+                           window.weekday, *bounds))
+    if request.method == "POST":
+        form = AvailabilityForm()
+    else:
+        form = AvailabilityForm(formdata=None, data={"slots": ticked, "keep": [value for value, *_ in others],
+                                                    "max_callups_per_month": volunteer.max_callups_per_month})
+    form.keep.choices = [SelectChoice(value, f"{WEEKDAYS[day][0]} {start}–{end} · {WEEKDAYS[day][1]}")
+                         for value, day, start, end in others]
+    context = {"weekdays": WEEKDAYS, "parts": DAY_PARTS, "others": others}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _page("profile_availability.html", form, endpoint="profile.availability",
+                         status=_status_of(form), **context)
+        windows = []
+        for value in form.slots.data or []:
+            day, _, part = value.partition("-")
+            start, end = parts.get(part, ("", ""))
+            windows.append({"weekday": int(day) if day.isdigit() else day, "start": start, "end": end})
+        for value in form.keep.data or []:
+            day, _, rest = value.partition("-")
+            start, _, end = rest.partition("-")
+            windows.append({"weekday": int(day) if day.isdigit() else day, "start": start, "end": end})
+        body = {"availability": windows}
+        if form.max_callups_per_month.raw_data and form.max_callups_per_month.raw_data[0].strip():
+            body["max_callups_per_month"] = form.max_callups_per_month.data
+        if form.max_callups_per_month.errors or not _save(form, body, {"availability": "slots"}):
+            return _page("profile_availability.html", form, endpoint="profile.availability", status=422, **context)
+        flash("已保存空闲时间。Weekly hours saved.")
+        return redirect(_next_url("profile.availability"))
+    return _page("profile_availability.html", form, endpoint="profile.availability", **context)
+
+
+def _own_channels(volunteer: Volunteer) -> list[tuple[str, str, str]]:
+    """(channel, label, address shown) for the channels this person has an address for."""
+    found = [("sms", "短信 · SMS", mask_mobile(volunteer.mobile))]
+    if volunteer.email:
+        found.append(("email", "电子邮件 · E-mail", volunteer.email))
+    if volunteer.wecom_id:
+        found.append(("wecom", "企业微信 · WeCom", volunteer.wecom_id))
+    return found
+
+
+@bp.route("/profile/channels", methods=["GET", "POST"])
+def channels():
+    """How I am told of call-ups: consent per channel (withdrawn when unticked) and the language of messages."""
+    volunteer = _volunteer()
+    offered = _own_channels(volunteer)
+    if request.method == "POST":
+        form = ChannelsForm()
+    else:
+        form = ChannelsForm(formdata=None, data={"consented_channels": volunteer.consented_channels,
+                                                 "language": volunteer.language})
+    form.consented_channels.choices = [SelectChoice(value, f"{label}（{address}）") for value, label, address in offered]
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _page("profile_channels.html", form, endpoint="profile.channels", status=_status_of(form))
+        # Consent to a channel without an address here (set by the office) is kept as it is.
+        unseen = [c for c in volunteer.consented_channels if c not in {value for value, *_ in offered}]
+        body = {"consented_channels": list(form.consented_channels.data or []) + unseen,
+                "language": form.language.data}
+        if _save(form, body, {}):
+            flash("已保存通知方式。Channels saved.")
+            return redirect(_next_url("profile.channels"))
+        return _page("profile_channels.html", form, endpoint="profile.channels", status=422)
+    return _page("profile_channels.html", form, endpoint="profile.channels")
+
+
+@bp.route("/profile/emergency", methods=["GET", "POST"])
+def emergency():
+    """Whether emergencies may call me outside my weekly hours (the same choice as on /me)."""
+    volunteer = _volunteer()
+    if request.method == "POST":
+        form = EmergencyCallsForm()
+        if form.validate_on_submit() and _save(form, {"emergency_calls": form.emergency_calls.data}, {}):
+            flash("已保存应急召集设置。Emergency call setting saved.")
+            return redirect(_next_url("profile.emergency"))
+        status = 400 if form.csrf_token.errors else 422
+        return _page("profile_emergency.html", form, endpoint="profile.emergency", status=status)
+    form = EmergencyCallsForm(formdata=None, data={"emergency_calls": volunteer.emergency_calls})
+    return _page("profile_emergency.html", form, endpoint="profile.emergency")
+
+
+def profile_summary(volunteer: Volunteer) -> dict:
+    """What the summary shows: the matcher's view of the person and the channels a call-up would use."""
+    readiness = readiness_of(volunteer, today=_today())
+    every_channel = {Channel.INAPP, Channel.SMS, Channel.EMAIL, Channel.WECOM}
+    used = [channel.value for channel, _ in channels_for(volunteer, every_channel)]
+    return {"readiness": readiness, "channels": [CHANNEL_LABELS[name] for name in used if name in CHANNEL_LABELS],
+            "sms": "sms" in used, "blockers": [BLOCKER_TEXT[code] for code in readiness.blockers],
+            "weekdays": WEEKDAYS}
+
+
+@bp.get("/profile")
+def summary():
+    """What I can be called for: skills, when, on which channels; or why not yet."""
+    volunteer = _volunteer()
+    return render_template("profile.html", lang=_lang(), volunteer=volunteer, steps=STEPS,
+                           just_done=request.args.get("done") == "1", **profile_summary(volunteer))
