@@ -70,14 +70,6 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "accounts.Tokens": {"GET": frozenset(), "POST": frozenset()},
     "accounts.TokenById": {"DELETE": frozenset()},
     # Pages (web/auth.py): sign-in and registration are public; these need an account.
-    "enterprise.portal": {"GET": frozenset({E})},
-    "enterprise.create_team": {"POST": frozenset({E})},
-    "enterprise.add_member": {"POST": frozenset({E})},
-    "enterprise.remove_member": {"POST": frozenset({E})},
-    "enterprise.set_leader": {"POST": frozenset({E})},
-    "enterprise.answer": {"POST": frozenset({E})},
-    "partners.review_list": {"GET": STAFF},
-    "partners.review": {"POST": STAFF},
     "auth.me": {"GET": frozenset({O, V, E})},
     "auth.logout": {"POST": frozenset({O, V, E})},
     "auth.answer": {"POST": frozenset({V})},
@@ -132,18 +124,15 @@ def _campaign_owner(campaign_id: int) -> Owner | None:
 
 
 def _callup_owner(callup_id: int) -> Owner | None:
-    # A team call-up has no volunteer: its team's leader answers it, so the leader is its person; the
-    # team's enterprise answers it on its portal.
+    # A team call-up has no volunteer: its team's leader answers it, so the leader is its person.
     row = db.session.execute(
-        select(Grid.path, func.coalesce(CallUp.volunteer_id, Team.leader_id).label("volunteer_id"),
-               Team.enterprise_id)
+        select(Grid.path, func.coalesce(CallUp.volunteer_id, Team.leader_id).label("volunteer_id"))
         .select_from(CallUp)
         .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
         .join(Campaign, Campaign.id == Shift.campaign_id).join(Grid, Grid.id == Campaign.office_grid_id)
         .outerjoin(Team, Team.id == CallUp.team_id)
         .where(CallUp.id == callup_id)).first()
-    return None if row is None else Owner(path=row.path, volunteer_id=row.volunteer_id,
-                                          enterprise_id=row.enterprise_id)
+    return None if row is None else Owner(path=row.path, volunteer_id=row.volunteer_id)
 
 
 def _shift_owner(shift_id: int) -> Owner | None:
