@@ -17,13 +17,14 @@ from sqlalchemy import and_, case, func, or_, select, update
 
 import matching
 from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpStatus, Campaign, Position, Priority, Shift)
+from campaigns import places
 from campaigns.policy import effective_policy
 from campaigns.overrides import widest_level
 from core.kinds import CampaignKind
 from extensions import db
 from grids.models import Grid
 from volunteers.models import (BlackoutDate, DutyRota, EmergencyCalls, Identity, Skill, Volunteer, VolunteerSkill,
-                               VolunteerStatus, team_members, team_pairings)
+                               VolunteerStatus, skill_valid_through, team_members, team_pairings)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Call-ups that keep a person busy for their shift (and count against the monthly cap).
@@ -158,8 +159,12 @@ def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now
     zone = ZoneInfo(timezone_name)
     policy = effective_policy(campaign)
     grids = _GridTable()
-    skill_ids = db.session.scalars(select(Skill.id).order_by(Skill.id)).all()
+    catalogue = db.session.execute(select(Skill.id, Skill.code, Skill.name, Skill.name_en).order_by(Skill.id)).all()
+    skill_ids = [row.id for row in catalogue]
     skill_column = {skill_id: column for column, skill_id in enumerate(skill_ids)}
+    # Display names for the reasons' texts (the matcher never reads the catalogue itself).
+    skill_names = {"zh": [row.name or row.code for row in catalogue],
+                   "en": [row.name_en or row.code for row in catalogue]}
 
     specs, scopes = [], set()
     allowed_level = widest_level(campaign, now)
@@ -211,9 +216,9 @@ def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now
         callups_left=np.clip(cap - month_used, 0, 10_000).astype(np.int16),
         availability=availability, interests=interests, emergency_any_hour=any_hour, **extras)
     problem = matching.Problem(candidates=candidates, positions=specs, rest_hours=rest_hours,
-                               party_bit=Identity.PARTY_MEMBER.bit)
+                               party_bit=Identity.PARTY_MEMBER.bit, skill_names=skill_names)
     timings["total_build"] = time.perf_counter() - started
-    return problem, {"timings": timings, "skill_ids": skill_ids}
+    return problem, {"timings": timings, "skill_ids": skill_ids, "skill_codes": [row.code for row in catalogue]}
 
 
 def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], position_of: dict[int, int],
@@ -228,16 +233,21 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
     levels = np.zeros((n, max(len(skill_column), 1)), dtype=np.int8)
     expiry = np.full(levels.shape, matching.NO_EXPIRY, dtype=np.int32)
     skill_stmt = (select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_id, VolunteerSkill.level,
-                         VolunteerSkill.certificate_expires_on)
+                         Skill.certified, VolunteerSkill.certificate_no, VolunteerSkill.certificate_expires_on)
+                  .join(Skill, Skill.id == VolunteerSkill.skill_id)
                   .join(Volunteer, Volunteer.id == VolunteerSkill.volunteer_id)
                   .join(Grid, Grid.id == Volunteer.home_grid_id).where(_in_scope(scopes)))
-    for vid, sid, level, expires in db.session.execute(skill_stmt):
+    for vid, sid, level, certified, number, expires in db.session.execute(skill_stmt):
         row = row_of.get(vid)
         if row is None:
             continue
         levels[row, skill_column[sid]] = level
-        if expires is not None:
-            expiry[row, skill_column[sid]] = (expires - date(1970, 1, 1)).days
+        # The certificate rule of volunteers/models.py, in the matcher's encoding of skill_expiry.
+        through = skill_valid_through(certified, number, expires)
+        if through == date.min:
+            expiry[row, skill_column[sid]] = matching.NO_CERTIFICATE
+        elif through != date.max:
+            expiry[row, skill_column[sid]] = (through - date(1970, 1, 1)).days
 
     # Busy: other live call-ups whose shifts come near these shifts, and blackout days.
     window_start = min(s.start_at for s in shifts) - timedelta(hours=rest_hours) if shifts else now
@@ -247,12 +257,13 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
         .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
         .where(CallUp.status.in_(BUSY_STATES), CallUp.volunteer_id.is_not(None),
                Shift.end_at > window_start, Shift.start_at < window_end)).all()
-    busy = [(row_of[v], _epoch(s), _epoch(e)) for v, s, e in busy_rows if v in row_of]
+    # The fourth column marks blackout days: no rest around them, and reported apart from call-ups.
+    busy = [(row_of[v], _epoch(s), _epoch(e), 0) for v, s, e in busy_rows if v in row_of]
     days = {s.start_at.astimezone(zone).date() for s in shifts} | {s.end_at.astimezone(zone).date() for s in shifts}
     for vid, day in db.session.execute(select(BlackoutDate.volunteer_id, BlackoutDate.day)
                                        .where(BlackoutDate.day.in_(sorted(days)))):
         if vid in row_of:
-            busy.append((row_of[vid], *_local_day_bounds(day, zone)))
+            busy.append((row_of[vid], *_local_day_bounds(day, zone), 1))
 
     # Never ask anyone twice for the same position, unless they declined before its shift's
     # time or place changed (campaigns/changes.py): then the changed need is a new question.
@@ -305,12 +316,13 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
         array = np.asarray(pairs, dtype=np.int64)
         return [array[:, k] for k in range(width)]
 
-    busy_person, busy_start, busy_end = columns(busy, 3)
+    busy_person, busy_start, busy_end, busy_blackout = columns(busy, 4)
     excluded_person, excluded_position = columns(excluded, 2)
     paired_person, paired_grid = columns(paired, 2)
     duty_person, duty_week = columns(duty, 2)
-    return {"duty_person": duty_person, "duty_week": duty_week,"skill_levels": levels, "skill_expiry": expiry, "busy_person": busy_person, "busy_start": busy_start,
-            "busy_end": busy_end, "excluded_person": excluded_person, "excluded_position": excluded_position,
+    return {"duty_person": duty_person, "duty_week": duty_week, "skill_levels": levels, "skill_expiry": expiry,
+            "busy_person": busy_person, "busy_start": busy_start, "busy_end": busy_end,
+            "busy_blackout": busy_blackout.astype(bool), "excluded_person": excluded_person, "excluded_position": excluded_position,
             "paired_person": paired_person, "paired_grid": paired_grid, **counts}
 
 
@@ -353,20 +365,13 @@ def open_positions_of(campaign: Campaign, *, fill_all: bool, over_recruit_percen
     ``starting_after`` leaves out shifts that start at or before that time.
     """
     items = []
-    pending = dict(db.session.execute(
-        # A pending team call-up holds as many places as it offers the team.
-        select(CallUp.position_id, func.sum(func.coalesce(CallUp.places, 1)))
-        .join(Position, Position.id == CallUp.position_id)
-        .join(Shift, Shift.id == Position.shift_id)
-        .where(Shift.campaign_id == campaign.id,
-               CallUp.status.in_(OPEN_CALLUP_STATES))
-        .group_by(CallUp.position_id)).all())
+    pending = places.pending_by_position(campaign_id=campaign.id)
     for shift in campaign.shifts:
         if starting_after is not None and shift.start_at <= starting_after:
             continue
         for position in shift.positions:
             slots = position.headcount if fill_all else \
-                position.headcount - position.accepted_count - pending.get(position.id, 0)
+                places.open_places_of(position, pending.get(position.id, 0))
             if slots > 0:
                 # Integer arithmetic: ceil(slots * (100 + pct) / 100) without float rounding surprises.
                 needed, slots = slots, -(-slots * (100 + max(int(over_recruit_percent), 0)) // 100)
@@ -386,8 +391,7 @@ def plan_recruitment(campaign: Campaign, *, now: datetime, timezone_name: str,
     t = time.perf_counter()
     result = matching.solve(problem)
     solve_seconds = time.perf_counter() - t
-    skill_codes = dict(db.session.execute(select(Skill.id, Skill.code)).all())
-    column_code = {column: skill_codes[skill_id] for column, skill_id in enumerate(info["skill_ids"])}
+    column_code = dict(enumerate(info["skill_codes"]))
     by_position = {item.position.id: PositionPlan(position_id=item.position.id, shift_id=item.shift.id,
                                                   role=item.position.role, headcount=item.position.headcount,
                                                   slots=item.slots,
@@ -423,21 +427,14 @@ def remember_unfilled(plan: MatchPlan, *, now: datetime) -> list[dict[str, Any]]
     return report
 
 
-RADIUS_LABELS = {0: ("the district", "全区"), 1: ("the street office", "街道"), 2: ("the community", "社区"),
-                 3: ("the grid", "网格"), 4: ("the micro-grid", "微网格")}
-
-
 def describe_reason(reason: matching.Reason, column_code: dict[int, str]) -> dict[str, Any]:
-    """A matcher reason with skill columns turned into codes, in English and Chinese."""
-    params = dict(reason.params)
-    if "skill" in params and isinstance(params["skill"], (int, np.integer)):
-        params["skill"] = column_code.get(int(params["skill"]), params["skill"])
-    text = reason.text
-    for key, value in reason.params.items():
-        if key == "skill" and isinstance(value, (int, np.integer)):
-            text = text.replace(f"#{value}", str(params["skill"]))
-    return {"code": reason.code, "params": {k: _plain(v) for k, v in params.items()}, "text": text,
-            "text_zh": _chinese(reason.code, params)}
+    """A matcher reason as stored and shown: skill columns as codes in ``params``, texts in English and
+    Chinese as the matcher wrote them (skill names come from the catalogue through ``build_problem``)."""
+    params = {k: _plain(v) for k, v in reason.params.items()}
+    if isinstance(reason.params.get("skill"), (int, np.integer)):
+        params["skill"] = column_code.get(int(reason.params["skill"]), params["skill"])
+    return {"code": reason.code, "params": params, "text": reason.text,
+            "text_zh": reason.texts.get("zh", reason.text)}
 
 
 def _plain(value: Any) -> Any:
@@ -445,35 +442,9 @@ def _plain(value: Any) -> Any:
         return int(value)
     if isinstance(value, np.floating):
         return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
     return value
-
-
-ZH = {
-    "radius": "搜索范围（{radius_label}）内只有 {after} 名人员，少于所需的 {needed} 人",
-    "inactive": "范围内的 {before} 名人员中只有 {after} 人处于在册状态",
-    "no_identity": "范围内符合身份要求的人员只有 {after} 人",
-    "no_skill": "范围内具备“{skill}”≥{level}级的人员只有 {after} 人",
-    "certificate_expired": "具备“{skill}”≥{level}级的人员中有 {expired} 人证书在服务日前已过期",
-    "cap_reached": "具备条件的 {before} 人中只有 {after} 人本月还有召集次数",
-    "unavailable": "具备条件的 {before} 人中只有 {after} 人在该时段有空",
-    "all_busy": "具备条件的 {before} 人中只有 {after} 人在该时段没有其他任务（含 {rest_hours:g} 小时休息）",
-    "excluded": "具备条件的 {before} 人中只有 {after} 人未曾拒绝或错过本岗位",
-    "taken": "具备条件的 {before} 人中只有 {after} 人未被安排到本次其他岗位",
-    "party_minimum": "需要 {needed} 名党员，范围内符合条件的党员只有 {after} 人",
-}
-
-
-def _chinese(code: str, params: dict[str, Any]) -> str:
-    """The reason in Chinese; an unknown code or missing parameter falls back to the code itself."""
-    template = ZH.get(code)
-    if template is None:
-        return code
-    values = dict(params)
-    values.setdefault("radius_label", RADIUS_LABELS.get(params.get("radius_level"), ("", ""))[1])
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError):
-        return code
 
 
 __all__ = ["plan_recruitment", "remember_unfilled", "build_problem", "open_positions_of", "MatchPlan", "PositionPlan", "Proposal",

@@ -155,8 +155,18 @@ class Volunteer(TimestampMixin, db.Model):
         return [consent.channel for consent in self.channel_consents if consent.withdrawn_at is None]
 
 
+def skill_valid_through(certified: bool, certificate_no: str | None, expires_on: date | None) -> date:
+    """The last day a held skill counts: its certificate's expiry; ``date.max`` when it needs no
+    certificate or the certificate never expires; ``date.min`` when the catalogue marks the skill
+    certified and no certificate (neither number nor expiry) is on record. The one certificate rule,
+    read by the matcher (campaigns/recruitment.py) and by any check of a single person."""
+    if certified and certificate_no is None and expires_on is None:
+        return date.min
+    return date.max if expires_on is None else expires_on
+
+
 class VolunteerSkill(db.Model):
-    """A person's level (1-5) in one skill, with an optional certificate expiry."""
+    """A person's level (1-5) in one skill, with the certificate behind it (number, expiry), if any."""
 
     __tablename__ = "volunteer_skills"
     __table_args__ = (
@@ -169,9 +179,14 @@ class VolunteerSkill(db.Model):
     skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="RESTRICT"), primary_key=True)
     level: Mapped[int] = mapped_column(SmallInteger)
     certificate_expires_on: Mapped[Optional[date]] = mapped_column(Date)
+    certificate_no: Mapped[Optional[str]] = mapped_column(String(64))
 
     volunteer: Mapped[Volunteer] = relationship(back_populates="skills")
     skill: Mapped[Skill] = relationship(lazy="joined")
+
+    def valid_on(self, day: date) -> bool:
+        """Whether the skill counts on ``day`` (see ``skill_valid_through``)."""
+        return skill_valid_through(self.skill.certified, self.certificate_no, self.certificate_expires_on) >= day
 
 
 class ChannelConsent(db.Model):

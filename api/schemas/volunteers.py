@@ -3,8 +3,8 @@ from flask import g, has_request_context
 from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
 
 from api.auth import current_scope
-from api.schemas.common import (AwareDateTime, Schema, mobile_validator, optional_text, positive_id,
-                                required_text)
+from api.schemas.common import (AwareDateTime, Schema, TrimmedString, mobile_validator, optional_text,
+                                positive_id, required_text)
 from core.kinds import CampaignKind
 from core.masking import mask_mobile, sees_full_contact, sees_party_membership
 from core.scope import Scope
@@ -36,6 +36,8 @@ class SkillLevelSchema(Schema):
     code = required_text(40)
     level = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
     certificate_expires_on = fields.Date(load_default=None, allow_none=True)
+    certificate_no = TrimmedString(allow_none=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "Number of the certificate behind the skill; left out, the number on record stays"})
 
 
 class SkillLevelOutSchema(Schema):
@@ -43,6 +45,7 @@ class SkillLevelOutSchema(Schema):
     name = fields.Function(lambda row: row.skill.name)
     level = fields.Integer()
     certificate_expires_on = fields.Date(allow_none=True)
+    certificate_no = fields.String(allow_none=True)
 
 
 class WindowSchema(Schema):

@@ -28,7 +28,7 @@ def test_match_answers_contract_shape(api, tree):
     assert (len(first["proposals"]), len(second["proposals"])) == (1, 2)
     assert first["unfilled"] == 3
     taken = [r for r in first["reasons"] if r["code"] == "taken"]
-    assert taken and taken[0]["text"] and "未被安排" in taken[0]["text_zh"]
+    assert taken and taken[0]["text"] and "其他岗位" in taken[0]["text_zh"]
     assert body["total_cost"] == round(sum(p["cost"] for pos in body["positions"] for p in pos["proposals"]), 4)
     assert api.get(f"/campaigns/{campaign['id']}").get_json()["status"] == "draft"
 
