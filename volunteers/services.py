@@ -117,8 +117,12 @@ def _apply_volunteer(volunteer: Volunteer, data: dict[str, Any], skill_map: dict
     if "interests" in data:
         volunteer.interests = sum(CampaignKind(kind).bit for kind in set(data["interests"]))
     if "skills" in data:
+        # An item that does not name a certificate number keeps the one on record for that skill.
+        numbers = {row.skill_id: row.certificate_no for row in volunteer.skills}
         volunteer.skills = [VolunteerSkill(skill=skill_map[item["code"]], level=item["level"],
-                                           certificate_expires_on=item.get("certificate_expires_on"))
+                                           certificate_expires_on=item.get("certificate_expires_on"),
+                                           certificate_no=item["certificate_no"] if "certificate_no" in item
+                                           else numbers.get(skill_map[item["code"]].id))
                             for item in data["skills"]]
     if "availability" in data:
         windows = [(w["weekday"], parse_hhmm(w["start"]), parse_hhmm(w["end"], allow_24=True))
