@@ -37,6 +37,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "identities": ("身份", "identities", "identity"),
     "party_branch": ("党支部", "party_branch"),
     "skills": ("技能", "skills"),
+    # Per skill, in the skills column's "skill:value" form: 燃气安全检查:RQ-2025-0012; 急救:2027-06-30.
+    "certificate_numbers": ("证书编号", "certificate_numbers", "certificate_no", "证书号"),
+    "certificate_expiry": ("证书有效期", "certificate_expiry", "certificate_expires_on", "证书到期日"),
     "availability": ("可服务时间", "availability"),
     "max_callups_per_month": ("每月上限", "max_callups_per_month"),
     "status": ("状态", "status"),
@@ -69,6 +72,7 @@ _WEEKDAY_WORDS = {
 _LIST_SEPARATORS = re.compile(r"[、,，;；|｜\n]+")
 _WINDOW_RE = re.compile(r"^(\S+?)\s*(\d{1,2}:\d{2})\s*[-–—~～至到]\s*(\d{1,2}:\d{2})$")
 _SKILL_RE = re.compile(r"^(.+?)\s*:\s*(\S+)$")
+_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:T00:00:00)?$")
 _INTEGRAL_RE = re.compile(r"^(\d+)\.0*$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -480,6 +484,7 @@ class _RowParser:
         self.catalogue = catalogue
         self.errors: dict[str, list[str]] = {}
         self.items: dict[str, list[str]] = {}  # column → its list entries, to label nested errors
+        self.certificates: dict[str, dict[str, Any]] = {}  # skill code → certificate fields
 
     def parse(self, texts: dict[str, str]) -> dict[str, Any]:
         payload: dict[str, Any] = {}
@@ -489,7 +494,56 @@ class _RowParser:
             value = getattr(self, f"_{key}", lambda t: t)(text)
             if value is not None:
                 payload[COLUMN_FIELD.get(key, key)] = value
+        self._attach_certificates(payload)
         return payload
+
+    def _attach_certificates(self, payload: dict[str, Any]) -> None:
+        """Put each certificate column entry on its skill; one for a skill the row does not list is an error."""
+        if not self.certificates:
+            return
+        skills = {item["code"]: item for item in payload.get("skills") or []}
+        for code, fields_ in self.certificates.items():
+            if code in skills:
+                skills[code].update(fields_)
+            elif "skills" not in self.errors:
+                for key in fields_:
+                    column = "certificate_numbers" if key == "certificate_no" else "certificate_expiry"
+                    self._fail(column, f"{code}: list the skill in 技能/skills too.")
+
+    def _per_skill(self, key: str, text: str) -> list[tuple[str, str]]:
+        """"skill:value" entries of a certificate column, skills named as in the skills column."""
+        parts, out = _split(text), []
+        for part in parts:
+            match = _SKILL_RE.match(part.replace("：", ":"))
+            if not match:
+                self._fail(key, f"{part}: write skill:value, e.g. 燃气安全检查:{'2027-06-30' if key == 'certificate_expiry' else 'RQ-2025-0012'}.")
+                continue
+            word = match.group(1).strip()
+            code = self.catalogue.skill_words.get(word.lower(), word)
+            if code is None:
+                self._fail(key, f"{part}: several skills are named {word}; use the skill code.")
+                continue
+            out.append((code, match.group(2)))
+        self.items[key] = parts
+        return out
+
+    def _certificate_numbers(self, text: str) -> None:
+        for code, number in self._per_skill("certificate_numbers", text):
+            if len(number) > 64:
+                self._fail("certificate_numbers", f"{code}: a certificate number has at most 64 characters.")
+            self.certificates.setdefault(code, {})["certificate_no"] = number
+
+    def _certificate_expiry(self, text: str) -> None:
+        for code, value in self._per_skill("certificate_expiry", text):
+            match = _DATE_RE.match(value)
+            try:
+                day = date(*(int(part) for part in match.groups())) if match else None
+            except ValueError:
+                day = None
+            if day is None:
+                self._fail("certificate_expiry", f"{code}: {value} is not a date; write e.g. 2027-06-30.")
+                continue
+            self.certificates.setdefault(code, {})["certificate_expires_on"] = day.isoformat()
 
     def _fail(self, key: str, message: str) -> None:
         self.errors.setdefault(key, []).append(message)
@@ -638,7 +692,7 @@ def _insert_volunteers(volunteers: list[Volunteer]) -> None:
     skill_ids = {skill: skill.id for skill in {vs.skill for v in volunteers for vs in v.skills}}
     children = (
         (VolunteerSkill, [{"volunteer_id": vid, "skill_id": skill_ids[vs.skill], "level": vs.level,
-                           "certificate_expires_on": vs.certificate_expires_on}
+                           "certificate_expires_on": vs.certificate_expires_on, "certificate_no": vs.certificate_no}
                           for vid, v in zip(ids, volunteers) for vs in v.skills]),
         (AvailabilityWindow, [{"volunteer_id": vid, "weekday": w.weekday, "start_minute": w.start_minute,
                                "end_minute": w.end_minute}
@@ -711,7 +765,11 @@ def export_rows(stmt: Select, lang: str = "zh") -> Iterator[list[Any]]:
     english = lang == "en"
     words = _skill_words(db.session.scalars(select(Skill)))
     for volunteer in db.session.scalars(stmt.execution_options(yield_per=1000)):
-        skills = [f"{_skill_label(vs.skill, words, english)}:{vs.level}" for vs in volunteer.skills]
+        labels = [(_skill_label(vs.skill, words, english), vs) for vs in volunteer.skills]
+        skills = [f"{label}:{vs.level}" for label, vs in labels]
+        numbers = [f"{label}:{vs.certificate_no}" for label, vs in labels if vs.certificate_no]
+        expiry = [f"{label}:{vs.certificate_expires_on.isoformat()}" for label, vs in labels
+                  if vs.certificate_expires_on]
         windows = [f"{(WEEKDAYS_EN if english else WEEKDAYS_ZH)[w.weekday]} "
                    f"{format_hhmm(w.start_minute)}-{format_hhmm(w.end_minute)}" for w in volunteer.availability]
         identities = [i.value if english else IDENTITY_LABELS[i] for i in volunteer.identities]
@@ -722,6 +780,8 @@ def export_rows(stmt: Select, lang: str = "zh") -> Iterator[list[Any]]:
             ("; " if english else "、").join(identities),
             volunteer.party_branch or "",
             "; ".join(skills),
+            "; ".join(numbers),
+            "; ".join(expiry),
             "; ".join(windows),
             volunteer.max_callups_per_month,
             volunteer.status.value if english else STATUS_LABELS[volunteer.status],

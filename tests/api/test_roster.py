@@ -16,7 +16,7 @@ from tests.factories import GridFactory, SkillFactory, VolunteerFactory
 from volunteers.models import Identity, Volunteer, VolunteerStatus
 
 ZH_HEADER = ["姓名", "手机号", "网格编码", "身份", "党支部", "技能", "可服务时间", "每月上限", "状态", "语言", "备注"]
-EXPORT_HEADER = ZH_HEADER[:-1] + ["应急召集", "备注"]
+EXPORT_HEADER = ZH_HEADER[:6] + ["证书编号", "证书有效期"] + ZH_HEADER[6:-1] + ["应急召集", "备注"]
 
 
 @pytest.fixture
@@ -282,7 +282,7 @@ def test_export_csv_has_chinese_headers_full_mobiles_and_filters(api, catalogue)
     assert disposition.startswith('attachment; filename="volunteers-') and disposition.endswith('.csv"')
     rows = _read_export(response)
     assert rows[0] == EXPORT_HEADER
-    assert rows[1:] == [["张三", "13912345678", "G0101", "党员、楼栋长", "第一党支部", "燃气安全检查:3; 急救:2",
+    assert rows[1:] == [["张三", "13912345678", "G0101", "党员、楼栋长", "第一党支部", "燃气安全检查:3; 急救:2", "", "",
                          "周六 09:00-12:00; 周日 14:00-17:00", "6", "在册", "zh", "任何时间", "腿脚不便"]]
 
 
@@ -293,7 +293,7 @@ def test_export_xlsx_in_english(api, catalogue):
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     rows = _read_export(response)
     assert rows[0][:3] == ["name", "mobile", "grid_code"]
-    assert rows[1:] == [["李四", "13812345678", "G0201", "resident_volunteer", "", "", "wed 18:00-20:00",
+    assert rows[1:] == [["李四", "13812345678", "G0201", "resident_volunteer", "", "", "", "", "wed 18:00-20:00",
                          "4", "paused", "zh", "any_hour", ""]]
 
 
