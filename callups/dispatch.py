@@ -27,8 +27,9 @@ from callups.channels import Channel as ChannelProtocol
 from callups.channels import DeliveryResult, OutboundMessage
 from callups.links import _issue_link
 from callups.models import Channel, Notification, NotificationKind, NotificationStatus
-from callups.outbox import _queue_callup_message, callup_template, push_time
-from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Position, Priority, Shift
+from callups.outbox import _queue_callup_message, callup_template
+from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Position, Shift
+from campaigns.places import answer_window, join_shift
 from campaigns.policy import effective_policy
 from campaigns.states import _transition
 from core.clock import utcnow
@@ -224,11 +225,8 @@ def send_due_callups(*, now: datetime, limit: int | None = None, actor: str = "s
         shift = callup.position.shift
         campaign = shift.campaign
         policy = policies.setdefault(campaign.id, effective_policy(campaign))
-        emergency = campaign.priority is Priority.EMERGENCY
         # The answer window opens when the message reaches the person: after quiet hours and their daily cap.
-        reaches = push_time(callup.volunteer_id, now=now, kind=NotificationKind.CALLUP, emergency=emergency,
-                            config=config, before=shift.start_at)
-        expires = min(reaches + timedelta(minutes=int(policy["response_minutes"])), shift.start_at)
+        reaches, expires = answer_window(callup.volunteer_id, shift=shift, campaign=campaign, now=now, policy=policy)
         if expires <= now:
             _transition(callup_id, S.SCHEDULED, S.EXPIRED, now=now, actor=actor,
                         note="the shift starts before anyone could answer")
@@ -258,8 +256,7 @@ def _due_offset(offsets: list[int], *, start: datetime, accepted_at: datetime | 
 def send_reminders(*, now: datetime, horizon_hours: int = 336) -> int:
     """Queue one reminder per accepted call-up and due offset; the unique key makes re-runs harmless."""
     rows = db.session.execute(
-        select(CallUp.id, Shift.start_at, CallUp.responded_at, Shift.campaign_id)
-        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        join_shift(select(CallUp.id, Shift.start_at, CallUp.responded_at, Shift.campaign_id))
         .join(Campaign, Campaign.id == Shift.campaign_id)
         .where(CallUp.status == S.ACCEPTED, CallUp.volunteer_id.is_not(None), Shift.start_at > now,
                Campaign.status != CampaignStatus.CANCELLED,

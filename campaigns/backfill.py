@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, exists, func, not_, select, update
 
-from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign, CampaignStatus,
+from campaigns.models import (CallUp, CallUpEvent, CallUpStatus, Campaign, CampaignStatus,
                               Position, Priority, RecruitmentOverride, Shift)
 from campaigns.overrides import open_override
+from campaigns.places import _offer_standby_of_campaign, join_shift, open_places
 from campaigns.policy import effective_policy, send_time
 from campaigns.recruitment import OpenPosition, plan_recruitment, remember_unfilled
 from campaigns.services import _show_up_history, _store_proposals, expected_attendance_sum, falls_short
@@ -38,19 +39,12 @@ class BackfillStats:
     idle: int = 0  # campaigns skipped: their last backfill found no one and nothing has changed since
 
 
-def _pending_of_position():
-    # A pending team call-up holds as many places as it offers the team.
-    return (select(func.coalesce(func.sum(func.coalesce(CallUp.places, 1)), 0)).select_from(CallUp)
-            .where(CallUp.position_id == Position.id, CallUp.status.in_(OPEN_CALLUP_STATES))
-            .correlate(Position).scalar_subquery())
-
-
 def campaigns_with_gaps(*, now: datetime) -> list[int]:
     """Campaigns open to backfill with a not-yet-started position short of people (accepted + pending)."""
     stmt = (select(Shift.campaign_id).join(Position, Position.shift_id == Shift.id)
             .join(Campaign, Campaign.id == Shift.campaign_id)
             .where(Campaign.status.in_(BACKFILL_STATES), Shift.start_at > now,
-                   Position.headcount - Position.accepted_count - _pending_of_position() > 0)
+                   open_places() > 0)
             .distinct().order_by(Shift.campaign_id))
     return list(db.session.scalars(stmt).all())
 
@@ -58,8 +52,7 @@ def campaigns_with_gaps(*, now: datetime) -> list[int]:
 def _last_wave(campaign_id: int) -> tuple[int, datetime | None]:
     """(highest wave, latest send time within it) of a campaign's call-ups; (0, None) when none."""
     row = db.session.execute(
-        select(CallUp.wave, func.max(CallUp.send_at)).join(Position, Position.id == CallUp.position_id)
-        .join(Shift, Shift.id == Position.shift_id).where(Shift.campaign_id == campaign_id)
+        join_shift(select(CallUp.wave, func.max(CallUp.send_at))).where(Shift.campaign_id == campaign_id)
         .group_by(CallUp.wave).order_by(CallUp.wave.desc()).limit(1)).first()
     if row is None:
         return 0, None
@@ -81,6 +74,11 @@ def backfill_campaign(campaign_id: int, *, now: datetime, timezone_name: str, ac
     if claimed != 1:
         db.session.rollback()
         return 0
+    # A freed place goes first to whoever is on standby (they were promised it), before anyone new.
+    offered = _offer_standby_of_campaign(campaign_id, now=now, actor=actor)
+    if offered:
+        db.session.commit()
+        return len(offered)
     campaign = db.session.get(Campaign, campaign_id)
     db.session.refresh(campaign)
     policy = effective_policy(campaign)
@@ -114,8 +112,8 @@ IDLE_DEFAULT = timedelta(minutes=5)
 def _callup_mark(campaign_id: int) -> str:
     """The count and latest change of a campaign's call-ups: any answer, expiry or new offer moves it."""
     count, latest = db.session.execute(
-        select(func.count(CallUp.id), func.max(CallUp.updated_at)).join(Position, Position.id == CallUp.position_id)
-        .join(Shift, Shift.id == Position.shift_id).where(Shift.campaign_id == campaign_id)).one()
+        join_shift(select(func.count(CallUp.id), func.max(CallUp.updated_at)))
+        .where(Shift.campaign_id == campaign_id)).one()
     return f"{count}:{latest}"
 
 
@@ -194,17 +192,15 @@ def at_risk_positions(campaign: Campaign, *, now: datetime) -> list[OpenPosition
     percent = int(effective_policy(campaign).get(EXTRA_PERCENT_KEY, DEFAULT_EXTRA_PERCENT))
     history = _show_up_history(campaign.id)
     expected = dict(db.session.execute(
-        select(CallUp.position_id, expected_attendance_sum(history))
-        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        join_shift(select(CallUp.position_id, expected_attendance_sum(history)))
         .outerjoin(history, history.c.volunteer_id == CallUp.volunteer_id)
         .where(Shift.campaign_id == campaign.id).group_by(CallUp.position_id)).all())
     # On a full position every open call-up is an over-recruit (an extra offer, or the emergency
     # over-recruit of an earlier wave), so all of them count against the cap.
-    live_extra = CallUp.status.in_(OPEN_CALLUP_STATES)
+    live_extra = CallUp.is_open
     extras = {row.position_id: row for row in db.session.execute(
-        select(CallUp.position_id, func.count().label("live"),
-               func.sum(case((CallUp.standby_at.is_(None), 1), else_=0)).label("unanswered"))
-        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        join_shift(select(CallUp.position_id, func.count().label("live"),
+                          func.sum(case((CallUp.standby_at.is_(None), 1), else_=0)).label("unanswered")))
         .where(Shift.campaign_id == campaign.id, live_extra).group_by(CallUp.position_id))}
     items = []
     for shift in campaign.shifts:

@@ -5,7 +5,9 @@ import enum
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint, text
+from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint, and_, case,
+                        func, text)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TimestampMixin, UTCDateTime, value_enum
@@ -41,7 +43,11 @@ class CallUpStatus(enum.Enum):
     NO_SHOW = "no_show"
 
 
+# The one set of state constants (campaigns/places.py builds the place arithmetic on them).
 OPEN_CALLUP_STATES = (CallUpStatus.PROPOSED, CallUpStatus.SCHEDULED, CallUpStatus.SENT)
+# On the roster: said yes (and perhaps came or not); these hold a place of the headcount.
+TAKEN_CALLUP_STATES = (CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED, CallUpStatus.NO_SHOW)
+CLOSED_CAMPAIGN_STATES = (CampaignStatus.CANCELLED, CampaignStatus.DONE)
 
 
 class Campaign(TimestampMixin, db.Model):
@@ -200,6 +206,38 @@ class CallUp(TimestampMixin, db.Model):
     position: Mapped[Position] = relationship(lazy="joined", viewonly=True)
     events: Mapped[list["CallUpEvent"]] = relationship(
         cascade="all, delete-orphan", order_by="CallUpEvent.id", lazy="selectin")
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Not answered yet: proposed, scheduled or sent (a 'yes' on standby included)."""
+        return self.status in OPEN_CALLUP_STATES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.status.in_(OPEN_CALLUP_STATES)
+
+    @hybrid_property
+    def held_places(self) -> int:
+        """Places an unanswered call-up holds: a team offer its places, a person one. Someone on
+        standby holds none: they wait for a place, and a freed one is offered to them (places.py)."""
+        return (self.places or 1) if self.status in OPEN_CALLUP_STATES and self.standby_at is None else 0
+
+    @held_places.inplace.expression
+    @classmethod
+    def _held_places_expression(cls):
+        return case((and_(cls.status.in_(OPEN_CALLUP_STATES), cls.standby_at.is_(None)),
+                     func.coalesce(cls.places, 1)), else_=0)
+
+    @hybrid_property
+    def is_person(self) -> bool:
+        """Addressed to one person (a team's own call-up is not: its members get their own)."""
+        return self.volunteer_id is not None
+
+    @is_person.inplace.expression
+    @classmethod
+    def _is_person_expression(cls):
+        return cls.volunteer_id.is_not(None)
 
 
 class CallUpEvent(db.Model):

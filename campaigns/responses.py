@@ -4,12 +4,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from callups.models import NotificationKind
 from callups.outbox import _queue_callup_message, _queue_coordinator_notice
 from campaigns.models import Campaign, CampaignStatus, CallUp, CallUpStatus, Position, Shift
+from campaigns.places import _give_back_place, _take_places
 from campaigns.services import get_callup, is_emergency
 from campaigns.states import _record_event, _record_events, _transition
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -23,6 +27,20 @@ def _reload(callup_id: int) -> CallUp:
     """The call-up as committed now (after a rollback or a lost race)."""
     db.session.rollback()
     return get_callup(callup_id)
+
+
+def _load(callup_id: int, now: datetime) -> CallUp:
+    """The call-up with its position, shift and campaign in one query, refused if answers are closed."""
+    callup = db.session.scalar(
+        select(CallUp).where(CallUp.id == callup_id)
+        .options(lazyload(CallUp.events), joinedload(CallUp.position).lazyload(Position.skills),
+                 joinedload(CallUp.position).joinedload(Position.shift).lazyload(Shift.positions),
+                 joinedload(CallUp.position).joinedload(Position.shift).joinedload(Shift.campaign)
+                 .lazyload(Campaign.shifts)))
+    if callup is None:
+        raise NotFound.of("call-up", callup_id)
+    _refuse_closed(callup, now)
+    return callup
 
 
 def _not_open(callup: CallUp, action: str) -> Conflict:
@@ -46,52 +64,59 @@ def _still_answerable(now: datetime):
     return CallUp.position_id.in_(live)
 
 
+def _answer(callup: CallUp, source: CallUpStatus, target: CallUpStatus, *, actor: str, now: datetime,
+            values: dict[str, Any], guard, action: str, note: str | None = None) -> CallUp | None:
+    """Move the call-up ``source`` → ``target`` with its event; no commit.
+
+    Returns None when it moved (the object then shows the new values). When it did not (answered,
+    expired or withdrawn meanwhile) everything is rolled back, the taken place included: the
+    committed call-up is returned if it already is ``target``, else 409.
+    """
+    if _transition(callup.id, source, target, now=now, actor=actor, guard=guard, values=values, note=note):
+        for name, value in (values | {"status": target, "updated_at": now}).items():
+            set_committed_value(callup, name, value)
+        return None
+    current = _reload(callup.id)
+    _refuse_closed(current, now)
+    if current.status is target:
+        return current
+    raise _not_open(current, action)
+
+
+def _notify(callup: CallUp, *, template: str, serial: str, answer: str | None, now: datetime) -> None:
+    """The answer's message to the person and, for ``answer``, the notice to the office; no commit."""
+    # Held here so the identity map keeps the person for both messages (it holds rows weakly).
+    volunteer = db.session.get(Volunteer, callup.volunteer_id)  # noqa: F841
+    _queue_callup_message(callup, NotificationKind.CONFIRMATION, template=template, now=now, serial=serial)
+    if answer is not None:
+        _queue_coordinator_notice(callup, answer=answer, now=now)
+
+
 def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int | None = None,
                   reason: str | None = None) -> CallUp:
-    """Accept a sent call-up within its deadline, never beyond the position's headcount.
+    """Accept a sent call-up within its deadline: take a place or stand by, record, notify.
 
-    One transaction: the position counter goes up only ``WHERE accepted_count < headcount``
-    and the call-up moves only ``WHERE status='sent' AND expires_at > now``; both row counts
-    are checked. A full position keeps the person on standby and answers 409.
+    One transaction: the counter rises only within the headcount (``places._take_places``) and the
+    call-up moves only ``WHERE status='sent' AND expires_at > now``; both row counts are checked. A
+    full position keeps the person on standby (first offered the next freed place) and answers 409.
     """
-    callup = get_callup(callup_id)
-    _refuse_closed(callup, now)
+    callup = _load(callup_id, now)
     if callup.status is S.ACCEPTED:
         return callup
-    if callup.volunteer_id is None:
+    if not callup.is_person:
         raise Conflict("a team call-up is answered with how many and who (team-answer)",
                        {"member_ids": ["Name the team members who come."]})
-    open_guard = (CallUp.expires_at > now) & _still_answerable(now)
     if not _take_places(callup.position_id, 1):
         return _standby(callup, actor=actor, now=now)
-    moved = _transition(callup_id, S.SENT, S.ACCEPTED, now=now, actor=actor, guard=open_guard,
-                        values={"responded_at": now, "answered_by": actor[:100], "eta_minutes": eta_minutes,
-                                "reason": reason, "standby_at": None})
-    if not moved:
-        # Undo the counter: the call-up was answered, expired or withdrawn meanwhile.
-        current = _reload(callup_id)
-        _refuse_closed(current, now)
-        if current.status is S.ACCEPTED:
-            return current
-        raise _not_open(current, "accept")
-    db.session.flush()
-    db.session.refresh(callup)
-    _queue_callup_message(callup, NotificationKind.CONFIRMATION, template="confirmation", now=now,
-                          serial="accepted")
-    _queue_coordinator_notice(callup, answer="accepted", now=now)
+    settled = _answer(callup, S.SENT, S.ACCEPTED, actor=actor, now=now, action="accept",
+                      guard=(CallUp.expires_at > now) & _still_answerable(now),
+                      values={"responded_at": now, "answered_by": actor[:100], "eta_minutes": eta_minutes,
+                              "reason": reason, "standby_at": None})
+    if settled is not None:
+        return settled
+    _notify(callup, template="confirmation", serial="accepted", answer="accepted", now=now)
     db.session.commit()
     return callup
-
-
-def _take_places(position_id: int, count: int) -> bool:
-    """Raise the position's counter by ``count`` only if that stays within the headcount; no commit.
-
-    One conditional UPDATE (the row lock serialises racing answers), so nobody over-fills.
-    """
-    return db.session.execute(
-        update(Position).where(Position.id == position_id, Position.accepted_count + count <= Position.headcount)
-        .values(accepted_count=Position.accepted_count + count)
-        .execution_options(synchronize_session=False)).rowcount == 1
 
 
 def _standby(callup: CallUp, *, actor: str, now: datetime) -> CallUp:
@@ -109,8 +134,8 @@ def _standby(callup: CallUp, *, actor: str, now: datetime) -> CallUp:
             raise _full()
         raise _not_open(current, "accept")
     _record_event(callup.id, S.SENT, S.SENT, now=now, actor=actor, note="standby: position full")
-    db.session.flush()
-    db.session.refresh(callup)
+    for name, value in {"standby_at": now, "responded_at": now, "answered_by": actor[:100], "updated_at": now}.items():
+        set_committed_value(callup, name, value)
     _queue_callup_message(callup, NotificationKind.FILLED, template="filled", now=now, serial="standby")
     db.session.commit()
     raise _full()
@@ -122,40 +147,31 @@ def _full() -> Conflict:
 
 
 def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | None = None) -> CallUp:
-    """Decline a sent call-up, or withdraw an acceptance before the shift starts (freeing the place)."""
-    callup = get_callup(callup_id)
-    _refuse_closed(callup, now)
+    """Decline a sent call-up, or withdraw an acceptance before the shift starts (the freed place goes
+    first to whoever is on standby)."""
+    callup = _load(callup_id, now)
     if callup.status is S.DECLINED:
         return callup
     values = {"responded_at": now, "answered_by": actor[:100], "reason": reason}
-    moved = _transition(callup_id, S.SENT, S.DECLINED, now=now, actor=actor,
-                        guard=(CallUp.expires_at > now) & _still_answerable(now), values=values | {"standby_at": None})
+    answerable = _still_answerable(now)
     answer = "declined"
+    source, guard, note = S.SENT, (CallUp.expires_at > now) & answerable, None
     # A team's acceptance is withdrawn member by member (their own call-ups hold the places).
-    if not moved and callup.volunteer_id is not None:
+    if callup.status is S.ACCEPTED and callup.is_person:
         starts = select(Shift.start_at).join(Position, Position.shift_id == Shift.id).where(
             Position.id == CallUp.position_id).scalar_subquery()
-        moved = _transition(callup_id, S.ACCEPTED, S.DECLINED, now=now, actor=actor,
-                            guard=(starts > now) & _still_answerable(now),
-                            values=values, note="acceptance withdrawn")
-        answer = "withdrawn"
-        # Only the one row that left 'accepted' gives its place back, so the counter drops once.
-        if moved and db.session.execute(
-                update(Position).where(Position.id == callup.position_id, Position.accepted_count > 0)
-                .values(accepted_count=Position.accepted_count - 1)
-                .execution_options(synchronize_session=False)).rowcount != 1:
-            db.session.rollback()
-            raise Conflict("the position counter is inconsistent; nothing was changed")
-    if not moved:
-        current = _reload(callup_id)
-        _refuse_closed(current, now)
-        if current.status is S.DECLINED:
-            return current
-        raise _not_open(current, "decline")
-    db.session.flush()
-    db.session.refresh(callup)
-    _queue_callup_message(callup, NotificationKind.CONFIRMATION, template="declined", now=now, serial="declined")
-    _queue_coordinator_notice(callup, answer=answer, now=now)
+        source, guard, note, answer = S.ACCEPTED, (starts > now) & answerable, "acceptance withdrawn", "withdrawn"
+    else:
+        values["standby_at"] = None
+    settled = _answer(callup, source, S.DECLINED, actor=actor, now=now, values=values, guard=guard,
+                      action="decline", note=note)
+    if settled is not None:
+        return settled
+    # Only the one row that left 'accepted' gives its place back, so the counter drops once.
+    if source is S.ACCEPTED and not _give_back_place(callup.position_id, now=now, actor=actor):
+        db.session.rollback()
+        raise Conflict("the position counter is inconsistent; nothing was changed")
+    _notify(callup, template="declined", serial="declined", answer=answer, now=now)
     db.session.commit()
     return callup
 

@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select, table, update
 from sqlalchemy import column as table_column
 
-from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
+from campaigns.models import (OPEN_CALLUP_STATES, TAKEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
                               CampaignStatus, GridAlert, GridAlertRecipient, Position, PositionSkill, Priority,
                               Shift)
+from campaigns import places
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import STAFF_ROLES, Role, Scope
 from extensions import db
@@ -290,15 +291,20 @@ def staffing(campaign_id: int) -> dict[str, Any]:
     """
     campaign = get_campaign(campaign_id)
     groups = {
-        "accepted": (CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED, CallUpStatus.NO_SHOW),
+        "accepted": TAKEN_CALLUP_STATES,
         "pending": OPEN_CALLUP_STATES,
         "declined": (CallUpStatus.DECLINED,),
         "expired": (CallUpStatus.EXPIRED,),
         "withdrawn": (CallUpStatus.WITHDRAWN,),
         "attended": (CallUpStatus.ATTENDED,),
     }
-    columns = [func.coalesce(func.sum(case((CallUp.status.in_(states), 1), else_=0)), 0).label(name)
-               for name, states in groups.items()]
+    # People and places, not call-ups: a team's own call-up is nobody on the roster (its members have
+    # their own), and "pending" is the places unanswered offers hold (places.py: standby holds none).
+    people = {"accepted", "attended"}
+    columns = [func.coalesce(func.sum(
+        CallUp.held_places if name == "pending" else
+        case((and_(CallUp.status.in_(states), CallUp.is_person) if name in people else CallUp.status.in_(states), 1),
+             else_=0)), 0).label(name) for name, states in groups.items()]
     # Who the call-ups reached, opened and answered, and who stays silent (followed up or not).
     reach = {"reached": CallUp.sent_at.is_not(None), "opened": CallUp.seen_at.is_not(None),
              "answered": CallUp.responded_at.is_not(None),
@@ -325,7 +331,7 @@ def staffing(campaign_id: int) -> dict[str, Any]:
             entry.update({name: int(row.get(name, 0)) for name in (*groups, *reach)})
             entry["open"] = max(position.headcount - entry["accepted"], 0)
             # The last match's reasons stay until the places are taken or asked for.
-            still_open = position.headcount - entry["accepted"] - entry["pending"] > 0
+            still_open = places.open_places_of(position, entry["pending"]) > 0
             entry["unfilled"] = position.unfilled_reasons if still_open else None
             expected_attendance = float(row.get("expected_attendance") or 0.0)
             entry["expected_attendance"] = round(expected_attendance, 2)

@@ -1,25 +1,29 @@
 """Team call-ups: offering places to a partner enterprise's co-building team; the leader names who comes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from callups.links import _issue_link
 from callups.messages import language_of
 from callups.models import NotificationKind
 from callups.outbox import _queue_callup_message, _queue_coordinator_notice
-from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, CampaignStatus, Position,
-                              Shift)
-from campaigns.policy import effective_policy
-from campaigns.responses import _not_open, _take_places
+from campaigns.models import CallUp, CallUpEvent, CallUpStatus, CampaignStatus, Position, Priority, Shift
+from campaigns.places import _take_places, answer_window, join_shift, open_places_of
+from campaigns.recruitment import BUSY_STATES, COUNTED_STATES
+from campaigns.responses import _not_open
 from campaigns.services import get_callup
 from campaigns.states import _record_event, _transition
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import Scope
 from extensions import db
-from volunteers.models import Team, Volunteer, VolunteerStatus, team_members
+import matching
+from volunteers.models import (BlackoutDate, EmergencyCalls, Team, Volunteer, VolunteerSkill, VolunteerStatus,
+                               skill_valid_through, team_members)
 
 S = CallUpStatus
 OFFERABLE = (CampaignStatus.PUBLISHED, CampaignStatus.PARTLY_STAFFED, CampaignStatus.STAFFED)
@@ -35,14 +39,7 @@ class TeamAnswer:
 
 def is_team_callup(callup: CallUp) -> bool:
     """Addressed to a team as a whole (its members' own call-ups also carry the team id)."""
-    return callup.team_id is not None and callup.volunteer_id is None
-
-
-def _open_places(position: Position) -> int:
-    """Places neither taken nor held by a pending offer (a pending team offer holds its places)."""
-    pending = db.session.scalar(select(func.coalesce(func.sum(func.coalesce(CallUp.places, 1)), 0))
-                                .where(CallUp.position_id == position.id, CallUp.status.in_(OPEN_CALLUP_STATES)))
-    return position.headcount - position.accepted_count - int(pending or 0)
+    return callup.team_id is not None and not callup.is_person
 
 
 def offer_to_team(position_id: int, team_id: int, *, scope: Scope, now: datetime, places: int,
@@ -68,15 +65,15 @@ def offer_to_team(position_id: int, team_id: int, *, scope: Scope, now: datetime
     if team.leader_id is None:
         raise ValidationFailed.field("team_id", "The team has no leader to answer.")
     if db.session.scalar(select(CallUp.id).where(CallUp.position_id == position.id, CallUp.team_id == team.id,
-                                                 CallUp.volunteer_id.is_(None),
-                                                 CallUp.status.in_(OPEN_CALLUP_STATES))) is not None:
+                                                 ~CallUp.is_person, CallUp.is_open)) is not None:
         raise Conflict("this team already has an open offer for this position",
                        {"team_id": ["Already offered and not yet answered."]})
-    open_places = _open_places(position)
+    open_places = open_places_of(position)
     if places > open_places:
         raise ValidationFailed.field("places", f"Only {max(open_places, 0)} places are open.")
-    minutes = response_minutes or int(effective_policy(campaign)["response_minutes"])
-    expires = min(now + timedelta(minutes=minutes), shift.start_at)
+    # The leader's window opens when the message reaches them, as a person's does (places.answer_window).
+    reaches, expires = answer_window(team.leader_id, shift=shift, campaign=campaign, now=now,
+                                     minutes=response_minutes)
     callup = CallUp(position_id=position.id, team_id=team.id, status=S.SENT, places=places, send_at=now,
                     sent_at=now, expires_at=expires, created_at=now, updated_at=now, breakdown={})
     callup.events.append(CallUpEvent(at=now, actor=scope.actor[:100], from_state=None, to_state=S.SENT.value,
@@ -87,7 +84,7 @@ def offer_to_team(position_id: int, team_id: int, *, scope: Scope, now: datetime
     note = f"需 {places} 人" if language_of(leader.language) == "zh" else f"{places} people needed"
     token = _issue_link(callup.id, expires_at=expires, now=now)
     _queue_callup_message(callup, NotificationKind.CALLUP, template="team_callup", now=now, serial="team",
-                          token=token, note=note, to=leader.id)
+                          token=token, note=note, to=leader.id, push_at=reaches)
     db.session.commit()
     return callup
 
@@ -120,8 +117,7 @@ def answer_team_callup(callup_id: int, *, member_ids: list[int], now: datetime, 
         return TeamAnswer(team_callup=callup)
     if not _take_places(callup.position_id, len(chosen)):
         db.session.rollback()
-        position = db.session.get(Position, callup.position_id)
-        left = max(position.headcount - position.accepted_count, 0)
+        left = max(open_places_of(db.session.get(Position, callup.position_id), pending=0), 0)
         raise Conflict(f"only {left} places are left; nothing was changed",
                        {"member_ids": [f"Only {left} places are left."]})
     how_many = "all" if len(chosen) == callup.places else "part"
@@ -163,22 +159,89 @@ def _check_members(callup: CallUp, chosen: list[int]) -> None:
     strangers = [v for v in chosen if v not in members]
     if strangers:
         raise ValidationFailed.field("member_ids", f"Not members of the team: {strangers}.")
-    inactive = [v for v in chosen if members[v] is not VolunteerStatus.ACTIVE]
-    if inactive:
-        raise ValidationFailed.field("member_ids", f"Not active: {inactive}.")
     called = db.session.scalars(select(CallUp.volunteer_id).where(
         CallUp.position_id == callup.position_id, CallUp.volunteer_id.in_(chosen),
         CallUp.status != S.DECLINED)).all()
     if called:
         raise ValidationFailed.field("member_ids", f"Already called up for this position: {sorted(called)}.")
-    shift = callup.position.shift
-    busy = db.session.scalars(
-        select(CallUp.volunteer_id).join(Position, Position.id == CallUp.position_id)
-        .join(Shift, Shift.id == Position.shift_id)
-        .where(CallUp.volunteer_id.in_(chosen), CallUp.status.in_((S.ACCEPTED, S.ATTENDED)),
-               Shift.start_at < shift.end_at, Shift.end_at > shift.start_at)).all()
-    if busy:
-        raise ValidationFailed.field("member_ids", f"Already serving at that time: {sorted(set(busy))}.")
+    # The matcher's gates, member by member: skills, certificates, availability, blackout days,
+    # other shifts (with the rest between), the monthly cap.
+    refusals = _member_refusals(callup.position, chosen)
+    if refusals:
+        raise ValidationFailed({"member_ids": refusals})
+
+
+# The matcher's rest between two shifts of one person (matching.Problem's default, as recruitment uses it).
+REST_HOURS = next(f.default for f in fields(matching.Problem) if f.name == "rest_hours")
+
+
+def _member_refusals(position: Position, chosen: list[int]) -> list[str]:
+    """Why named members may not fill ``position``, by the matcher's hard gates: "name (#id): gate."
+
+    Status, required skills and levels, certificates where the skill needs one (valid on the shift
+    day), weekly availability (in an emergency, people callable at any hour pass), blackout days,
+    other call-ups within the rest around the shift, and the monthly cap. A team's pairing stands in
+    for the matcher's radius, so home grids are not checked.
+    """
+    shift = position.shift
+    campaign = shift.campaign
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    local_start, local_end = shift.start_at.astimezone(zone), shift.end_at.astimezone(zone)
+    people = {row.id: row for row in db.session.execute(
+        select(Volunteer.id, Volunteer.name, Volunteer.status, Volunteer.availability_mask,
+               Volunteer.max_callups_per_month,
+               (Volunteer.emergency_calls == EmergencyCalls.ANY_HOUR.value).label("any_hour"))
+        .where(Volunteer.id.in_(chosen)))}
+    held = {(row.volunteer_id, row.skill_id): row for row in db.session.execute(
+        select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_id, VolunteerSkill.level,
+               VolunteerSkill.certificate_no, VolunteerSkill.certificate_expires_on)
+        .where(VolunteerSkill.volunteer_id.in_(chosen)))}
+    days = sorted({local_start.date(), local_end.date()})
+    blackout = set(db.session.scalars(select(BlackoutDate.volunteer_id).where(
+        BlackoutDate.volunteer_id.in_(chosen), BlackoutDate.day.in_(days))).all())
+    rest = timedelta(hours=REST_HOURS)
+    busy = set(db.session.scalars(join_shift(select(CallUp.volunteer_id)).where(
+        CallUp.volunteer_id.in_(chosen), CallUp.status.in_(BUSY_STATES), CallUp.position_id != position.id,
+        Shift.start_at < shift.end_at + rest, Shift.end_at > shift.start_at - rest)).all())
+    month_start = datetime(local_start.year, local_start.month, 1, tzinfo=zone).astimezone(timezone.utc)
+    used = dict(db.session.execute(
+        select(CallUp.volunteer_id, func.count()).where(
+            CallUp.volunteer_id.in_(chosen), CallUp.status.in_(COUNTED_STATES), CallUp.created_at >= month_start)
+        .group_by(CallUp.volunteer_id)).all())
+    need = int.from_bytes(matching.week_mask(local_start, local_end).tobytes(), "big")
+    soft = campaign.priority is Priority.EMERGENCY
+    required = [s for s in position.skills if not s.preferred]
+    refusals = []
+    for volunteer_id in chosen:
+        person = people[volunteer_id]
+        gate = None
+        if person.status is not VolunteerStatus.ACTIVE:
+            gate = "not active"
+        for need_skill in required:
+            if gate:
+                break
+            code, row = need_skill.skill.code, held.get((volunteer_id, need_skill.skill_id))
+            if row is None or row.level < need_skill.min_level:
+                gate = f"lacks skill {code} at level {need_skill.min_level}"
+                continue
+            valid_through = skill_valid_through(need_skill.skill.certified, row.certificate_no,
+                                                row.certificate_expires_on)
+            if valid_through == date.min:
+                gate = f"no certificate for {code}"
+            elif valid_through < local_start.date():
+                gate = f"certificate for {code} expired"
+        have = int.from_bytes(bytes(person.availability_mask or b""), "big")
+        if not gate and have & need != need and not (soft and person.any_hour):
+            gate = "not available at that time of the week"
+        if not gate and volunteer_id in blackout:
+            gate = "blackout day"
+        if not gate and volunteer_id in busy:
+            gate = f"busy at that time ({REST_HOURS:g} h rest)"
+        if not gate and used.get(volunteer_id, 0) >= person.max_callups_per_month:
+            gate = "monthly call-up cap reached"
+        if gate:
+            refusals.append(f"{person.name} (#{volunteer_id}): {gate}.")
+    return refusals
 
 
 __all__ = ["offer_to_team", "answer_team_callup", "is_team_callup", "TeamAnswer"]

@@ -2,14 +2,16 @@
 from marshmallow import fields, validate
 
 from api.schemas.campaigns import CallUpSchema
-from api.schemas.common import LocalDateTime, Schema, optional_text, positive_id
+from api.schemas.common import LocalDateTime, Schema, TrimmedString, optional_text, positive_id
 
 
 class ShiftChangeSchema(Schema):
     start = LocalDateTime(metadata={"description": "New start; alone, it moves the shift and keeps its length"})
     end = LocalDateTime(metadata={"description": "New end"})
     grid_id = positive_id(metadata={"description": "New place: a grid in the office's subtree"})
-    place = optional_text(200, metadata={"description": "New place description"})
+    # No load_default: a PATCH changes only what it names, so a missing place stays as it is (null clears it).
+    place = TrimmedString(allow_none=True, validate=validate.Length(max=200),
+                          metadata={"description": "New place description; null clears it"})
     note = optional_text(300, metadata={"description": "Told to everyone affected, with the change"})
 
 
