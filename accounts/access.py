@@ -92,6 +92,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "profile.availability": {"GET": frozenset({V}), "POST": frozenset({V})},
     "profile.channels": {"GET": frozenset({V}), "POST": frozenset({V})},
     "profile.emergency": {"GET": frozenset({V}), "POST": frozenset({V})},
+    "profile.my_data": {"GET": frozenset({V})},
+    "profile.erasure": {"GET": frozenset({V}), "POST": frozenset({V})},
 }
 
 
