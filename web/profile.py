@@ -1,4 +1,5 @@
-"""A volunteer's own profile pages: skills, weekly hours, channels and consent, emergency calls, and what they add up to.
+"""A volunteer's own profile pages: skills, weekly hours, channels and consent, emergency calls, what they add up to;
+and my data: its export and its erasure.
 
 Each step saves through ``volunteers.services.update_volunteer`` with the person's own scope, after the input is
 loaded by the API's ``VolunteerUpdateSchema``: the page, ``PATCH /api/v1/volunteers/{id}`` and the CLI share one
@@ -10,15 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError as MarshmallowError
-from wtforms import IntegerField, SelectField, SelectMultipleField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 from zoneinfo import ZoneInfo
 
+from accounts.audit import record_event
+from accounts.privacy import erase_volunteer, personal_data
+from api.schemas.accounts import MyDataSchema
 from api.schemas.common import for_update
 from api.schemas.volunteers import VolunteerUpdateSchema
 from callups.models import Channel
@@ -33,6 +37,7 @@ from volunteers.readiness import NO_CALLUPS_LEFT, NO_HOURS, NOT_ACTIVE, readines
 from volunteers.services import get_volunteer, list_skills, update_volunteer
 from web.auth import _lang, _no_store, require_sign_in
 from web.forms import EmergencyCallsForm
+from web.sessions import end_session
 
 bp = Blueprint("profile", __name__, url_prefix="/me")
 bp.before_request(require_sign_in)
@@ -313,3 +318,40 @@ def summary():
     volunteer = _volunteer()
     return render_template("profile.html", lang=_lang(), volunteer=volunteer, steps=STEPS,
                            just_done=request.args.get("done") == "1", **profile_summary(volunteer))
+
+
+class ErasureForm(FlaskForm):
+    """Erasure cannot be undone: the box must be ticked."""
+
+    confirm = BooleanField("我确认注销并删除我的个人信息 · I confirm: erase my personal data")
+
+
+@bp.get("/data")
+def my_data():
+    """Download everything held about me as JSON (the same document as GET /api/v1/me/data), audited."""
+    volunteer_id = _volunteer().id
+    body = MyDataSchema().dumps(personal_data(volunteer_id), ensure_ascii=False)
+    scope = g.scope
+    record_event(actor=scope.actor, role=scope.role.value, action="GET profile.my_data", now=utcnow(), outcome="200",
+                 object_type="volunteer", object_id=volunteer_id, ip=request.remote_addr)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="my-data.json"'})
+
+
+@bp.route("/erasure", methods=["GET", "POST"])
+def erasure():
+    """Erase me: the confirmation page, then the same anonymisation as POST /api/v1/me/erasure; signs me out."""
+    volunteer = _volunteer()
+    form = ErasureForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        if form.confirm.data:
+            erase_volunteer(volunteer.id, now=utcnow(), actor=g.scope.actor)
+            end_session()
+            flash("您的个人信息已删除，账号已注销。Your personal data was erased and your account closed.")
+            return redirect(url_for("auth.login"))
+        form.confirm.errors = ["请勾选确认。Tick the box to confirm."]
+        status = 422
+    return render_template("profile_erasure.html", form=form, lang=_lang()), status

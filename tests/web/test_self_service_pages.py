@@ -147,3 +147,31 @@ def _new_person(tree) -> Volunteer:
     person = VolunteerFactory(home_grid_id=tree.grid_a1.id)
     db.session.commit()
     return person
+
+
+def test_self_service_me_links_my_data_and_its_download_is_mine_and_audited(login_as):
+    from accounts.models import AuditEvent
+
+    client = login_as("volunteer")
+    me = client.get("/me").get_data(as_text=True)
+    assert 'id="my-data"' in me and 'id="my-erasure"' in me
+    response = client.get("/me/data")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert response.get_json()["volunteer"]["id"] == client.user.volunteer_id
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "GET profile.my_data")) == 1
+
+
+def test_self_service_erasure_needs_the_box_ticked_then_erases_and_signs_out(login_as):
+    from accounts.privacy import is_erased
+
+    client = login_as("volunteer")
+    page = client.get("/me/erasure")
+    unticked = client.post("/me/erasure", data={"csrf_token": form_csrf_token(page)})
+    assert unticked.status_code == 422 and 'id="confirm-error"' in unticked.get_data(as_text=True)
+    assert not is_erased(_volunteer(client))
+    assert client.post("/me/erasure", data={"confirm": "y"}).status_code == 400  # no CSRF token
+    erased = client.post("/me/erasure", data={"csrf_token": form_csrf_token(page), "confirm": "y"})
+    assert erased.status_code == 302 and erased.headers["Location"].endswith("/login")
+    assert is_erased(_volunteer(client))
+    assert client.get("/me").status_code == 302  # signed out
