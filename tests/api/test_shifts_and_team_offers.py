@@ -52,7 +52,10 @@ def test_patch_shift_of_a_draft_is_409(api, tree):
 def test_team_offer_and_the_leaders_answer_with_the_leaders_token(api, client, tree):
     campaign, _ = published_campaign(api, tree)
     position_id = campaign["shifts"][0]["positions"][0]["id"]
-    people = [api.post("/volunteers", json=volunteer_body(tree.grid_b1.id, mobile=f"1370000000{i}")).get_json()
+    # Members pass the matcher's gates: free whenever the shift falls.
+    always = [{"weekday": day, "start": "00:00", "end": "24:00"} for day in range(7)]
+    people = [api.post("/volunteers", json=volunteer_body(tree.grid_b1.id, mobile=f"1370000000{i}",
+                                                          availability=always)).get_json()
               for i in range(4)]
     team = TeamFactory(leader_id=people[0]["id"])
     team.members = [db.session.get(Volunteer, p["id"]) for p in people[1:]]

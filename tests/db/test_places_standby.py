@@ -63,5 +63,5 @@ def test_places_backfill_offers_a_freed_place_to_standby_before_calling_anyone_n
     offered = _callup(second.id)
     assert (offered.status, offered.standby_at) == (S.SENT, None) and offered.expires_at > later
     assert [n.callup_id for n in outbox(kind=NotificationKind.CALLUP)] == [second.id]
-    assert db.session.scalars(select(CallUp.id).where(CallUp.position_id == position.id)).all() == [
-        first.id, second.id]
+    callups = select(CallUp.id).where(CallUp.position_id == position.id).order_by(CallUp.id)
+    assert db.session.scalars(callups).all() == [first.id, second.id]
