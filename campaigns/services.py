@@ -11,6 +11,7 @@ from campaigns.models import (OPEN_CALLUP_STATES, TAKEN_CALLUP_STATES, CallUp, C
                               CampaignStatus, GridAlert, GridAlertRecipient, Position, PositionSkill, Priority,
                               Shift)
 from campaigns import places
+from campaigns.reliability import show_up_prior
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import STAFF_ROLES, Role, Scope
 from extensions import db
@@ -269,13 +270,15 @@ def falls_short(expected_attendance: float, headcount: int) -> bool:
 
 def expected_attendance_sum(history):
     """SQL aggregate over call-ups joined to ``history`` (``_show_up_history``): 1 per attended one plus,
-    per accepted one, the person's show-up probability (attended + 1) / (attended + no-shows + 2).
+    per accepted one, the person's show-up probability (attended + a) / (attended + no-shows + a + b),
+    with the district's prior Beta(a, b) (``campaigns/reliability.py``): a newcomer counts as the
+    district's ordinary show-up rate, not as a coin toss.
 
     Shared by ``staffing`` and the at-risk extra offers of ``campaigns/backfill.py``.
     """
+    prior = show_up_prior()
     attended, no_shows = func.coalesce(history.c.attended, 0), func.coalesce(history.c.no_shows, 0)
-    # Show-up probability with a uniform prior: (attended + 1) / (attended + no-shows + 2).
-    show_up = (attended + 1.0) / (attended + no_shows + 2.0)
+    show_up = (attended + prior.alpha) / (attended + no_shows + prior.alpha + prior.beta)
     return func.coalesce(func.sum(case((CallUp.status == CallUpStatus.ACCEPTED, show_up),
                                        (CallUp.status == CallUpStatus.ATTENDED, 1.0), else_=0.0)), 0.0)
 
@@ -284,8 +287,8 @@ def staffing(campaign_id: int) -> dict[str, Any]:
     """Per position: headcount and call-ups by state, counted in one query, and the expected attendance.
 
     ``expected_attendance`` sums, over the position's call-ups, 1 for an attended one and, for
-    one still accepted, the person's show-up probability (attended + 1) / (attended + no-shows + 2)
-    from their whole history; no-shows count 0. ``at_risk``: the position is full (accepted equals
+    one still accepted, the person's show-up probability from their whole history and the district's
+    prior (``expected_attendance_sum``); no-shows count 0. ``at_risk``: the position is full (accepted equals
     the headcount) yet fewer than the headcount are expected to come. Emergencies add who arrives
     when (``_add_eta_board``).
     """

@@ -11,6 +11,7 @@ from campaigns.models import CallUp, CallUpStatus
 from campaigns.responses import accept_callup, decline_callup
 from core.errors import Conflict
 from extensions import db
+from tests.db.test_at_risk_prior import record
 from tests.db.test_backfill_and_cancel import published
 from tests.db.test_recruitment import NOW, TZ
 
@@ -36,7 +37,9 @@ def test_at_risk_position_gets_one_extra_and_no_second_while_it_is_pending(tree)
     send_due_callups(now=NOW)
     [first] = db.session.scalars(select(CallUp)).all()
     accept_callup(first.id, actor="v", now=NOW)
-    # A newcomer's show-up probability is 1/2: full on paper, expected 0.5 < 1.
+    assert services.staffing(c.id)["positions"][0]["at_risk"] is False  # a newcomer counts as the district's 0.85
+    # Three no-shows on record: show-up chance 3.4 / 7 < 0.5, full on paper but likely empty.
+    record(first.volunteer_id, no_shows=3)
     assert services.staffing(c.id)["positions"][0]["at_risk"] is True
     stats = tick(NOW + timedelta(minutes=1))
     assert stats.extras == 1
@@ -54,6 +57,7 @@ def test_extra_who_says_yes_waits_on_standby_and_the_cap_holds(tree):
     send_due_callups(now=NOW)
     [first] = db.session.scalars(select(CallUp)).all()
     accept_callup(first.id, actor="v", now=NOW)
+    record(first.volunteer_id, no_shows=3)  # at risk on their record
     tick(NOW + timedelta(minutes=1))
     send_due_callups(now=NOW + timedelta(minutes=1))
     [extra] = extras(c.id)
@@ -70,6 +74,7 @@ def test_declined_extra_frees_the_cap_for_the_next_person(tree):
     send_due_callups(now=NOW)
     [first] = db.session.scalars(select(CallUp)).all()
     accept_callup(first.id, actor="v", now=NOW)
+    record(first.volunteer_id, no_shows=3)  # at risk on their record
     tick(NOW + timedelta(minutes=1))
     send_due_callups(now=NOW + timedelta(minutes=1))
     [extra] = extras(c.id)
@@ -84,6 +89,7 @@ def test_no_extra_when_policy_sets_zero_or_the_position_has_a_gap(tree):
     send_due_callups(now=NOW)
     [first] = db.session.scalars(select(CallUp)).all()
     accept_callup(first.id, actor="v", now=NOW)
+    record(first.volunteer_id, no_shows=3)  # at risk on their record, but the policy allows no extras
     assert tick(NOW + timedelta(minutes=1)).extras == 0
     other, _ = published(tree, people=0, headcount=2)
     assert tick(NOW + timedelta(minutes=2)).extras == 0
@@ -95,6 +101,7 @@ def test_no_extra_once_the_shift_has_started(tree):
     send_due_callups(now=NOW)
     [first] = db.session.scalars(select(CallUp)).all()
     accept_callup(first.id, actor="v", now=NOW)
+    record(first.volunteer_id, no_shows=3)
     start = services.get_campaign(c.id).shifts[0].start_at
     assert tick(start + timedelta(minutes=1)).extras == 0
 
