@@ -15,7 +15,7 @@ from callups.outbox import _queue_callup_message, _queue_coordinator_notice
 from campaigns.models import Campaign, CampaignStatus, CallUp, CallUpStatus, Position, Shift
 from campaigns.places import _give_back_place, _take_places
 from campaigns.services import get_callup, is_emergency
-from campaigns.states import _record_event, _record_events, _transition
+from campaigns.states import _record_event, _transition, _transition_many
 from core.errors import Conflict, NotFound, ValidationFailed
 from extensions import db
 from volunteers.models import Volunteer
@@ -178,15 +178,10 @@ def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | N
 
 def expire_unanswered(*, now: datetime, actor: str = "scheduler") -> list[int]:
     """Expire sent call-ups past their deadline; returns the positions that still need people (backfill hook)."""
-    rows = db.session.execute(
-        update(CallUp).where(CallUp.status == S.SENT, CallUp.expires_at <= now)
-        .values(status=S.EXPIRED, updated_at=now)
-        .returning(CallUp.id, CallUp.position_id)
-        .execution_options(synchronize_session=False)).all()
-    _record_events([(row.id, S.SENT, S.EXPIRED) for row in rows], now=now, actor=actor,
-                   note="no answer before the deadline")
+    moved = _transition_many(S.SENT, S.EXPIRED, CallUp.expires_at <= now, now=now, actor=actor,
+                             note="no answer before the deadline")
     db.session.commit()
-    return sorted({row.position_id for row in rows})
+    return sorted({position_id for _, position_id in moved})
 
 
 def record_seen(callup_id: int, *, now: datetime) -> CallUp:

@@ -55,6 +55,19 @@ def _transition(callup_id: int, source: CallUpStatus, target: CallUpStatus, *, n
     return True
 
 
+def _transition_many(source: CallUpStatus, target: CallUpStatus, *where: ColumnElement[bool], now: datetime,
+                     actor: str, note: str | None = None) -> list[tuple[int, int]]:
+    """Move every call-up in ``source`` matching ``where`` to ``target`` in one conditional UPDATE and record
+    their events; returns (call-up id, position id) of those moved. No commit. The bulk twin of ``_transition``."""
+    if not can_move(source, target):
+        raise ValueError(f"{source.value} → {target.value} is not a call-up transition")
+    rows = db.session.execute(
+        update(CallUp).where(CallUp.status == source, *where).values(status=target, updated_at=now)
+        .returning(CallUp.id, CallUp.position_id).execution_options(synchronize_session=False)).all()
+    _record_events([(row.id, source, target) for row in rows], now=now, actor=actor, note=note)
+    return [(row.id, row.position_id) for row in rows]
+
+
 def _record_event(callup_id: int, source: CallUpStatus | None, target: CallUpStatus, *, now: datetime,
                   actor: str, note: str | None = None) -> None:
     """Append one CallUpEvent to the caller's transaction."""
