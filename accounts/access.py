@@ -22,7 +22,7 @@ from core.errors import NotFound, PermissionDenied
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
-from volunteers.models import Team, Volunteer
+from volunteers.models import Enterprise, Team, Volunteer
 
 A, O, V, E, G = Role.ADMIN, Role.OFFICE, Role.VOLUNTEER, Role.ENTERPRISE, Role.GATEWAY
 STAFF = frozenset({O})
@@ -70,6 +70,14 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "accounts.Tokens": {"GET": frozenset(), "POST": frozenset()},
     "accounts.TokenById": {"DELETE": frozenset()},
     # Pages (web/auth.py): sign-in and registration are public; these need an account.
+    "enterprise.portal": {"GET": frozenset({E})},
+    "enterprise.create_team": {"POST": frozenset({E})},
+    "enterprise.add_member": {"POST": frozenset({E})},
+    "enterprise.remove_member": {"POST": frozenset({E})},
+    "enterprise.set_leader": {"POST": frozenset({E})},
+    "enterprise.answer": {"POST": frozenset({E})},
+    "partners.review_list": {"GET": STAFF},
+    "partners.review": {"POST": STAFF},
     "auth.me": {"GET": frozenset({O, V, E})},
     "auth.logout": {"POST": frozenset({O, V, E})},
     "auth.answer": {"POST": frozenset({V})},
@@ -126,15 +134,18 @@ def _campaign_owner(campaign_id: int) -> Owner | None:
 
 
 def _callup_owner(callup_id: int) -> Owner | None:
-    # A team call-up has no volunteer: its team's leader answers it, so the leader is its person.
+    # A team call-up has no volunteer: its team's leader answers it, so the leader is its person; the
+    # team's enterprise answers it on its portal.
     row = db.session.execute(
-        select(Grid.path, func.coalesce(CallUp.volunteer_id, Team.leader_id).label("volunteer_id"))
+        select(Grid.path, func.coalesce(CallUp.volunteer_id, Team.leader_id).label("volunteer_id"),
+               Team.enterprise_id)
         .select_from(CallUp)
         .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
         .join(Campaign, Campaign.id == Shift.campaign_id).join(Grid, Grid.id == Campaign.office_grid_id)
         .outerjoin(Team, Team.id == CallUp.team_id)
         .where(CallUp.id == callup_id)).first()
-    return None if row is None else Owner(path=row.path, volunteer_id=row.volunteer_id)
+    return None if row is None else Owner(path=row.path, volunteer_id=row.volunteer_id,
+                                          enterprise_id=row.enterprise_id)
 
 
 def _shift_owner(shift_id: int) -> Owner | None:
@@ -151,7 +162,10 @@ def _position_owner(position_id: int) -> Owner | None:
 
 
 def _enterprise_owner(enterprise_id: int) -> Owner:
-    return Owner(enterprise_id=enterprise_id, any_office_reads=True)
+    # An enterprise that asked to pair with a street office or community is also that office's to review.
+    path = db.session.scalar(select(Grid.path).join(Enterprise, Enterprise.requested_grid_id == Grid.id)
+                             .where(Enterprise.id == enterprise_id))
+    return Owner(enterprise_id=enterprise_id, path=path, any_office_reads=True)
 
 
 def _team_owner(team_id: int) -> Owner | None:

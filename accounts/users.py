@@ -20,6 +20,7 @@ from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.scope import Scope
 from extensions import db
 from volunteers.services import _mobile_conflict, _register_volunteer
+from volunteers.teams import apply_for_partnership
 
 # The purpose a self-registering volunteer consents to, and the version of its text (bump when the text changes).
 CONSENT_PURPOSE = "service"
@@ -148,6 +149,22 @@ def register_volunteer_account(data: dict[str, Any], *, code: str, password: str
     record_event(actor=f"user:{user.id}", role=Role.VOLUNTEER.value, action="user.register", now=now, outcome="ok",
                  object_type="volunteer", object_id=volunteer.id, ip=ip,
                  detail=f"consent {CONSENT_PURPOSE} v{CONSENT_VERSION}")
+    return user
+
+
+def register_enterprise_account(data: dict[str, Any], *, login: str, password: str, now: datetime,
+                                ip: str | None = None) -> User:
+    """Self-service for partner enterprises: the enterprise (pending until its street office, community
+    office or the district approves it) and its account, in one transaction. ``data`` holds name,
+    credit_code, address, contact_name, contact_mobile and requested_grid_id."""
+    check_password_rules(password)
+    enterprise = apply_for_partnership(data)
+    user = _add_user(login=login, display_name=data["name"], password=password, role=Role.ENTERPRISE, now=now,
+                     enterprise_id=enterprise.id)
+    db.session.commit()
+    record_event(actor=f"user:{user.id}", role=Role.ENTERPRISE.value, action="enterprise.apply", now=now,
+                 outcome="ok", object_type="enterprise", object_id=enterprise.id, ip=ip,
+                 detail=f"asks to pair with grid {enterprise.requested_grid_id}")
     return user
 
 

@@ -67,8 +67,13 @@ def messages_on_day(volunteer_id: int, day: datetime, zone: str) -> int:
     return int(db.session.scalar(select(func.count()).select_from(messages)) or 0)
 
 
+def deployment_zone() -> ZoneInfo:
+    """The office time zone of this deployment (``TIMEZONE``), for services below the app layer."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
 def push_time(volunteer_id: int | None, *, now: datetime, kind: NotificationKind, emergency: bool,
-              config: Mapping[str, Any], before: datetime | None = None) -> datetime:
+              config: Mapping[str, Any] | None = None, before: datetime | None = None) -> datetime:
     """When a message written at ``now`` goes out to the person on the channels outside the app.
 
     The one place for both holding rules; emergencies are exempt from both:
@@ -79,6 +84,7 @@ def push_time(volunteer_id: int | None, *, now: datetime, kind: NotificationKind
        It never waits until ``before`` (the shift's start), when it would be useless: then it goes over the cap.
     The cap is counted in the writing transaction, so two writers racing may each add one over it.
     """
+    config = current_app.config if config is None else config
     zone = config["TIMEZONE"]
     if emergency or kind in QUIET_EXEMPT_KINDS:
         return now

@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, func, select, update
 
 from callups.links import _issue_link
@@ -81,7 +80,7 @@ def answer_window(addressee_id: int | None, *, shift: Shift, campaign: Campaign,
     at once in an emergency) and lasts the policy's ``response_minutes`` unless ``minutes`` is given.
     """
     reaches = push_time(addressee_id, now=now, kind=NotificationKind.CALLUP,
-                        emergency=campaign.priority is Priority.EMERGENCY, config=current_app.config,
+                        emergency=campaign.priority is Priority.EMERGENCY,
                         before=shift.start_at)
     if minutes is None:
         minutes = int((policy or effective_policy(campaign))["response_minutes"])

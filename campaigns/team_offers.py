@@ -3,15 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from callups.links import _issue_link
 from callups.messages import language_of
 from callups.models import NotificationKind
-from callups.outbox import _queue_callup_message, _queue_coordinator_notice
+from callups.outbox import _queue_callup_message, _queue_coordinator_notice, deployment_zone
 from campaigns.models import CallUp, CallUpEvent, CallUpStatus, CampaignStatus, Position, Priority, Shift
 from campaigns.places import _take_places, answer_window, join_shift, open_places_of
 from campaigns.recruitment import BUSY_STATES, COUNTED_STATES
@@ -22,7 +20,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import Scope
 from extensions import db
 import matching
-from volunteers.models import (BlackoutDate, EmergencyCalls, Team, Volunteer, VolunteerSkill, VolunteerStatus,
+from volunteers.models import (BlackoutDate, EmergencyCalls, EnterpriseStatus, Team, Volunteer, VolunteerSkill, VolunteerStatus,
                                skill_valid_through, team_members)
 
 S = CallUpStatus
@@ -64,6 +62,8 @@ def offer_to_team(position_id: int, team_id: int, *, scope: Scope, now: datetime
         raise ValidationFailed.field("team_id", f"Unknown team {team_id}.")
     if team.leader_id is None:
         raise ValidationFailed.field("team_id", "The team has no leader to answer.")
+    if team.enterprise.status != EnterpriseStatus.APPROVED.value:
+        raise ValidationFailed.field("team_id", "The team's enterprise is not approved yet. 该队伍所属单位尚未通过审核。")
     if db.session.scalar(select(CallUp.id).where(CallUp.position_id == position.id, CallUp.team_id == team.id,
                                                  ~CallUp.is_person, CallUp.is_open)) is not None:
         raise Conflict("this team already has an open offer for this position",
@@ -168,14 +168,33 @@ def _check_members(callup: CallUp, chosen: list[int]) -> None:
     # other shifts (with the rest between), the monthly cap.
     refusals = _member_refusals(callup.position, chosen)
     if refusals:
-        raise ValidationFailed({"member_ids": refusals})
+        raise MembersRefused(refusals)
 
 
 # The matcher's rest between two shifts of one person (matching.Problem's default, as recruitment uses it).
 REST_HOURS = next(f.default for f in fields(matching.Problem) if f.name == "rest_hours")
 
 
-def _member_refusals(position: Position, chosen: list[int]) -> list[str]:
+@dataclass(frozen=True)
+class Refusal:
+    """One named member failing one gate: ``code`` for pages (not_active, skill, no_certificate,
+    certificate_expired, unavailable, blackout, busy, monthly_cap), ``text`` for the API."""
+
+    volunteer_id: int
+    name: str
+    code: str
+    text: str
+
+
+class MembersRefused(ValidationFailed):
+    """Named members fail the matcher's gates; ``refusals`` says who fails which, by code."""
+
+    def __init__(self, refusals: list[Refusal]) -> None:
+        super().__init__({"member_ids": [r.text for r in refusals]})
+        self.refusals = refusals
+
+
+def _member_refusals(position: Position, chosen: list[int]) -> list[Refusal]:
     """Why named members may not fill ``position``, by the matcher's hard gates: "name (#id): gate."
 
     Status, required skills and levels, certificates where the skill needs one (valid on the shift
@@ -185,7 +204,7 @@ def _member_refusals(position: Position, chosen: list[int]) -> list[str]:
     """
     shift = position.shift
     campaign = shift.campaign
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = deployment_zone()
     local_start, local_end = shift.start_at.astimezone(zone), shift.end_at.astimezone(zone)
     people = {row.id: row for row in db.session.execute(
         select(Volunteer.id, Volunteer.name, Volunteer.status, Volunteer.availability_mask,
@@ -214,33 +233,33 @@ def _member_refusals(position: Position, chosen: list[int]) -> list[str]:
     refusals = []
     for volunteer_id in chosen:
         person = people[volunteer_id]
-        gate = None
+        gate = gate_code = None
         if person.status is not VolunteerStatus.ACTIVE:
-            gate = "not active"
+            gate, gate_code = "not active", "not_active"
         for need_skill in required:
             if gate:
                 break
             code, row = need_skill.skill.code, held.get((volunteer_id, need_skill.skill_id))
             if row is None or row.level < need_skill.min_level:
-                gate = f"lacks skill {code} at level {need_skill.min_level}"
+                gate, gate_code = f"lacks skill {code} at level {need_skill.min_level}", "skill"
                 continue
             valid_through = skill_valid_through(need_skill.skill.certified, row.certificate_no,
                                                 row.certificate_expires_on)
             if valid_through == date.min:
-                gate = f"no certificate for {code}"
+                gate, gate_code = f"no certificate for {code}", "no_certificate"
             elif valid_through < local_start.date():
-                gate = f"certificate for {code} expired"
+                gate, gate_code = f"certificate for {code} expired", "certificate_expired"
         have = int.from_bytes(bytes(person.availability_mask or b""), "big")
         if not gate and have & need != need and not (soft and person.any_hour):
-            gate = "not available at that time of the week"
+            gate, gate_code = "not available at that time of the week", "unavailable"
         if not gate and volunteer_id in blackout:
-            gate = "blackout day"
+            gate, gate_code = "blackout day", "blackout"
         if not gate and volunteer_id in busy:
-            gate = f"busy at that time ({REST_HOURS:g} h rest)"
+            gate, gate_code = f"busy at that time ({REST_HOURS:g} h rest)", "busy"
         if not gate and used.get(volunteer_id, 0) >= person.max_callups_per_month:
-            gate = "monthly call-up cap reached"
+            gate, gate_code = "monthly call-up cap reached", "monthly_cap"
         if gate:
-            refusals.append(f"{person.name} (#{volunteer_id}): {gate}.")
+            refusals.append(Refusal(volunteer_id, person.name, gate_code, f"{person.name} (#{volunteer_id}): {gate}."))
     return refusals
 
 

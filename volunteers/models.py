@@ -245,10 +245,21 @@ class BlackoutDate(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
+class EnterpriseStatus(str, enum.Enum):
+    """An enterprise that registered itself waits for its street office or the district to approve it."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 class Enterprise(TimestampMixin, db.Model):
     """A partner organisation (共建单位)."""
 
     __tablename__ = "enterprises"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="enterprise_status_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -256,7 +267,17 @@ class Enterprise(TimestampMixin, db.Model):
     contact_name: Mapped[Optional[str]] = mapped_column(String(64))
     contact_mobile: Mapped[Optional[str]] = mapped_column(String(11))
     address: Mapped[Optional[str]] = mapped_column(String(200))
+    # Registered by the district admin: approved at once. Registered on the sign-up page: pending until
+    # the office of ``requested_grid_id`` (a street office or community it asks to pair with) or the
+    # district reviews it.
+    status: Mapped[str] = mapped_column(String(16), default=EnterpriseStatus.APPROVED.value,
+                                        server_default=EnterpriseStatus.APPROVED.value)
+    requested_grid_id: Mapped[Optional[int]] = mapped_column(ForeignKey("grids.id", ondelete="RESTRICT"))
+    reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    reviewed_by: Mapped[Optional[str]] = mapped_column(String(100))
+    review_note: Mapped[Optional[str]] = mapped_column(String(500))
 
+    requested_grid = relationship("Grid", lazy="joined")
     teams: Mapped[list["Team"]] = relationship(back_populates="enterprise", order_by="Team.id")
 
 

@@ -1,15 +1,26 @@
-"""Partner enterprises and their co-building teams."""
+"""Partner enterprises and their co-building teams.
+
+An enterprise registered by the district admin is approved at once; one that registers itself on the
+sign-up page (``apply_for_partnership``) waits until the office of the street office or community it
+asks to pair with, or the district, approves it (``review_enterprise``). Until then it may not form
+teams, and its teams are offered nothing.
+"""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, false, select, true
+from sqlalchemy import Select, case, exists, false, select, true
 
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
-from volunteers.models import Enterprise, Team, Volunteer, team_members
+from volunteers.models import Enterprise, EnterpriseStatus, Identity, Team, Volunteer, team_members
+from volunteers.services import _register_volunteer
+
+# Who may ask to pair: a street office (level 1) or a community (level 2).
+PAIRING_LEVELS = (1, 2)
 
 
 def get_enterprise(enterprise_id: int) -> Enterprise:
@@ -32,16 +43,79 @@ def list_enterprises(*, scope: Scope, q: str | None = None) -> Select:
 
 
 def register_enterprise(data: dict[str, Any]) -> Enterprise:
-    """Register a partner enterprise (共建单位)."""
+    """Register a partner enterprise (共建单位): the district admin's act, approved at once."""
+    enterprise = _add_enterprise(data, status=EnterpriseStatus.APPROVED)
+    db.session.commit()
+    return enterprise
+
+
+def _add_enterprise(data: dict[str, Any], *, status: EnterpriseStatus) -> Enterprise:
     if db.session.scalar(select(exists().where(Enterprise.name == data["name"]))):
         raise Conflict.duplicate("name", data["name"])
     if data.get("credit_code") and db.session.scalar(
             select(exists().where(Enterprise.credit_code == data["credit_code"]))):
         raise Conflict.duplicate("credit_code", data["credit_code"])
-    enterprise = Enterprise(**data)
+    enterprise = Enterprise(**data, status=status.value)
     db.session.add(enterprise)
-    db.session.commit()
+    db.session.flush()
     return enterprise
+
+
+def apply_for_partnership(data: dict[str, Any]) -> Enterprise:
+    """An enterprise registers itself, asking to pair with ``requested_grid_id``; pending, in the caller's
+    transaction (the sign-up adds its account in the same one)."""
+    grid = db.session.get(Grid, data.get("requested_grid_id") or 0)
+    if grid is None or grid.level not in PAIRING_LEVELS:
+        raise ValidationFailed.field("requested_grid_id",
+                                     "Choose the street office or community to pair with. 请选择结对的街道或社区。")
+    return _add_enterprise(data, status=EnterpriseStatus.PENDING)
+
+
+def enterprises_to_review(*, scope: Scope) -> Select:
+    """Enterprises an office may review or has reviewed: those asking to pair within its subtree (all for
+    the district), pending first, then the newest."""
+    stmt = select(Enterprise).where(Enterprise.requested_grid_id.is_not(None))
+    if not scope.is_admin:
+        if scope.role is not Role.OFFICE or scope.grid_path is None:
+            return stmt.where(false())
+        stmt = stmt.where(Enterprise.requested_grid_id.in_(select(Grid.id).where(scope.grid_clause(Grid.path))))
+    pending_first = case((Enterprise.status == EnterpriseStatus.PENDING.value, 0), else_=1)
+    return stmt.order_by(pending_first, Enterprise.id.desc())
+
+
+def review_enterprise(enterprise_id: int, *, approve: bool, note: str | None, scope: Scope,
+                      now: datetime) -> Enterprise:
+    """Approve or reject a pending enterprise; its street office, community office or the district decides."""
+    enterprise = get_enterprise(enterprise_id)
+    grid = enterprise.requested_grid
+    if grid is None or not scope.covers(grid.path):
+        raise NotFound.of("enterprise", enterprise_id)
+    if enterprise.status != EnterpriseStatus.PENDING.value:
+        raise Conflict.wrong_state("enterprise", enterprise.status, "review")
+    if not approve and not (note or "").strip():
+        raise ValidationFailed.field("note", "Say why the registration is rejected. 请填写不通过的原因。")
+    done = db.session.execute(
+        Enterprise.__table__.update()
+        .where(Enterprise.id == enterprise.id, Enterprise.status == EnterpriseStatus.PENDING.value)
+        .values(status=(EnterpriseStatus.APPROVED if approve else EnterpriseStatus.REJECTED).value,
+                reviewed_at=now, reviewed_by=scope.actor[:100], review_note=(note or "").strip()[:500] or None)
+    ).rowcount
+    if done != 1:  # someone else reviewed it first
+        db.session.rollback()
+        raise Conflict.wrong_state("enterprise", get_enterprise(enterprise_id).status, "review")
+    db.session.commit()
+    db.session.refresh(enterprise)
+    return enterprise
+
+
+def require_approved(enterprise_id: int) -> None:
+    """Only approved enterprises form teams and are offered places."""
+    status = db.session.scalar(select(Enterprise.status).where(Enterprise.id == enterprise_id))
+    if status is None:
+        raise NotFound.of("enterprise", enterprise_id)
+    if status != EnterpriseStatus.APPROVED.value:
+        raise Conflict(f"the enterprise is {status}, not approved",
+                       {"enterprise": ["The enterprise is not approved yet. 单位尚未通过审核。"]})
 
 
 def update_enterprise(enterprise_id: int, data: dict[str, Any]) -> Enterprise:
@@ -120,6 +194,7 @@ def _apply_team(team: Team, data: dict[str, Any], scope: Scope) -> None:
 def create_team(enterprise_id: int, data: dict[str, Any], *, scope: Scope) -> Team:
     """Register a co-building team with its members and paired communities."""
     enterprise = get_enterprise(enterprise_id)
+    require_approved(enterprise.id)
     if db.session.scalar(select(exists().where(
             (Team.enterprise_id == enterprise.id) & (Team.name == data["name"])))):
         raise Conflict.duplicate("name", data["name"])
@@ -143,3 +218,32 @@ def update_team(team_id: int, data: dict[str, Any], *, scope: Scope) -> Team:
 def delete_team(team_id: int) -> None:
     db.session.delete(get_team(team_id))
     db.session.commit()
+
+
+def add_employee(team_id: int, data: dict[str, Any], *, scope: Scope, now: datetime) -> Volunteer:
+    """An enterprise adds an employee to one of its teams: a new volunteer of their home grid (a community
+    or grid), marked as an enterprise member. A number already registered is a conflict naming no one:
+    that person joins through their community office. The employee is messaged on no channel until they
+    consent themselves; the in-app inbox reaches them once they sign up."""
+    team = get_team(team_id)
+    require_approved(team.enterprise_id)
+    grid = db.session.get(Grid, data.get("home_grid_id") or 0)
+    if grid is None or grid.level < 2:
+        raise ValidationFailed.field("home_grid_id", "Choose the employee's home community or grid. 请选择员工居住的社区或网格。")
+    fields = {"name": data["name"], "mobile": data["mobile"], "home_grid_id": grid.id,
+              "identities": [Identity.ENTERPRISE_MEMBER.value]}
+    volunteer = _register_volunteer(fields, scope=Scope.system(scope.actor), now=now)
+    team.members.append(volunteer)
+    db.session.commit()
+    return volunteer
+
+
+def remove_member(team_id: int, volunteer_id: int, *, scope: Scope) -> Team:
+    """Take a person off a team (their volunteer record stays); a leader who leaves leaves no leader."""
+    team = get_team(team_id)
+    if volunteer_id not in team.member_ids:
+        raise ValidationFailed.field("member_id", f"Not a member of the team: {volunteer_id}.")
+    data: dict[str, Any] = {"member_ids": [m for m in team.member_ids if m != volunteer_id]}
+    if team.leader_id == volunteer_id:
+        data["leader_id"] = None
+    return update_team(team.id, data, scope=scope)

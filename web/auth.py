@@ -39,6 +39,7 @@ bp = Blueprint("auth", __name__)
 # Pages anyone may open; every other page of this blueprint needs a signed-in account and passes authorize().
 PUBLIC_ENDPOINTS = {"auth.login", "auth.register", "auth.register_code"}
 DEFAULT_LOGIN_LIMIT = "10 per minute"
+HOME_PAGES = {Role.ADMIN: "office.campaigns", Role.OFFICE: "office.campaigns", Role.ENTERPRISE: "enterprise.portal"}
 DEFAULT_REGISTER_LIMIT = "10 per hour"
 STATUS_TEXT = {
     "sent": "待回复 · Awaiting your answer", "accepted": "已确认参加 · You are coming",
@@ -68,12 +69,13 @@ def _lang() -> str:
     return "en" if request.accept_languages.best_match(["zh", "en"]) == "en" else "zh"
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: an open redirect would make a fine phishing tool."""
+def _safe_next(target: str | None, role: Role | None = None) -> str:
+    """Only a path on this site: an open redirect would make a fine phishing tool. Without one, each role
+    lands where its work is: staff on the console, enterprises on their portal, volunteers on /me."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
             and not urlsplit(target).netloc:
         return target
-    return url_for("auth.me")
+    return url_for(HOME_PAGES.get(role, "auth.me"))
 
 
 def _attach_errors(form, error: DomainError) -> None:
@@ -133,7 +135,7 @@ def login():
                 headers["Retry-After"] = str(error.retry_after)
         else:
             start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), user.role))
     elif request.method == "POST":
         status = 400 if form.csrf_token.errors else 422
     return render_template("login.html", form=form, lang=_lang(),
@@ -228,6 +230,8 @@ def register():
 def me():
     """The signed-in volunteer's call-ups with their status and answer buttons; staff see who they are."""
     user = current_user.user
+    if user.role is Role.ENTERPRISE:
+        return redirect(url_for("enterprise.portal"))
     items = []
     hours = emergency_form = profile = None
     if user.role is Role.VOLUNTEER and user.volunteer_id is not None:

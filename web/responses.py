@@ -11,7 +11,7 @@ from callups.outbox import callup_context
 from campaigns import responses
 from campaigns.models import CallUp, CallUpStatus, Position
 from campaigns.services import ETA_BUCKETS, get_callup, is_emergency
-from campaigns.team_offers import answer_team_callup, is_team_callup
+from campaigns.team_offers import MembersRefused, answer_team_callup, is_team_callup
 from core.clock import utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
 from extensions import csrf, db, limiter
@@ -34,6 +34,10 @@ LABELS = {
            "none_chosen": "请至少选择一名成员；如本队无法参加，请点“本队无法参加”。",
            "too_many": "最多只能选 {places} 人，您选了 {count} 人。未作任何更改。",
            "busy": "以下成员同一时间已有任务：{names}。未作任何更改。",
+           "gates": "以下成员不符合岗位要求，未作任何更改。",
+           "gate_codes": {"not_active": "未在册服务", "skill": "缺少所需技能或等级", "no_certificate": "缺少有效证书",
+                          "certificate_expired": "证书已过期", "unavailable": "该时段不在服务时间内",
+                          "blackout": "当天已请假", "busy": "同一时间已有任务", "monthly_cap": "本月召集次数已满"},
            "already_called": "以下成员已被召集到此岗位：{names}。未作任何更改。",
            "not_member": "以下人员不是本队在册成员：{names}。未作任何更改。",
            "full": "岗位名额不足：只剩 {left} 个。未作任何更改。",
@@ -57,6 +61,11 @@ LABELS = {
            "none_chosen": "Choose at least one member; if the team cannot come, press \u201cOur team can't come\u201d.",
            "too_many": "At most {places} people: you chose {count}. Nothing was changed.",
            "busy": "Already serving at that time: {names}. Nothing was changed.",
+           "gates": "Some members do not meet the position's requirements. Nothing was changed.",
+           "gate_codes": {"not_active": "not active", "skill": "lacks the skill or level",
+                          "no_certificate": "no valid certificate", "certificate_expired": "certificate expired",
+                          "unavailable": "not available at that time", "blackout": "away that day",
+                          "busy": "already serving at that time", "monthly_cap": "monthly call-up limit reached"},
            "already_called": "Already called up for this position: {names}. Nothing was changed.",
            "not_member": "Not active members of the team: {names}. Nothing was changed.",
            "full": "Not enough places left: only {left}. Nothing was changed.",
@@ -147,7 +156,11 @@ def _team_page(callup, status: int = 200, *, error: tuple[str, dict] | None = No
         .where(CallUp.position_id == callup.position_id, CallUp.team_id == callup.team_id,
                CallUp.status == CallUpStatus.ACCEPTED).order_by(Volunteer.id)).all()
     message = None
-    if error:
+    if error and error[0] == "gates":
+        codes = labels["gate_codes"]
+        message = " ".join([labels["gates"]] + [f"{codes.get(code, code)}：{labels['sep'].join(names)}"
+                                               for code, names in error[1]["groups"].items()])
+    elif error:
         kind, values = error
         message = labels[kind].format(**{key: labels["sep"].join(value) if isinstance(value, list) else value
                                           for key, value in values.items()})
@@ -168,6 +181,11 @@ def _team_error(callup, error: Exception, count: int) -> tuple[str, dict]:
     """The page's message for a refused team answer: a key of LABELS and what it names."""
     team = db.session.get(Team, callup.team_id)
     names = {m.id: m.name for m in team.members} if team else {}
+    if isinstance(error, MembersRefused):  # by code, not wording: each gate with the members it refuses
+        groups: dict[str, list[str]] = {}
+        for refusal in error.refusals:
+            groups.setdefault(refusal.code, []).append(refusal.name)
+        return "gates", {"groups": groups}
     if isinstance(error, ValidationFailed):
         text = " ".join(str(m) for m in error.errors.get("member_ids", []))
         for prefix, kind in (("At most", "too_many"), ("Already serving", "busy"),

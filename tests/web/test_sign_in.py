@@ -85,7 +85,7 @@ def test_sign_in_then_me_shows_who_and_a_fresh_session(client, office):
     with client.session_transaction() as session:
         session["planted"] = "by someone else"
     response = sign_in(client, "WANG")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/me")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/office/campaigns")  # staff land on the console
     with client.session_transaction() as session:
         assert "planted" not in session and session["_user_id"] == f"{office.id}:1"
     me = client.get("/me")
@@ -93,8 +93,9 @@ def test_sign_in_then_me_shows_who_and_a_fresh_session(client, office):
     assert me.headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("target, lands_on", [("//evil.example/x", "/me"), ("/\\evil.example", "/me"),
-                                              ("https://evil.example/", "/me"), ("/me?lang=en", "/me?lang=en")])
+@pytest.mark.parametrize("target, lands_on", [
+    ("//evil.example/x", "/office/campaigns"), ("/\\evil.example", "/office/campaigns"),
+    ("https://evil.example/", "/office/campaigns"), ("/me?lang=en", "/me?lang=en")])
 def test_sign_in_next_only_goes_to_a_path_on_this_site(client, office, target, lands_on):
     token = csrf_token(client.get("/login"))
     response = client.post("/login", query_string={"next": target},
@@ -299,6 +300,11 @@ def test_me_answering_is_for_volunteers_only(client, office):
 def test_login_as_fixture_signs_each_role_in(login_as, role):
     browser = login_as(role)
     me = browser.get("/me")
+    if role == "enterprise":  # an enterprise's own page is its portal
+        assert me.status_code == 302 and me.headers["Location"].endswith("/enterprise")
+        me = browser.get("/enterprise")
+        assert me.status_code == 200 and 'id="teams"' in me.get_data(as_text=True)
+        return
     assert me.status_code == 200 and f"({role})" in me.get_data(as_text=True)
     assert ('id="no-callups"' in me.get_data(as_text=True)) == (role == "volunteer")
 

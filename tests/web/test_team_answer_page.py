@@ -23,7 +23,9 @@ def team_offer(*, places=2, headcount=3, language="zh"):
     now = utcnow()
     position = make_position(now=now, headcount=headcount, status=CampaignStatus.PUBLISHED, title="滨江河道保洁")
     leader = VolunteerFactory(name="赵队长", mobile="13812340000", language=language)
-    members = [VolunteerFactory(name=name, mobile=mobile) for name, mobile in MEMBERS]
+    # Free all week: the members a leader names pass the matcher's gates, availability included.
+    members = [VolunteerFactory(name=name, mobile=mobile, availability_mask=bytes([0xFF] * 42))
+               for name, mobile in MEMBERS]
     team = TeamFactory(name="绿源环保突击队", leader_id=leader.id, members=members)
     db.session.commit()
     callup = offer_to_team(position.id, team.id, scope=Scope.system("office"), now=now, places=places)
