@@ -12,6 +12,7 @@ from callups.messages import SMS_LIMIT
 from callups.models import Channel, NotificationKind, NotificationStatus
 from campaigns.models import CallUp, CallUpStatus, Campaign, Position, Priority
 from campaigns.responses import accept_callup, decline_callup
+from campaigns.reliability import FALLBACK
 from campaigns.services import staffing
 from core.errors import Conflict
 from extensions import db
@@ -120,39 +121,44 @@ def _accepted(position, people):
     db.session.commit()
 
 
+def _rate(attended: int, marks: int) -> float:
+    """A person's expected show-up: their record over the district's prior (the fallback: thin history here)."""
+    return (attended + FALLBACK.alpha) / (marks + FALLBACK.alpha + FALLBACK.beta)
+
+
 def test_staffing_expected_attendance_flags_a_full_position_of_no_shows(now):
     position = make_position(now=now, headcount=2)
     reliable, flaky = VolunteerFactory(), VolunteerFactory()
-    _history(reliable, attended=8, now=now)          # 9/10 = 0.9
-    _history(flaky, attended=1, no_shows=3, now=now)  # 2/6 ≈ 0.333
+    _history(reliable, attended=8, now=now)          # 11.4/12 = 0.95
+    _history(flaky, attended=1, no_shows=3, now=now)  # 4.4/8 = 0.55
     _accepted(position, [reliable, flaky])
     [entry] = staffing(position.shift.campaign_id)["positions"]
     assert entry["accepted"] == 2 == entry["headcount"]
-    assert entry["expected_attendance"] == round(0.9 + 2 / 6, 2) == 1.23
-    assert entry["at_risk"] is True
+    assert entry["expected_attendance"] == round(_rate(8, 8) + _rate(1, 4), 2) == 1.5
+    assert entry["at_risk"] is True  # half a person short of two
 
 
-def test_staffing_not_at_risk_when_not_full_or_newcomers_only_count_half(now):
+def test_staffing_not_at_risk_when_not_full_and_newcomers_count_as_the_districts_rate(now):
     position = make_position(now=now, headcount=3)
     newcomer, flaky = VolunteerFactory(), VolunteerFactory()
-    _history(flaky, no_shows=4, now=now)                                  # 1/6
+    _history(flaky, no_shows=4, now=now)                                  # 3.4/8
     _accepted(position, [newcomer, flaky])
     # Declined/expired call-ups and other people's histories do not count.
     db.session.add(CallUp(position_id=position.id, volunteer_id=VolunteerFactory().id, status=S.DECLINED))
     db.session.commit()
     [entry] = staffing(position.shift.campaign_id)["positions"]
-    assert (entry["accepted"], entry["expected_attendance"], entry["at_risk"]) == (2, round(0.5 + 1 / 6, 2), False)
+    assert (entry["accepted"], entry["expected_attendance"], entry["at_risk"]) == (2, round(FALLBACK.mean + _rate(0, 4), 2), False)
 
 
 def test_staffing_counts_attended_as_one_and_no_show_as_zero(now):
     position = make_position(now=now, headcount=3)
     came, missed, coming = VolunteerFactory(), VolunteerFactory(), VolunteerFactory()
-    _history(coming, attended=2, now=now)                                 # 3/4
+    _history(coming, attended=2, now=now)                                 # 5.4/6
     for person, status in ((came, S.ATTENDED), (missed, S.NO_SHOW), (coming, S.ACCEPTED)):
         db.session.add(CallUp(position_id=position.id, volunteer_id=person.id, status=status))
     db.session.commit()
     [entry] = staffing(position.shift.campaign_id)["positions"]
-    assert (entry["accepted"], entry["expected_attendance"], entry["at_risk"]) == (3, 1.75, True)
+    assert (entry["accepted"], entry["expected_attendance"], entry["at_risk"]) == (3, round(1 + _rate(2, 2), 2), True)
 
 
 def test_staffing_empty_position_has_zero_expected_and_is_not_at_risk(now):

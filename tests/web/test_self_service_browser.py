@@ -186,9 +186,10 @@ def test_self_service_me_answer_buttons_are_in_reach_and_tappable(sized, live_se
     user = create_user(login="13912340000", display_name="陈静", password=PASSWORD, role=Role.VOLUNTEER,
                        actor="test", now=now, volunteer_id=first.volunteer_id)
     db.session.commit()
-    callup_ids = (first.id, later.id)
+    callup_ids, login = (first.id, later.id), user.login
+    db.session.rollback()  # the server's threads write: this test holds no SQLite lock while they do
 
-    _sign_in(page, live_server, user.login)
+    _sign_in(page, live_server, login)
     page.wait_for_url(live_server + "/me")
     _no_sideways_scroll(page)
     for callup_id in callup_ids:
@@ -214,9 +215,10 @@ def test_self_service_board_check_in_is_in_reach_on_a_phone(sized, live_server, 
     office = create_user(login="wang", display_name="王主任", password=PASSWORD, role=Role.OFFICE, actor="test",
                          now=now, grid_id=tree.community_a.id)
     db.session.commit()
-    campaign_id, callup_id = position.shift.campaign_id, accepted.id
+    campaign_id, callup_id, login = position.shift.campaign_id, accepted.id, office.login
+    db.session.rollback()  # the server's threads write: this test holds no SQLite lock while they do
 
-    _sign_in(page, live_server, office.login)
+    _sign_in(page, live_server, login)
     page.goto(f"{live_server}/office/campaigns/{campaign_id}")
     _no_sideways_scroll(page)
     _in_view(page, f"#mark-attended-{callup_id}")
