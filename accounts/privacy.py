@@ -14,7 +14,8 @@ from sqlalchemy import Select, delete, func, or_, select, update
 from accounts.models import ApiToken, AuditEvent, Consent, User
 from callups.models import Channel, Notification, NotificationStatus
 from campaigns.attendance import service_hours
-from campaigns.models import CallUp, CallUpStatus, Position, Shift
+from campaigns.models import OPEN_CALLUP_STATES, CallUp, CallUpStatus, Position, Shift
+from campaigns.places import _give_back_place
 from campaigns.states import _transition
 from core.errors import Conflict, NotFound
 from core.scope import Scope
@@ -25,8 +26,6 @@ from volunteers.models import (AvailabilityWindow, BlackoutDate, ChannelConsent,
 
 ERASED_NAME = "已注销用户"
 ERASED_ACTION = "volunteer.erased"
-# Call-ups that have not happened yet: the erased person will not come, so the place is given back.
-OPEN_STATES = (CallUpStatus.PROPOSED, CallUpStatus.SCHEDULED, CallUpStatus.SENT)
 
 
 def erased_mobile(volunteer_id: int) -> str:
@@ -100,7 +99,7 @@ def _withdraw_future_callups(volunteer_id: int, *, now: datetime, actor: str) ->
         select(CallUp.id, CallUp.status, CallUp.position_id, Shift.start_at)
         .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
         .where(CallUp.volunteer_id == volunteer_id,
-               CallUp.status.in_(OPEN_STATES + (CallUpStatus.ACCEPTED,)))).all()
+               CallUp.status.in_(OPEN_CALLUP_STATES + (CallUpStatus.ACCEPTED,)))).all()
     withdrawn = 0
     for row in rows:
         if row.status is CallUpStatus.ACCEPTED and row.start_at <= now:
@@ -108,10 +107,8 @@ def _withdraw_future_callups(volunteer_id: int, *, now: datetime, actor: str) ->
         if not _transition(row.id, row.status, CallUpStatus.WITHDRAWN, now=now, actor=actor, note="volunteer erased"):
             continue
         withdrawn += 1
-        if row.status is CallUpStatus.ACCEPTED and db.session.execute(
-                update(Position).where(Position.id == row.position_id, Position.accepted_count > 0)
-                .values(accepted_count=Position.accepted_count - 1)
-                .execution_options(synchronize_session=False)).rowcount != 1:
+        # The erased person will not come: their place goes back, first to whoever is on standby.
+        if row.status is CallUpStatus.ACCEPTED and not _give_back_place(row.position_id, now=now, actor=actor):
             raise Conflict("the position counter is inconsistent; nothing was changed")
     return withdrawn
 

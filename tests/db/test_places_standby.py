@@ -65,3 +65,16 @@ def test_places_backfill_offers_a_freed_place_to_standby_before_calling_anyone_n
     assert [n.callup_id for n in outbox(kind=NotificationKind.CALLUP)] == [second.id]
     callups = select(CallUp.id).where(CallUp.position_id == position.id).order_by(CallUp.id)
     assert db.session.scalars(callups).all() == [first.id, second.id]
+
+
+def test_places_erasing_an_accepted_person_offers_their_place_to_the_first_on_standby(now):
+    from accounts.privacy import erase_volunteer
+
+    position, (first, second) = _full_with_standby(now)
+    later = now + timedelta(minutes=5)
+    erase_volunteer(first.volunteer_id, now=later, actor="test")
+    offered = _callup(second.id)
+    assert _callup(first.id).status is S.WITHDRAWN
+    assert (offered.status, offered.standby_at) == (S.SENT, None) and offered.expires_at > later
+    assert db.session.get(Position, position.id).accepted_count == 0
+    assert accept_callup(second.id, actor="v", now=later).status is S.ACCEPTED
