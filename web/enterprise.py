@@ -23,6 +23,7 @@ from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from accounts.users import register_enterprise_account
+from api.schemas.teams import CREDIT_CODE_PATTERN
 from campaigns.models import CallUp, CallUpStatus, Position, Shift
 from campaigns.team_offers import answer_team_callup
 from core.clock import utcnow
@@ -57,7 +58,7 @@ MOBILE_MESSAGE = "请输入11位手机号 · Give an 11-digit mobile number"
 class SignupForm(FlaskForm):
     name = StringField("单位名称 · Enterprise name", validators=[DataRequired(), Length(max=100)])
     credit_code = StringField("统一社会信用代码 · Unified credit code (optional)",
-                              validators=[Optional(), Regexp(r"^[0-9A-Z]{18}$",
+                              validators=[Optional(), Regexp(CREDIT_CODE_PATTERN,
                                                              message="18 位数字或大写字母 · 18 digits or capitals")])
     address = StringField("地址 · Address", validators=[Optional(), Length(max=200)])
     contact_name = StringField("联系人 · Contact person", validators=[DataRequired(), Length(max=64)])

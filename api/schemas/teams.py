@@ -6,9 +6,16 @@ from api.schemas.volunteers import caller_scope
 from core.masking import mask_mobile, sees_team_members
 
 
+# 统一社会信用代码: 18 digits or capitals other than I, O, S, V and Z (GB 32100-2015).
+CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
+
+
 class EnterpriseSchema(Schema):
     id = fields.Integer()
     name = fields.String()
+    status = fields.String(metadata={"description": "approved; pending or rejected for self-registered ones"})
+    requested_grid_id = fields.Integer(allow_none=True,
+                                       metadata={"description": "the street office or community it asked to pair with"})
     credit_code = fields.String(allow_none=True)
     contact_name = fields.String(allow_none=True)
     contact_mobile = fields.String(allow_none=True)
@@ -27,7 +34,7 @@ class EnterpriseCreateSchema(Schema):
     name = required_text(100)
     credit_code = fields.String(
         load_default=None, allow_none=True,
-        validate=validate.Regexp(r"^[0-9A-HJ-NPQRTUWXY]{18}$", error="Not a unified social credit code."),
+        validate=validate.Regexp(CREDIT_CODE_PATTERN, error="Not a unified social credit code."),
         metadata={"description": "统一社会信用代码, 18 characters"})
     contact_name = optional_text(64)
     contact_mobile = fields.String(load_default=None, allow_none=True, validate=mobile_validator)

@@ -254,3 +254,12 @@ def test_a_pending_enterprises_team_is_offered_nothing(app, tree):
         raise AssertionError("a pending enterprise's team was offered places")
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(CallUp)) == 0
+
+
+def test_the_api_shows_an_enterprises_review_state(app, tree, api):
+    _sign_up(app, tree)
+    enterprise = db.session.scalars(select(Enterprise)).one()
+    shown = api.get(f"/enterprises/{enterprise.id}").get_json()
+    assert (shown["status"], shown["requested_grid_id"]) == ("pending", tree.street.id)
+    created = api.post("/enterprises", json={"name": "区属国企二"}).get_json()
+    assert (created["status"], created["requested_grid_id"]) == ("approved", None)
