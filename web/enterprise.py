@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from accounts.users import register_enterprise_account
 from api.schemas.teams import CREDIT_CODE_PATTERN
 from campaigns.models import CallUp, CallUpStatus, Position, Shift
+from campaigns.places import join_shift
 from campaigns.team_offers import answer_team_callup
 from core.clock import utcnow
 from core.errors import DomainError, NotFound
@@ -197,9 +198,8 @@ def _open_team_callups(team_ids: list[int]) -> list[dict]:
         return []
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     rows = db.session.execute(
-        select(CallUp, Position, Shift).join(Position, Position.id == CallUp.position_id)
-        .join(Shift, Shift.id == Position.shift_id)
-        .where(CallUp.team_id.in_(team_ids), CallUp.volunteer_id.is_(None), CallUp.status == CallUpStatus.SENT,
+        join_shift(select(CallUp, Position, Shift))
+        .where(CallUp.team_id.in_(team_ids), ~CallUp.is_person, CallUp.status == CallUpStatus.SENT,
                CallUp.expires_at > utcnow())
         .order_by(Shift.start_at)).all()
     return [{"callup": callup, "team": db.session.get(Team, callup.team_id), "role": position.role,
