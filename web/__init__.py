@@ -1,7 +1,10 @@
 """Server-rendered pages and the health check."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, Flask, jsonify, render_template
+from flask_login import current_user
 from sqlalchemy import text
 
 from extensions import db
@@ -28,10 +31,34 @@ def index():
     return render_template("index.html", overview=district_overview())
 
 
+# The bar on every page: each role's own pages, in the order they use them (endpoint, label).
+SITE_NAV = {
+    "admin": (("office.campaigns", "活动 · Campaigns"), ("partners.review_list", "共建单位 · Partners")),
+    "office": (("office.campaigns", "活动 · Campaigns"), ("partners.review_list", "共建单位 · Partners")),
+    "volunteer": (("auth.me", "我的召集 · My call-ups"), ("profile.summary", "我的资料 · My profile")),
+    "enterprise": (("enterprise.portal", "企业 · Enterprise"),),
+}
+
+
+@dataclass(frozen=True)
+class SiteNav:
+    name: str
+    links: tuple[tuple[str, str], ...]
+
+
+def site_nav() -> SiteNav | None:
+    """The signed-in person's bar, or None for visitors (their pages carry their own links)."""
+    if not current_user.is_authenticated:
+        return None
+    user = current_user.user
+    return SiteNav(name=user.display_name, links=SITE_NAV.get(user.role.value, ()))
+
+
 def register_web(app: Flask) -> None:
     from web.sessions import register_sessions
 
     register_sessions(app)
+    app.jinja_env.globals["site_nav"] = site_nav
     app.register_blueprint(bp)
     from web.auth import bp as auth_bp; app.register_blueprint(auth_bp)  # noqa: E702
     from web.responses import bp as responses_bp; app.register_blueprint(responses_bp)  # noqa: E702

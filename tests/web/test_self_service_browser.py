@@ -57,7 +57,7 @@ def _no_sideways_scroll(page) -> None:
 def _in_view(page, selector: str) -> None:
     """The control is on screen without scrolling sideways: its box lies inside the viewport's width."""
     control = page.locator(selector)
-    control.scroll_into_view_if_needed()
+    control.evaluate("node => node.scrollIntoView({block: 'center'})")  # wholly on screen, not just peeking in
     box = control.bounding_box()
     size = SIZES[page.size]
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= size["width"], (selector, box)
