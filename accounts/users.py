@@ -19,6 +19,7 @@ from campaigns.models import CallUp
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.scope import Scope
 from extensions import db
+from volunteers.models import Volunteer
 from volunteers.services import _mobile_conflict, _register_volunteer
 from volunteers.teams import apply_for_partnership
 
@@ -283,3 +284,42 @@ def list_own_callups(volunteer_id: int) -> Select:
     """A volunteer's call-ups that reached them (not mere proposals), newest first."""
     return (select(CallUp).where(CallUp.volunteer_id == volunteer_id, CallUp.sent_at.is_not(None))
             .order_by(CallUp.sent_at.desc(), CallUp.id.desc()))
+
+
+# Actors that are not a person: what the call-up history says instead of the raw label.
+MACHINE_ACTORS = {"scheduler": "系统自动 · Automatic", "system": "系统 · System", "cli": "命令行 · Command line",
+                  "anonymous": "回复链接 · Answer link", "sms": "短信回复 · SMS reply"}
+
+
+def _actor_ref(actor: str) -> tuple[str, int] | None:
+    """("user", 3) for "user:3" and "enterprise:1:user:3", ("volunteer", 5) for "volunteer:5", else None."""
+    head, _, last = actor.rpartition(":")
+    if not last.isdigit():
+        return None
+    if head == "user" or head.endswith(":user"):
+        return "user", int(last)
+    return ("volunteer", int(last)) if head == "volunteer" else None
+
+
+def actor_names(actors: set[str]) -> dict[str, str]:
+    """Each stored actor label ("user:3", "volunteer:5", "token:2", "enterprise:1:user:4", "scheduler") in
+    words and names people read; two queries at most, whatever the number of labels."""
+    refs = {actor: _actor_ref(actor) for actor in actors}
+    user_ids = {ref[1] for ref in refs.values() if ref and ref[0] == "user"}
+    volunteer_ids = {ref[1] for ref in refs.values() if ref and ref[0] == "volunteer"}
+    users = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()) \
+        if user_ids else {}
+    people = dict(db.session.execute(select(Volunteer.id, Volunteer.name).where(Volunteer.id.in_(volunteer_ids)))
+                  .all()) if volunteer_ids else {}
+    names = {}
+    for actor, ref in refs.items():
+        if ref and ref[0] == "volunteer":
+            names[actor] = f"{people.get(ref[1], '—')}（本人 · in person）"
+        elif ref:
+            who = users.get(ref[1], "—")
+            names[actor] = f"{who}（企业 · enterprise）" if actor.startswith("enterprise:") else who
+        elif actor.startswith("token:"):
+            names[actor] = "手机应用 · App"
+        else:
+            names[actor] = MACHINE_ACTORS.get(actor, actor)
+    return names

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from accounts.users import actor_names
 from api.schemas.campaigns import CampaignCreateSchema
 from callups.models import NotificationStatus
 from callups.services import list_campaign_notifications
@@ -143,9 +144,7 @@ def campaign(campaign_id: int):
     """The staffing board of one campaign, its recent history and the actions on it."""
     campaign = services.get_campaign(campaign_id)
     board = services.staffing(campaign_id)
-    newest = (services.list_timeline(campaign_id).order_by(None)
-              .order_by(CallUpEvent.at.desc(), CallUpEvent.id.desc()).limit(TIMELINE_SIZE))
-    timeline = list(reversed(db.session.execute(newest).all()))
+    timeline = _timeline(campaign_id)
     failed = db.session.scalar(select(func.count()).select_from(
         list_campaign_notifications(campaign_id, status=NotificationStatus.FAILED).order_by(None).subquery()))
     active_overrides = db.session.scalars(overrides.list_overrides(campaign_id).limit(10)).all()
@@ -171,8 +170,50 @@ def campaign(campaign_id: int):
         confirm_publish=confirm_publish, lang=_lang(), user=current_user.user)
 
 
-ROSTER_STATUS = {CallUpStatus.ACCEPTED: "已确认 · Accepted", CallUpStatus.ATTENDED: "已到岗 · Attended",
-                 CallUpStatus.NO_SHOW: "未到 · No-show"}
+CALLUP_STATUS_LABELS = {
+    CallUpStatus.PROPOSED: "拟召集 · Proposed", CallUpStatus.SCHEDULED: "待发送 · Scheduled",
+    CallUpStatus.SENT: "已发送 · Sent", CallUpStatus.ACCEPTED: "已确认 · Accepted",
+    CallUpStatus.DECLINED: "已婉拒 · Declined", CallUpStatus.EXPIRED: "已过期 · Expired",
+    CallUpStatus.WITHDRAWN: "已撤回 · Withdrawn", CallUpStatus.ATTENDED: "已到岗 · Attended",
+    CallUpStatus.NO_SHOW: "未到 · No-show"}
+ROSTER_STATUS = {status: CALLUP_STATUS_LABELS[status]
+                 for status in (CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED, CallUpStatus.NO_SHOW)}
+# The notes the services write on call-up events (English, for the API), as the board says them.
+TIMELINE_NOTES = (
+    ("standby: position full", "满员，候补 · Standby: the position was full"),
+    ("standby: a place freed, offered", "有空缺，已邀请候补 · A place freed: offered from standby"),
+    ("no answer before the deadline", "截止前未回复 · No answer before the deadline"),
+    ("the shift starts before anyone could answer", "班次开始前来不及回复 · The shift starts before an answer"),
+    ("extra offer: position at risk", "岗位有风险，加邀 · Extra offer: position at risk"),
+    ("published", "已发布 · Published"),
+    ("campaign cancelled", "活动已取消 · Campaign cancelled"),
+    ("backfill wave", "补招 · Backfill wave"),
+    ("no answer yet: sent again by", "未回复，已再次发送 · No answer yet: sent again by"),
+)
+
+
+def _timeline_note(note: str | None) -> str:
+    """A stored note in words: a known start is said in both languages, the rest (a reason typed) as is."""
+    if not note:
+        return ""
+    for start, words in TIMELINE_NOTES:
+        if note.startswith(start):
+            rest = note[len(start):].lstrip(": ")
+            return f"{words}{'：' + rest if rest else ''}"
+    return note
+
+
+def _timeline(campaign_id: int) -> list[dict]:
+    """The newest call-up events, oldest first, in words and names (not "sent → accepted", "user:3")."""
+    newest = (services.list_timeline(campaign_id).order_by(None)
+              .order_by(CallUpEvent.at.desc(), CallUpEvent.id.desc()).limit(TIMELINE_SIZE))
+    rows = list(reversed(db.session.execute(newest).all()))
+    by = actor_names({row.actor for row in rows})
+    return [{"at": row.at, "who": row.volunteer_name or (f"队伍 · team {row.team_id}" if row.team_id else "—"),
+             "change": (CALLUP_STATUS_LABELS[CallUpStatus(row.to_state)] if row.from_state in (None, row.to_state)
+                        else f"{CALLUP_STATUS_LABELS[CallUpStatus(row.from_state)]} → "
+                             f"{CALLUP_STATUS_LABELS[CallUpStatus(row.to_state)]}"),
+             "by": by[row.actor], "note": _timeline_note(row.note)} for row in rows]
 
 
 def _roster(campaign_id: int) -> list[dict]:

@@ -281,3 +281,35 @@ def test_me_and_front_page_link_staff_to_the_console(login_as, tree):
     assert 'id="console-link"' not in volunteer.get("/me").get_data(as_text=True)
     front = volunteer.get("/").get_data(as_text=True)
     assert 'id="signed-in-nav"' in front and 'id="console-link"' not in front
+
+
+def test_office_board_history_says_changes_in_words_and_names_who_acted(login_as, tree):
+    """The history read by a clerk: "已发送 · Sent → 已确认 · Accepted" by "王主任", not "sent → accepted" by "user:3"."""
+    from accounts.models import Role
+    from accounts.users import create_user
+    from campaigns.attendance import record_attendance
+    from campaigns.responses import accept_callup, decline_callup
+
+    campaign = _campaign(tree.community_a, "江南垃圾分类周末", status=CampaignStatus.PUBLISHED, headcount=1,
+                         start_in=timedelta(hours=1))
+    position = campaign.shifts[0].positions[0]
+    now = utcnow()
+    first, second = (VolunteerFactory(home_grid_id=tree.grid_a1.id, name=name) for name in ("李娜", "赵磊"))
+    callups = [CallUp(position_id=position.id, volunteer_id=person.id, status=CallUpStatus.SENT, send_at=now,
+                      sent_at=now, expires_at=now + timedelta(minutes=30)) for person in (first, second)]
+    db.session.add_all(callups)
+    db.session.commit()
+    accept_callup(callups[0].id, actor=f"volunteer:{first.id}", now=now)
+    decline_callup(callups[1].id, actor="anonymous", now=now)
+    clerk = create_user(login="wang", display_name="王主任", password="river-stone-42", role=Role.OFFICE,
+                        actor="test", now=now, grid_id=tree.community_a.id)
+    record_attendance(callups[0].id, attended=True, actor=f"user:{clerk.id}", now=now + timedelta(hours=1))
+    office = login_as("office", grid_id=tree.community_a.id)
+
+    text = office.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
+    history = text[text.index('id="timeline"'):text.index("</table>", text.index('id="timeline"'))]
+    rows = [row for row in history.split("<tr>")[2:]]
+    assert "李娜" in rows[0] and "已发送 · Sent → 已确认 · Accepted" in rows[0] and "李娜（本人 · in person）" in rows[0]
+    assert "赵磊" in rows[1] and "已发送 · Sent → 已婉拒 · Declined" in rows[1] and "回复链接 · Answer link" in rows[1]
+    assert "已确认 · Accepted → 已到岗 · Attended" in rows[2] and "王主任" in rows[2]
+    assert f"user:{clerk.id}" not in history and "sent → accepted" not in history
