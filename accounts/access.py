@@ -94,6 +94,9 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.alert": {"POST": STAFF},
     "office.mark_attendance": {"POST": STAFF},
     "office.new_campaign": {"GET": STAFF, "POST": STAFF},
+    "office.edit_campaign": {"GET": STAFF, "POST": STAFF},
+    "office.delete_campaign": {"POST": STAFF},
+    "office.change_shift": {"POST": STAFF},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},
     "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},

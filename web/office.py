@@ -15,7 +15,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import func, select
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from accounts.users import actor_names
@@ -23,7 +23,7 @@ from api.schemas.campaigns import CampaignCreateSchema
 from callups.models import NotificationStatus
 from callups.services import list_campaign_notifications
 from callups import alerts
-from campaigns import attendance, backfill, overrides, services
+from campaigns import attendance, backfill, changes, overrides, services
 from campaigns.models import CallUpEvent, CallUpStatus, CampaignStatus, GridAlertRecipient, Priority
 from core.clock import utcnow
 from core.errors import DomainError
@@ -34,6 +34,7 @@ from grids.models import Grid
 from grids.paths import path_ids
 from grids.services import list_grids
 from volunteers.services import list_skills
+from web import campaign_form
 from web.auth import _lang, _no_store, require_sign_in
 
 bp = Blueprint("office", __name__, url_prefix="/office")
@@ -68,7 +69,23 @@ class AlertForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = StringField("取消原因 · Reason", validators=[DataRequired(), Length(max=500)])
+    # Cancelling tells everyone called: a real reason, and a tick that the clerk means it.
+    reason = StringField("取消原因 · Reason (told to everyone called)", validators=[DataRequired(), Length(min=4, max=500)])
+    confirm = BooleanField("确认取消并通知所有已召集的人 · Yes, cancel and tell everyone called",
+                           validators=[DataRequired()], id="cancel-confirm")
+
+
+class DeleteForm(FlaskForm):
+    confirm = BooleanField("确认删除此草稿 · Yes, delete this draft", validators=[DataRequired()], id="delete-confirm")
+
+
+class ShiftChangeForm(FlaskForm):
+    """A published shift's new day, times and place; the note goes to everyone told."""
+    day = DateField("日期 · Date", validators=[InputRequired()])
+    start = TimeField("开始 · Start", validators=[InputRequired()])
+    end = TimeField("结束 · End", validators=[InputRequired()])
+    place = StringField("地点 · Place", validators=[Length(max=200)])
+    note = StringField("告知内容 · Note to people", validators=[Length(max=500)])
 
 
 class OverrideForm(FlaskForm):
@@ -166,8 +183,24 @@ def campaign(campaign_id: int):
         overrides=active_overrides, now=utcnow(), local=_local, closed=closed,
         status=STATUS_LABELS[campaign.status], priority=PRIORITY_LABELS[campaign.priority],
         kind=KIND_LABELS[campaign.kind], eta_columns=ETA_COLUMNS, action_form=ActionForm(), roster=_roster(campaign_id),
-        cancel_form=CancelForm(), override_form=override_form, alert_form=alert_form,
+        cancel_form=CancelForm(), delete_form=DeleteForm(), shift_forms=_shift_forms(campaign),
+        override_form=override_form, alert_form=alert_form,
         confirm_publish=confirm_publish, lang=_lang(), user=current_user.user)
+
+
+def _shift_forms(campaign) -> dict[int, "ShiftChangeForm"]:
+    """A change form per shift of a published campaign that has not started, filled with its local time."""
+    if campaign.status not in changes.CHANGEABLE:
+        return {}
+    zone, now = ZoneInfo(current_app.config["TIMEZONE"]), utcnow()
+    forms = {}
+    for shift in sorted(campaign.shifts, key=lambda s: (s.start_at, s.id)):
+        if shift.start_at <= now:
+            continue
+        start, end = shift.start_at.astimezone(zone), shift.end_at.astimezone(zone)
+        forms[shift.id] = ShiftChangeForm(prefix=f"shift-{shift.id}", formdata=None, day=start.date(),
+                                          start=start.time(), end=end.time(), place=shift.place)
+    return forms
 
 
 CALLUP_STATUS_LABELS = {
@@ -366,175 +399,130 @@ def override(campaign_id: int):
     return _back(campaign_id)
 
 
-# --- A new one-shift campaign from a form: the same dict the API receives, the same schema, the same service. ---
+# --- The campaign editor: the same dict the API receives, the same schema, the same service (web/campaign_form.py). ---
 
-MAX_FORM_POSITIONS = 3
 OFFICE_MAX_LEVEL = 2  # street (1) and community (2) offices; the district (0) for the admin
-NEW_CAMPAIGN_LABELS = {
-    "title": "标题 · Title", "kind": "类型 · Kind", "priority": "优先级 · Priority",
-    "office_grid_id": "办公网格 · Office", "description": "说明 · Description",
-    "contact_name": "联系人 · Contact", "contact_phone": "联系电话 · Contact phone",
-    "date": "日期 · Date", "start": "开始时间 · Start", "end": "结束时间 · End", "place": "地点 · Place",
-    "shift_grid_id": "班次网格 · Shift grid", "positions": "岗位 · Positions", "role": "岗位名称 · Role",
-    "headcount": "人数 · Headcount", "skill": "所需技能 · Required skill", "min_level": "最低等级 · Minimum level",
-    "min_party_members": "党员至少 · Party members at least", "form": "活动 · Campaign",
-}
-MESSAGES_ZH = {  # marshmallow's usual messages, in Chinese first
-    "Missing data for required field.": "必填。",
-    "Not a valid integer.": "请输入整数。",
-    "Not a valid datetime.": "日期或时间无效。",
-    "Not a phone number.": "电话号码格式不对。",
-    "Must be after start.": "结束时间须晚于开始时间。",
-    "Cannot exceed the headcount.": "不能多于人数。",
-}
-MESSAGE_STARTS_ZH = (("Unknown grid", "网格不存在或不在您的管辖范围内。"), ("Must be greater than or equal", "超出允许范围。"),
-                     ("Length must be between", "长度不符合要求。"), ("Shorter than minimum length 1", "至少填写一项。"),
-                     ("Must be one of", "请从列表中选择。"), ("Unknown skill", "技能不存在。"))
 
 
-def _new_campaign_text(field: str, message: str) -> str:
-    """One error as "label: 中文 English"."""
-    zh = MESSAGES_ZH.get(message) or next((text for start, text in MESSAGE_STARTS_ZH if message.startswith(start)),
-                                          "不在办公网格之内。" if "outside the office" in message else "")
-    name, _, row = field.partition("-")
-    label = NEW_CAMPAIGN_LABELS.get(name, name) + (f"（岗位 {row} · position {row}）" if row else "")
-    return f"{label}: {zh}{' ' if zh else ''}{message}"
-
-
-def _form_id(raw: str):
-    """A select's value as the API's integer, or the raw text so the schema names it (strict integers)."""
-    raw = raw.strip()
-    return int(raw) if raw.isdecimal() and len(raw) <= 10 else raw
-
-
-def _form_local_time(day: str, clock: str):
-    """A local date and clock time as ISO 8601 with the deployment's offset; garbage goes on to the schema."""
-    try:
-        moment = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()))
-    except ValueError:
-        return f"{day} {clock}".strip()
-    return moment.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"])).isoformat()
-
-
-def _is_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text.strip())
-    except ValueError:
-        return False
-    return True
-
-
-def _campaign_body(form) -> tuple[dict, list[int]]:
-    """The POST /api/v1/campaigns body a client would send for this form, and the form rows of its positions."""
-    def text(name: str):
-        value = form.get(name, "").strip()
-        return value or None
-
-    body = {key: text(key) for key in ("title", "kind", "priority", "description", "contact_name", "contact_phone")}
-    body["office_grid_id"] = _form_id(form.get("office_grid_id", ""))
-    positions, rows = [], []
-    for row in range(1, MAX_FORM_POSITIONS + 1):
-        role, headcount = text(f"role-{row}"), text(f"headcount-{row}")
-        if role is None and headcount is None:
-            continue
-        position = {"role": role, "headcount": _form_id(headcount or ""),
-                    "min_party_members": _form_id(form.get(f"min_party_members-{row}", "").strip() or "0")}
-        if text(f"skill-{row}"):
-            position["required_skills"] = [{"code": text(f"skill-{row}"),
-                                            "min_level": _form_id(form.get(f"min_level-{row}", "").strip() or "1")}]
-        positions.append({key: value for key, value in position.items() if value is not None})
-        rows.append(row)
-    day = form.get("date", "")
-    shift = {"start": _form_local_time(day, form.get("start", "")), "end": _form_local_time(day, form.get("end", "")),
-             "grid_id": _form_id(form.get("shift_grid_id", "")), "place": text("place"), "positions": positions}
-    body["shifts"] = [{key: value for key, value in shift.items() if value not in (None, "")}]
-    return {key: value for key, value in body.items() if value not in (None, "")}, rows
-
-
-def _new_campaign_errors(errors: dict, rows: list[int]) -> dict[str, list[str]]:
-    """Schema or service errors, nested like the body (shifts → 0 → positions → 1 → headcount), by form field."""
-    found: dict[str, list[str]] = {}
-
-    def add(field: str, messages) -> None:
-        if isinstance(messages, dict):  # deeper than the form goes (a nested "_schema"): name the nearest field
-            for inner in messages.values():
-                add(field, inner)
-        else:
-            found.setdefault(field, []).extend(_new_campaign_text(field, str(m)) for m in messages)
-
-    def add_position(row: int, position_errors) -> None:
-        if not isinstance(position_errors, dict):
-            return add(f"role-{row}", position_errors)
-        for field, messages in position_errors.items():
-            if field != "required_skills":
-                add(f"{field}-{row}", messages)
-            elif not isinstance(messages, dict):
-                add(f"skill-{row}", messages)
-            else:  # the one required skill: its code is the skill select, its level the level select
-                for skill_errors in messages.values():
-                    for key, inner in skill_errors.items():
-                        add(f"{'skill' if key == 'code' else key}-{row}", inner)
-
-    for name, messages in errors.items():
-        shifts = messages if name == "shifts" and isinstance(messages, dict) else None
-        if shifts is None:
-            add(name, messages)
-            continue
-        for shift_errors in shifts.values():
-            if not isinstance(shift_errors, dict):
-                add("date", shift_errors)
-                continue
-            for key, value in shift_errors.items():
-                if key == "positions" and isinstance(value, dict):
-                    for index, position_errors in value.items():
-                        add_position(rows[index] if isinstance(index, int) and index < len(rows) else 1,
-                                     position_errors)
-                else:
-                    add({"grid_id": "shift_grid_id", "_schema": "date"}.get(key, key), value)
-    return found
-
-
-def _new_campaign_choices() -> dict:
+def _editor_choices() -> dict:
     """What the selects offer: the caller's offices (street, community), the grids of their subtree, the skills."""
     grids = db.session.scalars(list_grids(scope=g.scope)).all()
     return {"kinds": [(kind.value, f"{KIND_LABELS[kind]} · {kind.value.replace('_', ' ')}") for kind in CampaignKind],
             "priorities": [(priority.value, label) for priority, label in PRIORITY_LABELS.items()],
             "offices": [grid for grid in grids if grid.level <= OFFICE_MAX_LEVEL],
             "grids": grids, "skills": db.session.scalars(list_skills()).all(),
-            "rows": range(1, MAX_FORM_POSITIONS + 1), "levels": range(1, 6)}
+            "rows": range(1, campaign_form.MAX_FORM_POSITIONS + 1), "levels": range(1, 6),
+            "repeats": campaign_form.REPEATS, "prefix": campaign_form.prefix,
+            "max_shifts": campaign_form.MAX_FORM_SHIFTS}
+
+
+def _save_campaign(campaign_id: int | None):
+    """Save the posted form as a new draft or over a draft: (campaign, None) or (None, (errors, status))."""
+    body, layout = campaign_form.campaign_body(request.form, ZoneInfo(current_app.config["TIMEZONE"]))
+    try:
+        data = CampaignCreateSchema().load(body)  # the whole form, whole: a draft's edit replaces its shifts
+        if campaign_id is None:
+            return services.draft_campaign(data, scope=g.scope, now=utcnow()), None
+        # Policy settings the form does not show (set through the API) stay as they were.
+        kept = {key: value for key, value in (services.get_campaign(campaign_id).policy or {}).items()
+                if key not in campaign_form.POLICY_FIELDS}
+        data["policy"] = {**kept, **data["policy"]}
+        return services.update_campaign(campaign_id, data, scope=g.scope, now=utcnow()), None
+    except MarshmallowError as error:
+        return None, (campaign_form.form_errors(error.messages, layout), 422)
+    except DomainError as error:
+        db.session.rollback()
+        return None, (campaign_form.form_errors(error.errors or {"form": [error.message]}, layout), error.status_code)
+
+
+def _editor(campaign=None):
+    """The editor's GET and POST, for a new campaign (``campaign`` None) and for a draft."""
+    form = ActionForm()
+    errors: dict[str, list[str]] = {}
+    status, fits = 200, True
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        values = request.form.to_dict()
+        count = campaign_form.shift_count(values)
+        if "add_shift" in values:  # draw the form again with one more block; nothing is saved
+            values.update(campaign_form.added_block_defaults(values, count))
+        else:
+            saved, failed = _save_campaign(campaign.id if campaign else None)
+            if saved is not None:
+                flash(f"已保存活动草稿“{saved.title}”，请试匹配后发布。Draft saved: run a dry run, then publish."
+                      if campaign else f"已创建活动草稿“{saved.title}”，请试匹配后发布。"
+                                       f"Draft campaign created: run a dry run, then publish.")
+                return redirect(url_for("office.campaign", campaign_id=saved.id))
+            errors, status = failed
+            if not campaign_form.is_date(request.form.get("date", "")):  # the times failed for want of a date
+                errors.pop("start", None), errors.pop("end", None)
+                errors["date"] = [campaign_form.field_text("date", "请填写日期。Enter a date (YYYY-MM-DD).")]
+        values["shift_count"] = str(count)
+    elif campaign is not None:
+        values, fits = campaign_form.values_of(campaign, ZoneInfo(current_app.config["TIMEZONE"]))
+    else:
+        today = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+        values = campaign_form.blank_values(current_user.user.grid_id, today, Priority.ROUTINE.value)
+    return render_template("office_new_campaign.html", form=form, values=values, errors=errors, campaign=campaign,
+                           fits=fits, shift_numbers=range(1, int(values["shift_count"]) + 1),
+                           labels=campaign_form.LABELS, lang=_lang(), user=current_user.user,
+                           **_editor_choices()), status
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 def new_campaign():
-    """Draft a one-shift campaign with up to three positions; it opens on its board, ready for a dry run."""
-    form = ActionForm()
-    errors: dict[str, list[str]] = {}
-    status = 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        body, rows = _campaign_body(request.form)
-        try:
-            data = CampaignCreateSchema().load(body)
-            campaign = services.draft_campaign(data, scope=g.scope, now=utcnow())
-        except MarshmallowError as error:
-            errors, status = _new_campaign_errors(error.messages, rows), 422
-        except DomainError as error:
-            db.session.rollback()
-            errors = _new_campaign_errors(error.errors or {"form": [error.message]}, rows)
-            status = error.status_code
-        else:
-            flash(f"已创建活动草稿“{campaign.title}”，请试匹配后发布。"
-                  f"Draft campaign created: run a dry run, then publish.")
-            return redirect(url_for("office.campaign", campaign_id=campaign.id))
-        if errors and not _is_date(request.form.get("date", "")):  # the times failed for want of a date: say so
-            errors.pop("start", None), errors.pop("end", None)
-            errors["date"] = [_new_campaign_text("date", "请填写日期。Enter a date (YYYY-MM-DD).")]
-        values = request.form
-    else:
-        tomorrow = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date() + timedelta(days=1)
-        values = {"priority": Priority.ROUTINE.value, "office_grid_id": str(current_user.user.grid_id or ""),
-                  "date": tomorrow.isoformat(), "start": "09:00", "end": "12:00", "min_party_members-1": "0"}
-    return render_template("office_new_campaign.html", form=form, values=values, errors=errors,
-                           labels=NEW_CAMPAIGN_LABELS, lang=_lang(), user=current_user.user,
-                           **_new_campaign_choices()), status
+    """Draft a campaign: several shifts, up to three positions each; it opens on its board, ready for a dry run."""
+    return _editor()
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+def edit_campaign(campaign_id: int):
+    """Change a draft on the same form (published campaigns change shift by shift on their board)."""
+    campaign = services.get_campaign(campaign_id)
+    if campaign.status is not CampaignStatus.DRAFT:
+        flash("已发布的活动不能整体修改；请在班次处修改时间地点。A published campaign is changed shift by shift below.")
+        return _back(campaign_id)
+    return _editor(campaign)
+
+
+@bp.post("/campaigns/<int:campaign_id>/delete")
+def delete_campaign(campaign_id: int):
+    """Delete a draft, once the clerk has ticked that they mean it."""
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        _flash_form_errors("未删除", "Not deleted", form)
+        return _back(campaign_id)
+    title = services.get_campaign(campaign_id).title
+    try:
+        services.delete_campaign(campaign_id, actor=g.scope.actor, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        _flash_error("未删除", "Not deleted", error)
+        return _back(campaign_id)
+    flash(f"已删除活动草稿“{title}”。Draft deleted.")
+    return redirect(url_for("office.campaigns"))
+
+
+@bp.post("/campaigns/<int:campaign_id>/shifts/<int:shift_id>")
+def change_shift(campaign_id: int, shift_id: int):
+    """A published shift's new time or place (and a note): everyone accepted or invited is told."""
+    form = ShiftChangeForm(prefix=f"shift-{shift_id}")
+    shift = changes.get_shift(shift_id)
+    if shift.campaign_id != campaign_id:
+        abort(404)
+    if not form.validate_on_submit():
+        _flash_form_errors("未修改班次", "Shift not changed", form)
+        return _back(campaign_id)
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    data = {"start": datetime.combine(form.day.data, form.start.data, tzinfo=zone),
+            "end": datetime.combine(form.day.data, form.end.data, tzinfo=zone),
+            "place": form.place.data or None, "note": form.note.data}
+    try:
+        changes.change_shift(shift_id, data, scope=g.scope, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        _flash_error("未修改班次", "Shift not changed", error)
+        return _back(campaign_id)
+    flash("已修改班次，并已通知已确认和待回复的人。Shift changed; everyone accepted or invited has been told.")
+    return _back(campaign_id)

@@ -89,7 +89,7 @@ def test_another_communitys_campaign_is_not_found_and_cannot_be_acted_on(login_a
     office = login_as("office", grid_id=tree.community_a.id)
     assert office.get(f"/office/campaigns/{theirs.id}").status_code == 404
     token = _form_token(office, mine.id)
-    refused = office.post(f"/office/campaigns/{theirs.id}/cancel", data={"csrf_token": token, "reason": "不需要了"})
+    refused = office.post(f"/office/campaigns/{theirs.id}/cancel", data={"csrf_token": token, "reason": "不需要了", "confirm": "y"})
     assert refused.status_code == 404
     assert _status(theirs.id) is CampaignStatus.PUBLISHED
     refusal = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "POST office.cancel"))
@@ -204,18 +204,26 @@ def test_cancel_form_needs_a_reason_and_a_token(login_as, tree):
     assert office.post(f"/office/campaigns/{campaign.id}/cancel",
                        data={"csrf_token": token, "reason": "  "}).status_code == 302
     assert "未能取消" in _flashes(office, campaign.id)
+    # One click and a one-letter reason no longer cancel: a reason people can read, and the tick.
+    assert office.post(f"/office/campaigns/{campaign.id}/cancel",
+                       data={"csrf_token": token, "reason": "x", "confirm": "y"}).status_code == 302
+    assert "未能取消" in _flashes(office, campaign.id)
+    assert office.post(f"/office/campaigns/{campaign.id}/cancel",
+                       data={"csrf_token": token, "reason": "暴雨预警"}).status_code == 302
+    assert "未能取消" in _flashes(office, campaign.id)
     assert _status(campaign.id) is CampaignStatus.PUBLISHED
 
-    response = office.post(f"/office/campaigns/{campaign.id}/cancel", data={"csrf_token": token, "reason": "暴雨预警"})
+    response = office.post(f"/office/campaigns/{campaign.id}/cancel",
+                           data={"csrf_token": token, "reason": "暴雨预警", "confirm": "y"})
     assert response.status_code == 302
     assert _status(campaign.id) is CampaignStatus.CANCELLED
     assert db.session.get(Campaign, campaign.id).cancel_reason == "暴雨预警"
     audited = db.session.scalars(select(AuditEvent.outcome).where(AuditEvent.action == "POST office.cancel")).all()
-    assert audited == ["302", "302"]  # the refused blank reason and the cancel; the token-less post never ran
+    assert audited == ["302"] * 4  # three refused (blank, one letter, no tick) and the cancel; the token-less never ran
     page = office.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
     assert "活动已取消" in page and 'id="cancel-reason">暴雨预警<' in page and 'id="cancel-form"' not in page
 
-    again = office.post(f"/office/campaigns/{campaign.id}/cancel", data={"csrf_token": token, "reason": "再取消"})
+    again = office.post(f"/office/campaigns/{campaign.id}/cancel", data={"csrf_token": token, "reason": "再次取消活动", "confirm": "y"})
     assert again.status_code == 302 and "状态 · status" in _flashes(office, campaign.id)
 
 

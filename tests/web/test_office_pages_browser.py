@@ -55,6 +55,7 @@ def test_office_staff_cancel_a_published_campaign_from_its_board(page, live_serv
     assert colour == "rgb(179, 38, 30)"
 
     page.fill("#reason", "暴雨预警，活动延期")
+    page.check("#cancel-confirm")
     page.click("#cancel")
     page.wait_for_selector("#flashes")
     assert "活动已取消" in page.locator("#flashes").inner_text()
