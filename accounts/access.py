@@ -97,6 +97,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.edit_campaign": {"GET": STAFF, "POST": STAFF},
     "office.delete_campaign": {"POST": STAFF},
     "office.change_shift": {"POST": STAFF},
+    "office.preview": {"GET": STAFF},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},
     "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},

@@ -9,6 +9,7 @@ from sqlalchemy import Select, exists, or_, select
 from core.kinds import CampaignKind
 from core.db import referencing_tables
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.masking import mask_mobile
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
@@ -253,3 +254,13 @@ def list_volunteers(*, scope: Scope, grid_id: int | None = None, skill: str | No
         pattern = f"%{q.strip()}%"
         stmt = stmt.where(or_(Volunteer.name.like(pattern), Volunteer.mobile.like(pattern)))
     return stmt
+
+
+def name_cards(volunteer_ids: set[int]) -> dict[int, dict[str, str]]:
+    """Name, home grid and masked mobile of each person, in one query (for lists staff read, e.g. a dry run)."""
+    if not volunteer_ids:
+        return {}
+    rows = db.session.execute(select(Volunteer.id, Volunteer.name, Volunteer.mobile, Grid.name)
+                              .join(Grid, Grid.id == Volunteer.home_grid_id)
+                              .where(Volunteer.id.in_(volunteer_ids))).all()
+    return {row[0]: {"name": row[1], "mobile": mask_mobile(row[2]), "grid": row[3]} for row in rows}

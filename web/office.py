@@ -33,7 +33,7 @@ from extensions import db
 from grids.models import Grid
 from grids.paths import path_ids
 from grids.services import list_grids
-from volunteers.services import list_skills
+from volunteers.services import list_skills, name_cards
 from web import campaign_form
 from web.auth import _lang, _no_store, require_sign_in
 
@@ -43,7 +43,6 @@ bp.after_request(_no_store)
 
 PAGE_SIZE = 20
 TIMELINE_SIZE = 50
-MAX_REASONS_SHOWN = 3
 STATUS_LABELS = {
     CampaignStatus.DRAFT: "草稿 · Draft", CampaignStatus.PUBLISHED: "已发布 · Published",
     CampaignStatus.STAFFED: "已满员 · Staffed", CampaignStatus.PARTLY_STAFFED: "部分满员 · Partly staffed",
@@ -364,15 +363,34 @@ def match(campaign_id: int):
     unfilled = sum(position.unfilled for position in plan.positions)
     flash(f"试匹配（未做任何更改）：拟召集 {proposals} 人，仍缺 {unfilled} 人。"
           f"Dry run (nothing changed): {proposals} proposals, {unfilled} places unfilled.")
-    shown = []
-    for position in plan.positions:
-        for reason in position.reasons:
-            text = f"{position.role}：{reason.get('text_zh', '')} · {reason.get('text', '')}"
-            if text not in shown:
-                shown.append(text)
-    for text in shown[:MAX_REASONS_SHOWN]:
-        flash(text)
-    return _back(campaign_id)
+    return redirect(url_for("office.preview", campaign_id=campaign_id))
+
+
+# The matcher's cost terms (matching/scoring.py TERMS) as a clerk reads them; lower is a better fit.
+TERM_LABELS = {"distance": "距离 · Distance", "preferred": "优选技能 · Preferred skills",
+               "fairness": "公平（近期服务）· Fairness (recent service)", "reliability": "可靠性 · Reliability",
+               "team": "团队 · Team", "interest": "意愿 · Interest", "off_hours": "非空闲时段 · Off hours",
+               "duty": "值班 · Duty"}
+STANDBY_SHOWN = 5
+
+
+@bp.get("/campaigns/<int:campaign_id>/preview")
+def preview(campaign_id: int):
+    """The dry run with names: who would be called for each position, the score and its terms side by side,
+    the next in line, and why places stay open. Nothing changes, so reloading shows it again."""
+    campaign = services.get_campaign(campaign_id)
+    try:
+        plan = services.match_campaign(campaign_id, now=utcnow(), timezone_name=current_app.config["TIMEZONE"])
+    except DomainError as error:
+        _flash_error("未能试匹配", "Could not run the dry run", error)
+        return _back(campaign_id)
+    people = name_cards({p.volunteer_id for pos in plan.positions for p in pos.proposals}
+                        | {vid for pos in plan.positions for vid, _ in pos.standby[:STANDBY_SHOWN]})
+    terms = [term for term in TERM_LABELS
+             if any(p.breakdown.get(term) for pos in plan.positions for p in pos.proposals)]
+    return render_template("office_preview.html", campaign=campaign, plan=plan, people=people, terms=terms,
+                           term_labels=TERM_LABELS, standby_shown=STANDBY_SHOWN, action_form=ActionForm(),
+                           lang=_lang(), user=current_user.user)
 
 
 @bp.post("/campaigns/<int:campaign_id>/override")

@@ -60,7 +60,8 @@ def _pages(world: dict) -> dict[str | None, list[str]]:
         "13912340000": ["/me", "/me/profile", "/me/profile/skills", "/me/profile/availability",
                         "/me/profile/channels", "/me/profile/emergency", "/me/erasure"],
         "wang": ["/office/campaigns", "/office/campaigns/new", f"/office/campaigns/{world['campaign']}",
-                 f"/office/campaigns/{world['draft']}", f"/office/campaigns/{world['draft']}/edit"],
+                 f"/office/campaigns/{world['draft']}", f"/office/campaigns/{world['draft']}/edit",
+                 f"/office/campaigns/{world['campaign']}/preview"],
         "xixing": ["/partners/review"],
         "lanwan-gas": ["/enterprise"],
     }

@@ -13,6 +13,8 @@ from accounts.users import create_user
 from campaigns.models import Campaign, CampaignStatus
 from core.clock import utcnow
 from extensions import db
+from tests.factories import VolunteerFactory
+from tests.web.test_office_pages import ALWAYS
 
 pytestmark = pytest.mark.browser
 
@@ -26,6 +28,8 @@ def test_campaign_editor_two_shifts_weekly_then_a_published_shift_moved(browser,
     create_user(login="wang", display_name="王主任", password=PASSWORD, role=Role.OFFICE, actor="test",
                 now=utcnow(), grid_id=tree.community_a.id)
     grid_a1, grid_a2 = tree.grid_a1.id, tree.grid_a2.id
+    for name, grid in (("李娜", tree.grid_a1), ("赵磊", tree.grid_a2)):
+        VolunteerFactory(home_grid_id=grid.id, availability_mask=ALWAYS, name=name)
     day = (utcnow() + timedelta(days=10)).date()
     db.session.commit()
     db.session.rollback()  # the server's threads write: this test holds no SQLite lock while they do
@@ -66,6 +70,11 @@ def test_campaign_editor_two_shifts_weekly_then_a_published_shift_moved(browser,
         page.click("#create-campaign")
         page.wait_for_selector("#campaign-title")
         assert "已创建活动草稿" in page.locator("#flashes").inner_text()
+        page.click("#match")  # the dry run, with names and score terms
+        page.wait_for_selector(".preview-position")
+        assert "李娜" in page.locator("table.board").first.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+        page.screenshot(path=str(SCREENSHOTS / f"campaign-preview-{size}.png"), full_page=True)
 
         db.session.rollback()
         campaign = db.session.scalars(select(Campaign)).one()

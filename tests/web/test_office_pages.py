@@ -236,9 +236,34 @@ def test_match_dry_run_reports_proposals_and_changes_nothing(login_as, tree):
     assert office.post(f"/office/campaigns/{campaign.id}/match", data={"csrf_token": token}).status_code == 302
     flashes = _flashes(office, campaign.id)
     assert "拟召集 1 人，仍缺 2 人" in flashes and "1 proposals, 2 places unfilled" in flashes
-    assert flashes.count("<li>") >= 2  # at least one reason why places stay open
+    reasons = office.get(f"/office/campaigns/{campaign.id}/preview").get_data(as_text=True)
+    assert "2 个名额无人可召集" in reasons  # the reasons are on the dry run's own page
     assert db.session.scalar(select(func.count()).select_from(CallUp)) == 0
     assert _status(campaign.id) is CampaignStatus.DRAFT
+
+
+def test_dry_run_shows_names_scores_terms_and_reasons_and_survives_a_reload(login_as, tree):
+    near = VolunteerFactory(home_grid_id=tree.grid_a1.id, availability_mask=ALWAYS, name="李娜")
+    VolunteerFactory(home_grid_id=tree.grid_a2.id, availability_mask=ALWAYS, name="赵磊")
+    VolunteerFactory(home_grid_id=tree.grid_b1.id, availability_mask=ALWAYS, name="湘湖的人")  # out of scope
+    campaign = _campaign(tree.community_a, "江南垃圾分类", headcount=3)
+    office = login_as("office", grid_id=tree.community_a.id)
+    response = office.post(f"/office/campaigns/{campaign.id}/match", data={"csrf_token": _form_token(office, campaign.id)})
+    assert response.headers["Location"].endswith(f"/office/campaigns/{campaign.id}/preview")
+
+    for _ in range(2):  # the reload shows the same: nothing was stored, nothing changed
+        page = office.get(f"/office/campaigns/{campaign.id}/preview").get_data(as_text=True)
+        position = campaign.shifts[0].positions[0]
+        table = page[page.index(f'id="proposals-{position.id}"'):page.index("</table>", page.index("proposals-"))]
+        assert table.count('class="proposal"') == 2 and "李娜" in table and "赵磊" in table
+        assert "湘湖的人" not in page
+        assert "距离 · Distance" in table and f'data-volunteer="{near.id}"' in table
+        assert "****" in table and near.mobile not in page  # mobiles masked
+        assert f'id="reasons-{position.id}"' in page and "1 个名额无人可召集" in page
+    assert db.session.scalar(select(func.count()).select_from(CallUp)) == 0
+    assert _status(campaign.id) is CampaignStatus.DRAFT
+    stranger = login_as("office", grid_id=tree.community_b.id)
+    assert stranger.get(f"/office/campaigns/{campaign.id}/preview").status_code == 404
 
 
 def test_street_office_opens_an_override_from_the_board(login_as, tree):
