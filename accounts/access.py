@@ -98,6 +98,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.delete_campaign": {"POST": STAFF},
     "office.change_shift": {"POST": STAFF},
     "office.preview": {"GET": STAFF},
+    "office.messages": {"GET": STAFF},
+    "office.retry_messages": {"POST": STAFF},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},
     "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},

@@ -1,7 +1,9 @@
 """Read side of the outbox for the office and the in-app inbox."""
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from datetime import datetime
+
+from sqlalchemy import Select, select, update
 
 from callups.models import Channel, Notification, NotificationKind, NotificationStatus
 from campaigns.models import CallUp, Position, Shift
@@ -35,3 +37,17 @@ def list_inbox(volunteer_id: int) -> Select:
                                        Notification.channel == Channel.INAPP,
                                        Notification.status == NotificationStatus.SENT)
             .order_by(Notification.sent_at.desc(), Notification.id.desc()))
+
+
+def send_failed_again(campaign_id: int, *, now: datetime) -> int:
+    """Put a campaign's failed messages back in the outbox, due now with fresh attempts (after a gateway outage,
+    say). One conditional UPDATE: a message already sent or sending again is left alone, so two clicks never
+    send twice. Returns how many go out again."""
+    failed = list_campaign_notifications(campaign_id, status=NotificationStatus.FAILED).order_by(None) \
+        .with_only_columns(Notification.id).scalar_subquery()
+    count = db.session.execute(
+        update(Notification).where(Notification.id.in_(failed), Notification.status == NotificationStatus.FAILED)
+        .values(status=NotificationStatus.PENDING, attempts=0, due_at=now, lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return count

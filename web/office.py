@@ -20,8 +20,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from accounts.users import actor_names
 from api.schemas.campaigns import CampaignCreateSchema
-from callups.models import NotificationStatus
-from callups.services import list_campaign_notifications
+from callups.models import Channel, NotificationKind, NotificationStatus
+from callups.services import list_campaign_notifications, send_failed_again
 from callups import alerts
 from campaigns import attendance, backfill, changes, overrides, services
 from campaigns.models import CallUpEvent, CallUpStatus, CampaignStatus, GridAlertRecipient, Priority
@@ -364,6 +364,48 @@ def match(campaign_id: int):
     flash(f"试匹配（未做任何更改）：拟召集 {proposals} 人，仍缺 {unfilled} 人。"
           f"Dry run (nothing changed): {proposals} proposals, {unfilled} places unfilled.")
     return redirect(url_for("office.preview", campaign_id=campaign_id))
+
+
+CHANNEL_LABELS = {Channel.INAPP: "站内 · In-app", Channel.EMAIL: "邮件 · E-mail", Channel.WEBHOOK: "接口 · Webhook",
+                  Channel.WECOM: "企业微信 · WeCom", Channel.SMS: "短信 · SMS"}
+MESSAGE_STATUS_LABELS = {NotificationStatus.PENDING: "待发送 · Pending", NotificationStatus.SENDING: "发送中 · Sending",
+                         NotificationStatus.SENT: "已发送 · Sent", NotificationStatus.FAILED: "失败 · Failed"}
+MESSAGE_KIND_LABELS = {
+    NotificationKind.CALLUP: "召集 · Call-up", NotificationKind.REMINDER: "提醒 · Reminder",
+    NotificationKind.CONFIRMATION: "确认 · Confirmation", NotificationKind.FILLED: "已满员 · Filled",
+    NotificationKind.CANCELLATION: "取消 · Cancellation", NotificationKind.COORDINATOR: "给负责人 · To the coordinator",
+    NotificationKind.CHANGE: "变更 · Change", NotificationKind.FOLLOW_UP: "再次联系 · Follow-up",
+    NotificationKind.ALERT: "预警 · Alert"}
+MESSAGES_PAGE_SIZE = 50
+
+
+@bp.get("/campaigns/<int:campaign_id>/messages")
+def messages(campaign_id: int):
+    """The campaign's messages, newest first, the failed ones by default: to whom, by which channel, why it failed."""
+    campaign = services.get_campaign(campaign_id)
+    wanted = request.args.get("status", NotificationStatus.FAILED.value)
+    status = next((s for s in NotificationStatus if s.value == wanted), None) if wanted != "all" else None
+    if wanted not in {"all"} | {s.value for s in NotificationStatus}:
+        abort(400)
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    stmt = list_campaign_notifications(campaign_id, status=status)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(stmt.limit(MESSAGES_PAGE_SIZE).offset((page - 1) * MESSAGES_PAGE_SIZE)).all()
+    people = name_cards({row.volunteer_id for row in rows if row.volunteer_id})
+    return render_template("office_messages.html", campaign=campaign, rows=rows, people=people, total=total,
+                           page=page, pages=max(1, -(-total // MESSAGES_PAGE_SIZE)), wanted=wanted,
+                           statuses=MESSAGE_STATUS_LABELS, channels=CHANNEL_LABELS, kinds=MESSAGE_KIND_LABELS,
+                           local=_local, action_form=ActionForm(), lang=_lang(), user=current_user.user)
+
+
+@bp.post("/campaigns/<int:campaign_id>/messages/retry")
+def retry_messages(campaign_id: int):
+    """Send the failed messages again (after the SMS gateway or mail server is back)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    count = send_failed_again(campaign_id, now=utcnow())
+    flash(f"已重新发送 {count} 条失败的消息。{count} failed messages are going out again.")
+    return redirect(url_for("office.messages", campaign_id=campaign_id))
 
 
 # The matcher's cost terms (matching/scoring.py TERMS) as a clerk reads them; lower is a better fit.

@@ -61,7 +61,8 @@ def _pages(world: dict) -> dict[str | None, list[str]]:
                         "/me/profile/channels", "/me/profile/emergency", "/me/erasure"],
         "wang": ["/office/campaigns", "/office/campaigns/new", f"/office/campaigns/{world['campaign']}",
                  f"/office/campaigns/{world['draft']}", f"/office/campaigns/{world['draft']}/edit",
-                 f"/office/campaigns/{world['campaign']}/preview"],
+                 f"/office/campaigns/{world['campaign']}/preview",
+                 f"/office/campaigns/{world['campaign']}/messages?status=all"],
         "xixing": ["/partners/review"],
         "lanwan-gas": ["/enterprise"],
     }
