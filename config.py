@@ -105,6 +105,9 @@ class Config:
     SQLALCHEMY_ECHO = parse_bool(env.get("GRIDMUSTER_SQL_ECHO"), "GRIDMUSTER_SQL_ECHO")
     TIMEZONE = parse_timezone(env.get("TIMEZONE"), "TIMEZONE", "Asia/Shanghai")
     DEFAULT_PAGE_SIZE = parse_int(env.get("GRIDMUSTER_PAGE_SIZE"), "GRIDMUSTER_PAGE_SIZE", 50, 1)
+    # The staffing board fetches itself this often (seconds) while it is open.
+    BOARD_REFRESH_SECONDS = parse_int(env.get("GRIDMUSTER_BOARD_REFRESH_SECONDS"), "GRIDMUSTER_BOARD_REFRESH_SECONDS",
+                                      15, 1)
     MAX_PAGE_SIZE = 500
     MAX_CONTENT_LENGTH = parse_int(
         env.get("GRIDMUSTER_MAX_UPLOAD_BYTES"), "GRIDMUSTER_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, 1024
