@@ -137,7 +137,7 @@ def test_board_shows_counts_risk_failed_messages_and_the_latest_history(login_as
     # need 2, accepted 1, pending 1, declined 1, expired 0, open 1
     assert "<td>2</td><td class=\"accepted\">1</td><td>1</td><td>1</td>" in row
     assert '<td class="open">1</td>' in row
-    assert 'id="failed-notifications" class="alert">1<' in text
+    assert 'id="failed-notifications" class="alert">1\n' in text and 'id="messages-link"' in text
     assert "1 / 2 (50%)" in text
     assert "event-54" in text and "event-5<" in text and "event-4<" not in text
     assert 'id="arrivals"' not in text  # routine work has no arrival board
