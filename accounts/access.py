@@ -61,6 +61,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "callups.SmsInbound": {"POST": frozenset({G})},
     "shifts.ShiftById": {"PATCH": STAFF},
     "shifts.TeamOffers": {"POST": STAFF},
+    "shifts.Invitations": {"POST": STAFF},
     "shifts.CallUpTeamAnswer": {"POST": frozenset({O, V})},
     "accounts.Me": {"GET": frozenset({O, V, E}), "PATCH": STAFF},
     "accounts.MyCallUps": {"GET": frozenset({V})},
@@ -99,6 +100,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.change_shift": {"POST": STAFF},
     "office.preview": {"GET": STAFF},
     "office.messages": {"GET": STAFF},
+    "office.invite": {"POST": STAFF},
+    "office.team_offer": {"POST": STAFF},
     "office.retry_messages": {"POST": STAFF},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},

@@ -3,9 +3,10 @@ from flask.views import MethodView
 
 from api import Blueprint
 from api.auth import current_actor, current_scope
-from api.schemas.shifts import (ChangedShiftSchema, ShiftChangeSchema, TeamAnswerCreateSchema, TeamAnswerSchema,
-                                TeamCallUpSchema, TeamOfferCreateSchema)
-from campaigns import changes, team_offers
+from api.schemas.campaigns import CallUpSchema
+from api.schemas.shifts import (ChangedShiftSchema, InvitationCreateSchema, ShiftChangeSchema, TeamAnswerCreateSchema,
+                                TeamAnswerSchema, TeamCallUpSchema, TeamOfferCreateSchema)
+from campaigns import changes, invitations, team_offers
 from core.clock import utcnow
 
 blp = Blueprint("shifts", __name__, url_prefix="/api/v1", description="Shift changes and team call-ups.")
@@ -35,6 +36,19 @@ class TeamOffers(MethodView):
         return team_offers.offer_to_team(position_id, data["team_id"], scope=current_scope(), now=utcnow(),
                                          places=data["places"], campaign_id=campaign_id,
                                          response_minutes=data.get("response_minutes"))
+
+
+@blp.route("/campaigns/<int:campaign_id>/positions/<int:position_id>/invitations")
+class Invitations(MethodView):
+    @blp.arguments(InvitationCreateSchema)
+    @blp.response(201, CallUpSchema)
+    @blp.alt_response(404, description="Not found, or the person is outside your area")
+    @blp.alt_response(409, description="Campaign not open, shift started, or the person is already called")
+    @blp.alt_response(422, description="No place open, or the person fails a requirement (which one is named)")
+    def post(self, data, campaign_id, position_id):
+        """Invite one named person to a position; the call-up goes out through their channels at once."""
+        return invitations.invite_person(campaign_id, position_id, data["volunteer_id"], scope=current_scope(),
+                                         now=utcnow())
 
 
 @blp.route("/callups/<int:callup_id>/team-answer")

@@ -189,8 +189,8 @@ class Refusal:
 class MembersRefused(ValidationFailed):
     """Named members fail the matcher's gates; ``refusals`` says who fails which, by code."""
 
-    def __init__(self, refusals: list[Refusal]) -> None:
-        super().__init__({"member_ids": [r.text for r in refusals]})
+    def __init__(self, refusals: list[Refusal], field: str = "member_ids") -> None:
+        super().__init__({field: [r.text for r in refusals]})
         self.refusals = refusals
 
 

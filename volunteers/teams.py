@@ -144,6 +144,13 @@ def list_teams(*, enterprise_id: int | None = None) -> Select:
     return stmt
 
 
+def list_offerable_teams() -> Select:
+    """Teams that can be offered places: their enterprise approved, a leader named to answer."""
+    return (select(Team).join(Enterprise, Enterprise.id == Team.enterprise_id)
+            .where(Enterprise.status == EnterpriseStatus.APPROVED.value, Team.leader_id.is_not(None))
+            .order_by(Enterprise.name, Team.name))
+
+
 def _load_all(model, ids: list[int], field: str) -> list:
     """Rows for ``ids`` in the given order; any unknown id is a 422 on ``field``."""
     unique = list(dict.fromkeys(ids))

@@ -23,7 +23,8 @@ from api.schemas.campaigns import CampaignCreateSchema
 from callups.models import Channel, NotificationKind, NotificationStatus
 from callups.services import list_campaign_notifications, send_failed_again
 from callups import alerts
-from campaigns import attendance, backfill, changes, overrides, services
+from campaigns import attendance, backfill, changes, invitations, overrides, services, team_offers
+from campaigns.team_offers import MembersRefused
 from campaigns.models import CallUpEvent, CallUpStatus, CampaignStatus, GridAlertRecipient, Priority
 from core.clock import utcnow
 from core.errors import DomainError
@@ -34,8 +35,10 @@ from grids.models import Grid
 from grids.paths import path_ids
 from grids.services import list_grids
 from volunteers.services import list_skills, name_cards
+from volunteers.teams import list_offerable_teams
 from web import campaign_form
 from web.auth import _lang, _no_store, require_sign_in
+from web.responses import LABELS as ANSWER_LABELS
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 bp.before_request(require_sign_in)
@@ -183,8 +186,30 @@ def campaign(campaign_id: int):
         status=STATUS_LABELS[campaign.status], priority=PRIORITY_LABELS[campaign.priority],
         kind=KIND_LABELS[campaign.kind], eta_columns=ETA_COLUMNS, action_form=ActionForm(), roster=_roster(campaign_id),
         cancel_form=CancelForm(), delete_form=DeleteForm(), shift_forms=_shift_forms(campaign),
+        offer_forms=_offer_forms(campaign, board),
         override_form=override_form, alert_form=alert_form,
         confirm_publish=confirm_publish, lang=_lang(), user=current_user.user)
+
+
+def _offer_forms(campaign, board) -> dict[int, tuple[InviteForm, TeamOfferForm | None]]:
+    """Per position with open places of a campaign taking people: invite a person, offer places to a team."""
+    if campaign.status not in team_offers.OFFERABLE:
+        return {}
+    now = utcnow()
+    started = {shift.id for shift in campaign.shifts if shift.start_at <= now}
+    teams = None
+    forms = {}
+    for p in board["positions"]:
+        if p["open"] < 1 or p["shift_id"] in started:
+            continue
+        if teams is None:
+            teams = _team_choices()
+        team_form = None
+        if teams:
+            team_form = TeamOfferForm(prefix=f"team-{p['position_id']}", formdata=None, places=min(p["open"], 1))
+            team_form.team_id.choices = teams
+        forms[p["position_id"]] = (InviteForm(prefix=f"invite-{p['position_id']}", formdata=None), team_form)
+    return forms
 
 
 def _shift_forms(campaign) -> dict[int, "ShiftChangeForm"]:
@@ -364,6 +389,64 @@ def match(campaign_id: int):
     flash(f"试匹配（未做任何更改）：拟召集 {proposals} 人，仍缺 {unfilled} 人。"
           f"Dry run (nothing changed): {proposals} proposals, {unfilled} places unfilled.")
     return redirect(url_for("office.preview", campaign_id=campaign_id))
+
+
+class InviteForm(FlaskForm):
+    mobile = StringField("手机号 · Mobile", validators=[DataRequired(), Length(min=11, max=11)])
+
+
+class TeamOfferForm(FlaskForm):
+    team_id = SelectField("队伍 · Team", coerce=int, validate_choice=False, validators=[InputRequired()])
+    places = IntegerField("名额 · Places", default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)])
+
+
+def _refused_text(error: DomainError) -> str:
+    """A refusal by the matcher's gates in words (by code), otherwise the service's own message."""
+    if isinstance(error, MembersRefused):
+        return "；".join(f"{r.name}：{ANSWER_LABELS['zh']['gate_codes'].get(r.code, r.code)} · "
+                        f"{ANSWER_LABELS['en']['gate_codes'].get(r.code, r.code)}" for r in error.refusals)
+    return " ".join(str(m) for messages in (error.errors or {}).values() for m in messages) or error.message
+
+
+@bp.post("/campaigns/<int:campaign_id>/positions/<int:position_id>/invite")
+def invite(campaign_id: int, position_id: int):
+    """Invite one named person (by mobile, within the office's area) to a position; the same gates as the matcher."""
+    form = InviteForm(prefix=f"invite-{position_id}")
+    if not form.validate_on_submit():
+        _flash_form_errors("未邀请", "Not invited", form)
+        return _back(campaign_id)
+    try:
+        person = invitations.find_person(form.mobile.data, scope=g.scope)
+        invitations.invite_person(campaign_id, position_id, person.id, scope=g.scope, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"未邀请 · Not invited：{_refused_text(error)}")
+        return _back(campaign_id)
+    flash(f"已邀请 {person.name}，召集消息即将发出。{person.name} is invited; the call-up goes out now.")
+    return _back(campaign_id)
+
+
+@bp.post("/campaigns/<int:campaign_id>/positions/<int:position_id>/team-offer")
+def team_offer(campaign_id: int, position_id: int):
+    """Offer places of a position to a partner enterprise's team; its leader names who goes."""
+    form = TeamOfferForm(prefix=f"team-{position_id}")
+    if not form.validate_on_submit():
+        _flash_form_errors("未发出", "Not offered", form)
+        return _back(campaign_id)
+    try:
+        callup = team_offers.offer_to_team(position_id, form.team_id.data, scope=g.scope, now=utcnow(),
+                                           places=form.places.data, campaign_id=campaign_id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"未发出 · Not offered：{_refused_text(error)}")
+        return _back(campaign_id)
+    flash(f"已向队伍发出 {callup.places} 个名额，等待队长回复。{callup.places} places offered; the leader answers.")
+    return _back(campaign_id)
+
+
+def _team_choices() -> list[tuple[int, str]]:
+    """Teams of approved partner enterprises that have a leader to answer, by enterprise."""
+    return [(team.id, f"{team.enterprise.name} · {team.name}") for team in db.session.scalars(list_offerable_teams())]
 
 
 CHANNEL_LABELS = {Channel.INAPP: "站内 · In-app", Channel.EMAIL: "邮件 · E-mail", Channel.WEBHOOK: "接口 · Webhook",

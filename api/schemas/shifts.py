@@ -33,6 +33,11 @@ class TeamOfferCreateSchema(Schema):
                                       metadata={"description": "Time to answer (default: the campaign's policy)"})
 
 
+class InvitationCreateSchema(Schema):
+    volunteer_id = positive_id(required=True, metadata={
+        "description": "The person invited by name; they must meet the position's requirements and live in your area"})
+
+
 class TeamCallUpSchema(CallUpSchema):
     places = fields.Integer(allow_none=True)
     extra = fields.Boolean()
