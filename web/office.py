@@ -87,7 +87,7 @@ class ShiftChangeForm(FlaskForm):
     start = TimeField("开始 · Start", validators=[InputRequired()])
     end = TimeField("结束 · End", validators=[InputRequired()])
     place = StringField("地点 · Place", validators=[Length(max=200)])
-    note = StringField("告知内容 · Note to people", validators=[Length(max=500)])
+    note = StringField("留言 · Message to people", validators=[Length(max=500)])
 
 
 class OverrideForm(FlaskForm):
@@ -667,5 +667,5 @@ def change_shift(campaign_id: int, shift_id: int):
         db.session.rollback()
         _flash_error("未修改班次", "Shift not changed", error)
         return _back(campaign_id)
-    flash("已修改班次，并已通知已确认和待回复的人。Shift changed; everyone accepted or invited has been told.")
+    flash("已通知本班次已确认和待回复的人。Everyone accepted or invited on this shift has been told.")
     return _back(campaign_id)

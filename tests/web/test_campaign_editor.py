@@ -172,7 +172,15 @@ def test_a_published_shift_moves_on_the_board_and_the_people_on_it_are_told(offi
     assert (moved.start_at, moved.place) == (datetime(2027, 4, 10, 0, 30, tzinfo=timezone.utc), "江南社区广场")
     told = db.session.scalars(select(Notification).where(Notification.kind == NotificationKind.CHANGE)).all()
     assert told and {n.volunteer_id for n in told} == {person.id}
-    assert "已修改班次" in office.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "已通知本班次" in office.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
+
+    # A message alone: the time and place as they are, a note for everyone on the shift.
+    same = dict(body, **{prefix + "note": "请带好手套，8点在东门集合"})
+    assert office.post(f"/office/campaigns/{campaign.id}/shifts/{shift.id}", data=same).status_code == 302
+    db.session.expire_all()
+    notes = db.session.scalars(select(Notification).where(Notification.kind == NotificationKind.CHANGE,
+                                                          Notification.volunteer_id == person.id)).all()
+    assert len(notes) == len(told) * 2 and any("请带好手套" in n.payload["text"] for n in notes)
 
     backwards = dict(body, **{prefix + "end": "08:00"})
     refused = office.post(f"/office/campaigns/{campaign.id}/shifts/{shift.id}", data=backwards)

@@ -91,7 +91,7 @@ def test_campaign_editor_two_shifts_weekly_then_a_published_shift_moved(browser,
         page.fill(f"#shift-{shift_id}-note", "改到广场集合")
         page.click(f"#shift-save-{shift_id}")
         page.wait_for_selector("#flashes")
-        assert "已修改班次" in page.locator("#flashes").inner_text()
+        assert "已通知本班次" in page.locator("#flashes").inner_text()
         assert "江南社区广场" in page.locator(f"#shift-{shift_id}").inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
         page.screenshot(path=str(SCREENSHOTS / f"campaign-shift-changed-{size}.png"), full_page=True)
