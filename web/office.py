@@ -191,25 +191,25 @@ def campaign(campaign_id: int):
         confirm_publish=confirm_publish, lang=_lang(), user=current_user.user)
 
 
-def _offer_forms(campaign, board) -> dict[int, tuple[InviteForm, TeamOfferForm | None]]:
-    """Per position with open places of a campaign taking people: invite a person, offer places to a team."""
+def _offer_forms(campaign, board) -> tuple[InviteForm, TeamOfferForm | None] | None:
+    """One invite form and one team-offer form, each choosing among the positions with open places that have
+    not started (one form, not one per position: an emergency may have thousands)."""
     if campaign.status not in team_offers.OFFERABLE:
-        return {}
+        return None
     now = utcnow()
     started = {shift.id for shift in campaign.shifts if shift.start_at <= now}
-    teams = None
-    forms = {}
-    for p in board["positions"]:
-        if p["open"] < 1 or p["shift_id"] in started:
-            continue
-        if teams is None:
-            teams = _team_choices()
-        team_form = None
-        if teams:
-            team_form = TeamOfferForm(prefix=f"team-{p['position_id']}", formdata=None, places=min(p["open"], 1))
-            team_form.team_id.choices = teams
-        forms[p["position_id"]] = (InviteForm(prefix=f"invite-{p['position_id']}", formdata=None), team_form)
-    return forms
+    positions = [(p["position_id"], f"{p['role']}（空缺 {p['open']} · {p['open']} open）")
+                 for p in board["positions"] if p["open"] >= 1 and p["shift_id"] not in started]
+    if not positions:
+        return None
+    invite_form = InviteForm(formdata=None)
+    invite_form.position_id.choices = positions
+    teams = _team_choices()
+    team_form = None
+    if teams:
+        team_form = TeamOfferForm(formdata=None)
+        team_form.position_id.choices, team_form.team_id.choices = positions, teams
+    return invite_form, team_form
 
 
 def _shift_forms(campaign) -> dict[int, "ShiftChangeForm"]:
@@ -392,10 +392,14 @@ def match(campaign_id: int):
 
 
 class InviteForm(FlaskForm):
-    mobile = StringField("手机号 · Mobile", validators=[DataRequired(), Length(min=11, max=11)])
+    position_id = SelectField("岗位 · Position", coerce=int, validate_choice=False, validators=[InputRequired()],
+                              id="invite-position")
+    mobile = StringField("手机号 · Mobile", validators=[DataRequired(), Length(min=11, max=11)], id="invite-mobile")
 
 
 class TeamOfferForm(FlaskForm):
+    position_id = SelectField("岗位 · Position", coerce=int, validate_choice=False, validators=[InputRequired()],
+                              id="team-position")
     team_id = SelectField("队伍 · Team", coerce=int, validate_choice=False, validators=[InputRequired()])
     places = IntegerField("名额 · Places", default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)])
 
@@ -408,16 +412,16 @@ def _refused_text(error: DomainError) -> str:
     return " ".join(str(m) for messages in (error.errors or {}).values() for m in messages) or error.message
 
 
-@bp.post("/campaigns/<int:campaign_id>/positions/<int:position_id>/invite")
-def invite(campaign_id: int, position_id: int):
+@bp.post("/campaigns/<int:campaign_id>/invite")
+def invite(campaign_id: int):
     """Invite one named person (by mobile, within the office's area) to a position; the same gates as the matcher."""
-    form = InviteForm(prefix=f"invite-{position_id}")
+    form = InviteForm()
     if not form.validate_on_submit():
         _flash_form_errors("未邀请", "Not invited", form)
         return _back(campaign_id)
     try:
         person = invitations.find_person(form.mobile.data, scope=g.scope)
-        invitations.invite_person(campaign_id, position_id, person.id, scope=g.scope, now=utcnow())
+        invitations.invite_person(campaign_id, form.position_id.data, person.id, scope=g.scope, now=utcnow())
     except DomainError as error:
         db.session.rollback()
         flash(f"未邀请 · Not invited：{_refused_text(error)}")
@@ -426,15 +430,15 @@ def invite(campaign_id: int, position_id: int):
     return _back(campaign_id)
 
 
-@bp.post("/campaigns/<int:campaign_id>/positions/<int:position_id>/team-offer")
-def team_offer(campaign_id: int, position_id: int):
+@bp.post("/campaigns/<int:campaign_id>/team-offer")
+def team_offer(campaign_id: int):
     """Offer places of a position to a partner enterprise's team; its leader names who goes."""
-    form = TeamOfferForm(prefix=f"team-{position_id}")
+    form = TeamOfferForm()
     if not form.validate_on_submit():
         _flash_form_errors("未发出", "Not offered", form)
         return _back(campaign_id)
     try:
-        callup = team_offers.offer_to_team(position_id, form.team_id.data, scope=g.scope, now=utcnow(),
+        callup = team_offers.offer_to_team(form.position_id.data, form.team_id.data, scope=g.scope, now=utcnow(),
                                            places=form.places.data, campaign_id=campaign_id)
     except DomainError as error:
         db.session.rollback()

@@ -42,22 +42,22 @@ def test_a_named_person_is_invited_from_the_board_and_the_call_up_goes_out(login
     campaign_id = position.shift.campaign_id
     office = login_as("office", grid_id=tree.community_a.id)
     board = office.get(f"/office/campaigns/{campaign_id}")
-    assert f'id="invite-form-{position.id}"' in board.get_data(as_text=True)
+    assert 'id="invite-form"' in board.get_data(as_text=True)
     token = form_csrf_token(board)
-    url = f"/office/campaigns/{campaign_id}/positions/{position.id}/invite"
-    field = f"invite-{position.id}-mobile"
+    url = f"/office/campaigns/{campaign_id}/invite"
+    field = "mobile"
 
-    assert office.post(url, data={"csrf_token": token, field: "13911110002"}).status_code == 302
+    assert office.post(url, data={"csrf_token": token, "position_id": position.id, field: "13911110002"}).status_code == 302
     assert "赵磊：缺少所需技能或等级 · lacks the skill or level" in _flashes(office, campaign_id)
-    office.post(url, data={"csrf_token": token, field: "13911110003"})
+    office.post(url, data={"csrf_token": token, "position_id": position.id, field: "13911110003"})
     assert "您的辖区内没有此手机号的人" in _flashes(office, campaign_id)
-    office.post(url, data={"csrf_token": token, field: "139"})
+    office.post(url, data={"csrf_token": token, "position_id": position.id, field: "139"})
     assert "未邀请" in _flashes(office, campaign_id)
     assert db.session.scalar(select(func.count()).select_from(CallUp)) == 0
 
-    office.post(url, data={"csrf_token": token, field: "13911110001"})
+    office.post(url, data={"csrf_token": token, "position_id": position.id, field: "13911110001"})
     assert "已邀请 李娜" in _flashes(office, campaign_id)
-    office.post(url, data={"csrf_token": token, field: "13911110001"})
+    office.post(url, data={"csrf_token": token, "position_id": position.id, field: "13911110001"})
     assert "已召集过此人" in _flashes(office, campaign_id)
     [callup] = db.session.scalars(select(CallUp)).all()
     assert (callup.volunteer_id, callup.status, callup.events[0].note) == (able.id, CallUpStatus.SCHEDULED,
@@ -95,15 +95,15 @@ def test_places_are_offered_to_a_partner_team_from_the_board(login_as, tree):
     office = login_as("office", grid_id=tree.community_a.id)
     board = office.get(f"/office/campaigns/{campaign_id}")
     text = board.get_data(as_text=True)
-    assert f'id="team-form-{position.id}"' in text and "燃气安全服务队" in text
-    url = f"/office/campaigns/{campaign_id}/positions/{position.id}/team-offer"
-    data = {"csrf_token": form_csrf_token(board), f"team-{position.id}-team_id": str(team_id),
-            f"team-{position.id}-places": "5"}
+    assert 'id="team-form"' in text and "燃气安全服务队" in text
+    url = f"/office/campaigns/{campaign_id}/team-offer"
+    data = {"csrf_token": form_csrf_token(board), "position_id": str(position.id), "team_id": str(team_id),
+            "places": "5"}
     office.post(url, data=data)
     assert "未发出" in _flashes(office, campaign_id)  # more places than are open
-    office.post(url, data=dict(data, **{f"team-{position.id}-places": "2"}))
+    office.post(url, data=dict(data, **{"places": "2"}))
     assert "已向队伍发出 2 个名额" in _flashes(office, campaign_id)
     [offer] = db.session.scalars(select(CallUp).where(CallUp.team_id == team_id)).all()
     assert (offer.places, offer.status) == (2, CallUpStatus.SENT)
-    office.post(url, data=dict(data, **{f"team-{position.id}-places": "1"}))
+    office.post(url, data=dict(data, **{"places": "1"}))
     assert "未发出" in _flashes(office, campaign_id)  # an offer is already open
