@@ -35,6 +35,7 @@ from grids.models import Grid
 from grids.paths import path_ids
 from grids.services import list_grids
 from volunteers.services import list_skills, name_cards
+from volunteers.models import Enterprise, Team
 from volunteers.teams import list_offerable_teams
 from web import campaign_form
 from web.auth import _lang, _no_store, require_sign_in
@@ -450,7 +451,8 @@ def team_offer(campaign_id: int):
 
 def _team_choices() -> list[tuple[int, str]]:
     """Teams of approved partner enterprises that have a leader to answer, by enterprise."""
-    return [(team.id, f"{team.enterprise.name} · {team.name}") for team in db.session.scalars(list_offerable_teams())]
+    return [(team_id, f"{enterprise} · {name}") for team_id, name, enterprise in db.session.execute(
+        list_offerable_teams().with_only_columns(Team.id, Team.name, Enterprise.name))]
 
 
 CHANNEL_LABELS = {Channel.INAPP: "站内 · In-app", Channel.EMAIL: "邮件 · E-mail", Channel.WEBHOOK: "接口 · Webhook",
