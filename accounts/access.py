@@ -94,6 +94,15 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.alert": {"POST": STAFF},
     "office.mark_attendance": {"POST": STAFF},
     "office.new_campaign": {"GET": STAFF, "POST": STAFF},
+    # The roster and the grid tree (web/roster.py): people and grids of the office's subtree.
+    "roster.volunteers": {"GET": STAFF},
+    "roster.volunteer": {"GET": STAFF},
+    "roster.reveal_mobile": {"POST": STAFF},
+    "roster.edit": {"GET": STAFF, "POST": STAFF},
+    "roster.import_roster": {"GET": STAFF, "POST": STAFF},
+    "roster.export": {"GET": STAFF},
+    "roster.template": {"GET": STAFF},
+    "roster.grids": {"GET": STAFF},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},
     "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},
