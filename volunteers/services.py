@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, case, exists, func, not_, or_, select
+from sqlalchemy.orm import aliased
 
 from core.kinds import CampaignKind
 from core.db import referencing_tables
@@ -268,7 +269,8 @@ def list_volunteers(*, scope: Scope, grid_id: int | None = None, skill: str | No
     if sort == "name":
         return stmt.order_by(Volunteer.name, Volunteer.id)
     if sort == "grid":
-        home_path = select(Grid.path).where(Grid.id == Volunteer.home_grid_id).scalar_subquery()
+        home = aliased(Grid)  # its own name: the grid filter may have joined Grid already
+        home_path = select(home.path).where(home.id == Volunteer.home_grid_id).scalar_subquery()
         return stmt.order_by(home_path, Volunteer.name, Volunteer.id)
     return stmt.order_by(Volunteer.id)
 

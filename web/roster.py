@@ -138,7 +138,10 @@ def volunteers():
     rows = [{"volunteer": v, "mobile": mask_mobile(v.mobile), "readiness": readiness_of(v, today=today)}
             for v in db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))]
     return render_template("office_volunteers.html", rows=rows, total=total, page=page, pages=pages, typed=typed,
-                           errors=errors, filtered=bool(set(typed) - {"sort"}), status_names=STATUS_NAMES,
+                           errors=errors, filtered=bool(set(typed) - {"sort"}),
+                           more_filters=bool(set(typed) - {"q"}) or bool(errors), sort_links={
+                               key: url_for("roster.volunteers", **{**typed, "sort": key}) for key in ("name", "grid")},
+                           status_names=STATUS_NAMES,
                            labels=FIELD_LABELS, lang=_lang(), user=current_user.user, **_filter_choices())
 
 
