@@ -135,6 +135,8 @@ def test_volunteer_detail_shows_record_and_reveal_is_audited(login_as, tree, now
     assert "江南社区第一党支部" in text and "楼栋长" in text and "RQ-1" in text and "已过期" in text
     assert "周六 · Sat</th><td>09:00–12:00" in text and "短信 · SMS" in text
     assert "垃圾分类宣传" in text and "未到 · No-show" in text
+    viewed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "GET roster.volunteer")).one()
+    assert (viewed.object_type, viewed.object_id) == ("volunteer", str(zhang.id))
 
     before = db.session.scalar(select(func.count()).select_from(AuditEvent)
                                .where(AuditEvent.action == "POST roster.reveal_mobile"))
@@ -292,3 +294,37 @@ def test_grid_tree_counts_people_callable_and_open_campaigns(login_as, tree):
     admin = _text(login_as("admin").get("/office/grids"))
     start = admin.index(f'id="grid-{tree.street.id}"')
     assert re.search(r'class="count volunteers" data-count="(\d+)"', admin[start:]).group(1) == "4"
+
+
+def test_import_is_rate_limited_per_clerk(login_as, tree, app, monkeypatch):
+    monkeypatch.setitem(app.config, "ROSTER_CHECK_RATE_LIMIT", "1 per hour")
+
+    def upload(office) -> int:
+        token = form_csrf_token(office.get("/office/volunteers/import"))
+        return office.post("/office/volunteers/import", content_type="multipart/form-data",
+                           data={"csrf_token": token, "file": (io.BytesIO(b"x,y\n1,2\n"), "r.csv")}).status_code
+
+    clerk = login_as("office", grid_id=tree.community_a.id)
+    assert [upload(clerk), upload(clerk)] == [422, 429]
+    assert upload(login_as("office", grid_id=tree.community_a.id)) == 422  # another clerk has their own count
+
+
+def test_api_lists_and_exports_with_the_pages_filters(api, tree):
+    """The page's filters are the API's: emergency preference, callable, sorting."""
+    zhang = _person(tree.grid_a2, "张伟", "13912345678")
+    li = _person(tree.grid_a1, "李娜", "13987654321", emergency_calls="available_hours")
+    paused = _person(tree.grid_a1, "陈静", "13811110000", status="paused")
+
+    def ids(query: str) -> list[int]:
+        response = api.get(f"/volunteers?{query}")
+        assert response.status_code == 200, response.get_json()
+        return [item["id"] for item in response.get_json()]
+
+    assert ids("callable=false") == [paused.id]
+    assert ids("callable=true&emergency_calls=available_hours") == [li.id]
+    assert ids("sort=grid") == [li.id, paused.id, zhang.id]  # CA1 before CA2, then by name
+    bad = api.get("/volunteers?sort=age")
+    assert bad.status_code == 422 and "sort" in bad.get_json()["errors"]["query"]
+    export = api.get("/volunteers/export?callable=false")
+    lines = export.get_data().decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("陈静,13811110000")
