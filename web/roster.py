@@ -324,6 +324,8 @@ def edit(volunteer_id: int):
     else:
         values = _edit_values(volunteer)
     grids = [grid for grid in db.session.scalars(list_grids(scope=g.scope)) if grid.level >= HOME_GRID_MIN_LEVEL]
+    if volunteer.home_grid_id not in {grid.id for grid in grids}:
+        grids.insert(0, volunteer.home_grid)  # an older record's street-level home stays selected, not replaced
     return render_template("office_volunteer_edit.html", volunteer=volunteer, form=form, values=values, errors=errors,
                            labels=FIELD_LABELS, grids=grids, skills=skills, identities=IDENTITY_NAMES,
                            statuses=STATUS_NAMES, emergency=EMERGENCY_NAMES, levels=range(1, 6),
