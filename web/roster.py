@@ -34,7 +34,7 @@ from volunteers.models import EMERGENCY_CALLS_LABELS, IDENTITY_LABELS, Identity,
 from volunteers.readiness import NO_CALLUPS_LEFT, NO_HOURS, NOT_ACTIVE, readiness_of
 from volunteers.services import get_volunteer, list_skills, list_volunteers, update_volunteer
 from web.auth import _lang, _no_store, require_sign_in
-from web.office import CALLUP_STATUS_LABELS, MESSAGE_STARTS_ZH, MESSAGES_ZH, ActionForm, _form_id, _local
+from web.office import CALLUP_STATUS_LABELS, ActionForm, _local
 
 bp = Blueprint("roster", __name__, url_prefix="/office")
 bp.before_request(require_sign_in)
@@ -62,23 +62,28 @@ FIELD_LABELS = {
     "availability": "每周空闲时间 · Weekly hours", "max_callups_per_month": "每月召集上限 · Monthly cap",
     "file": "文件 · File", "form": "记录 · Record",
 }
-# The roster file's own messages (volunteers/roster.py), in Chinese first; marshmallow's come from web/office.py.
-ROSTER_MESSAGES_ZH = (("Already registered", "该手机号已登记。"), ("Same as row", "与前面的行重复。"),
-                      ("Unknown grid code", "网格编码不存在或不在您的管辖范围内。"),
-                      ("Not a valid mobile number", "手机号格式不对。"), ("Only a party member", "只有党员才填党支部。"),
-                      ("Not a valid date", "日期无效。"), ("is listed twice", "技能重复。"),
-                      ("write a weekday and hours", "请写星期和时段，如 周六 09:00-12:00。"),
-                      ("write skill:level", "请写 技能:等级，如 燃气安全检查:3。"))
+# The messages of the schemas and of the roster file (volunteers/roster.py) these pages show, in Chinese first:
+# (part of the English message, Chinese). Checked in order, so the more specific come first.
+MESSAGES_ZH = (("Already registered", "该手机号已登记。"), ("Same as row", "与前面的行重复。"),
+               ("Unknown grid code", "网格编码不存在或不在您的管辖范围内。"),
+               ("Unknown grid", "网格不存在或不在您的管辖范围内。"), ("Unknown skill", "技能不存在。"),
+               ("Not a valid mobile number", "手机号格式不对。"), ("Only a party member", "只有党员才填党支部。"),
+               ("Missing data for required field", "必填。"), ("Not a valid integer", "请输入整数。"),
+               ("Not a valid date", "日期无效。"), ("Must be greater than or equal", "超出允许范围。"),
+               ("Length must be between", "长度不符合要求。"), ("Shorter than minimum length", "不能为空。"),
+               ("Must be one of", "请从列表中选择。"), ("is listed twice", "技能重复。"),
+               ("write a weekday and hours", "请写星期和时段，如 周六 09:00-12:00。"),
+               ("write skill:level", "请写 技能:等级，如 燃气安全检查:3。"))
 
 
 def _zh(message: str) -> str:
     """The Chinese for a service or schema message, or "" when there is none."""
-    if message in MESSAGES_ZH:
-        return MESSAGES_ZH[message]
-    for start, text in ROSTER_MESSAGES_ZH + MESSAGE_STARTS_ZH:
-        if start in message:
-            return text
-    return ""
+    return next((text for part, text in MESSAGES_ZH if part in message), "")
+
+
+def _form_int(raw: str):
+    """A number typed or chosen, as the API's integer; anything else as written, so the schema names it."""
+    return int(raw) if raw.isdecimal() and len(raw) <= 10 else raw
 
 
 def _both(message: str) -> str:
@@ -248,16 +253,16 @@ def _edit_body(form, skills) -> tuple[dict, list[str], dict[str, list[str]]]:
     def text(name: str) -> str:
         return form.get(name, "").strip()
 
-    body = {"name": text("name"), "home_grid_id": _form_id(text("home_grid_id")),
+    body = {"name": text("name"), "home_grid_id": _form_int(text("home_grid_id")),
             "identities": form.getlist("identities"), "party_branch": text("party_branch") or None,
-            "max_callups_per_month": _form_id(text("max_callups_per_month")),
+            "max_callups_per_month": _form_int(text("max_callups_per_month")),
             "emergency_calls": text("emergency_calls"), "status": text("status")}
     items, codes = [], []
     for skill in skills:
         level = text(_skill_field(skill.code))
         if not level:
             continue
-        items.append({"code": skill.code, "level": _form_id(level),
+        items.append({"code": skill.code, "level": _form_int(level),
                       "certificate_no": text(_skill_field(skill.code, "no")) or None,
                       "certificate_expires_on": text(_skill_field(skill.code, "expires")) or None})
         codes.append(skill.code)
