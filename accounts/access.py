@@ -94,6 +94,14 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.alert": {"POST": STAFF},
     "office.mark_attendance": {"POST": STAFF},
     "office.new_campaign": {"GET": STAFF, "POST": STAFF},
+    # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
+    "profile.summary": {"GET": frozenset({V})},
+    "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},
+    "profile.availability": {"GET": frozenset({V}), "POST": frozenset({V})},
+    "profile.channels": {"GET": frozenset({V}), "POST": frozenset({V})},
+    "profile.emergency": {"GET": frozenset({V}), "POST": frozenset({V})},
+    "profile.my_data": {"GET": frozenset({V})},
+    "profile.erasure": {"GET": frozenset({V}), "POST": frozenset({V})},
     # The roster and the grid tree (web/roster.py): people and grids of the office's subtree.
     "roster.volunteers": {"GET": STAFF},
     "roster.volunteer": {"GET": STAFF},
@@ -103,14 +111,6 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "roster.export": {"GET": STAFF},
     "roster.template": {"GET": STAFF},
     "roster.grids": {"GET": STAFF},
-    # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
-    "profile.summary": {"GET": frozenset({V})},
-    "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},
-    "profile.availability": {"GET": frozenset({V}), "POST": frozenset({V})},
-    "profile.channels": {"GET": frozenset({V}), "POST": frozenset({V})},
-    "profile.emergency": {"GET": frozenset({V}), "POST": frozenset({V})},
-    "profile.my_data": {"GET": frozenset({V})},
-    "profile.erasure": {"GET": frozenset({V}), "POST": frozenset({V})},
 }
 
 

@@ -48,6 +48,8 @@ def _world(tree) -> dict:
         login="lanwan-gas", password=PASSWORD, now=now)
     review_enterprise(enterprise_user.enterprise_id, approve=True, note=None, scope=Scope.system("test"), now=now)
     create_team(enterprise_user.enterprise_id, {"name": "燃气安全服务队"}, scope=Scope.system("test"))
+    create_user(login="li", display_name="李干事", password=PASSWORD, role=Role.OFFICE, actor="test", now=now,
+                grid_id=tree.community_a.id)
     # The roster pages show the first person: at home in the office's grid, with a certified skill.
     person = db.session.get(Volunteer, first.volunteer_id)
     person.home_grid_id = tree.grid_a1.id
@@ -66,11 +68,13 @@ def _pages(world: dict) -> dict[str | None, list[str]]:
         "13912340000": ["/me", "/me/profile", "/me/profile/skills", "/me/profile/availability",
                         "/me/profile/channels", "/me/profile/emergency", "/me/erasure"],
         "wang": ["/office/campaigns", "/office/campaigns/new", f"/office/campaigns/{world['campaign']}",
-                 f"/office/campaigns/{world['draft']}", "/office/volunteers",
-                 "/office/volunteers?callable=true&sort=name", f"/office/volunteers/{world['volunteer']}",
-                 f"/office/volunteers/{world['volunteer']}/edit", "/office/volunteers/import", "/office/grids"],
+                 f"/office/campaigns/{world['draft']}"],
         "xixing": ["/partners/review"],
         "lanwan-gas": ["/enterprise"],
+        # The roster and the grid tree, by a second clerk of the same community.
+        "li": ["/office/volunteers", "/office/volunteers?callable=true&sort=name", "/office/grids",
+               f"/office/volunteers/{world['volunteer']}", f"/office/volunteers/{world['volunteer']}/edit",
+               "/office/volunteers/import"],
     }
 
 
