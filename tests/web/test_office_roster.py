@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import io
-from datetime import date, timedelta
+from datetime import date
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -37,7 +37,6 @@ def _text(response) -> str:
 
 def _rows(page: str) -> list[str]:
     """The volunteer ids listed on a roster page, in order."""
-    import re
     return re.findall(r'<tr id="volunteer-(\d+)"', page)
 
 
