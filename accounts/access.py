@@ -111,6 +111,15 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "profile.emergency": {"GET": frozenset({V}), "POST": frozenset({V})},
     "profile.my_data": {"GET": frozenset({V})},
     "profile.erasure": {"GET": frozenset({V}), "POST": frozenset({V})},
+    # The roster and the grid tree (web/roster.py): people and grids of the office's subtree.
+    "roster.volunteers": {"GET": STAFF},
+    "roster.volunteer": {"GET": STAFF},
+    "roster.reveal_mobile": {"POST": STAFF},
+    "roster.edit": {"GET": STAFF, "POST": STAFF},
+    "roster.import_roster": {"GET": STAFF, "POST": STAFF},
+    "roster.export": {"GET": STAFF},
+    "roster.template": {"GET": STAFF},
+    "roster.grids": {"GET": STAFF},
 }
 
 

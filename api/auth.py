@@ -15,7 +15,9 @@ API_PREFIX = "/api/v1/"
 PUBLIC_PATHS = {"/api/v1/openapi.json", "/api/v1/auth/token"}
 PUBLIC_PREFIXES = ("/api/v1/docs",)
 # Endpoints whose answers carry one person's full personal data, or many people's: each call is audited.
-PERSONAL_DATA_READS = {"volunteers.VolunteerById", "volunteers.VolunteerExport", "accounts.MyData"}
+# Pages (their POSTs are audited like every POST) count too: one person's record, the roster file.
+PERSONAL_DATA_READS = {"volunteers.VolunteerById", "volunteers.VolunteerExport", "accounts.MyData",
+                       "roster.volunteer", "roster.export"}
 # Lists whose items carry people's names or (masked) mobiles: one audit row per request, with the count returned.
 PERSONAL_DATA_LISTS = {"volunteers.Volunteers", "teams.Enterprises", "teams.EnterpriseTeams"}
 # Query parameters that may carry a name or a number; they are left out of the audit detail.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from campaigns.models import CallUp, CallUpStatus, Position, Shift
 from campaigns.services import get_callup
@@ -108,3 +108,10 @@ def service_hours(volunteer_id: int) -> ServiceHours:
         .where(CallUp.volunteer_id == volunteer_id, CallUp.status == S.ATTENDED)).all()
     seconds = sum((row.end_at - row.start_at).total_seconds() for row in rows)
     return ServiceHours(shifts=len(rows), hours=round(seconds / 3600, 2))
+
+
+def callup_tally(volunteer_id: int) -> dict[CallUpStatus, int]:
+    """How many of a person's call-ups are in each state (states never reached are left out)."""
+    rows = db.session.execute(select(CallUp.status, func.count()).where(CallUp.volunteer_id == volunteer_id)
+                              .group_by(CallUp.status)).all()
+    return {status: count for status, count in rows}

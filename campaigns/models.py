@@ -48,6 +48,9 @@ OPEN_CALLUP_STATES = (CallUpStatus.PROPOSED, CallUpStatus.SCHEDULED, CallUpStatu
 # On the roster: said yes (and perhaps came or not); these hold a place of the headcount.
 TAKEN_CALLUP_STATES = (CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED, CallUpStatus.NO_SHOW)
 CLOSED_CAMPAIGN_STATES = (CampaignStatus.CANCELLED, CampaignStatus.DONE)
+# Published and not yet over: what a grid's "open campaigns" counts.
+OPEN_CAMPAIGN_STATES = (CampaignStatus.PUBLISHED, CampaignStatus.STAFFED, CampaignStatus.PARTLY_STAFFED,
+                        CampaignStatus.RUNNING)
 
 
 class Campaign(TimestampMixin, db.Model):

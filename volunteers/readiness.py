@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import and_
+
 from volunteers.availability import SLOTS_PER_DAY, SLOT_MINUTES, format_hhmm, mask_slots
 from volunteers.models import EmergencyCalls, Volunteer, VolunteerStatus
 
@@ -46,6 +48,15 @@ class Readiness:
         return not blockers
 
 
+NO_WEEKLY_HOURS = bytes(42)
+
+
+def callable_clause():
+    """SQL for ``Readiness.callable`` (no blocker): active, some weekly hours, a monthly cap above 0."""
+    return and_(Volunteer.status == VolunteerStatus.ACTIVE, Volunteer.max_callups_per_month > 0,
+                Volunteer.availability_mask != NO_WEEKLY_HOURS)
+
+
 def weekly_hours(mask: bytes) -> list[tuple[int, str, str]]:
     """The weekly mask as merged windows per weekday, e.g. (5, "08:00", "13:00")."""
     windows: list[tuple[int, int, int]] = []
@@ -63,7 +74,7 @@ def readiness_of(volunteer: Volunteer, *, today: date) -> Readiness:
     blockers = []
     if volunteer.status is not VolunteerStatus.ACTIVE:
         blockers.append(NOT_ACTIVE)
-    hours = weekly_hours(volunteer.availability_mask or bytes(42))
+    hours = weekly_hours(volunteer.availability_mask or NO_WEEKLY_HOURS)
     if not hours:
         blockers.append(NO_HOURS)
     if not volunteer.max_callups_per_month:

@@ -770,8 +770,7 @@ def export_rows(stmt: Select, lang: str = "zh") -> Iterator[list[Any]]:
         numbers = [f"{label}:{vs.certificate_no}" for label, vs in labels if vs.certificate_no]
         expiry = [f"{label}:{vs.certificate_expires_on.isoformat()}" for label, vs in labels
                   if vs.certificate_expires_on]
-        windows = [f"{(WEEKDAYS_EN if english else WEEKDAYS_ZH)[w.weekday]} "
-                   f"{format_hhmm(w.start_minute)}-{format_hhmm(w.end_minute)}" for w in volunteer.availability]
+        windows = week_entries(volunteer, english=english)
         identities = [i.value if english else IDENTITY_LABELS[i] for i in volunteer.identities]
         yield [_neutralise(value) for value in (
             volunteer.name,
@@ -789,6 +788,20 @@ def export_rows(stmt: Select, lang: str = "zh") -> Iterator[list[Any]]:
             volunteer.emergency_calls if english else EMERGENCY_EXPORT.get(volunteer.emergency_calls, ""),
             volunteer.note or "",
         )]
+
+
+def week_entries(volunteer: Volunteer, *, english: bool = False) -> list[str]:
+    """The person's weekly windows as the 可服务时间 column writes them: "周六 09:00-12:00"."""
+    return [f"{(WEEKDAYS_EN if english else WEEKDAYS_ZH)[w.weekday]} "
+            f"{format_hhmm(w.start_minute)}-{format_hhmm(w.end_minute)}" for w in volunteer.availability]
+
+
+def parse_week(text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Weekly windows written as in the 可服务时间 column ("周六 09:00-12:00; 周日 14:00-17:00") as the schema's
+    ``availability`` items, and the entries that could not be read (an empty list when all could)."""
+    parser = _RowParser(None)
+    windows = parser._availability(text) if text.strip() else []
+    return windows or [], parser.errors.get("availability", [])
 
 
 def _skill_label(skill: Skill, words: dict[str, str | None], english: bool) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, case, exists, func, not_, or_, select
+from sqlalchemy.orm import aliased
 
 from core.kinds import CampaignKind
 from core.db import referencing_tables
@@ -15,6 +16,7 @@ from extensions import db
 from grids.models import Grid
 from grids.services import get_grid, subtree_of
 from volunteers.availability import parse_hhmm, windows_to_mask
+from volunteers.readiness import callable_clause
 from volunteers.models import (AvailabilityWindow, BlackoutDate, ChannelConsent, Identity, Skill, Volunteer,
                                VolunteerSkill, VolunteerStatus)
 
@@ -233,11 +235,39 @@ def delete_volunteer(volunteer_id: int) -> None:
     db.session.commit()
 
 
+# How a list may be ordered: the registration order (the API's default), by name, or by home grid in tree order.
+VOLUNTEER_SORTS = ("id", "name", "grid")
+
+
+def count_volunteers_by_home_grid(*, scope: Scope) -> dict[int, tuple[int, int]]:
+    """Home grid id → (people, people routine call-ups can reach), for the grids in the caller's subtree."""
+    rows = db.session.execute(
+        select(Volunteer.home_grid_id, func.count(),
+               func.sum(case((callable_clause(), 1), else_=0)))
+        .join(Grid, Grid.id == Volunteer.home_grid_id).where(scope.grid_clause(Grid.path))
+        .group_by(Volunteer.home_grid_id)).all()
+    return {grid_id: (total, int(reachable or 0)) for grid_id, total, reachable in rows}
+
+
+def _volunteer_order(sort: str) -> tuple:
+    if sort == "name":
+        return Volunteer.name, Volunteer.id
+    if sort == "grid":
+        home = aliased(Grid)  # its own name: the grid filter may join Grid too
+        return (select(home.path).where(home.id == Volunteer.home_grid_id).scalar_subquery(), Volunteer.name,
+                Volunteer.id)
+    return (Volunteer.id,)
+
+
 def list_volunteers(*, scope: Scope, grid_id: int | None = None, skill: str | None = None, min_level: int | None = None,
                     identity: str | None = None, status: VolunteerStatus | None = None,
-                    q: str | None = None) -> Select:
-    """People in the caller's subtree matching the filters, oldest registration first."""
-    stmt = select(Volunteer).order_by(Volunteer.id)
+                    q: str | None = None, emergency_calls: str | None = None, callable: bool | None = None,
+                    sort: str = "id") -> Select:
+    """People in the caller's subtree matching the filters, oldest registration first unless ``sort`` says otherwise.
+
+    ``callable`` keeps those routine call-ups can reach (``readiness.callable_clause``) or, when False, the others.
+    """
+    stmt = select(Volunteer).order_by(*_volunteer_order(sort))
     if not scope.is_admin:
         stmt = stmt.where(Volunteer.home_grid_id.in_(select(Grid.id).where(scope.grid_clause(Grid.path))))
     if grid_id is not None:
@@ -248,6 +278,10 @@ def list_volunteers(*, scope: Scope, grid_id: int | None = None, skill: str | No
         stmt = stmt.where(Volunteer.id.in_(has_skill))
     if identity is not None:
         stmt = stmt.where(Volunteer.identity_flags.op("&")(Identity(identity).bit) != 0)
+    if emergency_calls is not None:
+        stmt = stmt.where(Volunteer.emergency_calls == emergency_calls)
+    if callable is not None:
+        stmt = stmt.where(callable_clause() if callable else not_(callable_clause()))
     if status is not None:
         stmt = stmt.where(Volunteer.status == status)
     if q:

@@ -33,8 +33,10 @@ def index():
 
 # The bar on every page: each role's own pages, in the order they use them (endpoint, label).
 SITE_NAV = {
-    "admin": (("office.campaigns", "活动 · Campaigns"), ("partners.review_list", "共建单位 · Partners")),
-    "office": (("office.campaigns", "活动 · Campaigns"), ("partners.review_list", "共建单位 · Partners")),
+    "admin": (("office.campaigns", "活动 · Campaigns"), ("roster.volunteers", "志愿者 · Volunteers"),
+              ("roster.grids", "网格 · Grids"), ("partners.review_list", "共建单位 · Partners")),
+    "office": (("office.campaigns", "活动 · Campaigns"), ("roster.volunteers", "志愿者 · Volunteers"),
+               ("roster.grids", "网格 · Grids"), ("partners.review_list", "共建单位 · Partners")),
     "volunteer": (("auth.me", "我的召集 · My call-ups"), ("profile.summary", "我的资料 · My profile")),
     "enterprise": (("enterprise.portal", "企业 · Enterprise"),),
 }
@@ -63,6 +65,7 @@ def register_web(app: Flask) -> None:
     from web.auth import bp as auth_bp; app.register_blueprint(auth_bp)  # noqa: E702
     from web.responses import bp as responses_bp; app.register_blueprint(responses_bp)  # noqa: E702
     from web.office import bp as office_bp; app.register_blueprint(office_bp)  # noqa: E702
+    from web.roster import bp as roster_bp; app.register_blueprint(roster_bp)  # noqa: E702
     from web.alerts import bp as alerts_bp; app.register_blueprint(alerts_bp)  # noqa: E702
     from web.profile import bp as profile_bp; app.register_blueprint(profile_bp)  # noqa: E702
     from web.enterprise import register_enterprise_pages; register_enterprise_pages(app)  # noqa: E702

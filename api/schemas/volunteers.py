@@ -9,6 +9,7 @@ from core.kinds import CampaignKind
 from core.masking import mask_mobile, sees_full_contact, sees_party_membership
 from core.scope import Scope
 from volunteers.availability import format_hhmm, parse_hhmm
+from volunteers.services import VOLUNTEER_SORTS
 from volunteers.models import CONSENT_CHANNELS, EmergencyCalls, Identity, VolunteerStatus
 
 IDENTITIES = [identity.value for identity in Identity]
@@ -180,3 +181,9 @@ class VolunteerQuerySchema(Schema):
     status = fields.Enum(VolunteerStatus, by_value=True)
     q = fields.String(validate=validate.Length(min=1, max=64),
                       metadata={"description": "Part of the name or mobile number"})
+    emergency_calls = fields.String(validate=validate.OneOf([e.value for e in EmergencyCalls]),
+                                    metadata={"description": "The person's emergency preference"})
+    callable = fields.Boolean(metadata={"description": "true: people routine call-ups can reach (active, weekly "
+                                                       "hours, a monthly cap above 0); false: the others"})
+    sort = fields.String(load_default="id", validate=validate.OneOf(VOLUNTEER_SORTS),
+                         metadata={"description": "id (registration order), name, or grid (home grid in tree order)"})

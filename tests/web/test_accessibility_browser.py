@@ -17,6 +17,7 @@ from core.scope import Scope
 from extensions import db
 from tests.factories import CampaignFactory
 from tests.scheduler.helpers import make_position, sent_callups
+from volunteers.models import Volunteer, VolunteerSkill
 from volunteers.teams import create_team, review_enterprise
 
 pytestmark = pytest.mark.browser
@@ -47,7 +48,14 @@ def _world(tree) -> dict:
         login="lanwan-gas", password=PASSWORD, now=now)
     review_enterprise(enterprise_user.enterprise_id, approve=True, note=None, scope=Scope.system("test"), now=now)
     create_team(enterprise_user.enterprise_id, {"name": "燃气安全服务队"}, scope=Scope.system("test"))
-    world = {"campaign": position.shift.campaign_id, "draft": draft.id, "token": token}
+    create_user(login="li", display_name="李干事", password=PASSWORD, role=Role.OFFICE, actor="test", now=now,
+                grid_id=tree.community_a.id)
+    # The roster pages show the first person: at home in the office's grid, with a certified skill.
+    person = db.session.get(Volunteer, first.volunteer_id)
+    person.home_grid_id = tree.grid_a1.id
+    person.skills = [VolunteerSkill(skill=tree.skills["gas_check"], level=3, certificate_no="RQ-2025-0012")]
+    world = {"campaign": position.shift.campaign_id, "draft": draft.id, "token": token,
+             "volunteer": first.volunteer_id}
     db.session.commit()
     return world
 
@@ -65,6 +73,10 @@ def _pages(world: dict) -> dict[str | None, list[str]]:
                  f"/office/campaigns/{world['campaign']}/messages?status=all"],
         "xixing": ["/partners/review"],
         "lanwan-gas": ["/enterprise"],
+        # The roster and the grid tree, by a second clerk of the same community.
+        "li": ["/office/volunteers", "/office/volunteers?callable=true&sort=name", "/office/grids",
+               f"/office/volunteers/{world['volunteer']}", f"/office/volunteers/{world['volunteer']}/edit",
+               "/office/volunteers/import"],
     }
 
 
@@ -93,8 +105,9 @@ def test_accessibility_every_page_has_no_serious_or_critical_axe_violation(brows
                 page.wait_for_load_state()
                 assert "/login" not in page.url, f"{login} could not sign in"
             for path in paths:
-                page.goto(live_server + path)
+                response = page.goto(live_server + path)
                 page.wait_for_load_state()
+                assert response.status == (404 if path == "/no-such-page" else 200), (path, response.status)
                 results = axe.run(page)
                 blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
                 checked += 1
