@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from campaigns.models import Campaign
+from web.form_messages import form_int, zh_of
 
 MAX_FORM_SHIFTS = 8
 MAX_FORM_POSITIONS = 3
@@ -35,20 +36,6 @@ LABELS = {
     "over_recruit_percent": "多邀比例（%）· Over-recruit (%)",
     "follow_up_minutes": "未读跟进（分钟）· Follow up silence after (minutes)", "shifts": "班次 · Shifts",
 }
-MESSAGES_ZH = {  # marshmallow's usual messages, in Chinese first
-    "Missing data for required field.": "必填。",
-    "Not a valid integer.": "请输入整数。",
-    "Not a valid datetime.": "日期或时间无效。",
-    "Not a phone number.": "电话号码格式不对。",
-    "Must be after start.": "结束时间须晚于开始时间。",
-    "Cannot exceed the headcount.": "不能多于人数。",
-}
-MESSAGE_STARTS_ZH = (("Unknown grid", "网格不存在或不在您的管辖范围内。"), ("Must be greater than or equal", "超出允许范围。"),
-                     ("Length must be between", "长度不符合要求。"), ("Shorter than minimum length 1", "至少填写一项。"),
-                     ("Must be one of", "请从列表中选择。"), ("Unknown skill", "技能不存在。"),
-                     ("Not a valid cron", "cron 表达式无效。"), ("Fires more than once", "重复过于频繁。"))
-
-
 def prefix(number: int) -> str:
     """The name prefix of shift ``number``'s fields."""
     return "" if number == 1 else f"s{number}-"
@@ -65,8 +52,7 @@ def shift_count(form: Mapping[str, str]) -> int:
 
 def field_text(field: str, message: str) -> str:
     """One error as "label（班次 n）（岗位 m）: 中文 English"."""
-    zh = MESSAGES_ZH.get(message) or next((text for start, text in MESSAGE_STARTS_ZH if message.startswith(start)),
-                                          "不在办公网格之内。" if "outside the office" in message else "")
+    zh = zh_of(message)
     shift = ""
     if field.startswith("s") and "-" in field and field[1:field.index("-")].isdecimal():
         number, _, field = field[1:].partition("-")
@@ -74,12 +60,6 @@ def field_text(field: str, message: str) -> str:
     name, _, row = field.partition("-")
     label = LABELS.get(name, name) + shift + (f"（岗位 {row} · position {row}）" if row else "")
     return f"{label}: {zh}{' ' if zh else ''}{message}"
-
-
-def _form_id(raw: str):
-    """A select's value as the API's integer, or the raw text so the schema names it (strict integers)."""
-    raw = raw.strip()
-    return int(raw) if raw.isdecimal() and len(raw) <= 10 else raw
 
 
 def _local_time(day: str, clock: str, zone: ZoneInfo):
@@ -125,7 +105,7 @@ def campaign_body(form: Mapping[str, str], zone: ZoneInfo) -> tuple[dict, list[t
 
     body: dict[str, Any] = {key: text(key) for key in ("title", "kind", "priority", "description", "contact_name",
                                                        "contact_phone")}
-    body["office_grid_id"] = _form_id(str(form.get("office_grid_id", "")))
+    body["office_grid_id"] = form_int(str(form.get("office_grid_id", "")))
     shifts, layout = [], []
     for number in range(1, shift_count({"shift_count": form.get("shift_count", "1")}) + 1):
         p = prefix(number)
@@ -134,10 +114,10 @@ def campaign_body(form: Mapping[str, str], zone: ZoneInfo) -> tuple[dict, list[t
             role, headcount = text(f"{p}role-{row}"), text(f"{p}headcount-{row}")
             if role is None and headcount is None:
                 continue
-            position = {"role": role, "headcount": _form_id(headcount or ""),
-                        "min_party_members": _form_id(str(form.get(f"{p}min_party_members-{row}", "")).strip() or "0")}
+            position = {"role": role, "headcount": form_int(headcount or ""),
+                        "min_party_members": form_int(str(form.get(f"{p}min_party_members-{row}", "")).strip() or "0")}
             if text(f"{p}skill-{row}"):
-                position["required_skills"] = [{"code": text(f"{p}skill-{row}"), "min_level": _form_id(
+                position["required_skills"] = [{"code": text(f"{p}skill-{row}"), "min_level": form_int(
                     str(form.get(f"{p}min_level-{row}", "")).strip() or "1")}]
             positions.append({key: value for key, value in position.items() if value is not None})
             rows.append(row)
@@ -146,12 +126,12 @@ def campaign_body(form: Mapping[str, str], zone: ZoneInfo) -> tuple[dict, list[t
         day = str(form.get(f"{p}date", ""))
         shift = {"start": _local_time(day, str(form.get(f"{p}start", "")), zone),
                  "end": _local_time(day, str(form.get(f"{p}end", "")), zone),
-                 "grid_id": _form_id(str(form.get(f"{p}shift_grid_id", ""))), "place": text(f"{p}place"),
+                 "grid_id": form_int(str(form.get(f"{p}shift_grid_id", ""))), "place": text(f"{p}place"),
                  "positions": positions}
         shifts.append({key: value for key, value in shift.items() if value not in (None, "")})
         layout.append((number, rows))
     body["shifts"] = shifts
-    policy = {key: _form_id(str(form.get(key, ""))) for key in POLICY_FIELDS if text(key)}
+    policy = {key: form_int(str(form.get(key, ""))) for key in POLICY_FIELDS if text(key)}
     if policy:
         body["policy"] = policy
     cron = repeat_cron(str(form.get("repeat", "")), str(form.get("date", "")), str(form.get("start", "")),

@@ -34,6 +34,7 @@ from volunteers.models import EMERGENCY_CALLS_LABELS, IDENTITY_LABELS, Identity,
 from volunteers.readiness import NO_CALLUPS_LEFT, NO_HOURS, NOT_ACTIVE, readiness_of
 from volunteers.services import get_volunteer, list_skills, list_volunteers, update_volunteer
 from web.auth import _lang, _no_store, require_sign_in
+from web.form_messages import both, form_int, zh_of
 from web.office import CALLUP_STATUS_LABELS, ActionForm, _local
 
 bp = Blueprint("roster", __name__, url_prefix="/office")
@@ -62,35 +63,6 @@ FIELD_LABELS = {
     "availability": "每周空闲时间 · Weekly hours", "max_callups_per_month": "每月召集上限 · Monthly cap",
     "file": "文件 · File", "form": "记录 · Record",
 }
-# The messages of the schemas and of the roster file (volunteers/roster.py) these pages show, in Chinese first:
-# (part of the English message, Chinese). Checked in order, so the more specific come first.
-MESSAGES_ZH = (("Already registered", "该手机号已登记。"), ("Same as row", "与前面的行重复。"),
-               ("Unknown grid code", "网格编码不存在或不在您的管辖范围内。"),
-               ("Unknown grid", "网格不存在或不在您的管辖范围内。"), ("Unknown skill", "技能不存在。"),
-               ("Not a valid mobile number", "手机号格式不对。"), ("Only a party member", "只有党员才填党支部。"),
-               ("Missing data for required field", "必填。"), ("Not a valid integer", "请输入整数。"),
-               ("Not a valid date", "日期无效。"), ("Must be greater than or equal", "超出允许范围。"),
-               ("Length must be between", "长度不符合要求。"), ("Shorter than minimum length", "不能为空。"),
-               ("Must be one of", "请从列表中选择。"), ("is listed twice", "技能重复。"),
-               ("write a weekday and hours", "请写星期和时段，如 周六 09:00-12:00。"),
-               ("write skill:level", "请写 技能:等级，如 燃气安全检查:3。"))
-
-
-def _zh(message: str) -> str:
-    """The Chinese for a service or schema message, or "" when there is none."""
-    return next((text for part, text in MESSAGES_ZH if part in message), "")
-
-
-def _form_int(raw: str):
-    """A number typed or chosen, as the API's integer; anything else as written, so the schema names it."""
-    return int(raw) if raw.isdecimal() and len(raw) <= 10 else raw
-
-
-def _both(message: str) -> str:
-    zh = _zh(message)
-    return f"{zh} {message}" if zh else message
-
-
 def _today() -> date:
     return utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
@@ -109,7 +81,7 @@ def _filters() -> tuple[dict, dict, dict[str, list[str]]]:
     try:
         return VolunteerQuerySchema().load(typed), typed, {}
     except MarshmallowError as error:
-        bad = {key: [_both(str(m)) for m in messages] for key, messages in error.messages.items()}
+        bad = {key: [both(str(m)) for m in messages] for key, messages in error.messages.items()}
         kept = {key: value for key, value in typed.items() if key not in bad}
         return VolunteerQuerySchema().load(kept), typed, bad
 
@@ -253,23 +225,23 @@ def _edit_body(form, skills) -> tuple[dict, list[str], dict[str, list[str]]]:
     def text(name: str) -> str:
         return form.get(name, "").strip()
 
-    body = {"name": text("name"), "home_grid_id": _form_int(text("home_grid_id")),
+    body = {"name": text("name"), "home_grid_id": form_int(text("home_grid_id")),
             "identities": form.getlist("identities"), "party_branch": text("party_branch") or None,
-            "max_callups_per_month": _form_int(text("max_callups_per_month")),
+            "max_callups_per_month": form_int(text("max_callups_per_month")),
             "emergency_calls": text("emergency_calls"), "status": text("status")}
     items, codes = [], []
     for skill in skills:
         level = text(_skill_field(skill.code))
         if not level:
             continue
-        items.append({"code": skill.code, "level": _form_int(level),
+        items.append({"code": skill.code, "level": form_int(level),
                       "certificate_no": text(_skill_field(skill.code, "no")) or None,
                       "certificate_expires_on": text(_skill_field(skill.code, "expires")) or None})
         codes.append(skill.code)
     body["skills"] = items
     windows, unreadable = roster.parse_week(form.get("availability", ""))
     body["availability"] = windows
-    return body, codes, ({"availability": [_both(m) for m in unreadable]} if unreadable else {})
+    return body, codes, ({"availability": [both(m) for m in unreadable]} if unreadable else {})
 
 
 def _edit_errors(errors: dict, codes: list[str]) -> dict[str, list[str]]:
@@ -289,10 +261,10 @@ def _edit_errors(errors: dict, codes: list[str]) -> dict[str, list[str]]:
                 for part, part_messages in parts:
                     key = _skill_field(code, {"certificate_no": "no", "certificate_expires_on": "expires"}
                                        .get(part, "level")) if code else "skills"
-                    found.setdefault(key, []).extend(_both(m) for m in flat(part_messages))
+                    found.setdefault(key, []).extend(both(m) for m in flat(part_messages))
         else:
             found.setdefault(name if name in FIELD_LABELS or name in ("emergency_calls", "status") else "form",
-                             []).extend(_both(m) for m in flat(messages))
+                             []).extend(both(m) for m in flat(messages))
     return found
 
 
@@ -385,14 +357,14 @@ def _import(content: bytes, *, dry_run: bool) -> roster.ImportResult | dict:
         db.session.rollback()
         note_audit(roster.check_summary(rejected.total, rejected.row_errors, dry_run=dry_run))
         shown = rejected.row_errors[:roster.MAX_REPORTED_ERRORS]
-        return {"row_errors": [{"row": e.row, "column": e.column, "zh": _zh(e.message), "en": e.message}
+        return {"row_errors": [{"row": e.row, "column": e.column, "zh": zh_of(e.message), "en": e.message}
                                for e in shown],
                 "bad_rows": len({e.row for e in rejected.row_errors}), "total_rows": rejected.total,
                 "error_count": len(rejected.row_errors), "file_errors": []}
     except DomainError as error:
         db.session.rollback()
         messages = [m for ms in (error.errors or {"file": [error.message]}).values() for m in ms]
-        return {"row_errors": [], "file_errors": [_both(str(m)) for m in messages]}
+        return {"row_errors": [], "file_errors": [both(str(m)) for m in messages]}
     note_audit(roster.check_summary(result.total, result.errors, dry_run=dry_run))
     return result
 
