@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, or_, select, update
 
 from accounts.models import ApiToken, AuditEvent, Consent, User
-from callups.models import Channel, Notification, NotificationStatus
+from notices.models import Channel, Notification, NotificationStatus
 from campaigns.attendance import service_hours
 from campaigns.models import OPEN_CALLUP_STATES, CallUp, CallUpStatus, Position, Shift
 from campaigns.places import _give_back_place

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from accounts.models import MobileCode
 from accounts.passwords import hash_password, verify_password
-from callups.models import Channel, Notification, NotificationKind, NotificationStatus
+from notices.models import Channel, Notification, NotificationKind, NotificationStatus
 from core.errors import DomainError, ValidationFailed
 from core.masking import mask_mobile
 from extensions import db

@@ -40,7 +40,7 @@ def free_port() -> int:
 
 def _hot_position(app, taps: int, places: int, round_no: int) -> tuple[int, list[str]]:
     """A position with ``places`` places and ``taps`` sent call-ups; returns its id and the link tokens."""
-    from callups.links import _issue_link
+    from notices.links import _issue_link
     from campaigns.models import CallUp, CallUpStatus, Priority
     from campaigns.services import draft_campaign
     from core.clock import utcnow

@@ -7,17 +7,20 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select, table, update
 from sqlalchemy import column as table_column
 
-from campaigns.models import (OPEN_CALLUP_STATES, TAKEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
+from campaigns.messaging import _queue_callup_message
+from campaigns.models import (CLOSED_CAMPAIGN_STATES, OPEN_CALLUP_STATES, TAKEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
                               CampaignStatus, GridAlert, GridAlertRecipient, Position, PositionSkill, Priority,
                               Shift)
 from campaigns import places
 from campaigns.reliability import show_up_prior
+from campaigns.states import _record_event, _transition_many
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import STAFF_ROLES, Role, Scope
 from extensions import db
 from grids.models import Grid
 from grids.paths import is_within
 from grids.services import get_grid, resolve_grid, subtree_of
+from notices.models import Notification, NotificationKind, NotificationStatus
 from volunteers.models import Identity, Volunteer
 from volunteers.services import skills_by_code
 
@@ -551,17 +554,9 @@ def _cancel_occurrences(template: Campaign, *, reason: str, actor: str, now: dat
         _cancel(occurrence_id, reason=reason, actor=actor, now=now)
 
 
-# A campaign in one of these states cannot be cancelled (again).
-CLOSED_CAMPAIGN_STATES = (CampaignStatus.CANCELLED, CampaignStatus.DONE)
-
-
 def _cancel(campaign_id: int, *, reason: str, actor: str, now: datetime) -> bool:
     """Cancel one campaign in the caller's transaction: withdraw its open call-ups, tell the people who
     accepted. False (nothing changed) when it is closed already."""
-    from callups.models import Notification, NotificationKind, NotificationStatus
-    from callups.outbox import _queue_callup_message
-    from campaigns.states import _record_event, _record_events
-
     # Claim the campaign first: of two concurrent cancels exactly one changes the row.
     claimed = db.session.execute(
         update(Campaign).where(Campaign.id == campaign_id, Campaign.status.not_in(CLOSED_CAMPAIGN_STATES))
@@ -572,12 +567,8 @@ def _cancel(campaign_id: int, *, reason: str, actor: str, now: datetime) -> bool
     positions = (select(Position.id).join(Shift, Shift.id == Position.shift_id)
                  .where(Shift.campaign_id == campaign_id).scalar_subquery())
     for source in OPEN_CALLUP_STATES:
-        ids = db.session.scalars(
-            update(CallUp).where(CallUp.position_id.in_(positions), CallUp.status == source)
-            .values(status=CallUpStatus.WITHDRAWN, updated_at=now).returning(CallUp.id)
-            .execution_options(synchronize_session=False)).all()
-        _record_events([(cid, source, CallUpStatus.WITHDRAWN) for cid in ids], now=now, actor=actor,
-                       note="campaign cancelled")
+        _transition_many(source, CallUpStatus.WITHDRAWN, CallUp.position_id.in_(positions), now=now, actor=actor,
+                         note="campaign cancelled")
     # Invitations and reminders still waiting in the outbox (quiet hours, retries) must not go out.
     withdrawn = select(CallUp.id).where(CallUp.position_id.in_(positions), CallUp.status == CallUpStatus.WITHDRAWN)
     db.session.execute(

@@ -6,10 +6,11 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from callups.links import _issue_link
-from callups.messages import language_of
-from callups.models import NotificationKind
-from callups.outbox import _queue_callup_message, _queue_coordinator_notice, deployment_zone
+from notices.links import _issue_link
+from notices.messages import language_of
+from notices.models import NotificationKind
+from campaigns.messaging import _queue_callup_message, _queue_coordinator_notice
+from notices.outbox import deployment_zone
 from campaigns.models import CallUp, CallUpEvent, CallUpStatus, CampaignStatus, Position, Priority, Shift
 from campaigns.places import _take_places, answer_window, join_shift, open_places_of
 from campaigns.recruitment import BUSY_STATES, COUNTED_STATES

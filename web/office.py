@@ -19,7 +19,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from api.schemas.campaigns import CampaignCreateSchema
-from callups.models import NotificationStatus
+from notices.models import NotificationStatus
 from callups.services import list_campaign_notifications
 from callups import alerts
 from campaigns import attendance, backfill, overrides, services

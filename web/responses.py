@@ -6,8 +6,8 @@ import re
 from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 
-from callups.links import LinkExpired, resolve_link
-from callups.outbox import callup_context
+from notices.links import LinkExpired, resolve_link
+from campaigns.messaging import callup_context
 from campaigns import responses
 from campaigns.models import CallUp, CallUpStatus, Position
 from campaigns.services import ETA_BUCKETS, get_callup, is_emergency

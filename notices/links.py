@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from callups.models import ResponseLink
+from notices.models import ResponseLink
 from core.errors import DomainError, NotFound
 from extensions import db
 
