@@ -27,6 +27,7 @@ def create_app(config: Mapping | type | object | None = None) -> Flask:
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "gridmuster.db")
     register_extensions(app)
+    register_read_requests(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
@@ -56,6 +57,31 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     # The outbox sits below accounts: it is handed how a coordinator's addresses are read.
     app.extensions[STAFF_CHANNELS_KEY] = coordinator_addresses
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def register_read_requests(app: Flask) -> None:
+    """Requests that read (GET, HEAD) begin their SQLite transactions deferred, so they never queue behind a
+    writer (core.db.reads_first); every other request, job and command takes the write lock up front."""
+    from flask import g, request
+
+    from core.db import reads_first
+
+    def begin_reading() -> None:
+        if request.method in READ_METHODS:
+            g.reads_first = reads_first()
+            g.reads_first.__enter__()
+
+    def end_reading(_error: BaseException | None = None) -> None:
+        block = g.pop("reads_first", None)
+        if block is not None:
+            block.__exit__(None, None, None)
+
+    # First of the request hooks, before any of them reads the database.
+    app.before_request_funcs.setdefault(None, []).insert(0, begin_reading)
+    app.teardown_request(end_reading)
 
 
 def _import_models() -> None:
