@@ -30,6 +30,7 @@ class TooManyCodes(DomainError):
     """Codes were requested too often for this number or from this address."""
 
     status_code = 429
+    code = "too_many_codes"
 
 
 def _digest(value: str) -> str:

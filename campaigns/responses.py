@@ -41,16 +41,17 @@ def _load(callup_id: int, now: datetime) -> tuple[CallUp, Volunteer | None]:
 
 def _not_open(callup: CallUp, action: str) -> Conflict:
     return Conflict(f"cannot {action} a call-up that is {callup.status.value}; it is no longer open",
-                    {"status": [f"Is {callup.status.value}."]})
+                    {"status": [f"Is {callup.status.value}."]}, code="not_open", about={"status": callup.status.value})
 
 
 def _refuse_closed(callup: CallUp, now: datetime) -> None:
     """The entry guard of every answer: none counts once the campaign is cancelled or the shift has ended (409)."""
     shift = callup.position.shift
     if shift.campaign.status is CampaignStatus.CANCELLED:
-        raise Conflict("the campaign was cancelled; answers are closed", {"campaign": ["Is cancelled."]})
+        raise Conflict("the campaign was cancelled; answers are closed", {"campaign": ["Is cancelled."]},
+                       code="campaign_cancelled")
     if shift.end_at <= now:
-        raise Conflict("the shift has ended; answers are closed", {"shift": ["Has ended."]})
+        raise Conflict("the shift has ended; answers are closed", {"shift": ["Has ended."]}, code="shift_ended")
 
 
 def _still_answerable(now: datetime):
@@ -143,7 +144,7 @@ def _standby(callup: CallUp, *, actor: str, now: datetime) -> CallUp:
 
 def _full() -> Conflict:
     return Conflict("the position is already full; you are on standby",
-                    {"position_id": ["Position is full."], "standby": ["Kept on standby."]})
+                    {"position_id": ["Position is full."], "standby": ["Kept on standby."]}, code="standby")
 
 
 def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | None = None) -> CallUp:

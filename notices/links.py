@@ -21,6 +21,7 @@ class LinkExpired(DomainError):
     """The link existed but its answer deadline has passed."""
 
     status_code = 410
+    code = "link_expired"
 
 
 def hash_token(token: str) -> str:

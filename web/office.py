@@ -23,7 +23,8 @@ from notices.models import NotificationStatus
 from callups.services import list_campaign_notifications
 from callups import alerts
 from campaigns import attendance, backfill, overrides, services
-from campaigns.models import CallUpEvent, CallUpStatus, CampaignStatus, GridAlertRecipient, Priority
+from campaigns.models import (CLOSED_CAMPAIGN_STATES, CallUpEvent, CallUpStatus, CampaignStatus, GridAlertRecipient,
+                              Priority)
 from core.clock import utcnow
 from core.errors import DomainError
 from core.kinds import KIND_LABELS, CampaignKind
@@ -34,6 +35,7 @@ from grids.paths import path_ids
 from grids.services import list_grids
 from volunteers.services import list_skills
 from web.auth import _lang, _no_store, require_sign_in
+from web.forms import flash_refused
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 bp.before_request(require_sign_in)
@@ -99,11 +101,7 @@ def _override_grids(campaign) -> list[Grid]:
 
 
 def _flash_error(zh: str, en: str, error: DomainError) -> None:
-    """A refused action as one message naming the fields the service named."""
-    db.session.rollback()
-    details = "; ".join(f"{FIELD_LABELS.get(name, name)}: {' '.join(str(m) for m in messages)}"
-                        for name, messages in (error.errors or {}).items())
-    flash(f"{zh} {en}: {details or error.message}")
+    flash_refused(zh, en, error, FIELD_LABELS)
 
 
 def _flash_form_errors(zh: str, en: str, form: FlaskForm) -> None:
@@ -149,7 +147,7 @@ def campaign(campaign_id: int):
     failed = db.session.scalar(select(func.count()).select_from(
         list_campaign_notifications(campaign_id, status=NotificationStatus.FAILED).order_by(None).subquery()))
     active_overrides = db.session.scalars(overrides.list_overrides(campaign_id).limit(10)).all()
-    closed = campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DONE)
+    closed = campaign.status in CLOSED_CAMPAIGN_STATES
     override_form = None
     if g.scope.may_open_override and not closed:
         override_form = OverrideForm()
