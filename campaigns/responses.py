@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from notices.models import NotificationKind
@@ -29,14 +30,26 @@ def _reload(callup_id: int) -> CallUp:
     return get_callup(callup_id)
 
 
-def _load(callup_id: int, now: datetime) -> tuple[CallUp, Volunteer | None]:
-    """The call-up with its position, shift, campaign and addressee in one query, refused if answers are
-    closed. The person is returned so the identity map keeps them (it holds rows weakly) for the messages."""
-    row = db.session.execute(with_addressee(select(CallUp, Volunteer)).where(CallUp.id == callup_id)).unique().first()
+def load_callup(callup_id: int) -> tuple[CallUp, Volunteer | None]:
+    """The call-up with its position, shift, campaign and addressee (with their channel consents) in one
+    query; NotFound. Keep the person while using the call-up: the identity map holds rows weakly."""
+    row = db.session.execute(_by_id_with_addressee(), {"callup_id": callup_id}).unique().first()
     if row is None:
         raise NotFound.of("call-up", callup_id)
-    _refuse_closed(row[0], now)
     return row[0], row[1]
+
+
+@cache
+def _by_id_with_addressee():
+    # Built once: composing the eager-load options costs more than running the query.
+    return with_addressee(select(CallUp, Volunteer)).where(CallUp.id == bindparam("callup_id"))
+
+
+def _load(callup_id: int, now: datetime) -> tuple[CallUp, Volunteer | None]:
+    """``load_callup``, refused if answers are closed."""
+    callup, volunteer = load_callup(callup_id)
+    _refuse_closed(callup, now)
+    return callup, volunteer
 
 
 def _not_open(callup: CallUp, action: str) -> Conflict:

@@ -279,7 +279,8 @@ def answer(token: str):
         return _error("expired", 410)
     except NotFound:
         return _error("not_found", 404)
-    callup = get_callup(callup_id)
+    # One query for the call-up, its shift, campaign and person; the page after the answer reloads them so.
+    callup, _person = responses.load_callup(callup_id)
     team = is_team_callup(callup)
     # Validated before anything is written: an arrival time only with an emergency's "yes".
     eta_minutes = eta_from_form(request.form, allowed=action == "accept" and not team and is_emergency(callup))
@@ -297,5 +298,7 @@ def answer(token: str):
             callup = responses.decline_callup(callup_id, actor=actor, now=utcnow())
     except Conflict as error:
         db.session.rollback()
-        return _page(get_callup(callup_id), 409, refusal=error.code)
+        callup, _person = responses.load_callup(callup_id)
+        return _page(callup, 409, refusal=error.code)
+    callup, _person = responses.load_callup(callup_id)
     return _page(callup, done="accepted" if action == "accept" else "declined")
