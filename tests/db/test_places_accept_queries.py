@@ -43,12 +43,17 @@ def _notifications() -> int:
     return db.session.scalar(select(func.count()).select_from(Notification))
 
 
-def test_places_accept_runs_within_its_query_budget(now):
-    position = make_position(now=now)
-    callup_id = sent_callups(position, 1, now=now)[0].id
+def _answered(answer, now):
+    """One sent call-up answered by ``answer``: the call-up after it and the statements it ran."""
+    callup_id = sent_callups(make_position(now=now), 1, now=now)[0].id
     db.session.expire_all()
     with counted_statements() as statements:
-        accepted = accept_callup(callup_id, actor="v", now=now)
+        callup = answer(callup_id, actor="v", now=now)
+    return callup, statements
+
+
+def test_places_accept_runs_within_its_query_budget(now):
+    accepted, statements = _answered(accept_callup, now)
     assert accepted.status is S.ACCEPTED
     assert len(statements) <= 5, "\n".join(statements)
     # The person's confirmation (one row per channel) and the office's notice went in one INSERT.
@@ -57,11 +62,7 @@ def test_places_accept_runs_within_its_query_budget(now):
 
 
 def test_places_decline_runs_within_its_query_budget(now):
-    position = make_position(now=now)
-    callup_id = sent_callups(position, 1, now=now)[0].id
-    db.session.expire_all()
-    with counted_statements() as statements:
-        declined = decline_callup(callup_id, actor="v", now=now)
+    declined, statements = _answered(decline_callup, now)
     assert declined.status is S.DECLINED
     assert len(statements) <= ANSWER_QUERY_BUDGET, "\n".join(statements)
 
