@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.seed import postgres_database, sqlite_database
+from bench.seed import on_each_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,10 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (its maintenance database)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    results = []
-    for database in [sqlite_database()] + ([postgres_database(args.database_url)] if args.database_url else []):
-        with database as url:
-            results.append(run(url, args))
+    results = on_each_database(run, args)
     print(f"\nOne freed place of {args.places}, {args.people:,} more people in the grid; medians of {args.rounds} "
           "interleaved rounds\n")
     print("| database | offered to the first on standby (ms) | no one on standby: withdrawal + re-match (ms) |")

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from bench.seed import postgres_database, sqlite_database
+from bench.seed import on_each_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -209,10 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (its maintenance database)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    results = []
-    for database in [sqlite_database()] + ([postgres_database(args.database_url)] if args.database_url else []):
-        with database as url:
-            results.append(run(url, args))
+    results = on_each_database(run, args)
     print(f"\n{args.taps} taps on {args.places} places, {args.concurrency} at once, gunicorn "
           f"{args.workers} workers × {args.threads} threads; medians of {args.rounds} interleaved rounds\n")
     print("| database | 200 accepted | 409 full (standby) | 5xx | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) "
