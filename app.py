@@ -27,6 +27,7 @@ def create_app(config: Mapping | type | object | None = None) -> Flask:
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "gridmuster.db")
     register_extensions(app)
+    register_read_requests(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
@@ -35,7 +36,9 @@ def create_app(config: Mapping | type | object | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from accounts.staff import coordinator_addresses
     from core.db import configure_sqlite, engine_options
+    from notices.outbox import STAFF_CHANNELS_KEY
     from extensions import api, csrf, db, limiter, login_manager, migrate
 
     options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -52,12 +55,39 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    # The outbox sits below accounts: it is handed how a coordinator's addresses are read.
+    app.extensions[STAFF_CHANNELS_KEY] = coordinator_addresses
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def register_read_requests(app: Flask) -> None:
+    """Requests that read (GET, HEAD) begin their SQLite transactions deferred, so they never queue behind a
+    writer (core.db.reads_first); every other request, job and command takes the write lock up front."""
+    from flask import g, request
+
+    from core.db import reads_first
+
+    def begin_reading() -> None:
+        if request.method in READ_METHODS:
+            g.reads_first = reads_first()
+            g.reads_first.__enter__()
+
+    def end_reading(_error: BaseException | None = None) -> None:
+        block = g.pop("reads_first", None)
+        if block is not None:
+            block.__exit__(None, None, None)
+
+    # First of the request hooks, before any of them reads the database.
+    app.before_request_funcs.setdefault(None, []).insert(0, begin_reading)
+    app.teardown_request(end_reading)
 
 
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic) sees every table."""
     import accounts.models  # noqa: F401
-    import callups.models  # noqa: F401
+    import notices.models  # noqa: F401
     import campaigns.models  # noqa: F401
     import grids.models  # noqa: F401
     import volunteers.models  # noqa: F401
@@ -87,12 +117,13 @@ def register_security(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from accounts.cli import tokens_cli, users_cli
+    from accounts.cli import roster_export_command, tokens_cli, users_cli
     from callups.cli import outbox_cli, scheduler_cli
     from demo.cli import demo_cli
     from grids.cli import grids_cli
     from volunteers.cli import volunteers_cli
 
+    volunteers_cli.add_command(roster_export_command)
     for group in (users_cli, tokens_cli, demo_cli, grids_cli, volunteers_cli, scheduler_cli, outbox_cli):
         app.cli.add_command(group)
 

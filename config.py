@@ -140,7 +140,7 @@ class Config:
     WECOM_PER_MINUTE = parse_int(env.get("GRIDMUSTER_WECOM_PER_MINUTE"), "GRIDMUSTER_WECOM_PER_MINUTE", 20, 1)
     CALLUP_SEND_BATCH = parse_int(env.get("GRIDMUSTER_CALLUP_SEND_BATCH"), "GRIDMUSTER_CALLUP_SEND_BATCH", 500, 1)
     # Messages per person and local day through SMS, e-mail, WeCom and webhook (0 = no cap); the rest wait for the
-    # next morning. Emergencies are exempt (callups/outbox.py push_time).
+    # next morning. Emergencies are exempt (notices/outbox.py push_time).
     DAILY_MESSAGE_CAP = parse_int(env.get("GRIDMUSTER_DAILY_MESSAGE_CAP"), "GRIDMUSTER_DAILY_MESSAGE_CAP", 5, 0)
     # Identities the district puts on the duty rota (值班): called first in emergencies.
     DUTY_IDENTITIES = parse_identities(env.get("GRIDMUSTER_DUTY_IDENTITIES"), "GRIDMUSTER_DUTY_IDENTITIES",

@@ -18,6 +18,7 @@ from typing import Callable, Mapping
 from sqlalchemy import func, select
 
 from campaigns.models import Campaign, CallUp, Position, Shift
+from campaigns.places import join_shift
 from core.errors import NotFound, PermissionDenied
 from core.scope import Role, Scope
 from extensions import db
@@ -155,10 +156,9 @@ def _callup_owner(callup_id: int) -> Owner | None:
     # A team call-up has no volunteer: its team's leader answers it, so the leader is its person; the
     # team's enterprise answers it on its portal.
     row = db.session.execute(
-        select(Grid.path, func.coalesce(CallUp.volunteer_id, Team.leader_id).label("volunteer_id"),
+        join_shift(select(Grid.path, func.coalesce(CallUp.volunteer_id, Team.leader_id).label("volunteer_id"),
                Team.enterprise_id)
-        .select_from(CallUp)
-        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        .select_from(CallUp))
         .join(Campaign, Campaign.id == Shift.campaign_id).join(Grid, Grid.id == Campaign.office_grid_id)
         .outerjoin(Team, Team.id == CallUp.team_id)
         .where(CallUp.id == callup_id)).first()

@@ -1,16 +1,22 @@
-"""`flask users …` and `flask tokens …`: accounts with passwords and API tokens."""
+"""`flask users …` and `flask tokens …`: accounts with passwords and API tokens; the audited `flask volunteers export`."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
 
+from accounts.audit import record_event
 from accounts.models import Role
 from accounts.services import issue_token, list_tokens, revoke_token
 from accounts.users import create_user, deactivate_user
 from core.clock import utcnow
 from core.errors import DomainError
-from core.scope import STAFF_ROLES
+from core.scope import STAFF_ROLES, Scope
 from grids.services import find_grid_by_code
+from volunteers import roster
+from volunteers.cli import login_name
+from volunteers.services import list_volunteers
 
 tokens_cli = AppGroup("tokens", help="Issue, list and revoke API tokens.")
 users_cli = AppGroup("users", help="Create and deactivate accounts that sign in with a password.")
@@ -117,3 +123,28 @@ def deactivate_command(login):
     except DomainError as error:
         raise _fail(error) from None
     click.echo(f"Deactivated account #{user.id} ({user.login}); its sessions have ended.")
+
+
+@click.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--grid-code", help="Only people whose home grid lies under this grid.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]),
+              help="File format (default: from FILE's extension, else csv).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Column headers and labels.")
+def roster_export_command(file: Path, grid_code: str | None, fmt: str | None, lang: str) -> None:
+    """Write the roster to a CSV or XLSX file that `volunteers import` reads back."""
+    # Registered under `flask volunteers` by the app factory: an export of personal data is audited here.
+    fmt = fmt or ("xlsx" if file.suffix.lower() == ".xlsx" else "csv")
+    grid_id = None
+    if grid_code:
+        grid = find_grid_by_code(grid_code)
+        if grid is None:
+            raise click.BadParameter(f"no grid has the code {grid_code}", param_hint="--grid-code")
+        grid_id = grid.id
+    scope = Scope.system(f"cli:{login_name()}")
+    body, count = roster.export_roster(list_volunteers(scope=scope, grid_id=grid_id), fmt=fmt, lang=lang)
+    file.write_bytes(body)
+    record_event(actor=scope.actor, role="admin", action="cli volunteers export", now=utcnow(), outcome="done",
+                 object_type="grid" if grid_id else None, object_id=grid_id, detail=f"{count} rows, {fmt}")
+    click.echo(f"wrote {count:,} volunteers to {file}.")

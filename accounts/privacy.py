@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import Select, delete, func, or_, select, update
 
 from accounts.models import ApiToken, AuditEvent, Consent, User
-from callups.models import Channel, Notification, NotificationStatus
+from notices.models import Channel, Notification, NotificationStatus
 from campaigns.attendance import service_hours
-from campaigns.models import OPEN_CALLUP_STATES, CallUp, CallUpStatus, Position, Shift
-from campaigns.places import _give_back_place
+from campaigns.models import OPEN_CALLUP_STATES, CallUp, CallUpStatus, Shift
+from campaigns.places import _give_back_place, join_shift
 from campaigns.states import _transition
 from core.errors import Conflict, NotFound
 from core.scope import Scope
@@ -48,7 +48,7 @@ def _get_volunteer(volunteer_id: int) -> Volunteer:
 
 def list_person_callups(volunteer_id: int) -> Select:
     """Every call-up of one person with its shift and campaign, newest shift first."""
-    return (select(CallUp).join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+    return (join_shift(select(CallUp))
             .where(CallUp.volunteer_id == volunteer_id).order_by(Shift.start_at.desc(), CallUp.id.desc()))
 
 
@@ -96,8 +96,7 @@ def caller_profile(scope: Scope) -> dict[str, Any]:
 def _withdraw_future_callups(volunteer_id: int, *, now: datetime, actor: str) -> int:
     """Withdraw the person's open call-ups and their acceptances of shifts not yet started; no commit."""
     rows = db.session.execute(
-        select(CallUp.id, CallUp.status, CallUp.position_id, Shift.start_at)
-        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        join_shift(select(CallUp.id, CallUp.status, CallUp.position_id, Shift.start_at))
         .where(CallUp.volunteer_id == volunteer_id,
                CallUp.status.in_(OPEN_CALLUP_STATES + (CallUpStatus.ACCEPTED,)))).all()
     withdrawn = 0

@@ -83,6 +83,21 @@ def staff_contact_values(role: Role, data: Mapping[str, Any], current: User | No
     return values
 
 
+
+def staff_addresses(user: User) -> list[tuple[str, str]]:
+    """(channel, address) for each channel a staff account chose and has an address for."""
+    return [(name, getattr(user, CHANNEL_ADDRESS[name])) for name in user.notify_channel_list
+            if getattr(user, CHANNEL_ADDRESS[name])]
+
+
+def coordinator_addresses(user_id: int) -> list[tuple[str, str]]:
+    """``staff_addresses`` of an active staff account, none for anyone else: how the outbox reaches a
+    campaign's coordinator (registered by the app factory, as the outbox sits below this package)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.role not in STAFF_ROLES:
+        return []
+    return staff_addresses(user)
+
 def _own_account(scope: Scope) -> User:
     user = db.session.get(User, scope.user_id) if scope.user_id is not None else None
     if user is None:

@@ -38,6 +38,7 @@ class LoginFailed(DomainError):
     """Unknown login, wrong password or a disabled account: one answer for all, so nothing leaks."""
 
     status_code = 401
+    code = "login_failed"
 
 
 class SignInThrottled(DomainError):
@@ -47,6 +48,7 @@ class SignInThrottled(DomainError):
     """
 
     status_code = 429
+    code = "sign_in_throttled"
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many failed sign-ins from this address; try again in {retry_after} s. "

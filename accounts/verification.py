@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from accounts.models import MobileCode
 from accounts.passwords import hash_password, verify_password
-from callups.models import Channel, Notification, NotificationKind, NotificationStatus
+from notices.models import Channel, Notification, NotificationKind, NotificationStatus
 from core.errors import DomainError, ValidationFailed
 from core.masking import mask_mobile
 from extensions import db
@@ -30,6 +30,7 @@ class TooManyCodes(DomainError):
     """Codes were requested too often for this number or from this address."""
 
     status_code = 429
+    code = "too_many_codes"
 
 
 def _digest(value: str) -> str:

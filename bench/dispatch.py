@@ -66,7 +66,7 @@ class Receiver:
 
 
 def _queue(app, prefix: str, dues: list[datetime]) -> None:
-    from callups.models import Channel, Notification, NotificationKind, NotificationStatus
+    from notices.models import Channel, Notification, NotificationKind, NotificationStatus
     from extensions import db
 
     with app.app_context():

@@ -95,3 +95,13 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def on_each_database(run, args) -> list:
+    """``run(url, args)`` on a temporary SQLite file, then on a throwaway PostgreSQL database when
+    ``args.database_url`` names a server; their results in that order."""
+    results = []
+    for database in [sqlite_database()] + ([postgres_database(args.database_url)] if args.database_url else []):
+        with database as url:
+            results.append(run(url, args))
+    return results

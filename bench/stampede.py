@@ -5,9 +5,13 @@
 
 Each round publishes a fresh position with ``--places`` places and ``--taps`` open call-ups (one
 answer link each), then POSTs every link's accept at once from ``--concurrency`` client threads to
-a real gunicorn (``gunicorn.conf.py``). It prints, per database, the answers (200 accepted, 409
-full: kept on standby, 5xx), the latency percentiles and whether the position over-filled. SQLite
-always (a temporary file); PostgreSQL too with --database-url (a throwaway database on that server).
+a real gunicorn (``gunicorn.conf.py``). Side by side in the same round (the order alternating), the
+same number of POSTs at the same concurrency go to the floor: the same app under the same gunicorn
+settings with one endpoint that does one database write (``bench/floor.py``). It prints, per
+database, the answers (200 accepted, 409 full: kept on standby, 5xx), p50/p95/p99 latency, requests
+per second of both and the accept's share of the floor's, and whether the position over-filled:
+medians over the rounds. SQLite always (a temporary file); PostgreSQL too with --database-url (a
+throwaway database on that server).
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from bench.seed import postgres_database, sqlite_database
+from bench.seed import on_each_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,7 +44,7 @@ def free_port() -> int:
 
 def _hot_position(app, taps: int, places: int, round_no: int) -> tuple[int, list[str]]:
     """A position with ``places`` places and ``taps`` sent call-ups; returns its id and the link tokens."""
-    from callups.links import _issue_link
+    from notices.links import _issue_link
     from campaigns.models import CallUp, CallUpStatus, Priority
     from campaigns.services import draft_campaign
     from core.clock import utcnow
@@ -77,14 +81,15 @@ def _hot_position(app, taps: int, places: int, round_no: int) -> tuple[int, list
     return position_id, tokens
 
 
-def start_gunicorn(url: str, port: int, *, workers: int, threads: int, log: bool = False) -> subprocess.Popen:
+def start_gunicorn(url: str, port: int, *, workers: int, threads: int, log: bool = False,
+                   app: str | None = None) -> subprocess.Popen:
     """gunicorn with gunicorn.conf.py on ``url``, answering on ``port`` once /healthz does; its log on stdout
     (a pipe) when ``log``, else discarded. Every tap comes from 127.0.0.1, so the per-address limit is lifted."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("GRIDMUSTER_")}
     env.update({"DATABASE_URL": url, "GRIDMUSTER_BIND": f"127.0.0.1:{port}", "GRIDMUSTER_WORKERS": str(workers),
                 "GRIDMUSTER_THREADS": str(threads), "GRIDMUSTER_ENV": "development",
                 "GRIDMUSTER_ANSWER_RATE_LIMIT": "100000 per minute"})
-    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"] + ([app] if app else [])
     if not log:
         env["GRIDMUSTER_LOG_LEVEL"] = "warning"
         command += ["--access-logfile", os.devnull]
@@ -104,8 +109,16 @@ def start_gunicorn(url: str, port: int, *, workers: int, threads: int, log: bool
 
 def tap(port: int, token: str) -> tuple[int, float]:
     """POST accept on one answer link: the status and the seconds it took."""
-    body = urllib.parse.urlencode({"action": "accept"}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/r/{token}", data=body, method="POST")
+    return _post(f"http://127.0.0.1:{port}/r/{token}", urllib.parse.urlencode({"action": "accept"}).encode())
+
+
+def floor_tap(port: int, _n: int) -> tuple[int, float]:
+    """POST to the floor's one-write endpoint: the status and the seconds it took."""
+    return _post(f"http://127.0.0.1:{port}/bench/floor", b"")
+
+
+def _post(url: str, body: bytes) -> tuple[int, float]:
+    request = urllib.request.Request(url, data=body, method="POST")
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=60) as answer:
@@ -121,6 +134,20 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def _burst(pool_size: int, call, items) -> tuple[list[tuple[int, float]], float]:
+    """Every item through ``call`` from ``pool_size`` threads at once: the results and the wall seconds."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=pool_size) as pool:
+        results = list(pool.map(call, items))
+    return results, time.perf_counter() - started
+
+
+def _latencies(results: list[tuple[int, float]]) -> dict[str, float]:
+    seconds = [took for _, took in results]
+    return {"p50": _percentile(seconds, 0.5), "p95": _percentile(seconds, 0.95), "p99": _percentile(seconds, 0.99),
+            "max": max(seconds)}
+
+
 def run(url: str, args) -> dict:
     from flask_migrate import upgrade
     from sqlalchemy import func, select
@@ -133,29 +160,39 @@ def run(url: str, args) -> dict:
     with app.app_context():
         upgrade()
         dialect = db.engine.dialect.name
-    port = free_port()
+    port, floor_port = free_port(), free_port()
     server = start_gunicorn(url, port, workers=args.workers, threads=args.threads)
+    floor = start_gunicorn(url, floor_port, workers=args.workers, threads=args.threads,
+                           app="bench.floor:create_floor_app()")
     rounds = []
     try:
         for round_no in range(1, args.rounds + 1):
             position_id, tokens = _hot_position(app, args.taps, args.places, round_no)
-            with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-                results = list(pool.map(lambda token: tap(port, token), tokens))
+            accept_first = round_no % 2 == 1  # interleaved: neither side always runs on a warmer machine
+            for side in ("accept", "floor") if accept_first else ("floor", "accept"):
+                if side == "accept":
+                    results, wall = _burst(args.concurrency, lambda token: tap(port, token), tokens)
+                else:
+                    floor_results, floor_wall = _burst(args.concurrency, lambda n: floor_tap(floor_port, n),
+                                                       range(args.taps))
             with app.app_context():
                 accepted = db.session.scalar(select(func.count()).select_from(CallUp).where(
                     CallUp.position_id == position_id, CallUp.status == CallUpStatus.ACCEPTED))
                 counter = db.session.get(Position, position_id).accepted_count
                 db.session.remove()
             statuses = Counter(status for status, _ in results)
-            latencies = [seconds for _, seconds in results]
+            floor_statuses = Counter(status for status, _ in floor_results)
             rounds.append({"ok": statuses.get(200, 0), "full": statuses.get(409, 0),
                            "5xx": sum(n for s, n in statuses.items() if s >= 500),
                            "other": sum(n for s, n in statuses.items() if s not in (200, 409) and s < 500),
-                           "p50": _percentile(latencies, 0.5), "p95": _percentile(latencies, 0.95),
-                           "max": max(latencies), "overfilled": accepted > args.places or counter != accepted})
+                           **_latencies(results), "rps": len(results) / wall,
+                           "floor_ok": floor_statuses.get(204, 0), "floor_rps": len(floor_results) / floor_wall,
+                           **{f"floor_{key}": value for key, value in _latencies(floor_results).items()},
+                           "overfilled": accepted > args.places or counter != accepted})
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        for process in (server, floor):
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
         with app.app_context():
             db.engine.dispose()
     return {"dialect": dialect, "rounds": rounds}
@@ -172,14 +209,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (its maintenance database)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    results = []
-    for database in [sqlite_database()] + ([postgres_database(args.database_url)] if args.database_url else []):
-        with database as url:
-            results.append(run(url, args))
+    results = on_each_database(run, args)
     print(f"\n{args.taps} taps on {args.places} places, {args.concurrency} at once, gunicorn "
-          f"{args.workers} workers × {args.threads} threads; medians of {args.rounds} rounds\n")
-    print("| database | 200 accepted | 409 full (standby) | 5xx | p50 (ms) | p95 (ms) | max (ms) | over-filled rounds |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          f"{args.workers} workers × {args.threads} threads; medians of {args.rounds} interleaved rounds\n")
+    print("| database | 200 accepted | 409 full (standby) | 5xx | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) "
+          "| over-filled rounds |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for result in results:
         rows = result["rounds"]
 
@@ -187,8 +222,24 @@ def main(argv: list[str] | None = None) -> None:
             return statistics.median(row[key] for row in rows)
 
         print(f"| {result['dialect']} | {median('ok'):.0f} | {median('full'):.0f} | {median('5xx'):.0f} "
-              f"| {median('p50') * 1000:.0f} | {median('p95') * 1000:.0f} | {median('max') * 1000:.0f} "
-              f"| {sum(row['overfilled'] for row in rows)} of {len(rows)} |")
+              f"| {median('p50') * 1000:.0f} | {median('p95') * 1000:.0f} | {median('p99') * 1000:.0f} "
+              f"| {median('max') * 1000:.0f} | {sum(row['overfilled'] for row in rows)} of {len(rows)} |")
+    print(f"\nThe same {args.taps} POSTs, {args.concurrency} at once, to the accept endpoint and to a bare endpoint "
+          "doing one database write (bench/floor.py), same gunicorn settings, side by side in each round\n")
+    print("| database | endpoint | requests/s | p50 (ms) | p95 (ms) | p99 (ms) | accept ÷ floor |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for result in results:
+        rows = result["rounds"]
+
+        def median(key):
+            return statistics.median(row[key] for row in rows)
+
+        share = statistics.median(row["rps"] / row["floor_rps"] for row in rows)
+        print(f"| {result['dialect']} | accept | {median('rps'):.0f} | {median('p50') * 1000:.0f} "
+              f"| {median('p95') * 1000:.0f} | {median('p99') * 1000:.0f} | {share:.0%} |")
+        print(f"| {result['dialect']} | one write (floor) | {median('floor_rps'):.0f} "
+              f"| {median('floor_p50') * 1000:.0f} | {median('floor_p95') * 1000:.0f} "
+              f"| {median('floor_p99') * 1000:.0f} | |")
 
 
 if __name__ == "__main__":

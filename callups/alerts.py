@@ -15,10 +15,11 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from accounts.models import User
-from callups.links import TOKEN_BYTES, hash_token
-from callups.messages import render
-from callups.models import Channel, NotificationKind, NotificationStatus
-from callups.outbox import _format_when, _insert_ignoring_duplicates, channels_for, configured_channels
+from accounts.staff import staff_addresses
+from notices.links import TOKEN_BYTES, hash_token
+from notices.messages import render
+from notices.models import Channel, NotificationKind, NotificationStatus
+from notices.outbox import _format_when, insert_rows, channels_for, configured_channels
 from core.masking import mask_name
 from campaigns.models import Campaign, CampaignStatus, GridAlert, GridAlertRecipient, Priority
 from campaigns.services import get_campaign
@@ -67,8 +68,6 @@ def _grid_members(area: str) -> list[Volunteer]:
 def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime) -> GridAlert:
     """Send an alert about an urgent or emergency campaign to its area's staff and grid members, at once
     (quiet hours and daily caps never hold it), each with an acknowledgement link; one transaction."""
-    from accounts.staff import CHANNEL_ADDRESS
-
     message = (message or "").strip()
     if not message or len(message) > MESSAGE_MAX:
         raise ValidationFailed.field("message", f"Say what is happening, in 1-{MESSAGE_MAX} characters.")
@@ -103,14 +102,13 @@ def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime
 
     for user, grid in _staff(campaign.office.path):
         pairs: list[tuple[Channel, str | None]] = [(Channel.INAPP, f"user:{user.id}")]
-        pairs += [(Channel(name), getattr(user, CHANNEL_ADDRESS[name])) for name in user.notify_channel_list
-                  if Channel(name) in available and getattr(user, CHANNEL_ADDRESS[name])]
+        pairs += [(Channel(name), address) for name, address in staff_addresses(user) if Channel(name) in available]
         add(GridAlertRecipient(alert_id=alert.id, user_id=user.id, grid_id=grid.id), pairs, "zh")
     for volunteer in _grid_members(campaign.office.path):
         add(GridAlertRecipient(alert_id=alert.id, volunteer_id=volunteer.id, grid_id=volunteer.home_grid_id),
             channels_for(volunteer, available), volunteer.language or "zh")
     db.session.flush()
-    _insert_ignoring_duplicates(rows)
+    insert_rows(rows)
     db.session.commit()
     return alert
 

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from callups import dispatch
-from callups.channels import build_channels, close_channels
+from notices.channels import build_channels, close_channels
 from core.clock import utcnow
 
 scheduler_cli = AppGroup("scheduler", help="The clock process that sends call-ups, reminders and expiries.")

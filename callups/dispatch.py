@@ -23,11 +23,11 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm import joinedload
 
-from callups.channels import Channel as ChannelProtocol
-from callups.channels import DeliveryResult, OutboundMessage
-from callups.links import _issue_link
-from callups.models import Channel, Notification, NotificationKind, NotificationStatus
-from callups.outbox import _queue_callup_message, callup_template
+from notices.channels import Channel as ChannelProtocol
+from notices.channels import DeliveryResult, OutboundMessage
+from notices.links import _issue_link
+from notices.models import Channel, Notification, NotificationKind, NotificationStatus
+from campaigns.messaging import _queue_callup_message, callup_template
 from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Position, Shift
 from campaigns.places import answer_window, join_shift
 from campaigns.policy import effective_policy

@@ -7,10 +7,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from callups.links import _issue_link
-from callups.models import Channel, Notification, NotificationKind
-from callups.outbox import _queue_callup_message, callup_template, configured_channels, follow_up_channels
-from campaigns.models import CallUp, CallUpStatus, Campaign, Position, Shift
+from notices.links import _issue_link
+from notices.models import Channel, Notification, NotificationKind
+from campaigns.messaging import _queue_callup_message, callup_template
+from notices.outbox import configured_channels, follow_up_channels
+from campaigns.models import CallUp, CallUpStatus, Campaign, Shift
+from campaigns.places import join_shift
 from campaigns.policy import effective_policy
 from campaigns.states import _record_event
 from extensions import db
@@ -23,11 +25,10 @@ SHORTEST_WAIT = timedelta(minutes=1)
 def follow_up_silent(*, now: datetime, limit: int = 500, actor: str = "scheduler") -> int:
     """Send open call-ups again to people who have not opened or answered them within the campaign's
     ``follow_up_minutes`` (emergency 5, urgent 30 by default; routine never), once per call-up, on the
-    consented channels not used yet (callups/outbox.py ``follow_up_channels``). A fresh link answers the
+    consented channels not used yet (notices/outbox.py ``follow_up_channels``). A fresh link answers the
     same call-up. ``followed_up_at`` is claimed with a conditional UPDATE, so two ticks send it once."""
     rows = db.session.execute(
-        select(CallUp.id, CallUp.sent_at, Campaign.id.label("campaign_id"))
-        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        join_shift(select(CallUp.id, CallUp.sent_at, Campaign.id.label("campaign_id")))
         .join(Campaign, Campaign.id == Shift.campaign_id)
         .where(CallUp.status == CallUpStatus.SENT, CallUp.volunteer_id.is_not(None), CallUp.seen_at.is_(None),
                CallUp.followed_up_at.is_(None), CallUp.expires_at > now, CallUp.sent_at <= now - SHORTEST_WAIT)

@@ -7,7 +7,7 @@ from flask import Flask
 
 from accounts import privacy
 from callups import dispatch, followup
-from callups.channels import build_channels, close_channels
+from notices.channels import build_channels, close_channels
 from campaigns import backfill, recurrence, responses
 from core.clock import utcnow
 

@@ -5,8 +5,9 @@ from datetime import datetime
 
 from sqlalchemy import Select, select, update
 
-from callups.models import Channel, Notification, NotificationKind, NotificationStatus
-from campaigns.models import CallUp, Position, Shift
+from notices.models import Channel, Notification, NotificationKind, NotificationStatus
+from campaigns.models import CallUp, Shift
+from campaigns.places import join_shift
 from campaigns.services import get_campaign
 from core.errors import NotFound
 from extensions import db
@@ -17,8 +18,7 @@ def list_campaign_notifications(campaign_id: int, *, status: NotificationStatus 
                                 channel: Channel | None = None, kind: NotificationKind | None = None) -> Select:
     """A campaign's messages (e.g. the failed ones, or kind=coordinator for the office's notices), newest first."""
     get_campaign(campaign_id)
-    stmt = (select(Notification).join(CallUp, CallUp.id == Notification.callup_id)
-            .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+    stmt = (join_shift(select(Notification).join(CallUp, CallUp.id == Notification.callup_id))
             .where(Shift.campaign_id == campaign_id).order_by(Notification.id.desc()))
     if status is not None:
         stmt = stmt.where(Notification.status == status)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, select
 
 from campaigns.models import CallUp, CallUpStatus, Position, Shift
+from campaigns.places import join_shift
 from campaigns.services import get_callup
 from campaigns.states import _transition
 from core.errors import Conflict
@@ -87,9 +88,8 @@ def record_attendance(callup_id: int, *, attended: bool, actor: str, now: dateti
 
 def list_roster(campaign_id: int) -> Select:
     """The people who accepted a campaign's places (and how they were marked), by shift, position and name."""
-    return (select(CallUp, Volunteer, Position, Shift)
-            .join(Volunteer, Volunteer.id == CallUp.volunteer_id)
-            .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+    return (join_shift(select(CallUp, Volunteer, Position, Shift)
+            .join(Volunteer, Volunteer.id == CallUp.volunteer_id))
             .where(Shift.campaign_id == campaign_id, CallUp.status.in_(ON_THE_ROSTER))
             .order_by(Shift.start_at, Position.id, Volunteer.name, CallUp.id))
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from callups.links import _issue_link
-from callups.models import NotificationKind, ResponseLink
-from callups.outbox import _queue_callup_message
+from notices.links import _issue_link
+from notices.models import NotificationKind, ResponseLink
+from campaigns.messaging import _queue_callup_message
 from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Position, Shift
 from campaigns.states import _record_event
 from core.errors import Conflict, NotFound, ValidationFailed

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
 
-from campaigns.models import Campaign, CampaignStatus, RecruitmentOverride
+from campaigns.models import CLOSED_CAMPAIGN_STATES, Campaign, RecruitmentOverride
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.scope import Scope
 from extensions import db
@@ -26,7 +26,7 @@ def open_override(campaign: Campaign, *, grid_id: int, reason: str, hours: int, 
     if not scope.may_open_override:
         raise PermissionDenied("Only a street office or the district may open an override.",
                                {"grid_id": ["Ask your street office or the district."]})
-    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DONE):
+    if campaign.status in CLOSED_CAMPAIGN_STATES:
         raise Conflict.wrong_state("campaign", campaign.status.value, "widen")
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}

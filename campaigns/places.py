@@ -16,21 +16,25 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import contains_eager, joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from callups.links import _issue_link
-from callups.models import NotificationKind
-from callups.outbox import _queue_callup_message, callup_template, push_time
+from campaigns.messaging import callup_template, message_rows
 from campaigns.models import (CLOSED_CAMPAIGN_STATES, OPEN_CALLUP_STATES, TAKEN_CALLUP_STATES, CallUp,
                               CallUpStatus, Campaign, Position, Priority, Shift)
 from campaigns.policy import effective_policy
 from campaigns.states import _record_event
 from extensions import db
+from notices.links import _issue_link
+from notices.models import NotificationKind
+from notices.outbox import insert_rows, push_time
+from volunteers.models import Volunteer
 
 S = CallUpStatus
 
 __all__ = ["OPEN_CALLUP_STATES", "TAKEN_CALLUP_STATES", "CLOSED_CAMPAIGN_STATES", "join_shift", "pending_places",
            "pending_by_position", "open_places", "open_places_of", "answer_deadline", "answer_window",
-           "_take_places", "_give_back_place", "_offer_to_standby"]
+           "with_addressee", "_take_places", "_give_back_place", "_offer_to_standby"]
 
 
 def join_shift(stmt: Select) -> Select:
@@ -87,63 +91,101 @@ def answer_window(addressee_id: int | None, *, shift: Shift, campaign: Campaign,
     return reaches, answer_deadline(reaches=reaches, minutes=minutes, shift_start=shift.start_at)
 
 
-def _take_places(position_id: int, count: int) -> bool:
+def with_addressee(stmt: Select) -> Select:
+    """``stmt`` over call-ups made to load, in its one query, each call-up's position, shift and campaign and
+    the person it addresses with their channel consents (all a message about it needs); select
+    ``(CallUp, Volunteer)`` and read it with ``.unique()``."""
+    return (join_shift(stmt).join(Campaign, Campaign.id == Shift.campaign_id)
+            .outerjoin(Volunteer, Volunteer.id == CallUp.volunteer_id)
+            .options(lazyload(CallUp.events),
+                     contains_eager(CallUp.position).lazyload(Position.skills),
+                     contains_eager(CallUp.position).contains_eager(Position.shift).lazyload(Shift.positions),
+                     contains_eager(CallUp.position).contains_eager(Position.shift).contains_eager(Shift.campaign)
+                     .lazyload(Campaign.shifts),
+                     lazyload(Volunteer.skills), lazyload(Volunteer.availability), lazyload(Volunteer.blackouts),
+                     joinedload(Volunteer.channel_consents)))
+
+
+def _take_places(position_id: int, count: int) -> tuple[int, int] | None:
     """Raise the position's counter by ``count`` only if that stays within the headcount; no commit.
 
-    One conditional UPDATE (the row lock serialises racing answers), so nobody over-fills.
+    One conditional UPDATE (the row lock serialises racing answers), so nobody over-fills. Returns the
+    position's (accepted, headcount) after it, or None when the places were not there.
     """
-    return db.session.execute(
+    row = db.session.execute(
         update(Position).where(Position.id == position_id, Position.accepted_count + count <= Position.headcount)
         .values(accepted_count=Position.accepted_count + count)
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .returning(Position.accepted_count, Position.headcount)
+        .execution_options(synchronize_session=False)).first()
+    return (row[0], row[1]) if row is not None else None
 
 
-def _give_back_place(position_id: int, *, now: datetime, actor: str) -> bool:
+def _give_back_place(position_id: int, *, now: datetime, actor: str,
+                     outbox: list[dict[str, Any]] | None = None) -> tuple[int, int] | None:
     """Lower the position's counter by one and offer the freed place to the first on standby; no commit.
 
-    Returns False (and changes nothing) when the counter is already 0.
+    Returns the position's (accepted, headcount) after it, or None (and changes nothing) when the counter
+    is already 0. The offer's outbox rows go to ``outbox`` when given (the caller writes them with its own),
+    else they are written here.
     """
-    lowered = db.session.execute(
+    row = db.session.execute(
         update(Position).where(Position.id == position_id, Position.accepted_count > 0)
         .values(accepted_count=Position.accepted_count - 1)
-        .execution_options(synchronize_session=False)).rowcount == 1
-    if lowered:
-        _offer_to_standby(position_id, now=now, actor=actor)
-    return lowered
+        .returning(Position.accepted_count, Position.headcount)
+        .execution_options(synchronize_session=False)).first()
+    if row is None:
+        return None
+    _offer_to_standby(position_id, now=now, actor=actor, outbox=outbox)
+    return row[0], row[1]
 
 
-def _offer_to_standby(position_id: int, *, now: datetime, actor: str) -> list[int]:
+def _offer_to_standby(position_id: int, *, now: datetime, actor: str,
+                      outbox: list[dict[str, Any]] | None = None) -> list[int]:
     """Offer the position's open places to the people on standby, first come first served; no commit.
 
     Each one's call-up leaves standby and gets a fresh answer window (as any call-up: from when the
     message reaches them, never past the start), a new link and a call-up message; from then on it
-    holds the place, so the backfill calls no one new for it. Returns the call-up ids offered.
+    holds the place, so the backfill calls no one new for it. One query finds them (ranked by when they
+    said yes, as many as there are open places), one UPDATE per distinct deadline moves them, and their
+    messages are written in one INSERT (into ``outbox`` when given). Returns the call-up ids offered.
     """
-    free = open_places_of(db.session.get(Position, position_id))
-    if free <= 0:
+    ranked = (select(CallUp.id, func.row_number().over(order_by=(CallUp.standby_at, CallUp.id)).label("rank"))
+              .where(CallUp.position_id == position_id, CallUp.status == S.SENT, CallUp.standby_at.is_not(None),
+                     CallUp.expires_at > now).subquery())
+    waiting = db.session.execute(
+        with_addressee(select(CallUp, Volunteer)).join(ranked, ranked.c.id == CallUp.id)
+        .where(Shift.start_at > now, ranked.c.rank <= open_places()).order_by(ranked.c.rank)).unique().all()
+    if not waiting:
         return []
-    waiting = db.session.scalars(
-        select(CallUp).where(CallUp.position_id == position_id, CallUp.status == S.SENT,
-                             CallUp.standby_at.is_not(None), CallUp.expires_at > now)
-        .order_by(CallUp.standby_at, CallUp.id).limit(free)).all()
+    windows = {callup.id: answer_window(callup.volunteer_id, shift=callup.position.shift,
+                                        campaign=callup.position.shift.campaign, now=now)
+               for callup, _ in waiting}
+    by_deadline: dict[datetime, list[int]] = {}
+    for callup_id, (_, expires) in windows.items():
+        by_deadline.setdefault(expires, []).append(callup_id)
+    moved: set[int] = set()
+    for expires, ids in by_deadline.items():
+        moved.update(db.session.scalars(
+            update(CallUp).where(CallUp.id.in_(ids), CallUp.status == S.SENT, CallUp.standby_at.is_not(None))
+            .values(standby_at=None, sent_at=now, expires_at=expires, updated_at=now).returning(CallUp.id)
+            .execution_options(synchronize_session=False)).all())
+    rows: list[dict[str, Any]] = []
     offered = []
-    for callup in waiting:
-        shift = callup.position.shift
-        if shift.start_at <= now:
-            break
-        reaches, expires = answer_window(callup.volunteer_id, shift=shift, campaign=shift.campaign, now=now)
-        moved = db.session.execute(
-            update(CallUp).where(CallUp.id == callup.id, CallUp.status == S.SENT, CallUp.standby_at.is_not(None))
-            .values(standby_at=None, sent_at=now, expires_at=expires, updated_at=now)
-            .execution_options(synchronize_session=False)).rowcount
-        if moved != 1:
+    for callup, _volunteer in waiting:
+        if callup.id not in moved:
             continue
-        db.session.refresh(callup)
+        reaches, expires = windows[callup.id]
+        for name, value in {"standby_at": None, "sent_at": now, "expires_at": expires, "updated_at": now}.items():
+            set_committed_value(callup, name, value)
         _record_event(callup.id, S.SENT, S.SENT, now=now, actor=actor, note="standby: a place freed, offered")
         token = _issue_link(callup.id, expires_at=expires, now=now)
-        _queue_callup_message(callup, NotificationKind.CALLUP, template=callup_template(callup), now=now,
-                              serial="standby-" + now.strftime("%Y%m%d%H%M%S%f"), token=token, push_at=reaches)
+        rows += message_rows(callup, NotificationKind.CALLUP, template=callup_template(callup), now=now,
+                             serial="standby-" + now.strftime("%Y%m%d%H%M%S%f"), token=token, push_at=reaches)
         offered.append(callup.id)
+    if outbox is None:
+        insert_rows(rows)
+    else:
+        outbox += rows
     return offered
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 
 import matching
 from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpStatus, Campaign, Position, Priority, Shift)
+from campaigns.places import join_shift
 from campaigns import places
 from campaigns.policy import effective_policy
 from campaigns.overrides import widest_level
@@ -253,8 +254,7 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
     window_start = min(s.start_at for s in shifts) - timedelta(hours=rest_hours) if shifts else now
     window_end = max(s.end_at for s in shifts) + timedelta(hours=rest_hours) if shifts else now
     busy_rows = db.session.execute(
-        select(CallUp.volunteer_id, Shift.start_at, Shift.end_at)
-        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        join_shift(select(CallUp.volunteer_id, Shift.start_at, Shift.end_at))
         .where(CallUp.status.in_(BUSY_STATES), CallUp.volunteer_id.is_not(None),
                Shift.end_at > window_start, Shift.start_at < window_end)).all()
     # The fourth column marks blackout days: no rest around them, and reported apart from call-ups.
@@ -269,9 +269,7 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
     # time or place changed (campaigns/changes.py): then the changed need is a new question.
     declined_before_change = and_(CallUp.status == CallUpStatus.DECLINED, Shift.changed_at.is_not(None),
                                   func.coalesce(CallUp.responded_at, CallUp.updated_at) < Shift.changed_at)
-    asked = db.session.execute(select(CallUp.volunteer_id, CallUp.position_id)
-                               .join(Position, Position.id == CallUp.position_id)
-                               .join(Shift, Shift.id == Position.shift_id)
+    asked = db.session.execute(join_shift(select(CallUp.volunteer_id, CallUp.position_id))
                                .where(CallUp.position_id.in_(list(position_of)), CallUp.volunteer_id.is_not(None),
                                       ~declined_before_change)).all()
     excluded = [(row_of[v], position_of[p]) for v, p in asked if v in row_of]
@@ -339,7 +337,7 @@ def _history_counts(*, now: datetime, zone: ZoneInfo) -> dict[int, dict[str, flo
     def total(condition, value=1):
         return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
-    stmt = (select(CallUp.volunteer_id,
+    stmt = (join_shift(select(CallUp.volunteer_id,
                    total(and_(attended, Shift.start_at >= day30), hours).label("hours_30d"),
                    total(and_(attended, Shift.start_at >= day90), hours).label("hours_90d"),
                    total(and_(counted, CallUp.created_at >= day30)).label("callups_30d"),
@@ -349,8 +347,7 @@ def _history_counts(*, now: datetime, zone: ZoneInfo) -> dict[int, dict[str, flo
                    total(CallUp.status == CallUpStatus.EXPIRED).label("expired"),
                    total(CallUp.status == CallUpStatus.NO_SHOW).label("no_shows"),
                    total(attended).label("attended"),
-                   total(and_(counted, CallUp.created_at >= month_start)).label("month_used"))
-            .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+                   total(and_(counted, CallUp.created_at >= month_start)).label("month_used")))
             .where(CallUp.volunteer_id.is_not(None)).group_by(CallUp.volunteer_id))
     return {row.volunteer_id: {k: float(v) for k, v in row._asdict().items() if k != "volunteer_id"}
             for row in db.session.execute(stmt)}

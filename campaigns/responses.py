@@ -4,20 +4,21 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from callups.models import NotificationKind
-from callups.outbox import _queue_callup_message, _queue_coordinator_notice
+from notices.models import NotificationKind
+from campaigns.messaging import message_rows, notice_rows
 from campaigns.models import Campaign, CampaignStatus, CallUp, CallUpStatus, Position, Shift
-from campaigns.places import _give_back_place, _take_places
+from campaigns.places import _give_back_place, _take_places, with_addressee
 from campaigns.services import get_callup, is_emergency
 from campaigns.states import _record_event, _transition, _transition_many
 from core.errors import Conflict, NotFound, ValidationFailed
 from extensions import db
+from notices.outbox import insert_rows
 from volunteers.models import Volunteer
 
 S = CallUpStatus
@@ -29,32 +30,41 @@ def _reload(callup_id: int) -> CallUp:
     return get_callup(callup_id)
 
 
-def _load(callup_id: int, now: datetime) -> CallUp:
-    """The call-up with its position, shift and campaign in one query, refused if answers are closed."""
-    callup = db.session.scalar(
-        select(CallUp).where(CallUp.id == callup_id)
-        .options(lazyload(CallUp.events), joinedload(CallUp.position).lazyload(Position.skills),
-                 joinedload(CallUp.position).joinedload(Position.shift).lazyload(Shift.positions),
-                 joinedload(CallUp.position).joinedload(Position.shift).joinedload(Shift.campaign)
-                 .lazyload(Campaign.shifts)))
-    if callup is None:
+def load_callup(callup_id: int) -> tuple[CallUp, Volunteer | None]:
+    """The call-up with its position, shift, campaign and addressee (with their channel consents) in one
+    query; NotFound. Keep the person while using the call-up: the identity map holds rows weakly."""
+    row = db.session.execute(_by_id_with_addressee(), {"callup_id": callup_id}).unique().first()
+    if row is None:
         raise NotFound.of("call-up", callup_id)
+    return row[0], row[1]
+
+
+@cache
+def _by_id_with_addressee():
+    # Built once: composing the eager-load options costs more than running the query.
+    return with_addressee(select(CallUp, Volunteer)).where(CallUp.id == bindparam("callup_id"))
+
+
+def _load(callup_id: int, now: datetime) -> tuple[CallUp, Volunteer | None]:
+    """``load_callup``, refused if answers are closed."""
+    callup, volunteer = load_callup(callup_id)
     _refuse_closed(callup, now)
-    return callup
+    return callup, volunteer
 
 
 def _not_open(callup: CallUp, action: str) -> Conflict:
     return Conflict(f"cannot {action} a call-up that is {callup.status.value}; it is no longer open",
-                    {"status": [f"Is {callup.status.value}."]})
+                    {"status": [f"Is {callup.status.value}."]}, code="not_open", about={"status": callup.status.value})
 
 
 def _refuse_closed(callup: CallUp, now: datetime) -> None:
     """The entry guard of every answer: none counts once the campaign is cancelled or the shift has ended (409)."""
     shift = callup.position.shift
     if shift.campaign.status is CampaignStatus.CANCELLED:
-        raise Conflict("the campaign was cancelled; answers are closed", {"campaign": ["Is cancelled."]})
+        raise Conflict("the campaign was cancelled; answers are closed", {"campaign": ["Is cancelled."]},
+                       code="campaign_cancelled")
     if shift.end_at <= now:
-        raise Conflict("the shift has ended; answers are closed", {"shift": ["Has ended."]})
+        raise Conflict("the shift has ended; answers are closed", {"shift": ["Has ended."]}, code="shift_ended")
 
 
 def _still_answerable(now: datetime):
@@ -83,13 +93,16 @@ def _answer(callup: CallUp, source: CallUpStatus, target: CallUpStatus, *, actor
     raise _not_open(current, action)
 
 
-def _notify(callup: CallUp, *, template: str, serial: str, answer: str | None, now: datetime) -> None:
-    """The answer's message to the person and, for ``answer``, the notice to the office; no commit."""
-    # Held here so the identity map keeps the person for both messages (it holds rows weakly).
-    volunteer = db.session.get(Volunteer, callup.volunteer_id)  # noqa: F841
-    _queue_callup_message(callup, NotificationKind.CONFIRMATION, template=template, now=now, serial=serial)
+def _notify(callup: CallUp, *, template: str, serial: str, answer: str | None, now: datetime,
+            counts: tuple[int, int] | None = None, outbox: list[dict[str, Any]] | None = None) -> None:
+    """The answer's message to the person and, for ``answer``, the notice to the office (``counts``: the
+    position's accepted and headcount after it), written with ``outbox``'s rows in one INSERT; no commit."""
+    rows = list(outbox or [])
+    rows += message_rows(callup, NotificationKind.CONFIRMATION, template=template, now=now, serial=serial)
     if answer is not None:
-        _queue_coordinator_notice(callup, answer=answer, now=now)
+        rows += notice_rows(callup, answer=answer, now=now,
+                            counts=counts or (callup.position.accepted_count, callup.position.headcount))
+    insert_rows(rows)
 
 
 def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int | None = None,
@@ -100,13 +113,14 @@ def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int
     call-up moves only ``WHERE status='sent' AND expires_at > now``; both row counts are checked. A
     full position keeps the person on standby (first offered the next freed place) and answers 409.
     """
-    callup = _load(callup_id, now)
+    callup, _volunteer = _load(callup_id, now)
     if callup.status is S.ACCEPTED:
         return callup
     if not callup.is_person:
         raise Conflict("a team call-up is answered with how many and who (team-answer)",
                        {"member_ids": ["Name the team members who come."]})
-    if not _take_places(callup.position_id, 1):
+    counts = _take_places(callup.position_id, 1)
+    if counts is None:
         return _standby(callup, actor=actor, now=now)
     settled = _answer(callup, S.SENT, S.ACCEPTED, actor=actor, now=now, action="accept",
                       guard=(CallUp.expires_at > now) & _still_answerable(now),
@@ -114,7 +128,7 @@ def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int
                               "reason": reason, "standby_at": None})
     if settled is not None:
         return settled
-    _notify(callup, template="confirmation", serial="accepted", answer="accepted", now=now)
+    _notify(callup, template="confirmation", serial="accepted", answer="accepted", now=now, counts=counts)
     db.session.commit()
     return callup
 
@@ -136,20 +150,20 @@ def _standby(callup: CallUp, *, actor: str, now: datetime) -> CallUp:
     _record_event(callup.id, S.SENT, S.SENT, now=now, actor=actor, note="standby: position full")
     for name, value in {"standby_at": now, "responded_at": now, "answered_by": actor[:100], "updated_at": now}.items():
         set_committed_value(callup, name, value)
-    _queue_callup_message(callup, NotificationKind.FILLED, template="filled", now=now, serial="standby")
+    insert_rows(message_rows(callup, NotificationKind.FILLED, template="filled", now=now, serial="standby"))
     db.session.commit()
     raise _full()
 
 
 def _full() -> Conflict:
     return Conflict("the position is already full; you are on standby",
-                    {"position_id": ["Position is full."], "standby": ["Kept on standby."]})
+                    {"position_id": ["Position is full."], "standby": ["Kept on standby."]}, code="standby")
 
 
 def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | None = None) -> CallUp:
     """Decline a sent call-up, or withdraw an acceptance before the shift starts (the freed place goes
     first to whoever is on standby)."""
-    callup = _load(callup_id, now)
+    callup, _volunteer = _load(callup_id, now)
     if callup.status is S.DECLINED:
         return callup
     values = {"responded_at": now, "answered_by": actor[:100], "reason": reason}
@@ -163,15 +177,23 @@ def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | N
         source, guard, note, answer = S.ACCEPTED, (starts > now) & answerable, "acceptance withdrawn", "withdrawn"
     else:
         values["standby_at"] = None
-    settled = _answer(callup, source, S.DECLINED, actor=actor, now=now, values=values, guard=guard,
-                      action="decline", note=note)
-    if settled is not None:
-        return settled
-    # Only the one row that left 'accepted' gives its place back, so the counter drops once.
-    if source is S.ACCEPTED and not _give_back_place(callup.position_id, now=now, actor=actor):
-        db.session.rollback()
-        raise Conflict("the position counter is inconsistent; nothing was changed")
-    _notify(callup, template="declined", serial="declined", answer=answer, now=now)
+    # The events and links added on the way are written together at the commit, one INSERT per table.
+    with db.session.no_autoflush:
+        settled = _answer(callup, source, S.DECLINED, actor=actor, now=now, values=values, guard=guard,
+                          action="decline", note=note)
+        if settled is not None:
+            return settled
+        # Only the one row that left 'accepted' gives its place back, so the counter drops once; a person
+        # on standby is offered it, their message written with this answer's.
+        outbox: list[dict[str, Any]] = []
+        counts = None
+        if source is S.ACCEPTED:
+            counts = _give_back_place(callup.position_id, now=now, actor=actor, outbox=outbox)
+            if counts is None:
+                db.session.rollback()
+                raise Conflict("the position counter is inconsistent; nothing was changed")
+        _notify(callup, template="declined", serial="declined", answer=answer, now=now, counts=counts,
+                outbox=outbox)
     db.session.commit()
     return callup
 

@@ -7,17 +7,21 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select, table, update
 from sqlalchemy import column as table_column
 
-from campaigns.models import (OPEN_CALLUP_STATES, TAKEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
+from campaigns.messaging import _queue_callup_message
+from campaigns.models import (CLOSED_CAMPAIGN_STATES, OPEN_CALLUP_STATES, TAKEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
                               CampaignStatus, GridAlert, GridAlertRecipient, Position, PositionSkill, Priority,
                               Shift)
+from campaigns.places import join_shift
 from campaigns import places
 from campaigns.reliability import show_up_prior
+from campaigns.states import _record_event, _transition_many
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import STAFF_ROLES, Role, Scope
 from extensions import db
 from grids.models import Grid
 from grids.paths import is_within
 from grids.services import get_grid, resolve_grid, subtree_of
+from notices.models import Notification, NotificationKind, NotificationStatus
 from volunteers.models import Identity, Volunteer
 from volunteers.services import skills_by_code
 
@@ -118,8 +122,6 @@ def _check_cron(expression: str | None) -> None:
 
 # The accounts table, read as a plain table: accounts sits above campaigns and is not imported here.
 _USERS = table("users", *(table_column(name) for name in ("id", "role", "grid_id", "active")))
-# A campaign that has ended keeps the coordinator it had.
-COORDINATOR_FROZEN = (CampaignStatus.DONE, CampaignStatus.CANCELLED)
 
 
 def check_coordinator(user_id: int, office: Grid) -> int:
@@ -176,7 +178,8 @@ def update_campaign(campaign_id: int, data: dict[str, Any], *, scope: Scope, now
     """Change a draft; shifts given replace all shifts. The coordinator alone may also change while the
     campaign runs (someone else takes over the answers), not once it is done or cancelled."""
     campaign = get_campaign(campaign_id)
-    if set(data) == {"coordinator_user_id"} and campaign.status not in COORDINATOR_FROZEN:
+    # A closed campaign keeps the coordinator it had.
+    if set(data) == {"coordinator_user_id"} and campaign.status not in CLOSED_CAMPAIGN_STATES:
         chosen = data["coordinator_user_id"]
         campaign.coordinator_user_id = None if chosen is None else check_coordinator(chosen, campaign.office)
         campaign.updated_at = now
@@ -237,8 +240,7 @@ def list_callups(campaign_id: int, *, status: CallUpStatus | None = None,
                  position_id: int | None = None) -> Select:
     """A campaign's call-ups, by position then id."""
     get_campaign(campaign_id)
-    stmt = (select(CallUp).join(Position, Position.id == CallUp.position_id)
-            .join(Shift, Shift.id == Position.shift_id).where(Shift.campaign_id == campaign_id)
+    stmt = (join_shift(select(CallUp)).where(Shift.campaign_id == campaign_id)
             .order_by(CallUp.position_id, CallUp.id))
     if status is not None:
         stmt = stmt.where(CallUp.status == status)
@@ -249,8 +251,7 @@ def list_callups(campaign_id: int, *, status: CallUpStatus | None = None,
 
 def _show_up_history(campaign_id: int):
     """Per person called to this campaign: attended and no-show call-ups ever (a grouped subquery)."""
-    people = (select(CallUp.volunteer_id).join(Position, Position.id == CallUp.position_id)
-              .join(Shift, Shift.id == Position.shift_id)
+    people = (join_shift(select(CallUp.volunteer_id))
               .where(Shift.campaign_id == campaign_id, CallUp.volunteer_id.is_not(None)))
     return (select(CallUp.volunteer_id,
                    func.sum(case((CallUp.status == CallUpStatus.ATTENDED, 1), else_=0)).label("attended"),
@@ -318,9 +319,7 @@ def staffing(campaign_id: int) -> dict[str, Any]:
     history = _show_up_history(campaign_id)
     expected = expected_attendance_sum(history)
     rows = db.session.execute(
-        select(CallUp.position_id, *columns, expected.label("expected_attendance"))
-        .join(Position, Position.id == CallUp.position_id)
-        .join(Shift, Shift.id == Position.shift_id)
+        join_shift(select(CallUp.position_id, *columns, expected.label("expected_attendance")))
         .outerjoin(history, history.c.volunteer_id == CallUp.volunteer_id)
         .where(Shift.campaign_id == campaign_id)
         .group_by(CallUp.position_id)).all()
@@ -382,12 +381,10 @@ def _add_eta_board(campaign: Campaign, result: dict[str, Any]) -> None:
     count as late. ``standard_met``: every position full and all within the hour.
     """
     alarm = db.session.scalar(
-        select(func.min(CallUp.sent_at)).join(Position, Position.id == CallUp.position_id)
-        .join(Shift, Shift.id == Position.shift_id).where(Shift.campaign_id == campaign.id)) or campaign.published_at
+        join_shift(select(func.min(CallUp.sent_at))).where(Shift.campaign_id == campaign.id)) or campaign.published_at
     rows = db.session.execute(
-        select(CallUp.id, CallUp.position_id, CallUp.volunteer_id, Volunteer.name, CallUp.status,
-               CallUp.eta_minutes, CallUp.responded_at, CallUp.attended_at)
-        .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+        join_shift(select(CallUp.id, CallUp.position_id, CallUp.volunteer_id, Volunteer.name, CallUp.status,
+               CallUp.eta_minutes, CallUp.responded_at, CallUp.attended_at))
         .outerjoin(Volunteer, Volunteer.id == CallUp.volunteer_id)
         .where(Shift.campaign_id == campaign.id,
                CallUp.status.in_((CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED)))
@@ -451,11 +448,10 @@ def _alert_summary(campaign_id: int) -> dict[str, Any] | None:
 def list_timeline(campaign_id: int) -> Select:
     """The campaign's call-up history in time order: every state change with its call-up, person and actor."""
     get_campaign(campaign_id)
-    return (select(CallUpEvent.id, CallUpEvent.at, CallUpEvent.callup_id, CallUp.position_id, CallUp.volunteer_id,
+    return (join_shift(select(CallUpEvent.id, CallUpEvent.at, CallUpEvent.callup_id, CallUp.position_id, CallUp.volunteer_id,
                    CallUp.team_id, Volunteer.name.label("volunteer_name"), CallUpEvent.from_state,
                    CallUpEvent.to_state, CallUpEvent.actor, CallUpEvent.note)
-            .join(CallUp, CallUp.id == CallUpEvent.callup_id)
-            .join(Position, Position.id == CallUp.position_id).join(Shift, Shift.id == Position.shift_id)
+            .join(CallUp, CallUp.id == CallUpEvent.callup_id))
             .outerjoin(Volunteer, Volunteer.id == CallUp.volunteer_id)
             .where(Shift.campaign_id == campaign_id)
             .order_by(CallUpEvent.at, CallUpEvent.id))
@@ -466,7 +462,7 @@ def match_campaign(campaign_id: int, *, now: datetime, timezone_name: str):
     from campaigns.recruitment import plan_recruitment
 
     campaign = get_campaign(campaign_id)
-    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DONE):
+    if campaign.status in CLOSED_CAMPAIGN_STATES:
         raise Conflict.wrong_state("campaign", campaign.status.value, "match")
     plan = plan_recruitment(campaign, now=now, timezone_name=timezone_name,
                             fill_all=campaign.status is CampaignStatus.DRAFT)
@@ -551,17 +547,9 @@ def _cancel_occurrences(template: Campaign, *, reason: str, actor: str, now: dat
         _cancel(occurrence_id, reason=reason, actor=actor, now=now)
 
 
-# A campaign in one of these states cannot be cancelled (again).
-CLOSED_CAMPAIGN_STATES = (CampaignStatus.CANCELLED, CampaignStatus.DONE)
-
-
 def _cancel(campaign_id: int, *, reason: str, actor: str, now: datetime) -> bool:
     """Cancel one campaign in the caller's transaction: withdraw its open call-ups, tell the people who
     accepted. False (nothing changed) when it is closed already."""
-    from callups.models import Notification, NotificationKind, NotificationStatus
-    from callups.outbox import _queue_callup_message
-    from campaigns.states import _record_event, _record_events
-
     # Claim the campaign first: of two concurrent cancels exactly one changes the row.
     claimed = db.session.execute(
         update(Campaign).where(Campaign.id == campaign_id, Campaign.status.not_in(CLOSED_CAMPAIGN_STATES))
@@ -572,12 +560,8 @@ def _cancel(campaign_id: int, *, reason: str, actor: str, now: datetime) -> bool
     positions = (select(Position.id).join(Shift, Shift.id == Position.shift_id)
                  .where(Shift.campaign_id == campaign_id).scalar_subquery())
     for source in OPEN_CALLUP_STATES:
-        ids = db.session.scalars(
-            update(CallUp).where(CallUp.position_id.in_(positions), CallUp.status == source)
-            .values(status=CallUpStatus.WITHDRAWN, updated_at=now).returning(CallUp.id)
-            .execution_options(synchronize_session=False)).all()
-        _record_events([(cid, source, CallUpStatus.WITHDRAWN) for cid in ids], now=now, actor=actor,
-                       note="campaign cancelled")
+        _transition_many(source, CallUpStatus.WITHDRAWN, CallUp.position_id.in_(positions), now=now, actor=actor,
+                         note="campaign cancelled")
     # Invitations and reminders still waiting in the outbox (quiet hours, retries) must not go out.
     withdrawn = select(CallUp.id).where(CallUp.position_id.in_(positions), CallUp.status == CallUpStatus.WITHDRAWN)
     db.session.execute(

@@ -6,10 +6,11 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from callups.links import _issue_link
-from callups.messages import language_of
-from callups.models import NotificationKind
-from callups.outbox import _queue_callup_message, _queue_coordinator_notice, deployment_zone
+from notices.links import _issue_link
+from notices.messages import language_of
+from notices.models import NotificationKind
+from campaigns.messaging import _queue_callup_message, _queue_coordinator_notice
+from notices.outbox import deployment_zone
 from campaigns.models import CallUp, CallUpEvent, CallUpStatus, CampaignStatus, Position, Priority, Shift
 from campaigns.places import _take_places, answer_window, join_shift, open_places_of
 from campaigns.recruitment import BUSY_STATES, COUNTED_STATES
@@ -119,7 +120,7 @@ def answer_team_callup(callup_id: int, *, member_ids: list[int], now: datetime, 
         db.session.rollback()
         left = max(open_places_of(db.session.get(Position, callup.position_id), pending=0), 0)
         raise Conflict(f"only {left} places are left; nothing was changed",
-                       {"member_ids": [f"Only {left} places are left."]})
+                       {"member_ids": [f"Only {left} places are left."]}, code="position_full", about={"left": left})
     how_many = "all" if len(chosen) == callup.places else "part"
     if not _transition(callup.id, S.SENT, S.ACCEPTED, now=now, actor=actor, guard=CallUp.expires_at > now,
                        values={"responded_at": now, "answered_by": actor[:100],
@@ -150,7 +151,8 @@ def answer_team_callup(callup_id: int, *, member_ids: list[int], now: datetime, 
 def _check_members(callup: CallUp, chosen: list[int]) -> None:
     """Every named person is an active member of the team, within the places, not already called."""
     if len(chosen) > (callup.places or 0):
-        raise ValidationFailed.field("member_ids", f"At most {callup.places} people: the places offered.")
+        raise ValidationFailed.field("member_ids", f"At most {callup.places} people: the places offered.",
+                                     code="too_many", about={"places": callup.places})
     if not chosen:
         return
     members = dict(db.session.execute(
@@ -158,12 +160,14 @@ def _check_members(callup: CallUp, chosen: list[int]) -> None:
         .where(team_members.c.team_id == callup.team_id, Volunteer.id.in_(chosen))).all())
     strangers = [v for v in chosen if v not in members]
     if strangers:
-        raise ValidationFailed.field("member_ids", f"Not members of the team: {strangers}.")
+        raise ValidationFailed.field("member_ids", f"Not members of the team: {strangers}.", code="not_member",
+                                     about={"volunteer_ids": strangers})
     called = db.session.scalars(select(CallUp.volunteer_id).where(
         CallUp.position_id == callup.position_id, CallUp.volunteer_id.in_(chosen),
         CallUp.status != S.DECLINED)).all()
     if called:
-        raise ValidationFailed.field("member_ids", f"Already called up for this position: {sorted(called)}.")
+        raise ValidationFailed.field("member_ids", f"Already called up for this position: {sorted(called)}.",
+                                     code="already_called", about={"volunteer_ids": sorted(called)})
     # The matcher's gates, member by member: skills, certificates, availability, blackout days,
     # other shifts (with the rest between), the monthly cap.
     refusals = _member_refusals(callup.position, chosen)
@@ -188,6 +192,8 @@ class Refusal:
 
 class MembersRefused(ValidationFailed):
     """Named members fail the matcher's gates; ``refusals`` says who fails which, by code."""
+
+    code = "members_refused"
 
     def __init__(self, refusals: list[Refusal], field: str = "member_ids") -> None:
         super().__init__({field: [r.text for r in refusals]})

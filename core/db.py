@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import DateTime, Enum, MetaData, event, exists, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -82,12 +86,35 @@ def engine_options(url: str) -> dict[str, Any]:
     }
 
 
+# Whether transactions begun now may read without the write lock (a GET request): see configure_sqlite.
+_reads_only: ContextVar[bool] = ContextVar("gridmuster_reads_only", default=False)
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+@contextmanager
+def reads_first() -> Iterator[None]:
+    """Transactions begun inside the block read without taking SQLite's write lock (``BEGIN``, deferred).
+
+    For requests that read (GET, HEAD): WAL lets them read while a writer holds the lock, so a page
+    view never queues behind answers. Should such a transaction write after all (an audit row, a
+    'seen' mark), it is committed (it changed nothing) and a ``BEGIN IMMEDIATE`` one takes its place
+    before the first write, so no write can fail half-way with "database is locked"; the reads made
+    before it are not part of the write's transaction, which is why only requests that read use this.
+    """
+    token = _reads_only.set(True)
+    try:
+        yield
+    finally:
+        _reads_only.reset(token)
+
+
 def configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys and a busy timeout; every transaction takes the write lock up front.
+    """WAL, foreign keys and a busy timeout; a transaction that may write takes the write lock up front.
 
     With pysqlite's own transaction handling switched off, ``BEGIN IMMEDIATE``
     makes a transaction wait for the single writer slot at its start (up to
-    busy_timeout) instead of failing half-way when it first writes.
+    busy_timeout) instead of failing half-way when it first writes. Inside ``reads_first`` a
+    transaction begins deferred and is upgraded to ``BEGIN IMMEDIATE`` at its first write.
     """
     if sqlite3.sqlite_version_info < (3, 35):
         raise RuntimeError(f"SQLite {sqlite3.sqlite_version} is too old: 3.35+ is needed for RETURNING")
@@ -104,7 +131,22 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # pragma: no cover - exercised by every test
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = _reads_only.get()
+        connection.info["sqlite_deferred"] = deferred
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_write(connection, cursor, statement, parameters, context, executemany):
+        if connection.info.get("sqlite_deferred") and statement.lstrip()[:7].upper().startswith(_WRITES):
+            # A read transaction is about to write: start over holding the write lock, so the write
+            # waits for its turn (busy_timeout) rather than failing on a snapshot another writer moved.
+            connection.info["sqlite_deferred"] = False
+            raw = connection.connection.dbapi_connection
+            raw.execute("COMMIT")
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:  # busy past busy_timeout: the 503 handler's error
+                raise OperationalError("BEGIN IMMEDIATE", None, error) from error
 
 
 def referencing_tables(session, table_name: str, row_id: int, metadata: MetaData) -> list[str]:

@@ -1,4 +1,4 @@
-"""`flask volunteers …`: roster import and export."""
+"""`flask volunteers …`: roster import (the audited export is added by accounts/cli.py)."""
 from __future__ import annotations
 
 import getpass
@@ -8,13 +8,10 @@ import click
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
 from sqlalchemy.exc import IntegrityError
 
-from accounts.audit import record_event
 from core.clock import utcnow
 from core.errors import ValidationFailed
 from core.scope import Scope
-from grids.services import find_grid_by_code
 from volunteers import roster
-from volunteers.services import list_volunteers
 
 volunteers_cli = AppGroup("volunteers", help="Volunteer rosters.")
 
@@ -37,7 +34,7 @@ def import_command(info: ScriptInfo, file: Path, skip_bad_rows: bool, dry_run: b
     schema = app.extensions["volunteer_create_schema"]()
     try:
         result = roster.import_roster(
-            file.read_bytes(), schema=schema, scope=Scope.system(f"cli:{_user()}"), now=utcnow(),
+            file.read_bytes(), schema=schema, scope=Scope.system(f"cli:{login_name()}"), now=utcnow(),
             max_rows=app.config["IMPORT_MAX_ROWS"], skip_bad_rows=skip_bad_rows,
             dry_run=dry_run, progress=_progress)
     except roster.RosterRejected as error:
@@ -65,32 +62,8 @@ def _print_row_errors(errors: list[roster.RowError]) -> None:
         click.echo(f"… and {len(errors) - MAX_PRINTED_ERRORS:,} more errors", err=True)
 
 
-def _user() -> str:
+def login_name() -> str:
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name in some containers
         return "unknown"
-
-
-@volunteers_cli.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option("--grid-code", help="Only people whose home grid lies under this grid.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]),
-              help="File format (default: from FILE's extension, else csv).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Column headers and labels.")
-def export_command(file: Path, grid_code: str | None, fmt: str | None, lang: str) -> None:
-    """Write the roster to a CSV or XLSX file that `volunteers import` reads back."""
-    fmt = fmt or ("xlsx" if file.suffix.lower() == ".xlsx" else "csv")
-    grid_id = None
-    if grid_code:
-        grid = find_grid_by_code(grid_code)
-        if grid is None:
-            raise click.BadParameter(f"no grid has the code {grid_code}", param_hint="--grid-code")
-        grid_id = grid.id
-    scope = Scope.system(f"cli:{_user()}")
-    body, count = roster.export_roster(list_volunteers(scope=scope, grid_id=grid_id), fmt=fmt, lang=lang)
-    file.write_bytes(body)
-    record_event(actor=scope.actor, role="admin", action="cli volunteers export", now=utcnow(), outcome="done",
-                 object_type="grid" if grid_id else None, object_id=grid_id, detail=f"{count} rows, {fmt}")
-    click.echo(f"wrote {count:,} volunteers to {file}.")

@@ -118,6 +118,8 @@ class ImportResult:
 class RosterRejected(ValidationFailed):
     """Some rows are bad, so nothing was written; ``row_errors`` has all of them."""
 
+    code = "roster_rejected"
+
     def __init__(self, row_errors: list[RowError], total: int) -> None:
         bad_rows = len({error.row for error in row_errors})
         shown = min(len(row_errors), MAX_REPORTED_ERRORS)

@@ -16,7 +16,7 @@ from accounts.staff import CONTACT_FIELDS, update_own_contact
 from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, LoginFailed, SignInThrottled, authenticate_password,
                             end_sessions, list_own_callups, register_volunteer_account)
 from accounts.verification import TooManyCodes, request_mobile_code
-from callups.outbox import callup_context
+from campaigns.messaging import callup_context
 from campaigns import attendance, responses
 from campaigns.attendance import service_hours
 from campaigns.models import CallUpStatus

@@ -36,6 +36,7 @@ from grids.services import home_grid_groups
 from volunteers import teams
 from volunteers.models import EnterpriseStatus, Team
 from web.auth import DEFAULT_REGISTER_LIMIT, _lang, _no_store, require_sign_in
+from web.forms import flash_refused
 from web.sessions import start_session
 
 partners_bp = Blueprint("partners", __name__, url_prefix="/partners")
@@ -93,15 +94,8 @@ class ActionForm(FlaskForm):
     """Buttons that carry only the CSRF token and their own fields read from the form."""
 
 
-def _error_text(error: DomainError) -> str:
-    details = "; ".join(f"{FIELD_LABELS.get(name, name)}: {' '.join(str(m) for m in messages)}"
-                        for name, messages in (error.errors or {}).items())
-    return details or error.message
-
-
 def _flash_refused(error: DomainError) -> None:
-    db.session.rollback()
-    flash(f"未能完成 · Not done: {_error_text(error)}")
+    flash_refused("未能完成", "Not done", error, FIELD_LABELS)
 
 
 def _flash_form(form: FlaskForm) -> None:

@@ -1,6 +1,9 @@
 """Flask-WTF forms for the pages; every form carries a CSRF token."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -8,7 +11,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp
 
 from accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from core.errors import DomainError
 from core.masking import MOBILE_RE
+from extensions import db
 
 MOBILE_PATTERN = MOBILE_RE.pattern
 
@@ -88,3 +93,12 @@ class StaffContactForm(FlaskForm):
         choices=[SelectChoice("sms", "短信 · SMS"), SelectChoice("email", "电子邮件 · E-mail"),
                  SelectChoice("wecom", "企业微信 · WeCom")],
         option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
+
+
+def flash_refused(zh: str, en: str, error: DomainError, labels: Mapping[str, str]) -> None:
+    """A refused action as one flashed message naming the fields the service named (by their ``labels``);
+    rolls the session back first, so the page that follows reads what is committed."""
+    db.session.rollback()
+    details = "; ".join(f"{labels.get(name, name)}: {' '.join(str(m) for m in messages)}"
+                        for name, messages in (error.errors or {}).items())
+    flash(f"{zh} · {en}: {details or error.message}")

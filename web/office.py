@@ -20,12 +20,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from accounts.users import actor_names
 from api.schemas.campaigns import CampaignCreateSchema
-from callups.models import Channel, NotificationKind, NotificationStatus
-from callups.services import list_campaign_notifications, send_failed_again
 from callups import alerts
+from callups.services import list_campaign_notifications, send_failed_again
 from campaigns import attendance, backfill, changes, invitations, overrides, services, team_offers
+from campaigns.models import (CLOSED_CAMPAIGN_STATES, CallUpEvent, CallUpStatus, CampaignStatus, GridAlertRecipient,
+                              Priority)
 from campaigns.team_offers import MembersRefused
-from campaigns.models import CallUpEvent, CallUpStatus, CampaignStatus, GridAlertRecipient, Priority
 from core.clock import utcnow
 from core.errors import DomainError
 from core.kinds import KIND_LABELS, CampaignKind
@@ -34,11 +34,13 @@ from extensions import db
 from grids.models import Grid
 from grids.paths import path_ids
 from grids.services import list_grids
+from notices.models import Channel, NotificationKind, NotificationStatus
 from volunteers.services import list_skills, name_cards
 from volunteers.models import Enterprise, Team
 from volunteers.teams import list_offerable_teams
 from web import campaign_form
 from web.auth import _lang, _no_store, require_sign_in
+from web.forms import flash_refused
 from web.responses import LABELS as ANSWER_LABELS
 
 bp = Blueprint("office", __name__, url_prefix="/office")
@@ -120,11 +122,7 @@ def _override_grids(campaign) -> list[Grid]:
 
 
 def _flash_error(zh: str, en: str, error: DomainError) -> None:
-    """A refused action as one message naming the fields the service named."""
-    db.session.rollback()
-    details = "; ".join(f"{FIELD_LABELS.get(name, name)}: {' '.join(str(m) for m in messages)}"
-                        for name, messages in (error.errors or {}).items())
-    flash(f"{zh} {en}: {details or error.message}")
+    flash_refused(zh, en, error, FIELD_LABELS)
 
 
 def _flash_form_errors(zh: str, en: str, form: FlaskForm) -> None:
@@ -168,7 +166,7 @@ def campaign(campaign_id: int):
     failed = db.session.scalar(select(func.count()).select_from(
         list_campaign_notifications(campaign_id, status=NotificationStatus.FAILED).order_by(None).subquery()))
     active_overrides = db.session.scalars(overrides.list_overrides(campaign_id).limit(10)).all()
-    closed = campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DONE)
+    closed = campaign.status in CLOSED_CAMPAIGN_STATES
     override_form = None
     if g.scope.may_open_override and not closed:
         override_form = OverrideForm()

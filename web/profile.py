@@ -25,8 +25,8 @@ from accounts.privacy import erase_volunteer, personal_data
 from api.schemas.accounts import MyDataSchema
 from api.schemas.common import for_update
 from api.schemas.volunteers import VolunteerUpdateSchema
-from callups.models import Channel
-from callups.outbox import channels_for
+from notices.models import Channel
+from notices.outbox import channels_for
 from core.clock import utcnow
 from core.errors import DomainError
 from core.masking import mask_mobile

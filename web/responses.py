@@ -6,14 +6,14 @@ import re
 from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 
-from callups.links import LinkExpired, resolve_link
-from callups.outbox import callup_context
+from notices.links import LinkExpired, resolve_link
+from campaigns.messaging import callup_context
 from campaigns import responses
-from campaigns.models import CallUp, CallUpStatus, Position
+from campaigns.models import CallUp, CallUpStatus
 from campaigns.services import ETA_BUCKETS, get_callup, is_emergency
 from campaigns.team_offers import MembersRefused, answer_team_callup, is_team_callup
 from core.clock import utcnow
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from extensions import csrf, db, limiter
 from volunteers.models import Team, Volunteer, VolunteerStatus
 
@@ -42,6 +42,8 @@ LABELS = {
            "not_member": "以下人员不是本队在册成员：{names}。未作任何更改。",
            "full": "岗位名额不足：只剩 {left} 个。未作任何更改。",
            "not_open": "此召集已答复或已截止，不能再回复。", "failed": "未能提交，请稍后再试。未作任何更改。",
+           "standby": "岗位已满：您已列入候补，有名额空出时会第一时间通知您。",
+           "closed": "活动已取消或班次已结束，不能再回复。",
            "contact_call": "拨打", "eta_question": "我参加，能在多久内到达？", "eta": "预计到达",
            "eta_0": "已在现场", "eta_15": "15 分钟内", "eta_30": "30 分钟内", "eta_60": "60 分钟内",
            "eta_other": "{minutes} 分钟内",
@@ -71,6 +73,8 @@ LABELS = {
            "full": "Not enough places left: only {left}. Nothing was changed.",
            "not_open": "This call-up is already answered or closed.",
            "failed": "The answer could not be saved; please try again. Nothing was changed.",
+           "standby": "The position is full: you are on standby and will be offered the next place that frees.",
+           "closed": "The activity was cancelled or the shift has ended: answers are closed.",
            "contact_call": "Call", "eta_question": "I'll come: how soon can you be there?",
            "eta": "Arriving", "eta_0": "Already on site", "eta_15": "Within 15 min", "eta_30": "Within 30 min",
            "eta_60": "Within 60 min", "eta_other": "Within {minutes} min",
@@ -116,7 +120,12 @@ def _tel(phone: str) -> str:
     return "tel:" + re.sub(r"[^0-9+\-]", "", phone)
 
 
-def _page(callup, status: int = 200, message: str | None = None, done: str | None = None):
+# A refused answer's error code → the key of LABELS that says it on the page.
+ANSWER_ERROR_KINDS = {"standby": "standby", "not_open": "not_open", "campaign_cancelled": "closed",
+                      "shift_ended": "closed"}
+
+
+def _page(callup, status: int = 200, refusal: str | None = None, done: str | None = None):
     if is_team_callup(callup):
         return _team_page(callup, status)
     volunteer = db.session.get(Volunteer, callup.volunteer_id) if callup.volunteer_id else None
@@ -124,6 +133,7 @@ def _page(callup, status: int = 200, message: str | None = None, done: str | Non
     context = callup_context(callup, volunteer) if volunteer else {}
     labels = LABELS[lang]
     emergency = is_emergency(callup)
+    message = labels[ANSWER_ERROR_KINDS.get(refusal, "failed")] if refusal else None
     return render_template("response.html", c=context, callup=callup, t=labels, message=message,
                            done=labels.get(done) if done else None, tel=_tel(context.get("contact_phone") or ""),
                            emergency=emergency, eta_buttons=[(m, eta_text(m, lang)) for m in ETA_CHOICES],
@@ -171,33 +181,24 @@ def _team_page(callup, status: int = 200, *, error: tuple[str, dict] | None = No
                            open=callup.status is CallUpStatus.SENT), status
 
 
-def _names(text: str, members: dict[int, str]) -> list[str]:
-    """The people a service message names by id (``… : [3, 4].``), by name."""
-    ids = [int(n) for n in re.findall(r"\d+", text.partition(":")[2])]
-    return [members.get(i, str(i)) for i in ids]
+# A refused team answer's error code → the key of LABELS that says it on the page.
+TEAM_ERROR_KINDS = {"too_many": "too_many", "not_member": "not_member", "already_called": "already_called",
+                    "position_full": "full", "not_open": "not_open", "campaign_cancelled": "not_open",
+                    "shift_ended": "not_open"}
 
 
-def _team_error(callup, error: Exception, count: int) -> tuple[str, dict]:
-    """The page's message for a refused team answer: a key of LABELS and what it names."""
+def _team_error(callup, error: DomainError, count: int) -> tuple[str, dict]:
+    """The page's message for a refused team answer, by the error's code (never its wording)."""
     team = db.session.get(Team, callup.team_id)
     names = {m.id: m.name for m in team.members} if team else {}
-    if isinstance(error, MembersRefused):  # by code, not wording: each gate with the members it refuses
+    if isinstance(error, MembersRefused):  # each gate with the members it refuses
         groups: dict[str, list[str]] = {}
         for refusal in error.refusals:
             groups.setdefault(refusal.code, []).append(refusal.name)
         return "gates", {"groups": groups}
-    if isinstance(error, ValidationFailed):
-        text = " ".join(str(m) for m in error.errors.get("member_ids", []))
-        for prefix, kind in (("At most", "too_many"), ("Already serving", "busy"),
-                             ("Already called up", "already_called"), ("Not members", "not_member"),
-                             ("Not active", "not_member")):
-            if text.startswith(prefix):
-                return kind, {"places": callup.places, "count": count, "names": _names(text, names)}
-        return "failed", {}
-    if callup.status is not CallUpStatus.SENT or (callup.expires_at and callup.expires_at <= utcnow()):
-        return "not_open", {}
-    position = db.session.get(Position, callup.position_id)
-    return "full", {"left": max(position.headcount - position.accepted_count, 0)}
+    kind = TEAM_ERROR_KINDS.get(error.code, "failed")
+    return kind, {"places": callup.places, "count": count, "left": error.about.get("left", 0),
+                  "names": [names.get(i, str(i)) for i in error.about.get("volunteer_ids", [])]}
 
 
 def _answer_team(callup, action: str):
@@ -278,7 +279,8 @@ def answer(token: str):
         return _error("expired", 410)
     except NotFound:
         return _error("not_found", 404)
-    callup = get_callup(callup_id)
+    # One query for the call-up, its shift, campaign and person; the page after the answer reloads them so.
+    callup, _person = responses.load_callup(callup_id)
     team = is_team_callup(callup)
     # Validated before anything is written: an arrival time only with an emergency's "yes".
     eta_minutes = eta_from_form(request.form, allowed=action == "accept" and not team and is_emergency(callup))
@@ -296,5 +298,7 @@ def answer(token: str):
             callup = responses.decline_callup(callup_id, actor=actor, now=utcnow())
     except Conflict as error:
         db.session.rollback()
-        return _page(get_callup(callup_id), 409, message=error.message)
+        callup, _person = responses.load_callup(callup_id)
+        return _page(callup, 409, refusal=error.code)
+    callup, _person = responses.load_callup(callup_id)
     return _page(callup, done="accepted" if action == "accept" else "declined")

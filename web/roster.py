@@ -18,7 +18,6 @@ from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import false, func, select
 
 from accounts.privacy import list_person_callups, service_totals
-from api.auth import note_audit
 from api.schemas.common import for_update
 from api.schemas.volunteers import VolunteerCreateSchema, VolunteerQuerySchema, VolunteerUpdateSchema
 from campaigns.attendance import callup_tally
@@ -36,6 +35,12 @@ from volunteers.services import get_volunteer, list_skills, list_volunteers, upd
 from web.auth import _lang, _no_store, require_sign_in
 from web.form_messages import both, form_int, zh_of
 from web.office import CALLUP_STATUS_LABELS, ActionForm, _local
+
+
+def _note_audit(detail: str) -> None:
+    """Facts (counts, never personal values) for the audit row the app-wide request audit writes (api/auth.py
+    reads ``g.audit_detail`` after every request, pages included)."""
+    g.audit_detail = detail
 
 bp = Blueprint("roster", __name__, url_prefix="/office")
 bp.before_request(require_sign_in)
@@ -130,7 +135,7 @@ def export():
     if errors:
         abort(422)
     body, count = roster.export_roster(list_volunteers(scope=g.scope, **query), fmt=fmt, lang=_lang())
-    note_audit(f"count={count}")
+    _note_audit(f"count={count}")
     return Response(body, mimetype=roster.MIMETYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{roster.export_filename(fmt, _today())}"'})
 
@@ -355,7 +360,7 @@ def _import(content: bytes, *, dry_run: bool) -> roster.ImportResult | dict:
                                       limits=roster.FileLimits.from_config(current_app.config))
     except roster.RosterRejected as rejected:
         db.session.rollback()
-        note_audit(roster.check_summary(rejected.total, rejected.row_errors, dry_run=dry_run))
+        _note_audit(roster.check_summary(rejected.total, rejected.row_errors, dry_run=dry_run))
         shown = rejected.row_errors[:roster.MAX_REPORTED_ERRORS]
         return {"row_errors": [{"row": e.row, "column": e.column, "zh": zh_of(e.message), "en": e.message}
                                for e in shown],
@@ -365,7 +370,7 @@ def _import(content: bytes, *, dry_run: bool) -> roster.ImportResult | dict:
         db.session.rollback()
         messages = [m for ms in (error.errors or {"file": [error.message]}).values() for m in ms]
         return {"row_errors": [], "file_errors": [both(str(m)) for m in messages]}
-    note_audit(roster.check_summary(result.total, result.errors, dry_run=dry_run))
+    _note_audit(roster.check_summary(result.total, result.errors, dry_run=dry_run))
     return result
 
 

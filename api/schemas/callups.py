@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from api.schemas.common import LocalDateTime, Schema, StrictBoolean
 from core.masking import MOBILE_RE
-from callups.models import Channel, NotificationKind, NotificationStatus
+from notices.models import Channel, NotificationKind, NotificationStatus
 
 
 class AcceptSchema(Schema):

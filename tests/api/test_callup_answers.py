@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from callups.dispatch import dispatch_outbox, send_due_callups
-from callups.channels import build_channels
+from notices.channels import build_channels
 from campaigns.models import CallUp
 from core.clock import utcnow
 from extensions import db

@@ -1,5 +1,5 @@
 """POST /campaigns/{id}/cancel as outside clients call it."""
-from callups.models import Notification, NotificationKind
+from notices.models import Notification, NotificationKind
 from campaigns.models import CallUp, CallUpStatus
 from extensions import db
 from tests.api.test_campaigns import campaign_body

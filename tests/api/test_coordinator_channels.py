@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from accounts.models import ApiToken, AuditEvent, Role, User
 from accounts.services import create_token
 from accounts.users import create_user
-from callups.channels import build_channels, close_channels
+from notices.channels import build_channels, close_channels
 from callups.dispatch import dispatch_outbox, send_due_callups
-from callups.models import Channel, NotificationKind
+from notices.models import Channel, NotificationKind
 from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus
 from campaigns.recurrence import materialise_recurring_campaigns
 from core.clock import utcnow

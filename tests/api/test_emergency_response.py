@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from accounts.models import Role
 from accounts.services import create_token
 from accounts.users import create_user
-from callups.models import Channel, Notification, NotificationKind
+from notices.models import Channel, Notification, NotificationKind
 from campaigns.models import CallUp, CallUpStatus, GridAlertRecipient
 from core.clock import utcnow
 from extensions import db

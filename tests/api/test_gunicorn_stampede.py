@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.stampede import free_port, start_gunicorn, tap
-from callups.links import _issue_link
-from callups.models import Notification, NotificationKind
+from notices.links import _issue_link
+from notices.models import Notification, NotificationKind
 from campaigns.models import CallUp, CallUpStatus, Position
 from core.clock import utcnow
 from extensions import db

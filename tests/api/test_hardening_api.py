@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from accounts.models import AuditEvent, Role
 from accounts.services import create_token
 from accounts.users import create_user
-from callups.models import Notification
+from notices.models import Notification
 from campaigns.models import CallUp, CallUpStatus, Position
 from campaigns.responses import accept_callup
 from campaigns.services import cancel_campaign

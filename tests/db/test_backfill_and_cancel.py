@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from callups import jobs
 from callups.dispatch import send_due_callups, send_reminders
-from callups.models import NotificationKind, NotificationStatus
+from notices.models import NotificationKind, NotificationStatus
 from callups.scheduler import JOBS
 from campaigns import services
 from campaigns.backfill import backfill_open_positions, campaigns_with_gaps, update_campaign_statuses

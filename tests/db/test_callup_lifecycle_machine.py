@@ -17,7 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sqlalchemy import func, select
 
 from callups.dispatch import send_due_callups
-from callups.models import Channel, Notification, NotificationKind
+from notices.models import Channel, Notification, NotificationKind
 from campaigns import services
 from campaigns.backfill import backfill_open_positions, update_campaign_statuses
 from campaigns.models import CallUp, CallUpEvent, CallUpStatus, Campaign, CampaignStatus, Position

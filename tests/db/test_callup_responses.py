@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from callups.models import NotificationKind
+from notices.models import NotificationKind
 from campaigns.models import CallUp, CallUpEvent, CallUpStatus, Position
 from campaigns.responses import accept_callup, decline_callup, expire_unanswered
 from core.errors import Conflict

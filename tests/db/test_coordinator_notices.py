@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 
 from accounts.models import Role, User
-from callups.channels import build_channels, close_channels
+from notices.channels import build_channels, close_channels
 from callups.dispatch import dispatch_outbox
-from callups.messages import SMS_LIMIT
-from callups.models import Channel, NotificationKind, NotificationStatus
+from notices.messages import SMS_LIMIT
+from notices.models import Channel, NotificationKind, NotificationStatus
 from campaigns.models import CallUp, CallUpStatus, Campaign, Position, Priority
 from campaigns.responses import accept_callup, decline_callup
 from campaigns.reliability import FALLBACK
@@ -93,7 +93,7 @@ def test_the_notice_rolls_back_with_the_answer(now, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("outbox down")
 
-    monkeypatch.setattr(responses, "_queue_coordinator_notice", boom)
+    monkeypatch.setattr(responses, "notice_rows", boom)
     with pytest.raises(RuntimeError):
         accept_callup(callup.id, actor="a", now=now)
     db.session.rollback()

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callups.messages import render
-from callups.models import NotificationKind
-from callups.outbox import push_time
+from notices.messages import render
+from notices.models import NotificationKind
+from notices.outbox import push_time
 from campaigns.models import Priority
 from campaigns.recruitment import plan_recruitment
 from extensions import db
@@ -42,7 +42,7 @@ def test_quiet_hours_never_hold_a_message_past_its_shift(priority_emergency, now
 
 
 def test_the_daily_cap_never_delays_an_emergency(tree):
-    from callups.models import Channel, Notification, NotificationStatus
+    from notices.models import Channel, Notification, NotificationStatus
 
     person = VolunteerFactory(home_grid_id=tree.grid_a1.id)
     db.session.add(Notification(volunteer_id=person.id, channel=Channel.SMS, kind=NotificationKind.CALLUP,

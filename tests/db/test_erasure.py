@@ -13,7 +13,7 @@ from accounts.services import create_token
 from accounts.users import register_volunteer_account
 from accounts.verification import request_mobile_code
 from api.schemas.common import MOBILE_RE
-from callups.models import Channel, Notification, NotificationKind, NotificationStatus
+from notices.models import Channel, Notification, NotificationKind, NotificationStatus
 from campaigns.models import CallUp, CallUpStatus, CampaignStatus, Position
 from core.errors import NotFound
 from extensions import db

@@ -11,7 +11,7 @@ from accounts.services import authenticate, create_token, issue_token
 from accounts.users import (LoginFailed, SignInThrottled, authenticate_password, create_user, end_sessions,
                             register_volunteer_account)
 from accounts.verification import MAX_ATTEMPTS, TooManyCodes, request_mobile_code
-from callups.models import Channel, Notification
+from notices.models import Channel, Notification
 from core.errors import Conflict, ValidationFailed
 from extensions import db
 from volunteers.models import Volunteer

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from callups.models import Notification, NotificationKind
+from notices.models import Notification, NotificationKind
 from campaigns import recurrence, services
 from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus
 from campaigns.responses import accept_callup

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from callups.models import NotificationKind
+from notices.models import NotificationKind
 from campaigns.backfill import backfill_open_positions, campaigns_with_gaps
 from campaigns.models import CallUp, CallUpStatus, CampaignStatus, Position
 from campaigns.responses import accept_callup, decline_callup

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from callups.dispatch import send_due_callups
-from callups.messages import render
-from callups.models import NotificationKind
+from notices.messages import render
+from notices.models import NotificationKind
 from campaigns import services
 from campaigns.backfill import backfill_open_positions
 from campaigns.changes import change_shift

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from callups.models import NotificationKind
+from notices.models import NotificationKind
 from campaigns import services
 from campaigns.models import CallUp, CallUpStatus, Position
 from campaigns.responses import accept_callup, decline_callup, expire_unanswered

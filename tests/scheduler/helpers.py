@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from callups.models import Channel, Notification, NotificationKind, NotificationStatus
+from notices.models import Channel, Notification, NotificationKind, NotificationStatus
 from campaigns.models import CallUp, CallUpStatus, Priority
 from extensions import db
 from tests.factories import CampaignFactory, PositionFactory, ShiftFactory, VolunteerFactory

@@ -10,8 +10,8 @@ import pytest
 from accounts.models import Role
 from accounts.services import create_token
 from callups.dispatch import send_due_callups, send_reminders
-from callups.models import Channel, NotificationKind, NotificationStatus
-from callups.outbox import push_time
+from notices.models import Channel, NotificationKind, NotificationStatus
+from notices.outbox import push_time
 from campaigns.models import CallUp, CallUpStatus, Priority
 from campaigns.responses import accept_callup
 from config import Config, ConfigError
@@ -66,7 +66,7 @@ def _due(callup_id: int, channel: Channel) -> datetime:
 def test_consent_channel_without_consent_gets_no_row_and_is_logged(app, now, channels_config, caplog):
     person = _person(consent=("sms", "wecom"), now=now)
     [callup_id] = _callups_for(person, 1, now=now)
-    with caplog.at_level(logging.INFO, logger="callups.outbox"):
+    with caplog.at_level(logging.INFO, logger="notices.outbox"):
         send_due_callups(now=now)
     # The in-app inbox and the office's webhook need no consent; e-mail has none.
     assert _channels(callup_id) == {Channel.INAPP, Channel.SMS, Channel.WECOM, Channel.WEBHOOK}

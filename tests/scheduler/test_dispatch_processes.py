@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from callups.models import Channel, NotificationStatus
+from notices.models import Channel, NotificationStatus
 from campaigns.models import CallUp, CallUpStatus, Priority
 from core.clock import utcnow
 from extensions import db

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from callups.models import Channel
+from notices.models import Channel
 from campaigns import services
 from campaigns.models import CallUp, CallUpStatus, Priority
 from core.clock import utcnow

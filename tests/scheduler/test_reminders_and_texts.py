@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from callups.dispatch import send_due_callups, send_reminders
-from callups.messages import render
-from callups.models import Channel, NotificationKind
+from notices.messages import render
+from notices.models import Channel, NotificationKind
 from campaigns.models import CallUp, CallUpStatus
 from campaigns.responses import accept_callup
 from extensions import db

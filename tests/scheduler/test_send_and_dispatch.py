@@ -5,10 +5,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from callups.channels import build_channels, close_channels
+from notices.channels import build_channels, close_channels
 from callups.dispatch import claim_due, dispatch_outbox, send_due_callups
-from callups.links import hash_token
-from callups.models import Channel, NotificationKind, NotificationStatus, ResponseLink
+from notices.links import hash_token
+from notices.models import Channel, NotificationKind, NotificationStatus, ResponseLink
 from campaigns.models import CallUp, CallUpEvent, CallUpStatus, Priority
 from extensions import db
 from tests.scheduler.helpers import make_callups, make_position, outbox, queue_raw, run_concurrently
@@ -202,7 +202,7 @@ def test_claim_takes_back_rows_whose_lease_ran_out(app, now):
 
 
 def test_dispatch_does_not_mark_rows_another_dispatcher_owns(app, now):
-    from callups.channels import DeliveryResult
+    from notices.channels import DeliveryResult
     from callups.dispatch import _finish
 
     queue_raw(1, due_at=now, channel=Channel.INAPP)

@@ -3,14 +3,13 @@ has no serious or critical violation. Pages are filled with real data (a board w
 with open call-ups, an approved enterprise with a team), so tables, forms and buttons are all checked."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from accounts.models import Role
 from accounts.users import create_user, register_enterprise_account
-from callups.links import PATH_PREFIX, _issue_link
+from notices.links import PATH_PREFIX, _issue_link
 from campaigns.models import CampaignStatus
 from core.clock import utcnow
 from core.scope import Scope

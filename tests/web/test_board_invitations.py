@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from callups.dispatch import send_due_callups
-from callups.models import Notification
+from notices.models import Notification
 from campaigns.models import CallUp, CallUpStatus, CampaignStatus, PositionSkill
 from core.clock import utcnow
 from extensions import db

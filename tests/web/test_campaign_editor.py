@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from callups.models import Notification, NotificationKind
+from notices.models import Notification, NotificationKind
 from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus
 from core.clock import utcnow
 from extensions import db

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from callups.links import _issue_link
-from callups.messages import BODIES, SMS_BODIES, render
-from callups.models import Notification
-from callups.outbox import callup_context
+from notices.links import _issue_link
+from notices.messages import BODIES, SMS_BODIES, render
+from notices.models import Notification
+from campaigns.messaging import callup_context
 from campaigns.models import CallUp, CallUpEvent, CallUpStatus, Position, Priority
 from campaigns.services import staffing
 from core.clock import utcnow

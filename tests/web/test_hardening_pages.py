@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from accounts.models import ApiToken, Role
 from accounts.services import authenticate, create_token
-from callups.links import _issue_link
-from callups.models import Notification
+from notices.links import _issue_link
+from notices.models import Notification
 from campaigns.models import CallUp, CallUpStatus, Position
 from campaigns.responses import accept_callup
 from campaigns.services import cancel_campaign

@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from callups.links import _issue_link
+from notices.links import _issue_link
 from campaigns.models import CallUp
 from core.clock import utcnow
 from extensions import db

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from callups.channels import build_channels, close_channels
+from notices.channels import build_channels, close_channels
 from callups.dispatch import dispatch_outbox, send_due_callups
-from callups.models import Notification, NotificationStatus
+from notices.models import Notification, NotificationStatus
 from core.clock import utcnow
 from extensions import db
 from tests.conftest import form_csrf_token

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from accounts.models import AuditEvent
-from callups.models import Channel, Notification, NotificationKind, NotificationStatus
+from notices.models import Channel, Notification, NotificationKind, NotificationStatus
 from campaigns.models import (CallUp, CallUpEvent, CallUpStatus, Campaign, CampaignStatus, Priority,
                               RecruitmentOverride)
 from core.clock import utcnow

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from callups.links import PATH_PREFIX, _issue_link
+from notices.links import PATH_PREFIX, _issue_link
 from campaigns.models import CallUp, CallUpStatus, Position
 from core.clock import utcnow
 from extensions import db

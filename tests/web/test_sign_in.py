@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accounts.models import Consent, Role, User
-from callups.models import Notification
+from notices.models import Notification
 from accounts.users import create_user, deactivate_user
 from core.clock import utcnow
 from extensions import db

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from callups.links import _issue_link
+from notices.links import _issue_link
 from campaigns.models import CallUp, CallUpStatus, CampaignStatus, Position
 from campaigns.team_offers import offer_to_team
 from core.clock import utcnow

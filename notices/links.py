@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from callups.models import ResponseLink
+from notices.models import ResponseLink
 from core.errors import DomainError, NotFound
 from extensions import db
 
@@ -21,6 +21,7 @@ class LinkExpired(DomainError):
     """The link existed but its answer deadline has passed."""
 
     status_code = 410
+    code = "link_expired"
 
 
 def hash_token(token: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import httpx
 
-from callups.channels.base import DeliveryResult, OutboundMessage, http_result
+from notices.channels.base import DeliveryResult, OutboundMessage, http_result
 
 
 class WebhookChannel:

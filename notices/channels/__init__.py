@@ -4,11 +4,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from callups.channels.base import Channel, DeliveryResult, OutboundMessage
-from callups.channels.email import EmailChannel
-from callups.channels.inapp import InAppChannel
-from callups.channels.sms import SmsChannel
-from callups.channels.webhook import WebhookChannel, WeComChannel
+from notices.channels.base import Channel, DeliveryResult, OutboundMessage
+from notices.channels.email import EmailChannel
+from notices.channels.inapp import InAppChannel
+from notices.channels.sms import SmsChannel
+from notices.channels.webhook import WebhookChannel, WeComChannel
 
 __all__ = ["Channel", "DeliveryResult", "OutboundMessage", "build_channels", "close_channels"]
 

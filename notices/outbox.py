@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -11,14 +12,11 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from callups.links import link_url
-from callups.messages import SMS_LIMIT, render
-from callups.models import Channel, Notification, NotificationKind, NotificationStatus
-from campaigns.models import CallUp, Position, Priority
+from notices.links import link_url
+from notices.messages import SMS_LIMIT, render
+from notices.models import Channel, Notification, NotificationKind, NotificationStatus
 from core.masking import mask_name
-from core.scope import STAFF_ROLES
 from extensions import db
-from grids.models import Grid
 from volunteers.models import Volunteer
 
 log = logging.getLogger(__name__)
@@ -119,7 +117,7 @@ def channels_for(volunteer: Volunteer, available: set[Channel]) -> list[tuple[Ch
     """(channel, recipient) pairs for a person: in-app always, the rest by address, preference and consent.
 
     A channel the person prefers (or has no preference about) but has not consented to is left out and
-    logged (``callups.outbox`` at INFO, ids only): no outbox row is written for it.
+    logged (``notices.outbox`` at INFO, ids only): no outbox row is written for it.
     """
     wanted = None
     if volunteer.notify_channels is not None:
@@ -159,30 +157,46 @@ def _format_when(start: datetime, zone: str, lang: str) -> tuple[str, str]:
     return f"{local.month}月{local.day}日 {local:%H:%M}", f"{local.month}/{local.day} {local:%H:%M}"
 
 
-def callup_context(callup: CallUp, volunteer: Volunteer, *, token: str | None = None,
-                   note: str | None = None) -> dict[str, str]:
-    """What a message or answer page about ``callup`` may say: what, where, when, deadline, contact, link."""
+@dataclass(frozen=True)
+class CallUpNotice:
+    """What a message about one call-up may say, as plain values; ``campaigns.messaging`` builds it."""
+
+    callup_id: int
+    volunteer_id: int | None
+    title: str
+    role: str
+    start_at: datetime
+    place: str
+    expires_at: datetime | None
+    contact_name: str
+    contact_phone: str
+    emergency: bool
+    campaign_id: int
+    office_grid_id: int
+    position_id: int
+    coordinator_user_id: int | None = None
+
+
+def message_context(notice: CallUpNotice, volunteer: Volunteer, *, token: str | None = None,
+                    note: str | None = None) -> dict[str, str]:
+    """What a message or answer page about a call-up may say: what, where, when, deadline, contact, link."""
     config = current_app.config
     zone = config["TIMEZONE"]
     lang = "en" if (volunteer.language or "").startswith("en") else "zh"
-    shift = callup.position.shift
-    campaign = shift.campaign
-    grid = db.session.get(Grid, shift.grid_id)
-    when, short_when = _format_when(shift.start_at, zone, lang)
-    deadline = _format_when(callup.expires_at, zone, lang)[0] if callup.expires_at else ""
-    return {"name": volunteer.name, "title": campaign.title, "role": callup.position.role, "when": when,
-            "short_when": short_when, "place": shift.place or (grid.name if grid else ""),
-            "deadline": deadline, "contact": campaign.contact_name or "",
+    when, short_when = _format_when(notice.start_at, zone, lang)
+    deadline = _format_when(notice.expires_at, zone, lang)[0] if notice.expires_at else ""
+    return {"name": volunteer.name, "title": notice.title, "role": notice.role, "when": when,
+            "short_when": short_when, "place": notice.place, "deadline": deadline, "contact": notice.contact_name,
             # For the answer pages only: render() keeps to CONTEXT_KEYS, so no message carries it.
-            "contact_phone": campaign.contact_phone or "",
+            "contact_phone": notice.contact_phone,
             "link": link_url(config["PUBLIC_URL"], token) if token else "", "note": note or ""}
 
 
-def _queue_callup_message(callup: CallUp, kind: NotificationKind, *, template: str, now: datetime,
-                          serial: str, token: str | None = None, note: str | None = None,
-                          to: int | None = None, push_at: datetime | None = None,
-                          pairs: list[tuple[Channel, str | None]] | None = None) -> int:
-    """Outbox rows (one per channel) for a message to the person called up; part of the caller's transaction.
+def callup_message_rows(notice: CallUpNotice, kind: NotificationKind, *, template: str, now: datetime,
+                        serial: str, token: str | None = None, note: str | None = None,
+                        to: int | None = None, push_at: datetime | None = None,
+                        pairs: list[tuple[Channel, str | None]] | None = None) -> list[dict[str, Any]]:
+    """Outbox rows (one per channel) for a message to the person called up, not yet written.
 
     ``to`` addresses another person about the call-up: the leader of a team call-up. ``push_at`` is
     ``push_time`` when the caller already asked it (the call-up's answer window starts then). ``pairs``
@@ -191,35 +205,40 @@ def _queue_callup_message(callup: CallUp, kind: NotificationKind, *, template: s
     The idempotency key ``callup:kind:channel:serial`` is unique, so writing the
     same message twice (two ticks racing) keeps one row.
     """
-    recipient_id = to or callup.volunteer_id
+    recipient_id = to or notice.volunteer_id
     volunteer = db.session.get(Volunteer, recipient_id) if recipient_id else None
     if volunteer is None:
-        return 0
+        return []
     config = current_app.config
-    emergency = callup.position.shift.campaign.priority is Priority.EMERGENCY
-    context = callup_context(callup, volunteer, token=token, note=note)
+    context = message_context(notice, volunteer, token=token, note=note)
     if pairs is None:
         pairs = channels_for(volunteer, configured_channels(config))
     pushed = None
     if any(channel not in QUIET_EXEMPT_CHANNELS for channel, _ in pairs):
-        pushed = push_at or push_time(volunteer.id, now=now, kind=kind, emergency=emergency, config=config,
-                                      before=callup.position.shift.start_at)
+        pushed = push_at or push_time(volunteer.id, now=now, kind=kind, emergency=notice.emergency, config=config,
+                                      before=notice.start_at)
     rows = []
     for channel, recipient in pairs:
         # The inbox is read in the app, where the person answers by call-up id; keeping the
         # plain token out of it means the database never holds a usable link once sent.
         # The in-app copy links to the person's own page, where they answer signed in.
-        values = context | {"link": inapp_link(config, callup.id) if token else ""} \
+        values = context | {"link": inapp_link(config, notice.callup_id) if token else ""} \
             if channel is Channel.INAPP else context
         text = render(template, volunteer.language, values, channel=channel.value)
         due = now if channel in QUIET_EXEMPT_CHANNELS else pushed
-        rows.append({"callup_id": callup.id, "volunteer_id": volunteer.id, "channel": channel, "kind": kind,
-                     "idempotency_key": f"{callup.id}:{kind.value}:{channel.value}:{serial}",
+        rows.append({"callup_id": notice.callup_id, "volunteer_id": volunteer.id, "channel": channel, "kind": kind,
+                     "idempotency_key": f"{notice.callup_id}:{kind.value}:{channel.value}:{serial}",
                      "status": NotificationStatus.PENDING, "due_at": due, "attempts": 0,
                      "max_attempts": config["OUTBOX_MAX_ATTEMPTS"], "created_at": now,
                      "payload": {"recipient": recipient, "subject": text.subject, "text": text.text,
                                  "language": volunteer.language or "zh"}})
-    _insert_ignoring_duplicates(rows)
+    return rows
+
+
+def _queue_callup_message(notice: CallUpNotice, kind: NotificationKind, **options: Any) -> int:
+    """Write ``callup_message_rows`` in the caller's transaction; returns how many rows."""
+    rows = callup_message_rows(notice, kind, **options)
+    insert_rows(rows)
     return len(rows)
 
 
@@ -228,73 +247,71 @@ def inapp_link(config: Mapping[str, Any], callup_id: int) -> str:
     return f"{config['PUBLIC_URL'].rstrip('/')}/me#callup-{callup_id}"
 
 
-def callup_template(callup: CallUp, *, follow_up: bool = False) -> str:
+def callup_template(emergency: bool, *, follow_up: bool = False) -> str:
     """The message template of a call-up: emergencies say so (【应急】) and ask for an arrival time."""
-    emergency = callup.position.shift.campaign.priority is Priority.EMERGENCY
     if follow_up:
         return "emergency_follow_up" if emergency else "follow_up"
     return "emergency_callup" if emergency else "callup"
 
 
-def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING, on either dialect."""
+def insert_rows(rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING of outbox rows, on either dialect: one statement."""
     if not rows:
         return
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(Notification).on_conflict_do_nothing(index_elements=["idempotency_key"]), rows)
+    # render_nulls: rows with and without a person (a coordinator notice has none) go in one statement.
+    db.session.execute(insert(Notification).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                       .execution_options(render_nulls=True), rows)
 
 
 COORDINATOR_VERBS = {"accepted": "接受了", "declined": "拒绝了", "withdrawn": "撤回了接受"}
 
 
-def _queue_coordinator_notice(callup: CallUp, *, answer: str, now: datetime) -> int:
-    """Rows for the campaign's office and coordinator about an answer; part of the caller's transaction.
+def coordinator_rows(notice: CallUpNotice, *, answer: str, now: datetime, accepted: int,
+                     headcount: int, volunteer_name: str | None) -> list[dict[str, Any]]:
+    """Rows for the campaign's office and coordinator about an answer, not yet written.
 
-    ``answer`` is ``accepted``, ``declined`` or ``withdrawn`` (an acceptance given back). Always one
-    in-app row addressed to the office (``office:{grid_id}``); then one row per channel the campaign's
-    coordinator chose (``notify_channels``) that is configured and has their address: e-mail, SMS to
-    their mobile, WeCom mentioning their WeCom id. No row has a volunteer. They say only the masked
-    name, the campaign, the role and the position's count after the answer; never a phone number or
-    party membership. The key ``callup:coordinator:channel:answer`` keeps one row per (call-up,
-    channel, answer), a withdrawal counting as a decline.
+    ``answer`` is ``accepted``, ``declined`` or ``withdrawn`` (an acceptance given back); ``accepted``
+    and ``headcount`` are the position's count after the answer. Always one in-app row addressed to the
+    office (``office:{grid_id}``); then one row per channel the campaign's coordinator chose
+    (``notify_channels``) that is configured and has their address: e-mail, SMS to their mobile, WeCom
+    mentioning their WeCom id. No row has a volunteer. They say only the masked name, the campaign, the
+    role and the count; never a phone number or party membership. The key
+    ``callup:coordinator:channel:answer`` keeps one row per (call-up, channel, answer), a withdrawal
+    counting as a decline.
 
     The in-app row is due at once. The others answer something that just happened but are not
     emergencies: for routine and urgent campaigns they wait out quiet hours (22:00-08:00), for
     emergencies they go at once; the volunteers' daily cap does not apply to staff.
     """
-    position = callup.position
-    campaign = position.shift.campaign
     config = current_app.config
-    # The counter was changed by a bulk UPDATE, so read it from the database, not the identity map.
-    accepted, headcount = db.session.execute(
-        select(Position.accepted_count, Position.headcount).where(Position.id == position.id)).one()
-    volunteer = db.session.get(Volunteer, callup.volunteer_id) if callup.volunteer_id else None
-    who = mask_name(volunteer.name) if volunteer is not None and volunteer.name else "某志愿者"
+    who = mask_name(volunteer_name) if volunteer_name else "某志愿者"
     verb = COORDINATOR_VERBS[answer]
-    note = f"{who} {verb} {campaign.title} · {position.role} ({accepted}/{headcount})"
-    subject = render("coordinator", "zh", {"title": campaign.title}, channel=Channel.INAPP.value).subject
+    note = f"{who} {verb} {notice.title} · {notice.role} ({accepted}/{headcount})"
+    subject = render("coordinator", "zh", {"title": notice.title}, channel=Channel.INAPP.value).subject
     serial = "declined" if answer == "withdrawn" else answer
-    facts = {"campaign_id": campaign.id, "office_grid_id": campaign.office_grid_id, "position_id": position.id,
-             "answer": answer, "accepted": accepted, "headcount": headcount, "language": "zh"}
+    facts = {"campaign_id": notice.campaign_id, "office_grid_id": notice.office_grid_id,
+             "position_id": notice.position_id, "answer": answer, "accepted": accepted, "headcount": headcount,
+             "language": "zh"}
 
     def row(channel: Channel, recipient: str, text: str, due: datetime) -> dict[str, Any]:
-        return {"callup_id": callup.id, "volunteer_id": None, "channel": channel,
+        return {"callup_id": notice.callup_id, "volunteer_id": None, "channel": channel,
                 "kind": NotificationKind.COORDINATOR,
-                "idempotency_key": f"{callup.id}:{NotificationKind.COORDINATOR.value}:{channel.value}:{serial}",
+                "idempotency_key": f"{notice.callup_id}:{NotificationKind.COORDINATOR.value}:{channel.value}:{serial}",
                 "status": NotificationStatus.PENDING, "due_at": due, "attempts": 0,
                 "max_attempts": config["OUTBOX_MAX_ATTEMPTS"], "created_at": now,
                 "payload": {"recipient": recipient, **facts, "subject": subject, "text": text}}
 
-    rows = [row(Channel.INAPP, f"office:{campaign.office_grid_id}", note, now)]
-    pairs = coordinator_channels(campaign.coordinator_user_id, configured_channels(config))
+    rows = [row(Channel.INAPP, f"office:{notice.office_grid_id}", note, now)]
+    pairs = coordinator_channels(notice.coordinator_user_id, configured_channels(config))
     if pairs:
-        due = push_time(None, now=now, kind=NotificationKind.COORDINATOR,
-                        emergency=campaign.priority is Priority.EMERGENCY, config=config)
+        due = push_time(None, now=now, kind=NotificationKind.COORDINATOR, emergency=notice.emergency, config=config)
+
         def short_note(limit: int | None) -> str:
             # The template names the campaign already; the note says who, what and the count. In an SMS a
             # long role is cut first (the title next, by fit_sms) so the count always fits.
-            role, count = position.role, f"({accepted}/{headcount})"
+            role, count = notice.role, f"({accepted}/{headcount})"
             room = None if limit is None else limit - len(f"{who} {verb}  {count}")
             if room is not None and len(role) > room:
                 role = role[:max(room - 1, 0)] + "…"
@@ -302,11 +319,15 @@ def _queue_coordinator_notice(callup: CallUp, *, answer: str, now: datetime) -> 
 
         for channel, recipient in pairs:
             # Keep a dozen characters of an SMS for the campaign's title.
-            values = {"title": campaign.title,
+            values = {"title": notice.title,
                       "note": short_note(SMS_LIMIT["zh"] - 12 if channel is Channel.SMS else None)}
             rows.append(row(channel, recipient, render("coordinator", "zh", values, channel=channel.value).text, due))
-    _insert_ignoring_duplicates(rows)
-    return len(rows)
+    return rows
+
+
+# The app registers here how a staff account's chosen channels and addresses are read (accounts.staff):
+# accounts sits above this package, so it is handed down rather than imported.
+STAFF_CHANNELS_KEY = "gridmuster.staff_channels"
 
 
 def coordinator_channels(user_id: int | None, available: set[Channel]) -> list[tuple[Channel, str]]:
@@ -314,12 +335,6 @@ def coordinator_channels(user_id: int | None, available: set[Channel]) -> list[t
     account chose, that are configured and that it has an address for. Only active staff accounts."""
     if user_id is None:
         return []
-    # accounts sits above campaigns, which imports this module
-    from accounts.models import User
-    from accounts.staff import CHANNEL_ADDRESS
-
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or user.role not in STAFF_ROLES:
-        return []
-    pairs = [(Channel(name), getattr(user, CHANNEL_ADDRESS[name])) for name in user.notify_channel_list]
-    return [(channel, address) for channel, address in pairs if channel in available and address]
+    resolve = current_app.extensions.get(STAFF_CHANNELS_KEY)
+    pairs = resolve(user_id) if resolve is not None else []
+    return [(Channel(name), address) for name, address in pairs if Channel(name) in available and address]

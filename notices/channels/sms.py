@@ -1,8 +1,8 @@
 """SMS through an HTTP gateway: POST JSON {to, text, idempotency_key}."""
 from __future__ import annotations
 
-from callups.channels.base import DeliveryResult, OutboundMessage
-from callups.channels.webhook import WebhookChannel
+from notices.channels.base import DeliveryResult, OutboundMessage
+from notices.channels.webhook import WebhookChannel
 
 
 class SmsChannel(WebhookChannel):

@@ -1,7 +1,7 @@
 """The in-app inbox: the outbox row itself is the inbox entry, so sending only marks it delivered."""
 from __future__ import annotations
 
-from callups.channels.base import DeliveryResult, OutboundMessage
+from notices.channels.base import DeliveryResult, OutboundMessage
 
 
 class InAppChannel:

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
-from callups.channels.base import DeliveryResult, OutboundMessage
+from notices.channels.base import DeliveryResult, OutboundMessage
 
 
 def message_id(idempotency_key: str, sender: str) -> str:
