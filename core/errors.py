@@ -63,3 +63,12 @@ class Unavailable(DomainError):
     """The database is busy; the client should retry shortly."""
 
     status_code = 503
+
+
+class BadRequest(DomainError):
+    """Malformed input that names its field (a date that is no date, a period that ends before it starts)."""
+
+    status_code = 400
+
+    def __init__(self, errors: Mapping[str, object], message: str = "Bad request.") -> None:
+        super().__init__(message, errors)
