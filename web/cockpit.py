@@ -60,6 +60,7 @@ def cockpit():
     area, period = first.area, first.period
     return render_template(
         "cockpit.html", reports=result, area=area, period=period, trail=areas.trail(area, g.scope),
+        drill=areas.children(area) if area.level < DEEPEST_LINKED_LEVEL else [],
         choices=_area_choices(), level_names=LEVEL_NAMES, sheets={name: tables.sheets(r) for name, r in result.items()},
         titles={name: (zh, en) for name, (zh, en, _) in services.REPORTS.items()},
         linked_level=DEEPEST_LINKED_LEVEL, labels=tables.LABELS, lang=_lang(), user=current_user.user)

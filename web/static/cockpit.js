@@ -6,6 +6,7 @@
                  "#9aa5b1", "#c05621", "#3c8dbc", "#8e6c8a"];
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.datasets.bar.maxBarThickness = 48;
 
   function series(table, indices) {
     var heads = table.tHead.rows[0].cells;
