@@ -40,6 +40,14 @@ def _grouped(build: Callable[[Any], Any], group_key) -> tuple[dict, dict]:
     return total, by_child
 
 
+def _summed(build: Callable[[Any], Any], group_key) -> tuple[dict, dict]:
+    """Like ``_grouped`` for figures that add up (each person or place lies under one child): one query by
+    child, the total being the sum of its few group rows."""
+    by_child = {row["child_id"]: _plain(row) for row in db.session.execute(build(group_key)).mappings()}
+    keys = [name for name in build(group_key).selected_columns.keys() if name != "child_id"]
+    return {name: sum(row[name] for row in by_child.values()) for name in keys}, by_child
+
+
 def _plain(row) -> dict:
     """PostgreSQL sums integers into numerics: counts back to int, the rest to float."""
     return {key: (int(value) if value == int(value) and key != "hours" else float(value))
@@ -115,11 +123,15 @@ def campaign_report(area: Grid, period: Period) -> dict:
                .join(CallUp, CallUp.position_id == Position.id)
                .where(CallUp.is_person, CallUp.status.in_(ANSWERED), CallUp.sent_at.is_not(None),
                       CallUp.responded_at.is_not(None)).subquery())
-    total, by_child = _merge(_grouped(places, shifts.c.child_id), _grouped(callups, shifts.c.child_id),
-                             _grouped(hour_sums, hours.c.child_id))
+    # Each shift lies under one child, so the figures add up; only the campaigns (one may have shifts under
+    # two children) are counted again for the total.
+    total, by_child = _merge(_summed(places, shifts.c.child_id), _summed(callups, shifts.c.child_id),
+                             _summed(hour_sums, hours.c.child_id))
+    total["campaigns"] = db.session.scalar(select(func.count(func.distinct(shifts.c.campaign_id))))
     for name, sub in (("time_to_fill_minutes", fills), ("response_minutes", answers)):
-        total[name] = _minutes(db.session.scalar(median_by(sub, "seconds")))
-        for child_id, value in db.session.execute(median_by(sub, "seconds", "child_id")).all():
+        dialect = db.engine.dialect.name
+        total[name] = _minutes(db.session.scalar(median_by(sub, "seconds", dialect=dialect)))
+        for child_id, value in db.session.execute(median_by(sub, "seconds", "child_id", dialect=dialect)).all():
             by_child.setdefault(child_id, {})[name] = _minutes(value)
     blank = {"campaigns": 0, "places": 0, "positions": 0, "positions_filled": 0, "called": 0, "accepted": 0,
              "attended": 0, "hours": 0.0, "time_to_fill_minutes": None, "response_minutes": None}
@@ -182,7 +194,7 @@ def people_report(area: Grid) -> dict:
                        .label("party_members"))
                 .group_by(*([group] if group is not None else [])))
 
-    total, by_child = _grouped(build, people.c.child_id)
+    total, by_child = _summed(build, people.c.child_id)
     skills = db.session.execute(
         select(Skill.code, Skill.name, Skill.name_en, func.count().label("people"))
         .select_from(people).join(VolunteerSkill, VolunteerSkill.volunteer_id == people.c.volunteer_id)
@@ -213,6 +225,7 @@ def activity_report(area: Grid, period: Period) -> dict:
     acts = (select(CallUp.volunteer_id, func.max(case((did(period.start_at, period.end_at), 1), else_=0)).label("in_period"),
                    func.max(case((did(period.dormant_since, period.end_at), 1), else_=0)).label("recent"))
             .where(CallUp.volunteer_id.is_not(None),
+                   *([] if area.level == 0 else [CallUp.volunteer_id.in_(select(people.c.volunteer_id))]),
                    or_(and_(CallUp.responded_at >= since, CallUp.responded_at < period.end_at),
                        and_(CallUp.attended_at >= since, CallUp.attended_at < period.end_at)))
             .group_by(CallUp.volunteer_id).subquery("acts"))
@@ -224,7 +237,7 @@ def activity_report(area: Grid, period: Period) -> dict:
                 .select_from(people).outerjoin(acts, acts.c.volunteer_id == people.c.volunteer_id)
                 .group_by(*([group] if group is not None else [])))
 
-    total, by_child = _grouped(build, people.c.child_id)
+    total, by_child = _summed(build, people.c.child_id)
     blank = {"people": 0, "active": 0, "dormant": 0}
     return {"total": {**blank, **total}, "rows": _rows(area, by_child, blank)}
 

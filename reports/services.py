@@ -5,8 +5,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import text
+
 from core.errors import BadRequest
 from core.scope import Scope
+from extensions import db
 from grids.models import Grid
 from reports import figures
 from reports.areas import resolve_area
@@ -21,6 +24,16 @@ REPORTS: dict[str, tuple[str, str, Callable[[Grid, Period], dict]]] = {
     "hours": ("服务时长", "Service hours", figures.hours_report),
     "enterprises": ("共建单位贡献", "Partner enterprises' contribution", figures.enterprise_report),
 }
+
+
+# A report groups a few hundred thousand call-ups by person or place: with PostgreSQL's default 4 MB it sorts on
+# disk (measured: external merges of 3-4 MB per worker), with this it hashes in memory. For this transaction only.
+REPORT_WORK_MEM = "64MB"
+
+
+def _room_to_sort() -> None:
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,7 @@ def build_report(name: str, *, scope: Scope, grid_id: int | None = None, first: 
     if name not in REPORTS:
         raise BadRequest({"report": [f"Unknown report; one of {', '.join(REPORTS)}."]})
     area, period = report_area(scope, grid_id, first, last, today=today, zone=zone)
+    _room_to_sort()
     return Report(name=name, area=area, period=period, data=REPORTS[name][2](area, period))
 
 
@@ -51,5 +65,6 @@ def build_cockpit(*, scope: Scope, grid_id: int | None = None, first: date | Non
                   today: date, zone: str) -> dict[str, Report]:
     """Every report for one area and period: the cockpit's figures."""
     area, period = report_area(scope, grid_id, first, last, today=today, zone=zone)
+    _room_to_sort()
     return {name: Report(name=name, area=area, period=period, data=function(area, period))
             for name, (_, _, function) in REPORTS.items()}

@@ -52,6 +52,8 @@ class Sheet:
     title_en: str
     columns: tuple[str, ...]
     rows: list[list[Any]]
+    # Per row: the grid node it stands for (drill-down), None for totals and rows that are no grid.
+    grid_ids: list[int | None]
 
     def header(self, lang: str = "zh") -> list[str]:
         return [LABELS[c][1] if lang == "en" else f"{LABELS[c][0]} · {LABELS[c][1]}" for c in self.columns]
@@ -63,10 +65,12 @@ def sheets(report: Report) -> list[Sheet]:
     for key, title, title_en, columns in SHEETS[report.name]:
         items = report.data[key]
         rows = [[item.get(c) for c in columns] for item in items]
+        grid_ids = [item.get("grid_id") for item in items]
         if key == "rows" and "total" in report.data:
             total = report.data["total"]
             rows.append([TOTAL_LABEL if c == "name" else total.get(c) for c in columns])
-        result.append(Sheet(key=key, title=title, title_en=title_en, columns=columns, rows=rows))
+            grid_ids.append(None)
+        result.append(Sheet(key=key, title=title, title_en=title_en, columns=columns, rows=rows, grid_ids=grid_ids))
     return result
 
 
