@@ -24,70 +24,35 @@ def _report(name: str, query: dict) -> services.Report:
                                  zone=zone, **query)
 
 
-@blp.route("/campaigns")
-class CampaignReport(MethodView):
-    @blp.arguments(ReportQuerySchema, **QUERY)
-    @blp.response(200, CampaignReportSchema)
-    @blp.alt_response(400, description="Bad date or grid id (the field is named)")
-    @blp.alt_response(404, description="Grid unknown or outside the caller's area")
+# path -> (view name, schema, summary): six read-only reports with one shape, so one view factory.
+REPORT_VIEWS = {
+    "campaigns": ("CampaignReport", CampaignReportSchema,
+                  "Campaigns: places needed, called, accepted, attended, hours, time to fill, response time."),
+    "emergencies": ("EmergencyReport", EmergencyReportSchema,
+                    "Emergencies: the share of places manned within one hour of publishing."),
+    "people": ("PeopleReport", PeopleReportSchema, "Active people by grid, skill and identity."),
+    "activity": ("ActivityReport", ActivityReportSchema,
+                 "Active people in the period against those dormant for 180 days."),
+    "hours": ("HoursReport", HoursReportSchema, "Service hours by grid, skill, kind of campaign and month."),
+    "enterprises": ("EnterpriseReport", EnterpriseReportSchema,
+                    "Partner enterprises' teams: people, shifts served and hours."),
+}
+
+
+def _report_view(name: str, view_name: str, schema, summary: str) -> None:
     def get(self, query):
-        """Campaigns: places needed, called, accepted, attended, hours, time to fill, response time."""
-        return _report("campaigns", query)
+        return _report(name, query)
+
+    get.__doc__ = summary
+    get = blp.alt_response(404, description="Grid unknown or outside the caller's area")(get)
+    get = blp.alt_response(400, description="Bad date or grid id (the field is named)")(get)
+    get = blp.response(200, schema)(get)
+    get = blp.arguments(ReportQuerySchema, **QUERY)(get)
+    blp.route(f"/{name}")(type(view_name, (MethodView,), {"get": get}))
 
 
-@blp.route("/emergencies")
-class EmergencyReport(MethodView):
-    @blp.arguments(ReportQuerySchema, **QUERY)
-    @blp.response(200, EmergencyReportSchema)
-    @blp.alt_response(400, description="Bad date or grid id (the field is named)")
-    @blp.alt_response(404, description="Grid unknown or outside the caller's area")
-    def get(self, query):
-        """Emergencies: the share of places manned within one hour of publishing."""
-        return _report("emergencies", query)
-
-
-@blp.route("/people")
-class PeopleReport(MethodView):
-    @blp.arguments(ReportQuerySchema, **QUERY)
-    @blp.response(200, PeopleReportSchema)
-    @blp.alt_response(400, description="Bad date or grid id (the field is named)")
-    @blp.alt_response(404, description="Grid unknown or outside the caller's area")
-    def get(self, query):
-        """Active people by grid, skill and identity."""
-        return _report("people", query)
-
-
-@blp.route("/activity")
-class ActivityReport(MethodView):
-    @blp.arguments(ReportQuerySchema, **QUERY)
-    @blp.response(200, ActivityReportSchema)
-    @blp.alt_response(400, description="Bad date or grid id (the field is named)")
-    @blp.alt_response(404, description="Grid unknown or outside the caller's area")
-    def get(self, query):
-        """Active people in the period against those dormant for 180 days."""
-        return _report("activity", query)
-
-
-@blp.route("/hours")
-class HoursReport(MethodView):
-    @blp.arguments(ReportQuerySchema, **QUERY)
-    @blp.response(200, HoursReportSchema)
-    @blp.alt_response(400, description="Bad date or grid id (the field is named)")
-    @blp.alt_response(404, description="Grid unknown or outside the caller's area")
-    def get(self, query):
-        """Service hours by grid, skill, kind of campaign and month."""
-        return _report("hours", query)
-
-
-@blp.route("/enterprises")
-class EnterpriseReport(MethodView):
-    @blp.arguments(ReportQuerySchema, **QUERY)
-    @blp.response(200, EnterpriseReportSchema)
-    @blp.alt_response(400, description="Bad date or grid id (the field is named)")
-    @blp.alt_response(404, description="Grid unknown or outside the caller's area")
-    def get(self, query):
-        """Partner enterprises' teams: people, shifts served and hours."""
-        return _report("enterprises", query)
+for _name, (_view, _schema, _summary) in REPORT_VIEWS.items():
+    _report_view(_name, _view, _schema, _summary)
 
 
 @blp.route("/export")

@@ -14,7 +14,7 @@ import statistics
 import sys
 import time
 from contextlib import nullcontext
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -29,11 +29,11 @@ DAYS = 365
 
 def _seed_callups(target: int, *, seed: int, now: datetime) -> dict[str, int]:
     """A year of done campaigns and their call-ups, written column-wise by the demo's bulk writer (COPY)."""
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
     from campaigns.models import CallUp, Campaign, CampaignStatus, Position, Priority, Shift
     from core.kinds import CampaignKind
-    from demo.seed import _BulkWriter
+    from demo.seed import _BulkWriter, _refresh_statistics
     from extensions import db
     from grids.models import Grid
     from volunteers.models import Volunteer
@@ -129,12 +129,7 @@ def _seed_callups(target: int, *, seed: int, now: datetime) -> dict[str, int]:
     writer.begin()
     writer.fix_sequences([Campaign.__table__, Shift.__table__, Position.__table__, CallUp.__table__])
     db.session.commit()
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
-        else:
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
+    _refresh_statistics()
     return counts
 
 
