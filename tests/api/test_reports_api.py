@@ -86,6 +86,7 @@ def test_reports_api_exports_csv_and_xlsx(api, tree, district):
 
 def test_cockpit_page_figures_drill_down_and_scope(login_as, tree, district):
     street = login_as("office", grid_id=tree.street.id)
+    assert 'href="/cockpit" id="cockpit-link"' in street.get("/office/campaigns").get_data(as_text=True)
     page = street.get("/cockpit", query_string=PERIOD)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
