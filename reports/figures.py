@@ -19,7 +19,7 @@ from grids.models import Grid
 from reports.areas import area_map, children, shift_rows
 from reports.hours import attended_hours
 from reports.period import Period
-from reports.sql import median_by, seconds_between
+from reports.sql import median_and_total_postgres, median_by, seconds_between
 from volunteers.models import (IDENTITY_LABELS, Enterprise, Identity, Skill, Team, Volunteer, VolunteerSkill,
                                VolunteerStatus)
 
@@ -129,15 +129,25 @@ def campaign_report(area: Grid, period: Period) -> dict:
                              _summed(hour_sums, hours.c.child_id))
     total["campaigns"] = db.session.scalar(select(func.count(func.distinct(shifts.c.campaign_id))))
     for name, sub in (("time_to_fill_minutes", fills), ("response_minutes", answers)):
-        dialect = db.engine.dialect.name
-        total[name] = _minutes(db.session.scalar(median_by(sub, "seconds", dialect=dialect)))
-        for child_id, value in db.session.execute(median_by(sub, "seconds", "child_id", dialect=dialect)).all():
-            by_child.setdefault(child_id, {})[name] = _minutes(value)
+        total[name], medians = _medians(sub)
+        for child_id, value in medians.items():
+            by_child.setdefault(child_id, {})[name] = value
     blank = {"campaigns": 0, "places": 0, "positions": 0, "positions_filled": 0, "called": 0, "accepted": 0,
              "attended": 0, "hours": 0.0, "time_to_fill_minutes": None, "response_minutes": None}
     total = _finish_campaigns({**blank, **total})
     rows = [_finish_campaigns(row) for row in _rows(area, by_child, blank)]
     return {"total": total, "rows": rows}
+
+
+def _medians(values) -> tuple[float | None, dict]:
+    """The median of ``values.seconds`` in minutes, over all and by ``child_id``."""
+    if db.engine.dialect.name == "postgresql":
+        rows = db.session.execute(median_and_total_postgres(values, "seconds", "child_id")).all()
+        total = next((value for _, is_total, value in rows if is_total), None)
+        return _minutes(total), {child_id: _minutes(value) for child_id, is_total, value in rows if not is_total}
+    total = db.session.scalar(median_by(values, "seconds"))
+    return _minutes(total), {child_id: _minutes(value)
+                             for child_id, value in db.session.execute(median_by(values, "seconds", "child_id"))}
 
 
 def _finish_campaigns(row: dict) -> dict:
