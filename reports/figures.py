@@ -240,16 +240,24 @@ def activity_report(area: Grid, period: Period) -> dict:
                        and_(CallUp.attended_at >= since, CallUp.attended_at < period.end_at)))
             .group_by(CallUp.volunteer_id).subquery("acts"))
 
-    def build(group):
-        return (select(*_group_cols(group), func.count().label("people"),
-                       _count_if(acts.c.in_period == 1).label("active"),
-                       _count_if(func.coalesce(acts.c.recent, 0) == 0).label("dormant"))
-                .select_from(people).outerjoin(acts, acts.c.volunteer_id == people.c.volunteer_id)
+    # Counted from the people who did something (joined to the people), so nobody is looked up twice;
+    # dormant = people - recent.
+    def counted(group):
+        return (select(*_group_cols(group), func.count().label("people")).select_from(people)
                 .group_by(*([group] if group is not None else [])))
 
-    total, by_child = _summed(build, people.c.child_id)
-    blank = {"people": 0, "active": 0, "dormant": 0}
-    return {"total": {**blank, **total}, "rows": _rows(area, by_child, blank)}
+    def acted(group):
+        return (select(*_group_cols(group), func.coalesce(func.sum(acts.c.in_period), 0).label("active"),
+                       func.coalesce(func.sum(acts.c.recent), 0).label("recent"))
+                .select_from(acts).join(people, people.c.volunteer_id == acts.c.volunteer_id)
+                .group_by(*([group] if group is not None else [])))
+
+    total, by_child = _merge(_summed(counted, people.c.child_id), _summed(acted, people.c.child_id))
+    blank = {"people": 0, "active": 0, "recent": 0}
+    rows = _rows(area, by_child, blank)
+    for row in [total, *rows]:
+        row["dormant"] = row["people"] - row.pop("recent", 0)
+    return {"total": total, "rows": rows}
 
 
 def hours_report(area: Grid, period: Period) -> dict:

@@ -49,3 +49,4 @@ def median_and_total_postgres(values, value_column: str, group_column: str):
     value, group = values.c[value_column], values.c[group_column]
     return (select(group, func.grouping(group), func.percentile_cont(0.5).within_group(value))
             .group_by(func.grouping_sets(tuple_(group), tuple_())))
+
