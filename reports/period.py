@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from core.errors import BadRequest
+from core.errors import ValidationFailed
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366
@@ -48,11 +48,13 @@ class Period:
 
 
 def make_period(first: date | None, last: date | None, *, today: date, zone: str) -> Period:
-    """The period asked for; without dates the last 30 days up to ``today``. Errors name ``from`` or ``to``."""
+    """The period asked for; without dates the last 30 days up to ``today``. A period that ends before it starts or
+    is too long is refused (422) naming ``to`` or ``from``; a date that is no date never gets here (the schemas
+    answer 400)."""
     last = last or today
     first = first or last - timedelta(days=DEFAULT_DAYS - 1)
     if last < first:
-        raise BadRequest({"to": ["The end date is before the start date. 结束日期早于开始日期。"]})
+        raise ValidationFailed({"to": ["The end date is before the start date. 结束日期早于开始日期。"]})
     if (last - first).days >= MAX_DAYS:
-        raise BadRequest({"from": [f"A report covers at most {MAX_DAYS} days. 报表期间最多 {MAX_DAYS} 天。"]})
+        raise ValidationFailed({"from": [f"A report covers at most {MAX_DAYS} days. 报表期间最多 {MAX_DAYS} 天。"]})
     return Period(first=first, last=last, zone=zone)

@@ -58,13 +58,15 @@ def test_reports_api_refuses_volunteers(client, tree, district):
     assert ApiClient(client, token).get("/reports/campaigns").status_code == 403
 
 
-@pytest.mark.parametrize("query, field", [
-    ({"from": "2026-13-01"}, "from"), ({"to": "yesterday"}, "to"), ({"from": "2026-12-02", "to": "2026-12-01"}, "to"),
-    ({"from": "2019-01-01", "to": "2026-12-01"}, "from"), ({"grid_id": "abc"}, "grid_id"),
+@pytest.mark.parametrize("query, field, status", [
+    ({"from": "2026-13-01"}, "from", 400), ({"to": "yesterday"}, "to", 400), ({"grid_id": "abc"}, "grid_id", 400),
+    ({"grid_id": "0"}, "grid_id", 400),
+    # Dates that are dates but make no period: the business rule's 422, naming the field too.
+    ({"from": "2026-12-02", "to": "2026-12-01"}, "to", 422), ({"from": "2019-01-01", "to": "2026-12-01"}, "from", 422),
 ])
-def test_reports_api_bad_input_is_400_naming_the_field(api, tree, query, field):
+def test_reports_api_bad_input_names_the_field(api, tree, query, field, status):
     response = api.get("/reports/campaigns", query_string=query)
-    assert response.status_code == 400
+    assert response.status_code == status
     errors = response.get_json()["errors"]
     assert field in errors.get("query", errors.get("json", {})), errors
 
@@ -108,6 +110,6 @@ def test_cockpit_page_bad_dates_and_roles(login_as, tree, district):
     bad = admin.get("/cockpit", query_string={"from": "2026-02-30"})
     assert bad.status_code == 400 and "from" in bad.get_data(as_text=True).split('id="error-fields"')[1]
     backwards = admin.get("/cockpit", query_string={"from": "2026-12-02", "to": "2026-12-01"})
-    assert backwards.status_code == 400 and 'Fields at fault: to' in backwards.get_data(as_text=True)
+    assert backwards.status_code == 422 and 'Fields at fault: to' in backwards.get_data(as_text=True)
     assert admin.get("/cockpit", query_string=PERIOD).status_code == 200
     assert login_as("volunteer").get("/cockpit").status_code == 403

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from core.errors import BadRequest, NotFound
+from core.errors import NotFound, ValidationFailed
 from core.scope import Role, Scope
 from reports import services
 from reports.period import make_period
@@ -117,9 +117,9 @@ def test_reports_period_defaults_and_bad_periods():
     period = make_period(None, None, today=date(2026, 12, 1), zone=world.ZONE)
     assert (period.first, period.last) == (date(2026, 11, 2), date(2026, 12, 1))
     assert period.start_at.isoformat() == "2026-11-01T16:00:00+00:00"
-    with pytest.raises(BadRequest) as error:
+    with pytest.raises(ValidationFailed) as error:
         make_period(date(2026, 12, 2), date(2026, 12, 1), today=date(2026, 12, 1), zone=world.ZONE)
-    assert error.value.status_code == 400 and "to" in error.value.errors
-    with pytest.raises(BadRequest) as error:
+    assert error.value.status_code == 422 and "to" in error.value.errors
+    with pytest.raises(ValidationFailed) as error:
         make_period(date(2020, 1, 1), date(2026, 12, 1), today=date(2026, 12, 1), zone=world.ZONE)
     assert "from" in error.value.errors
