@@ -45,6 +45,7 @@ def _report_view(name: str, view_name: str, schema, summary: str) -> None:
 
     get.__doc__ = summary
     get = blp.alt_response(404, description="Grid unknown or outside the caller's area")(get)
+    get = blp.alt_response(422, description="The dates make no period: ends before it starts, or too long")(get)
     get = blp.alt_response(400, description="Bad date or grid id (the field is named)")(get)
     get = blp.response(200, schema)(get)
     get = blp.arguments(ReportQuerySchema, **QUERY)(get)
@@ -63,6 +64,7 @@ class ReportExport(MethodView):
     @blp.doc(responses={200: {"content": {tables.EXPORT_MIMETYPES["xlsx"]: {
         "schema": {"type": "string", "format": "binary"}}}}})
     @blp.alt_response(400, description="Bad report name, date or grid id (the field is named)")
+    @blp.alt_response(422, description="The dates make no period: ends before it starts, or too long")
     @blp.alt_response(404, description="Grid unknown or outside the caller's area")
     def get(self, query):
         """Download one report as CSV or XLSX."""
