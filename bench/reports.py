@@ -1,7 +1,8 @@
 """Time every report and the cockpit page on a seeded district with a million call-ups (PostgreSQL by default).
 
 Seeds the demo district (``demo.seed``: grid tree, people, partner teams) into a throwaway database, then
-writes a year of published campaigns, shifts, positions and call-ups in known proportions with COPY, and
+writes a year of published campaigns, shifts, positions and call-ups in known proportions (COPY on PostgreSQL,
+multi-row inserts on SQLite), and
 times each report query (district and one street office) and the /cockpit page: the median of a few rounds.
 
     python -m bench.reports --database-url postgresql://postgres@127.0.0.1:5432/postgres
@@ -44,9 +45,8 @@ def _seed_callups(target: int, *, seed: int, now: datetime) -> dict[str, int]:
     people = int(db.session.scalar(select(func.max(Volunteer.id))))
     start_ids = {table: int(db.session.scalar(select(func.coalesce(func.max(table.c.id), 0)))) + 1
                  for table in (Campaign.__table__, Shift.__table__, Position.__table__, CallUp.__table__)}
-    positions = target // CALLUPS_PER_POSITION
-    shifts = positions // POSITIONS_PER_SHIFT
-    campaigns = shifts // SHIFTS_PER_CAMPAIGN
+    # At least ``target`` call-ups: whole campaigns of 2 shifts × 2 positions × 12 call-ups.
+    campaigns = -(-target // (CALLUPS_PER_POSITION * POSITIONS_PER_SHIFT * SHIFTS_PER_CAMPAIGN))
     kinds = [kind.value for kind in CampaignKind]
 
     # Campaigns: an office (a community), published 1-7 days before their first shift; some emergencies.
