@@ -2,8 +2,8 @@
 
 Seeds the demo district (``demo.seed``: grid tree, people, partner teams) into a throwaway database, then
 writes a year of published campaigns, shifts, positions and call-ups in known proportions (COPY on PostgreSQL,
-multi-row inserts on SQLite), and
-times each report query (district and one street office) and the /cockpit page: the median of a few rounds.
+multi-row inserts on SQLite), and times each report query (district and one street office) and the /cockpit
+page: the median of a few rounds.
 
     python -m bench.reports --database-url postgresql://postgres@127.0.0.1:5432/postgres
     python -m bench.reports --callups 50000 --sqlite        # a quick look on SQLite
