@@ -71,6 +71,17 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "accounts.AuditEvents": {"GET": frozenset()},
     "accounts.Tokens": {"GET": frozenset(), "POST": frozenset()},
     "accounts.TokenById": {"DELETE": frozenset()},
+    # Reports (api/reports.py, web/cockpit.py): no leader role exists yet, so office staff (their own subtree,
+    # checked by reports.areas.resolve_area: another area answers 404) and the district admin.
+    "reports.CampaignReport": {"GET": STAFF},
+    "reports.EmergencyReport": {"GET": STAFF},
+    "reports.PeopleReport": {"GET": STAFF},
+    "reports.ActivityReport": {"GET": STAFF},
+    "reports.HoursReport": {"GET": STAFF},
+    "reports.EnterpriseReport": {"GET": STAFF},
+    "reports.ReportExport": {"GET": STAFF},
+    "cockpit.cockpit": {"GET": STAFF},
+    "cockpit.export": {"GET": STAFF},
     # Pages (web/auth.py): sign-in and registration are public; these need an account.
     "enterprise.portal": {"GET": frozenset({E})},
     "enterprise.create_team": {"POST": frozenset({E})},

@@ -81,3 +81,13 @@ class Unavailable(DomainError):
 
     status_code = 503
     code = "unavailable"
+
+
+class BadRequest(DomainError):
+    """Malformed input that names its field (a date that is no date, a period that ends before it starts)."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, errors: Mapping[str, object], message: str = "Bad request.") -> None:
+        super().__init__(message, errors)

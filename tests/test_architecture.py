@@ -13,10 +13,11 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Lower imports nothing higher. notices (the outbox, its channels, links and texts) is fed plain values by
 # campaigns; accounts resolves the owners of every kind of object; callups is the scheduler side (jobs,
-# dispatch, follow-ups, alerts); api and web sit on top, web reusing only api's schemas.
+# dispatch, follow-ups, alerts); reports read the domain and are read by none; api and web sit on top, web
+# reusing only api's schemas.
 ORDER = {"core": 0, "matching": 0, "grids": 1, "volunteers": 2, "notices": 3, "campaigns": 4, "accounts": 5,
-         "callups": 6, "demo": 7, "api": 7, "web": 8}
-DOMAIN = ["grids", "volunteers", "notices", "campaigns", "accounts", "callups", "core"]
+         "reports": 5, "callups": 6, "demo": 7, "api": 7, "web": 8}
+DOMAIN = ["grids", "volunteers", "notices", "campaigns", "accounts", "reports", "callups", "core"]
 # Modules that are not packages but sit at the bottom (singletons) or the very top (the factory).
 EXTRA = {"extensions": 0, "config": 0, "app": 9}
 

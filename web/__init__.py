@@ -68,4 +68,5 @@ def register_web(app: Flask) -> None:
     from web.roster import bp as roster_bp; app.register_blueprint(roster_bp)  # noqa: E702
     from web.alerts import bp as alerts_bp; app.register_blueprint(alerts_bp)  # noqa: E702
     from web.profile import bp as profile_bp; app.register_blueprint(profile_bp)  # noqa: E702
+    from web.cockpit import bp as cockpit_bp; app.register_blueprint(cockpit_bp)  # noqa: E702
     from web.enterprise import register_enterprise_pages; register_enterprise_pages(app)  # noqa: E702

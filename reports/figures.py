@@ -1,0 +1,317 @@
+"""The report figures: each one a few grouped queries (GROUP BY in the database), for an area and a period.
+
+Every report answers ``{"total": {...}, "rows": [...]}`` (rows: one per child node of the area, plus one
+for work placed at the area node itself when there is any) or named breakdowns. Places and work are
+counted where the shift takes place; people where they live (their home grid).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select
+
+from campaigns.models import TAKEN_CALLUP_STATES, CallUp, CallUpStatus, Position, PositionSkill, Priority
+from core.kinds import KIND_LABELS, CampaignKind
+from extensions import db
+from grids.models import Grid
+from reports.areas import area_map, children, shift_rows
+from reports.hours import attended_hours
+from reports.period import Period
+from reports.sql import median_and_total_postgres, median_by, seconds_between
+from volunteers.models import (IDENTITY_LABELS, Enterprise, Identity, Skill, Team, Volunteer, VolunteerSkill,
+                               VolunteerStatus)
+
+S = CallUpStatus
+ANSWERED = (S.ACCEPTED, S.DECLINED, S.ATTENDED, S.NO_SHOW)
+ARRIVAL_STANDARD_SECONDS = 3600  # the seeds' standard: everyone at their post within one hour of the call
+AT_NODE = ("本级", "At this level")
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _grouped(build: Callable[[Any], Any], group_key) -> tuple[dict, dict]:
+    """Run ``build(group)`` once for the total (no group) and once by child node: (total, {child_id: row})."""
+    total = _plain(db.session.execute(build(None)).mappings().one())
+    by_child = {row["child_id"]: _plain(row) for row in db.session.execute(build(group_key)).mappings()}
+    return total, by_child
+
+
+def _summed(build: Callable[[Any], Any], group_key) -> tuple[dict, dict]:
+    """Like ``_grouped`` for figures that add up (each person or place lies under one child): one query by
+    child, the total being the sum of its few group rows."""
+    by_child = {row["child_id"]: _plain(row) for row in db.session.execute(build(group_key)).mappings()}
+    keys = [name for name in build(group_key).selected_columns.keys() if name != "child_id"]
+    return {name: sum(row[name] for row in by_child.values()) for name in keys}, by_child
+
+
+def _plain(row) -> dict:
+    """PostgreSQL sums integers into numerics: counts back to int, the rest to float."""
+    return {key: (int(value) if value == int(value) and key != "hours" else float(value))
+            if isinstance(value, Decimal) else value for key, value in row.items()}
+
+
+def _group_cols(group):
+    return [] if group is None else [group.label("child_id")]
+
+
+def _rows(area: Grid, by_child: dict, blank: dict) -> list[dict]:
+    """One row per child node (zeros where nothing happened), then the area node's own, if any."""
+    rows = []
+    for child in children(area):
+        row = {**blank, **by_child.get(child.id, {})}
+        rows.append({**row, "grid_id": child.id, "name": child.name, "level": child.level})
+    if None in by_child:
+        rows.append({**blank, **by_child[None], "grid_id": None, "name": f"{AT_NODE[0]} · {AT_NODE[1]}",
+                     "level": area.level})
+    for row in rows:
+        row.pop("child_id", None)
+    return rows
+
+
+def _merge(*parts: tuple[dict, dict]) -> tuple[dict, dict]:
+    total, by_child = {}, {}
+    for part_total, part_rows in parts:
+        total.update(part_total)
+        for key, row in part_rows.items():
+            by_child.setdefault(key, {}).update(row)
+    return total, by_child
+
+
+def _minutes(seconds) -> float | None:
+    return None if seconds is None else round(float(seconds) / 60, 1)
+
+
+def campaign_report(area: Grid, period: Period) -> dict:
+    """Campaigns with shifts in the period: places needed, called, accepted, attended, hours, time to fill
+    (publish → the last place taken, median over filled positions) and response time (sent → answer, median)."""
+    shifts = shift_rows(area, period)
+
+    def places(group):
+        return (select(*_group_cols(group), func.count(func.distinct(shifts.c.campaign_id)).label("campaigns"),
+                       func.coalesce(func.sum(Position.headcount), 0).label("places"),
+                       _count_if(Position.accepted_count >= Position.headcount).label("positions_filled"),
+                       func.count(Position.id).label("positions"))
+                .select_from(shifts).join(Position, Position.shift_id == shifts.c.shift_id)
+                .group_by(*([group] if group is not None else [])))
+
+    def callups(group):
+        return (select(*_group_cols(group), _count_if(CallUp.sent_at.is_not(None)).label("called"),
+                       _count_if(CallUp.status.in_(TAKEN_CALLUP_STATES)).label("accepted"),
+                       _count_if(CallUp.status == S.ATTENDED).label("attended"))
+                .select_from(shifts).join(Position, Position.shift_id == shifts.c.shift_id)
+                .join(CallUp, CallUp.position_id == Position.id).where(CallUp.is_person)
+                .group_by(*([group] if group is not None else [])))
+
+    hours = attended_hours(area, period)
+
+    def hour_sums(group):
+        return (select(*_group_cols(group), func.coalesce(func.sum(hours.c.hours), 0).label("hours"))
+                .group_by(*([group] if group is not None else [])))
+
+    fills = (select(shifts.c.child_id, seconds_between(func.max(CallUp.responded_at), shifts.c.published_at)
+                    .label("seconds"))
+             .select_from(shifts).join(Position, Position.shift_id == shifts.c.shift_id)
+             .join(CallUp, CallUp.position_id == Position.id)
+             .where(CallUp.status.in_(TAKEN_CALLUP_STATES), Position.accepted_count >= Position.headcount)
+             .group_by(Position.id, shifts.c.child_id, shifts.c.published_at).subquery())
+    answers = (select(shifts.c.child_id, seconds_between(CallUp.responded_at, CallUp.sent_at).label("seconds"))
+               .select_from(shifts).join(Position, Position.shift_id == shifts.c.shift_id)
+               .join(CallUp, CallUp.position_id == Position.id)
+               .where(CallUp.is_person, CallUp.status.in_(ANSWERED), CallUp.sent_at.is_not(None),
+                      CallUp.responded_at.is_not(None)).subquery())
+    # Each shift lies under one child, so the figures add up; only the campaigns (one may have shifts under
+    # two children) are counted again for the total.
+    total, by_child = _merge(_summed(places, shifts.c.child_id), _summed(callups, shifts.c.child_id),
+                             _summed(hour_sums, hours.c.child_id))
+    total["campaigns"] = db.session.scalar(select(func.count(func.distinct(shifts.c.campaign_id))))
+    for name, sub in (("time_to_fill_minutes", fills), ("response_minutes", answers)):
+        total[name], medians = _medians(sub)
+        for child_id, value in medians.items():
+            by_child.setdefault(child_id, {})[name] = value
+    blank = {"campaigns": 0, "places": 0, "positions": 0, "positions_filled": 0, "called": 0, "accepted": 0,
+             "attended": 0, "hours": 0.0, "time_to_fill_minutes": None, "response_minutes": None}
+    total = _finish_campaigns({**blank, **total})
+    rows = [_finish_campaigns(row) for row in _rows(area, by_child, blank)]
+    return {"total": total, "rows": rows}
+
+
+def _medians(values) -> tuple[float | None, dict]:
+    """The median of ``values.seconds`` in minutes, over all and by ``child_id``."""
+    if db.engine.dialect.name == "postgresql":
+        rows = db.session.execute(median_and_total_postgres(values, "seconds", "child_id")).all()
+        total = next((value for _, is_total, value in rows if is_total), None)
+        return _minutes(total), {child_id: _minutes(value) for child_id, is_total, value in rows if not is_total}
+    total = db.session.scalar(median_by(values, "seconds"))
+    return _minutes(total), {child_id: _minutes(value)
+                             for child_id, value in db.session.execute(median_by(values, "seconds", "child_id"))}
+
+
+def _finish_campaigns(row: dict) -> dict:
+    row["hours"] = round(float(row["hours"] or 0), 1)
+    row["fill_rate"] = round(row["accepted"] / row["places"], 3) if row["places"] else None
+    return row
+
+
+def emergency_report(area: Grid, period: Period) -> dict:
+    """Emergencies against the one-hour standard: the share of emergency places where someone checked in
+    (arrived) within 60 minutes of the campaign's publishing; more arrivals than places count once each place."""
+    shifts = shift_rows(area, period, priority=Priority.EMERGENCY)
+    in_time = and_(CallUp.status == S.ATTENDED, CallUp.volunteer_id.is_not(None),
+                   seconds_between(CallUp.attended_at, shifts.c.published_at) <= ARRIVAL_STANDARD_SECONDS)
+    per_position = (select(shifts.c.child_id, shifts.c.campaign_id, Position.headcount,
+                           _count_if(in_time).label("arrived"))
+                    .select_from(shifts).join(Position, Position.shift_id == shifts.c.shift_id)
+                    .outerjoin(CallUp, CallUp.position_id == Position.id)
+                    .group_by(Position.id, Position.headcount, shifts.c.child_id, shifts.c.campaign_id).subquery())
+
+    def build(group):
+        arrived = case((per_position.c.arrived > per_position.c.headcount, per_position.c.headcount),
+                       else_=per_position.c.arrived)
+        return (select(*_group_cols(group), func.count(func.distinct(per_position.c.campaign_id)).label("emergencies"),
+                       func.coalesce(func.sum(per_position.c.headcount), 0).label("places"),
+                       func.coalesce(func.sum(arrived), 0).label("places_in_hour"))
+                .group_by(*([group] if group is not None else [])))
+
+    total, by_child = _grouped(build, per_position.c.child_id)
+    blank = {"emergencies": 0, "places": 0, "places_in_hour": 0}
+    return {"total": _share({**blank, **total}), "rows": [_share(row) for row in _rows(area, by_child, blank)]}
+
+
+def _share(row: dict) -> dict:
+    row["share_in_hour"] = round(row["places_in_hour"] / row["places"], 3) if row["places"] else None
+    return row
+
+
+def _people(area: Grid):
+    """Active people whose home grid lies in the area, with their drill-down group."""
+    mapping = area_map(area)
+    return (select(Volunteer.id.label("volunteer_id"), Volunteer.identity_flags, mapping.c.child_id)
+            .join(mapping, mapping.c.grid_id == Volunteer.home_grid_id)
+            .where(Volunteer.status == VolunteerStatus.ACTIVE).subquery("report_people"))
+
+
+def people_report(area: Grid) -> dict:
+    """Active people by skill, identity and grid (where they live); the period does not apply."""
+    people = _people(area)
+
+    def build(group):
+        return (select(*_group_cols(group), func.count().label("people"),
+                       _count_if(people.c.identity_flags.op("&")(Identity.PARTY_MEMBER.bit) != 0)
+                       .label("party_members"))
+                .group_by(*([group] if group is not None else [])))
+
+    total, by_child = _summed(build, people.c.child_id)
+    skills = db.session.execute(
+        select(Skill.code, Skill.name, Skill.name_en, func.count().label("people"))
+        .select_from(people).join(VolunteerSkill, VolunteerSkill.volunteer_id == people.c.volunteer_id)
+        .join(Skill, Skill.id == VolunteerSkill.skill_id)
+        .group_by(Skill.id, Skill.code, Skill.name, Skill.name_en).order_by(func.count().desc(), Skill.code)).all()
+    identities = db.session.execute(select(*(
+        _count_if(people.c.identity_flags.op("&")(identity.bit) != 0).label(identity.value)
+        for identity in Identity))).mappings().one()
+    blank = {"people": 0, "party_members": 0}
+    return {"total": {**blank, **total}, "rows": _rows(area, by_child, blank),
+            "by_skill": [{"code": row.code, "name": row.name, "name_en": row.name_en, "people": row.people}
+                         for row in skills],
+            "by_identity": [{"code": identity.value, "name": IDENTITY_LABELS[identity],
+                             "name_en": identity.value.replace("_", " "), "people": int(identities[identity.value])}
+                            for identity in Identity]}
+
+
+def activity_report(area: Grid, period: Period) -> dict:
+    """Active people who answered or attended a call-up in the period, against the dormant ones who did
+    neither in the 180 days up to the period's end (people who did something in between are neither)."""
+    people = _people(area)
+    since = min(period.start_at, period.dormant_since)
+
+    def did(start, end):
+        return or_(and_(CallUp.responded_at >= start, CallUp.responded_at < end),
+                   and_(CallUp.attended_at >= start, CallUp.attended_at < end))
+
+    acts = (select(CallUp.volunteer_id, func.max(case((did(period.start_at, period.end_at), 1), else_=0)).label("in_period"),
+                   func.max(case((did(period.dormant_since, period.end_at), 1), else_=0)).label("recent"))
+            .where(CallUp.volunteer_id.is_not(None),
+                   *([] if area.level == 0 else [CallUp.volunteer_id.in_(select(people.c.volunteer_id))]),
+                   or_(and_(CallUp.responded_at >= since, CallUp.responded_at < period.end_at),
+                       and_(CallUp.attended_at >= since, CallUp.attended_at < period.end_at)))
+            .group_by(CallUp.volunteer_id).subquery("acts"))
+
+    # Counted from the people who did something (joined to the people), so nobody is looked up twice;
+    # dormant = people - recent.
+    def counted(group):
+        return (select(*_group_cols(group), func.count().label("people")).select_from(people)
+                .group_by(*([group] if group is not None else [])))
+
+    def acted(group):
+        return (select(*_group_cols(group), func.coalesce(func.sum(acts.c.in_period), 0).label("active"),
+                       func.coalesce(func.sum(acts.c.recent), 0).label("recent"))
+                .select_from(acts).join(people, people.c.volunteer_id == acts.c.volunteer_id)
+                .group_by(*([group] if group is not None else [])))
+
+    total, by_child = _merge(_summed(counted, people.c.child_id), _summed(acted, people.c.child_id))
+    blank = {"people": 0, "active": 0, "recent": 0}
+    rows = _rows(area, by_child, blank)
+    for row in [total, *rows]:
+        row["dormant"] = row["people"] - row.pop("recent", 0)
+    return {"total": total, "rows": rows}
+
+
+def hours_report(area: Grid, period: Period) -> dict:
+    """Hours served (``reports.hours``) by grid, by the positions' required skills (a position needing two
+    skills counts for both), by kind of campaign and by calendar month of the shift."""
+    hours = attended_hours(area, period)
+    total_hours = func.coalesce(func.sum(hours.c.hours), 0)
+
+    def build(group):
+        return (select(*_group_cols(group), total_hours.label("hours"), func.count().label("shifts_served"),
+                       func.count(func.distinct(hours.c.volunteer_id)).label("people"))
+                .group_by(*([group] if group is not None else [])))
+
+    total, by_child = _grouped(build, hours.c.child_id)
+    skill = (select(Skill.code, Skill.name, Skill.name_en, total_hours.label("hours"))
+             .select_from(hours)
+             .outerjoin(PositionSkill, and_(PositionSkill.position_id == hours.c.position_id,
+                                            PositionSkill.preferred.is_(False)))
+             .outerjoin(Skill, Skill.id == PositionSkill.skill_id)
+             .group_by(Skill.code, Skill.name, Skill.name_en).order_by(total_hours.desc()))
+    kinds = dict(db.session.execute(select(hours.c.kind, total_hours).group_by(hours.c.kind)).all())
+    months = period.months()
+    month = case(*((and_(hours.c.start_at >= start, hours.c.start_at < end), literal(label))
+                   for label, start, end in months), else_=literal(None))
+    # Grouped through a subquery: PostgreSQL would not match the CASE's bound bounds in GROUP BY to the SELECT's.
+    monthly = select(month.label("month"), hours.c.hours).subquery()
+    by_month = dict(db.session.execute(select(monthly.c.month, func.sum(monthly.c.hours))
+                                       .group_by(monthly.c.month)).all())
+    blank = {"hours": 0.0, "shifts_served": 0, "people": 0}
+    rows = _rows(area, by_child, blank)
+    for row in [total, *rows]:
+        row["hours"] = round(float(row["hours"] or 0), 1)
+    return {
+        "total": {**blank, **total}, "rows": rows,
+        "by_skill": [{"code": row.code or "", "name": row.name or "不限技能", "name_en": row.name_en or "No skill required",
+                      "hours": round(float(row.hours), 1)} for row in db.session.execute(skill).all()],
+        "by_kind": [{"code": kind.value, "name": KIND_LABELS[kind], "hours": round(float(kinds.get(kind, 0)), 1)}
+                    for kind in CampaignKind if kinds.get(kind)],
+        "by_month": [{"month": label, "hours": round(float(by_month.get(label) or 0), 1)} for label, *_ in months],
+    }
+
+
+def enterprise_report(area: Grid, period: Period) -> dict:
+    """Partner enterprises' teams: members who served through a team answer, shifts and hours, per enterprise."""
+    hours = attended_hours(area, period)
+    rows = db.session.execute(
+        select(Enterprise.id, Enterprise.name, func.count(func.distinct(Team.id)).label("teams"),
+               func.count(func.distinct(hours.c.volunteer_id)).label("people"), func.count().label("shifts_served"),
+               func.coalesce(func.sum(hours.c.hours), 0).label("hours"))
+        .select_from(hours).join(Team, Team.id == hours.c.team_id).join(Enterprise, Enterprise.id == Team.enterprise_id)
+        .group_by(Enterprise.id, Enterprise.name).order_by(func.sum(hours.c.hours).desc(), Enterprise.id)).all()
+    items = [{"enterprise_id": row.id, "name": row.name, "teams": row.teams, "people": row.people,
+              "shifts_served": row.shifts_served, "hours": round(float(row.hours), 1)} for row in rows]
+    return {"total": {"enterprises": len(items), "people": sum(i["people"] for i in items),
+                      "shifts_served": sum(i["shifts_served"] for i in items),
+                      "hours": round(sum(i["hours"] for i in items), 1)},
+            "rows": items}
