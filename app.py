@@ -60,6 +60,7 @@ def _import_models() -> None:
     import callups.models  # noqa: F401
     import campaigns.models  # noqa: F401
     import grids.models  # noqa: F401
+    import gridwork.models  # noqa: F401
     import volunteers.models  # noqa: F401
 
 

@@ -22,6 +22,7 @@ from core.errors import NotFound, PermissionDenied
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
+from gridwork.models import ResponderUnit, Visit, VisitRound, VisitTarget, Whistle
 from volunteers.models import Enterprise, Team, Volunteer
 
 A, O, V, E, G = Role.ADMIN, Role.OFFICE, Role.VOLUNTEER, Role.ENTERPRISE, Role.GATEWAY
@@ -69,6 +70,23 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "accounts.AuditEvents": {"GET": frozenset()},
     "accounts.Tokens": {"GET": frozenset(), "POST": frozenset()},
     "accounts.TokenById": {"DELETE": frozenset()},
+    "gridwork.Units": {"GET": STAFF, "POST": STAFF},
+    "gridwork.UnitById": {"GET": STAFF, "PATCH": STAFF},
+    "gridwork.Whistles": {"GET": STAFF, "POST": STAFF},
+    "gridwork.WhistleById": {"GET": STAFF},
+    "gridwork.WhistleEvents": {"GET": STAFF},
+    "gridwork.WhistlePhoto": {"POST": STAFF},
+    "gridwork.WhistleAnswers": {"POST": STAFF},
+    "gridwork.WhistleClose": {"POST": STAFF},
+    "gridwork.WhistleReopen": {"POST": STAFF},
+    "gridwork.VisitTargets": {"GET": STAFF, "POST": STAFF},
+    "gridwork.VisitTargetById": {"PATCH": STAFF},
+    "gridwork.VisitRounds": {"GET": STAFF, "POST": STAFF},
+    "gridwork.VisitRoundCoverage": {"GET": STAFF},
+    "gridwork.VisitById": {"POST": frozenset({O, V})},
+    "gridwork.MyVisits": {"GET": frozenset({V})},
+    "gridwork.WhistleReport": {"GET": STAFF},
+    "gridwork.VisitReport": {"GET": STAFF},
     # Pages (web/auth.py): sign-in and registration are public; these need an account.
     "enterprise.portal": {"GET": frozenset({E})},
     "enterprise.create_team": {"POST": frozenset({E})},
@@ -161,6 +179,37 @@ def _position_owner(position_id: int) -> Owner | None:
     return None if path is None else Owner(path=path)
 
 
+def _unit_owner(unit_id: int) -> Owner | None:
+    # Units serve every community below their street office: every office reads them, their keeper changes them.
+    path = db.session.scalar(select(Grid.path).join(ResponderUnit, ResponderUnit.office_grid_id == Grid.id)
+                             .where(ResponderUnit.id == unit_id))
+    return None if path is None else Owner(path=path, any_office_reads=True)
+
+
+def _whistle_owner(whistle_id: int) -> Owner | None:
+    path = db.session.scalar(select(Grid.path).join(Whistle, Whistle.grid_id == Grid.id).where(Whistle.id == whistle_id))
+    return None if path is None else Owner(path=path)
+
+
+def _target_owner(target_id: int) -> Owner | None:
+    path = db.session.scalar(select(Grid.path).join(VisitTarget, VisitTarget.grid_id == Grid.id)
+                             .where(VisitTarget.id == target_id))
+    return None if path is None else Owner(path=path)
+
+
+def _round_owner(round_id: int) -> Owner | None:
+    path = db.session.scalar(select(Grid.path).join(VisitRound, VisitRound.grid_id == Grid.id)
+                             .where(VisitRound.id == round_id))
+    return None if path is None else Owner(path=path)
+
+
+def _visit_owner(visit_id: int) -> Owner | None:
+    # The office of the target's grid, and the visitor it is assigned to.
+    row = db.session.execute(select(Grid.path, Visit.visitor_id).join(VisitTarget, VisitTarget.grid_id == Grid.id)
+                             .join(Visit, Visit.target_id == VisitTarget.id).where(Visit.id == visit_id)).first()
+    return None if row is None else Owner(path=row.path, volunteer_id=row.visitor_id)
+
+
 def _enterprise_owner(enterprise_id: int) -> Owner:
     # An enterprise that asked to pair with a street office or community is also that office's to review.
     path = db.session.scalar(select(Grid.path).join(Enterprise, Enterprise.requested_grid_id == Grid.id)
@@ -183,6 +232,11 @@ OWNERS: Mapping[str, Callable[[int], Owner | None]] = {
     "position_id": _position_owner,
     "enterprise_id": _enterprise_owner,
     "team_id": _team_owner,
+    "unit_id": _unit_owner,
+    "whistle_id": _whistle_owner,
+    "target_id": _target_owner,
+    "round_id": _round_owner,
+    "visit_id": _visit_owner,
 }
 PUBLIC_ARGS = {"skill_id"}  # the skills catalogue is the same for everyone
 

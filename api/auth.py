@@ -17,7 +17,8 @@ PUBLIC_PREFIXES = ("/api/v1/docs",)
 # Endpoints whose answers carry one person's full personal data, or many people's: each call is audited.
 PERSONAL_DATA_READS = {"volunteers.VolunteerById", "volunteers.VolunteerExport", "accounts.MyData"}
 # Lists whose items carry people's names or (masked) mobiles: one audit row per request, with the count returned.
-PERSONAL_DATA_LISTS = {"volunteers.Volunteers", "teams.Enterprises", "teams.EnterpriseTeams"}
+PERSONAL_DATA_LISTS = {"volunteers.Volunteers", "teams.Enterprises", "teams.EnterpriseTeams",
+                       "gridwork.VisitTargets", "gridwork.MyVisits"}
 # Query parameters that may carry a name or a number; they are left out of the audit detail.
 UNAUDITED_PARAMS = {"q", "sender"}
 

@@ -64,6 +64,16 @@ def _grid_members(area: str) -> list[Volunteer]:
         .order_by(Volunteer.id)))
 
 
+def staff_channels(user: User, available: set[Channel]) -> list[tuple[Channel, str | None]]:
+    """(channel, recipient) pairs for a staff account: its in-app inbox, then the channels it chose and has an address for."""
+    from accounts.staff import CHANNEL_ADDRESS
+
+    pairs: list[tuple[Channel, str | None]] = [(Channel.INAPP, f"user:{user.id}")]
+    pairs += [(Channel(name), getattr(user, CHANNEL_ADDRESS[name])) for name in user.notify_channel_list
+              if Channel(name) in available and getattr(user, CHANNEL_ADDRESS[name])]
+    return pairs
+
+
 def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime) -> GridAlert:
     """Send an alert about an urgent or emergency campaign to its area's staff and grid members, at once
     (quiet hours and daily caps never hold it), each with an acknowledgement link; one transaction."""
@@ -102,10 +112,8 @@ def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime
                                      "language": language, "alert_id": alert.id}})
 
     for user, grid in _staff(campaign.office.path):
-        pairs: list[tuple[Channel, str | None]] = [(Channel.INAPP, f"user:{user.id}")]
-        pairs += [(Channel(name), getattr(user, CHANNEL_ADDRESS[name])) for name in user.notify_channel_list
-                  if Channel(name) in available and getattr(user, CHANNEL_ADDRESS[name])]
-        add(GridAlertRecipient(alert_id=alert.id, user_id=user.id, grid_id=grid.id), pairs, "zh")
+        add(GridAlertRecipient(alert_id=alert.id, user_id=user.id, grid_id=grid.id), staff_channels(user, available),
+            "zh")
     for volunteer in _grid_members(campaign.office.path):
         add(GridAlertRecipient(alert_id=alert.id, volunteer_id=volunteer.id, grid_id=volunteer.home_grid_id),
             channels_for(volunteer, available), volunteer.language or "zh")
@@ -171,4 +179,4 @@ def list_alerts(campaign_id: int) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["broadcast_alert", "acknowledge_alert", "find_recipient", "list_alerts", "alert_url", "ALERT_PATH"]
+__all__ = ["broadcast_alert", "staff_channels", "acknowledge_alert", "find_recipient", "list_alerts", "alert_url", "ALERT_PATH"]

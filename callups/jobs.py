@@ -45,6 +45,16 @@ def follow_up_silent(app: Flask) -> None:
             log.info("follow_up_silent: followed up %d call-ups", count)
 
 
+def escalate_whistles(app: Flask) -> None:
+    """Escalate unanswered whistles past their deadline: to the street office, then the district."""
+    from gridwork import whistles
+
+    with app.app_context():
+        count = whistles.escalate_whistles(now=utcnow())
+        if count:
+            log.info("escalate_whistles: escalated %d whistles", count)
+
+
 def expire_unanswered(app: Flask) -> None:
     """Expire call-ups past their answer deadline."""
     with app.app_context():
@@ -99,5 +109,5 @@ def _channels(app: Flask):
     return channels
 
 
-__all__ = ["dispatch_outbox", "send_due_callups", "follow_up_silent", "expire_unanswered", "send_reminders", "backfill_open_positions",
+__all__ = ["dispatch_outbox", "send_due_callups", "follow_up_silent", "escalate_whistles", "expire_unanswered", "send_reminders", "backfill_open_positions",
            "materialise_recurring_campaigns", "purge_departed_volunteers", "close_channels"]
