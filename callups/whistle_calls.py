@@ -51,9 +51,12 @@ def _issue_summons_tokens(whistle: Whistle, summons: list[WhistleSummons], *, no
     available = configured_channels(current_app.config)
     rows: list[dict[str, Any]] = []
     texted = 0
-    for item in summons:
+    tokens = []
+    for item in summons:  # every link first: a query below may flush the rows
         token = secrets.token_urlsafe(TOKEN_BYTES)
         item.token_hash = hash_token(token)
+        tokens.append(token)
+    for item, token in zip(summons, tokens):
         duty = db.session.get(Volunteer, item.unit.duty_volunteer_id) if item.unit.duty_volunteer_id else None
         if duty is None or duty.status is not VolunteerStatus.ACTIVE:
             continue
@@ -61,7 +64,7 @@ def _issue_summons_tokens(whistle: Whistle, summons: list[WhistleSummons], *, no
         context = _context(whistle, lang) | {"name": item.unit.name, "link": whistle_url(token)}
         for channel, address in channels_for(duty, available):
             rows.append(_row(whistle, channel=channel, address=address, template="whistle", lang=lang,
-                             key=f"whistle:{whistle.id}:r{round_no}:s{item.id}:{channel.value}",
+                             key=f"whistle:{whistle.id}:r{round_no}:u{item.unit_id}:{channel.value}",
                              volunteer_id=duty.id, context=context, now=now))
         texted += 1
     db.session.flush()

@@ -122,13 +122,14 @@ def _raise(data: dict[str, Any], *, scope: Scope, now: datetime, photo: bytes | 
     units = route_units(whistle.kind, grid.id)
     summons = []
     for unit in units:
-        item = WhistleSummons(whistle_id=whistle.id, unit_id=unit.id, summoned_at=now, token_hash="")
+        item = WhistleSummons(whistle_id=whistle.id, unit_id=unit.id, summoned_at=now)
         item.unit = unit
         summons.append(item)
-        db.session.add(item)
+    whistle_calls._issue_summons_tokens(whistle, summons, now=now, round_no=0)
+    db.session.add_all(summons)
+    for unit in units:
         _event(whistle.id, "summoned", "system", now, unit_id=unit.id)
     db.session.flush()
-    whistle_calls._issue_summons_tokens(whistle, summons, now=now, round_no=0)
     db.session.refresh(whistle)
     if not units:
         # Nobody handles this kind here: the street office hears of it at once.
