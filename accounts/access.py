@@ -112,6 +112,17 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.alert": {"POST": STAFF},
     "office.mark_attendance": {"POST": STAFF},
     "office.new_campaign": {"GET": STAFF, "POST": STAFF},
+    # Grid practice (web/grid.py): whistles and rounds for office staff, the visit list for visitors.
+    "grid.whistle_list": {"GET": STAFF},
+    "grid.new_whistle": {"GET": STAFF, "POST": STAFF},
+    "grid.whistle": {"GET": STAFF},
+    "grid.whistle_photo": {"GET": STAFF},
+    "grid.answer": {"POST": STAFF},
+    "grid.close": {"POST": STAFF},
+    "grid.rounds": {"GET": STAFF},
+    "grid.round_coverage": {"GET": STAFF},
+    "grid.my_visits": {"GET": frozenset({V})},
+    "grid.record_visit": {"POST": frozenset({V})},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},
     "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},

@@ -37,5 +37,7 @@ def register_web(app: Flask) -> None:
     from web.responses import bp as responses_bp; app.register_blueprint(responses_bp)  # noqa: E702
     from web.office import bp as office_bp; app.register_blueprint(office_bp)  # noqa: E702
     from web.alerts import bp as alerts_bp; app.register_blueprint(alerts_bp)  # noqa: E702
+    from web.grid import bp as grid_bp; app.register_blueprint(grid_bp)  # noqa: E702
+    from web.whistle_links import bp as whistle_links_bp; app.register_blueprint(whistle_links_bp)  # noqa: E702
     from web.profile import bp as profile_bp; app.register_blueprint(profile_bp)  # noqa: E702
     from web.enterprise import register_enterprise_pages; register_enterprise_pages(app)  # noqa: E702
