@@ -117,12 +117,12 @@ def _apply(unit: ResponderUnit, data: dict[str, Any], *, scope: Scope, creating:
         if unknown:
             raise ValidationFailed.field("member_ids", f"Unknown id(s): {', '.join(unknown)}.")
         unit.members = [people[i] for i in unique]
-    if "duty_volunteer_id" in data:
-        duty = data["duty_volunteer_id"]
-        if duty is not None and duty not in {member.id for member in unit.members}:
-            raise ValidationFailed.field("duty_volunteer_id", "The duty contact must be a member of the unit.")
-        unit.duty_volunteer_id = duty
-    elif unit.duty_volunteer_id not in {member.id for member in unit.members}:
-        unit.duty_volunteer_id = unit.members[0].id if unit.members else None
+    members = [member.id for member in unit.members]
+    duty = data.get("duty_volunteer_id")
+    if duty is not None and duty not in members:
+        raise ValidationFailed.field("duty_volunteer_id", "The duty contact must be a member of the unit.")
+    if duty is None and unit.duty_volunteer_id in members:
+        duty = unit.duty_volunteer_id  # kept while still a member
+    unit.duty_volunteer_id = duty if duty is not None else (members[0] if members else None)
     if "active" in data:
         unit.active = bool(data["active"])

@@ -89,7 +89,7 @@ def register_targets(rows: list[dict[str, Any]], *, scope: Scope) -> list[VisitT
             db.session.rollback()
             raise Conflict.duplicate("label", data["label"])
         seen.add(key)
-        target = VisitTarget(grid_id=grid.id, active=True, x=0.0, y=0.0)
+        target = VisitTarget(grid_id=grid.id, active=True, x=0.0, y=0.0, kind=VisitTargetKind.HOUSEHOLD)
         _apply_target(target, data, scope)
         db.session.add(target)
         targets.append(target)
