@@ -5,12 +5,16 @@ buildings, visitors living in the grids (grid leader, grid members, linked party
 every 60 households). Two cycles are assigned: the first from nothing, the second with last cycle's
 visitors and 3 % of the visitors gone, so continuity counts.
 
-    python -m bench.visit_rounds [--households 300000] [--visitors 5000] [--grids 934] [--seed 7]
+    python -m bench.visit_rounds [--households 300000] [--visitors 5000] [--grids 934] [--workers 2] [--cycles 2]
+
+Wall seconds depend on what else the machine runs; CPU seconds are the solver's own work (with two
+threads the wall time of an otherwise idle machine is about half the CPU time).
 """
 from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 
@@ -72,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--visitors", type=int, default=5_000)
     parser.add_argument("--grids", type=int, default=934)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=2, help="threads for the exact solver (default 2)")
+    parser.add_argument("--cycles", type=int, default=2, choices=(1, 2))
     args = parser.parse_args(argv)
     xy, group, vxy, vgroup, linked = seed_district(args.households, args.visitors, args.grids, args.seed)
     header = ("| solver | wall s | CPU s | total cost | mean walk (m) | same visitor as last cycle | linked member visits |"
@@ -79,10 +85,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{args.households:,} households, {args.visitors:,} visitors, {args.grids} grids\n")
     first = VisitProblem(xy, group, vxy, vgroup, np.full(len(group), -1), linked)
     print("cycle 1 (no previous cycle)\n" + header)
-    exact, took = _timed(assign_visits, first)
+    exact, took = _timed(partial(assign_visits, workers=args.workers), first)
     print(_row("exact (linear_sum_assignment per grid)", took, first, exact.visitor))
     greedy, took = _timed(assign_visits_greedy, first)
     print(_row("greedy (cheapest free visitor)", took, first, greedy.visitor))
+    if args.cycles == 1:
+        return
     # Cycle 2: 3 % of the visitors left; their households have no previous visitor to keep.
     rng = np.random.default_rng(args.seed + 1)
     gone = rng.random(len(vgroup)) < 0.03
@@ -93,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     second = VisitProblem(xy, group, vxy[keep], vgroup[keep], np.where(previous >= 0, renumber[previous], -1),
                           np.where(linked >= 0, renumber[np.maximum(linked, 0)], -1))
     print("\ncycle 2 (last cycle's visitors, 3 % of them gone)\n" + header)
-    exact2, took = _timed(assign_visits, second)
+    exact2, took = _timed(partial(assign_visits, workers=args.workers), second)
     print(_row("exact (linear_sum_assignment per grid)", took, second, exact2.visitor))
     greedy2, took = _timed(assign_visits_greedy, second)
     print(_row("greedy (cheapest free visitor)", took, second, greedy2.visitor))

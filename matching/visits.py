@@ -16,6 +16,7 @@ the nearest visitor anywhere (reported as ``borrowed``).
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,21 +100,33 @@ def _total(problem: VisitProblem, visitor: np.ndarray) -> float:
     return float(cost.sum())
 
 
-def assign_visits(problem: VisitProblem) -> VisitResult:
-    """The exact per-group assignment described in the module docstring."""
+def _solve_group(problem: VisitProblem, targets: np.ndarray, visitors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    cap = math.ceil(len(targets) / len(visitors))
+    base = pair_costs(problem, targets, visitors)
+    slots = problem.weights.balance_weight * np.arange(cap) / cap
+    matrix = np.repeat(base, cap, axis=1) + np.tile(slots, len(visitors))[None, :]
+    rows, cols = linear_sum_assignment(matrix)
+    return targets[rows], visitors[cols // cap]
+
+
+def assign_visits(problem: VisitProblem, *, workers: int = 1) -> VisitResult:
+    """The exact per-group assignment described in the module docstring. ``workers`` > 1 solves groups on
+    that many threads (the solver releases the GIL while it works)."""
     n = len(problem.target_group)
     visitor = np.full(n, -1, dtype=np.int64)
-    orphans = []
+    orphans, jobs = [], []
     for targets, visitors in _groups(problem):
         if len(visitors) == 0:
             orphans.append(targets)
-            continue
-        cap = math.ceil(len(targets) / len(visitors))
-        base = pair_costs(problem, targets, visitors)
-        slots = problem.weights.balance_weight * np.arange(cap) / cap
-        matrix = np.repeat(base, cap, axis=1) + np.tile(slots, len(visitors))[None, :]
-        rows, cols = linear_sum_assignment(matrix)
-        visitor[targets[rows]] = visitors[cols // cap]
+        else:
+            jobs.append((targets, visitors))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            solved = list(pool.map(lambda job: _solve_group(problem, *job), jobs))
+    else:
+        solved = [_solve_group(problem, *job) for job in jobs]
+    for rows, chosen in solved:
+        visitor[rows] = chosen
     borrowed = _borrow(problem, orphans, visitor)
     return VisitResult(visitor=visitor, cost=_total(problem, visitor), borrowed=borrowed)
 

@@ -79,3 +79,8 @@ def test_visits_targets_of_a_grid_without_visitors_borrow_the_nearest():
                            np.array([1]), np.full(2, -1), np.full(2, -1), VisitWeights())
     result = assign_visits(problem)
     assert result.visitor.tolist() == [0, 0] and result.borrowed == 1
+
+
+def test_visits_on_threads_give_the_same_assignment():
+    problem = _random_problem(np.random.default_rng(3), n=500, m=25, groups=6, previous=True)
+    assert assign_visits(problem, workers=2).visitor.tolist() == assign_visits(problem).visitor.tolist()
