@@ -79,6 +79,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "gridwork.WhistleAnswers": {"POST": STAFF},
     "gridwork.WhistleClose": {"POST": STAFF},
     "gridwork.WhistleReopen": {"POST": STAFF},
+    "gridwork.WhistleCampaign": {"POST": STAFF},
     "gridwork.VisitTargets": {"GET": STAFF, "POST": STAFF},
     "gridwork.VisitTargetById": {"PATCH": STAFF},
     "gridwork.VisitRounds": {"GET": STAFF, "POST": STAFF},

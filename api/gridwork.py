@@ -4,11 +4,12 @@ from flask.views import MethodView
 from api import Blueprint
 from api.auth import current_scope
 from api.pagination import SelectPage
+from api.schemas.campaigns import CampaignSchema
 from api.schemas.common import for_update
 from api.schemas.gridwork import (CoverageSchema, PhotoUploadSchema, RoundCreateSchema, RoundSchema,
                                   TargetBatchSchema, TargetQuerySchema, TargetSchema, TargetUpdateSchema,
                                   UnitCreateSchema, UnitQuerySchema, UnitSchema, UnitUpdateSchema, VisitRecordSchema,
-                                  VisitSchema, WhistleAnswerSchema, WhistleCreateSchema, WhistleEventSchema,
+                                  VisitSchema, WhistleAnswerSchema, WhistleCampaignSchema, WhistleCreateSchema, WhistleEventSchema,
                                   WhistleNoteSchema, WhistleQuerySchema, WhistleReportQuerySchema,
                                   WhistleReportRowSchema, WhistleSchema)
 from core.clock import utcnow
@@ -126,6 +127,16 @@ class WhistleReopen(MethodView):
     def post(self, data, whistle_id):
         """Reopen a closed whistle: its units are summoned again."""
         return whistles.reopen_whistle(whistle_id, note=data["note"], scope=current_scope(), now=utcnow())
+
+
+@blp.route("/whistles/<int:whistle_id>/campaign")
+class WhistleCampaign(MethodView):
+    @blp.arguments(WhistleCampaignSchema)
+    @blp.response(201, CampaignSchema)
+    @blp.alt_response(409, description="The whistle is closed or already has a campaign")
+    def post(self, data, whistle_id):
+        """Turn the whistle into a draft staffing campaign when people are needed."""
+        return whistles.turn_into_campaign(whistle_id, data, scope=current_scope(), now=utcnow())
 
 
 @blp.route("/visit-targets")

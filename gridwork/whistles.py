@@ -21,6 +21,8 @@ from sqlalchemy import Select, false, select, update
 from callups import whistle_calls
 from callups.links import hash_token
 from campaigns.models import Priority
+from campaigns.services import _draft_campaign
+from core.kinds import CampaignKind
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import Role, Scope
 from extensions import db
@@ -304,3 +306,35 @@ def attach_photo(whistle_id: int, photo: bytes, *, now: datetime, actor: str) ->
     _event(whistle.id, "photo", actor, now)
     db.session.commit()
     return whistle
+
+
+# Problem kind -> campaign kind of the staffing campaign a whistle may turn into.
+CAMPAIGN_KINDS = {ProblemKind.GAS_SAFETY: CampaignKind.GAS_SAFETY, ProblemKind.WATER_POWER: CampaignKind.EMERGENCY,
+                  ProblemKind.FIRE_SAFETY: CampaignKind.EMERGENCY, ProblemKind.PUBLIC_ORDER: CampaignKind.PATROL}
+
+
+def turn_into_campaign(whistle_id: int, data: dict[str, Any], *, scope: Scope, now: datetime):
+    """When people are needed: a draft staffing campaign at the whistle's grid, linked to it; one transaction.
+    The office reviews, matches and publishes it like any campaign."""
+    whistle = get_whistle(whistle_id)
+    if whistle.status is WhistleStatus.CLOSED or whistle.campaign_id is not None:
+        raise Conflict.wrong_state("whistle", "closed" if whistle.status is WhistleStatus.CLOSED else "has a campaign",
+                                   "staff")
+    if data["end"] <= data["start"]:
+        raise ValidationFailed.field("end", "The end must come after the start.")
+    office_id = data.get("office_grid_id") or path_ids(whistle.grid.path)[min(2, len(path_ids(whistle.grid.path)) - 1)]
+    campaign = _draft_campaign(
+        {"title": f"吹哨：{whistle.title}"[:200], "kind": CAMPAIGN_KINDS.get(whistle.kind, CampaignKind.OTHER),
+         "priority": whistle.grade, "office_grid_id": office_id, "description": whistle.description or None,
+         "shifts": [{"start": data["start"], "end": data["end"], "grid_id": whistle.grid_id, "place": whistle.address,
+                     "positions": [{"role": data["role"], "headcount": data["headcount"], "required_skills": [],
+                                    "preferred_skills": [], "min_party_members": 0, "required_identities": []}]}]},
+        scope=scope, now=now)
+    done = db.session.execute(update(Whistle).where(Whistle.id == whistle.id, Whistle.campaign_id.is_(None))
+                              .values(campaign_id=campaign.id).execution_options(synchronize_session=False)).rowcount
+    if done != 1:
+        db.session.rollback()
+        raise Conflict.wrong_state("whistle", "has a campaign", "staff")
+    _event(whistle.id, "campaign", scope.actor, now, note=f"campaign {campaign.id}")
+    db.session.commit()
+    return campaign

@@ -88,6 +88,7 @@ class WhistleSchema(Schema):
     close_note = fields.String(allow_none=True)
     reopened_count = fields.Integer()
     has_photo = fields.Function(lambda w: w.photo_size is not None)
+    campaign_id = fields.Integer(allow_none=True, metadata={"description": "the staffing campaign it turned into"})
     summons = fields.List(fields.Nested(SummonsSchema))
 
 
@@ -268,3 +269,12 @@ class WhistleReportRowSchema(Schema):
 class PhotoUploadSchema(Schema):
     photo = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
                                                 "description": "JPEG, PNG or WebP, at most 5 MB"})
+
+
+class WhistleCampaignSchema(Schema):
+    start = AwareDateTime(required=True)
+    end = AwareDateTime(required=True)
+    role = required_text(100, metadata={"description": "who is needed, e.g. 清运志愿者"})
+    headcount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
+    office_grid_id = positive_id(load_default=None, allow_none=True,
+                                 metadata={"description": "the office running it; default the whistle's community"})

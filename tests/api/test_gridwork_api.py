@@ -126,3 +126,21 @@ def test_targets_rounds_visits_and_reports(offices, tree, client):
     assert offices["b"].get("/reports/whistles").get_json() == []
     assert api.get("/reports/whistles", query_string={"group_by": "colour"}).status_code == 422
     assert [r["visited"] for r in api.get("/reports/visits").get_json()] == [1]
+
+
+def test_whistle_turns_into_a_draft_staffing_campaign_once(offices, tree):
+    api = offices["a"]
+    whistle = api.post("/whistles", json={"grid_id": tree.grid_a1.id, "title": "积水清理", "address": "地下车库",
+                                          "kind": "water_power", "grade": "urgent"}).get_json()
+    start = utcnow() + timedelta(hours=2)
+    body = {"start": start.isoformat(), "end": (start + timedelta(hours=3)).isoformat(), "role": "排水志愿者",
+            "headcount": 6}
+    assert api.post(f"/whistles/{whistle['id']}/campaign", json=body | {"end": start.isoformat()}).status_code == 422
+    response = api.post(f"/whistles/{whistle['id']}/campaign", json=body)
+    assert response.status_code == 201, response.get_json()
+    campaign = response.get_json()
+    assert (campaign["status"], campaign["priority"], campaign["office_grid_id"]) == ("draft", "urgent",
+                                                                                      tree.community_a.id)
+    assert campaign["shifts"][0]["positions"][0]["headcount"] == 6
+    assert api.get(f"/whistles/{whistle['id']}").get_json()["campaign_id"] == campaign["id"]
+    assert api.post(f"/whistles/{whistle['id']}/campaign", json=body).status_code == 409
