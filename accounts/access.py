@@ -121,6 +121,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "grid.answer": {"POST": STAFF},
     "grid.close": {"POST": STAFF},
     "grid.rounds": {"GET": STAFF},
+    "grid.report": {"GET": STAFF},
     "grid.round_coverage": {"GET": STAFF},
     "grid.my_visits": {"GET": frozenset({V})},
     "grid.record_visit": {"POST": frozenset({V})},

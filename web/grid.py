@@ -22,7 +22,7 @@ from core.clock import utcnow
 from core.errors import DomainError
 from extensions import db
 from grids.models import Grid
-from gridwork import visits, whistles
+from gridwork import reports, units, visits, whistles
 from gridwork.models import ProblemKind, VisitOutcome, WhistleStatus
 from web.auth import _lang, _no_store, require_sign_in
 
@@ -204,6 +204,17 @@ def record_visit(visit_id: int):
     except DomainError as error:
         _flash_error(error)
     return redirect(url_for("grid.my_visits") + f"#visit-{visit_id}")
+
+
+@bp.get("/reports")
+def report():
+    """Whistles against their deadlines by kind, grade, unit or grid (last 30 days), and the responder units."""
+    group_by = request.args.get("group_by") if request.args.get("group_by") in reports.GROUPS else "kind"
+    rows = reports.whistle_report(scope=g.scope, group_by=group_by, now=utcnow())
+    unit_rows = db.session.scalars(units.list_units(scope=g.scope).limit(200)).all()
+    return render_template("grid_report.html", rows=rows, group_by=group_by, groups=reports.GROUPS, units=unit_rows,
+                           kind_names={k.value: label for k, label in KIND_LABELS.items()}, lang=_lang(),
+                           user=current_user.user)
 
 
 @bp.get("/rounds")

@@ -140,3 +140,13 @@ def test_office_sees_round_coverage_and_who_is_behind(login_as, tree):
     text = office.get(f"/grid/rounds/{visits[0].round_id}").get_data(as_text=True)
     assert "江南第一网格" in text and "50%" in text
     assert login_as("office", grid_id=tree.community_b.id).get(f"/grid/rounds/{visits[0].round_id}").status_code == 404
+
+
+def test_report_page_counts_the_offices_whistles_only(login_as, tree):
+    _unit(tree)
+    for grid in (tree.grid_a1, tree.grid_b1):
+        whistles.raise_whistle({"grid_id": grid.id, "title": "问题", "address": "x", "kind": "water_power"},
+                               scope=Scope.system("t"), now=utcnow())
+    office = login_as("office", grid_id=tree.community_a.id)
+    text = office.get("/grid/reports?group_by=grid").get_data(as_text=True)
+    assert "江南第一网格" in text and "湘湖第一网格" not in text and "供水抢修站" in text
