@@ -185,3 +185,52 @@ def test_raising_outside_the_callers_grids_is_refused(app, tree, now):
     with pytest.raises(ValidationFailed) as error:
         _raise(tree, now, grid=tree.grid_b1)
     assert "grid_id" in error.value.errors
+
+
+def _at_once(app, count, work):
+    """Run ``work(k)`` on ``count`` threads, each in its own app context and session, released together."""
+    import threading
+
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def run(k):
+        with app.app_context():
+            barrier.wait()
+            try:
+                work(k)
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return errors
+
+
+def test_concurrent_answers_and_escalations_stamp_once(app, tree, now):
+    unit = _unit(tree, "供水站", ["water_power"], [tree.community_a], now)
+    _office(tree, tree.street, now, "street-1")
+    answered = _raise(tree, now, grade="urgent")
+    silent = _raise(tree, now, grade="urgent")
+    answered_id, silent_id, unit_id = answered.id, silent.id, unit.id
+    db.session.commit()
+    errors = _at_once(app, 4, lambda k: whistles.answer_for_unit(
+        answered_id, unit_id, "arrive", scope=Scope.system(f"t{k}"), now=now + timedelta(minutes=5 + k)))
+    errors += _at_once(app, 3, lambda k: whistles.escalate_whistles(now=now + timedelta(minutes=31)))
+    assert errors == []
+    db.session.expire_all()
+    arrivals = db.session.scalars(select(WhistleEvent).where(WhistleEvent.whistle_id == answered_id,
+                                                             WhistleEvent.action == "arrive")).all()
+    assert len(arrivals) == 1
+    summons = db.session.get(Whistle, answered_id).summons[0]
+    assert summons.arrived_at == summons.acked_at and summons.arrived_at - now <= timedelta(minutes=8)
+    assert db.session.get(Whistle, silent_id).escalation_level == 1
+    assert db.session.scalar(select(func.count()).select_from(WhistleEvent).where(
+        WhistleEvent.whistle_id == silent_id, WhistleEvent.action == "escalated_1")) == 1
+    street_messages = [n for n in _whistle_messages() if n.payload["recipient"].startswith("user:")]
+    assert len(street_messages) == 1
