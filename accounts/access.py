@@ -75,7 +75,6 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "gridwork.Whistles": {"GET": STAFF, "POST": STAFF},
     "gridwork.WhistleById": {"GET": STAFF},
     "gridwork.WhistleEvents": {"GET": STAFF},
-    "gridwork.WhistlePhoto": {"POST": STAFF},
     "gridwork.WhistleAnswers": {"POST": STAFF},
     "gridwork.WhistleClose": {"POST": STAFF},
     "gridwork.WhistleReopen": {"POST": STAFF},

@@ -6,7 +6,7 @@ from api.auth import current_scope
 from api.pagination import SelectPage
 from api.schemas.campaigns import CampaignSchema
 from api.schemas.common import for_update
-from api.schemas.gridwork import (CoverageSchema, PhotoUploadSchema, RoundCreateSchema, RoundSchema,
+from api.schemas.gridwork import (CoverageSchema, RoundCreateSchema, RoundSchema,
                                   TargetBatchSchema, TargetQuerySchema, TargetSchema, TargetUpdateSchema,
                                   UnitCreateSchema, UnitQuerySchema, UnitSchema, UnitUpdateSchema, VisitRecordSchema,
                                   VisitSchema, WhistleAnswerSchema, WhistleCampaignSchema, WhistleCreateSchema, WhistleEventSchema,
@@ -85,16 +85,6 @@ class WhistleEvents(MethodView):
         """A whistle's history: raised, summoned, answers, escalations, closing."""
         whistles.get_whistle(whistle_id)
         return whistles.whistle_events(whistle_id)
-
-
-@blp.route("/whistles/<int:whistle_id>/photo")
-class WhistlePhoto(MethodView):
-    @blp.arguments(PhotoUploadSchema, location="files")
-    @blp.response(200, WhistleSchema)
-    @blp.alt_response(422, description="Not a JPEG, PNG or WebP picture, or larger than 5 MB")
-    def post(self, files, whistle_id):
-        """Attach a photo to a whistle."""
-        return whistles.attach_photo(whistle_id, files["photo"].read(), now=utcnow(), actor=current_scope().actor)
 
 
 @blp.route("/whistles/<int:whistle_id>/answers")

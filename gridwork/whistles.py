@@ -296,18 +296,6 @@ def whistle_events(whistle_id: int) -> list[WhistleEvent]:
                                    .order_by(WhistleEvent.id)))
 
 
-def attach_photo(whistle_id: int, photo: bytes, *, now: datetime, actor: str) -> Whistle:
-    """Attach (or replace) a whistle's photo, its size and type checked."""
-    whistle = get_whistle(whistle_id)
-    data, kind = _check_photo(photo)
-    if data is None:
-        raise ValidationFailed.field("photo", "Send a picture. 请选择照片。")
-    whistle.photo, whistle.photo_type, whistle.photo_size = data, kind, len(data)
-    _event(whistle.id, "photo", actor, now)
-    db.session.commit()
-    return whistle
-
-
 # Problem kind -> campaign kind of the staffing campaign a whistle may turn into.
 CAMPAIGN_KINDS = {ProblemKind.GAS_SAFETY: CampaignKind.GAS_SAFETY, ProblemKind.WATER_POWER: CampaignKind.EMERGENCY,
                   ProblemKind.FIRE_SAFETY: CampaignKind.EMERGENCY, ProblemKind.PUBLIC_ORDER: CampaignKind.PATROL}

@@ -266,11 +266,6 @@ class WhistleReportRowSchema(Schema):
     median_close_minutes = fields.Float(allow_none=True)
 
 
-class PhotoUploadSchema(Schema):
-    photo = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
-                                                "description": "JPEG, PNG or WebP, at most 5 MB"})
-
-
 class WhistleCampaignSchema(Schema):
     start = AwareDateTime(required=True)
     end = AwareDateTime(required=True)
