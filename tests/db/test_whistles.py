@@ -234,3 +234,18 @@ def test_concurrent_answers_and_escalations_stamp_once(app, tree, now):
         WhistleEvent.whistle_id == silent_id, WhistleEvent.action == "escalated_1")) == 1
     street_messages = [n for n in _whistle_messages() if n.payload["recipient"].startswith("user:")]
     assert len(street_messages) == 1
+
+
+def test_scheduler_ticks_escalation_every_ten_seconds(app, tree):
+    from callups import jobs
+    from callups.scheduler import JOBS
+    from core.clock import utcnow
+
+    assert {job.id: job.seconds for job in JOBS}["escalate_whistles"] == 10
+    _unit(tree, "供水站", ["water_power"], [tree.community_a], utcnow())
+    whistle = _raise(tree, utcnow() - timedelta(hours=1), grade="urgent")  # its ack deadline passed half an hour ago
+    whistle_id = whistle.id
+    db.session.commit()
+    jobs.escalate_whistles(app)
+    db.session.expire_all()
+    assert db.session.get(Whistle, whistle_id).escalation_level == 1
