@@ -10,7 +10,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import Role, Scope
 from extensions import db
 from gridwork import reports, visits
-from gridwork.models import Visit, VisitOutcome, VisitTarget
+from gridwork.models import Visit, VisitTarget
 from tests.factories import VolunteerFactory
 from volunteers.models import Identity
 

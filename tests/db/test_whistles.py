@@ -13,7 +13,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.scope import Role, Scope
 from extensions import db
 from gridwork import units, whistles
-from gridwork.models import ProblemKind, Whistle, WhistleEvent, WhistleStatus, WhistleSummons
+from gridwork.models import Whistle, WhistleEvent, WhistleStatus, WhistleSummons
 from tests.factories import VolunteerFactory
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
