@@ -43,6 +43,10 @@ OUTCOME_LABELS = {VisitOutcome.PENDING: "待走访 · To visit", VisitOutcome.DO
                   VisitOutcome.NOBODY_HOME: "无人在家 · Nobody home", VisitOutcome.PROBLEM: "发现问题 · Problem found"}
 PRIORITY_LABELS = {"living_alone": "独居 · Lives alone", "hardship": "困难 · Hardship", "elderly": "高龄 · Elderly",
                    "disabled": "残障 · Disabled"}
+EVENT_LABELS = {"raised": "吹哨 · Raised", "summoned": "通知部门 · Unit summoned", "ack": "部门收到 · Acknowledged",
+                "arrive": "部门报到 · On site", "resolve": "部门办结 · Resolved", "closed": "销号 · Closed off",
+                "reopened": "重新办理 · Reopened", "escalated_1": "上报街道 · Escalated to the street office",
+                "escalated_2": "上报区 · Escalated to the district", "campaign": "转为招募活动 · Campaign drafted"}
 ANSWER_LABELS = {"ack": "已收到 · Acknowledged", "arrive": "已报到 · On site", "resolve": "已办结 · Resolved"}
 
 
@@ -130,7 +134,7 @@ def whistle(whistle_id: int):
     item = whistles.get_whistle(whistle_id)
     return render_template("grid_whistle.html", w=item, events=whistles.whistle_events(whistle_id),
                            kinds=KIND_LABELS, grades=GRADE_LABELS, answers=ANSWER_LABELS, local=_local, now=utcnow(),
-                           note_form=NoteForm(), answer_form=AnswerForm(), lang=_lang(), user=current_user.user)
+                           event_labels=EVENT_LABELS, note_form=NoteForm(), answer_form=AnswerForm(), lang=_lang(), user=current_user.user)
 
 
 @bp.get("/whistles/<int:whistle_id>/photo")

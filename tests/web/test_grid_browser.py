@@ -62,6 +62,7 @@ def test_grid_member_raises_a_whistle_with_a_photo_on_a_phone(page, live_server,
     page.wait_for_selector("#flashes")
     assert "1 个部门" in page.locator("#flashes").inner_text()
     assert "西兴供水站" in page.locator("#summons").inner_text()
+    page.wait_for_function("document.querySelector('img.whistle-photo').complete")
     assert page.evaluate("document.querySelector('img.whistle-photo').naturalWidth") == 1
     page.screenshot(path=str(SHOTS / "whistle_board_phone.png"), full_page=True)
     db.session.rollback()
