@@ -65,6 +65,13 @@ def test_grid_member_raises_a_whistle_with_a_photo_on_a_phone(page, live_server,
     page.wait_for_function("document.querySelector('img.whistle-photo').complete")
     assert page.evaluate("document.querySelector('img.whistle-photo').naturalWidth") == 1
     page.screenshot(path=str(SHOTS / "whistle_board_phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(live_server + "/grid/whistles")
+    assert "3幢楼道水管爆裂" in page.locator("#whistles").inner_text()
+    page.screenshot(path=str(SHOTS / "whistles_desktop.png"), full_page=True)
+    page.goto(live_server + "/grid/reports?group_by=unit")
+    assert "西兴供水站" in page.locator("#whistle-report").inner_text()
+    page.screenshot(path=str(SHOTS / "whistle_report_desktop.png"), full_page=True)
     db.session.rollback()
     whistle = db.session.scalars(select(Whistle)).one()
     assert (whistle.title, whistle.grade.value, whistle.photo_type) == ("3幢楼道水管爆裂", "urgent", "image/png")
