@@ -133,26 +133,24 @@ def create_round(data: dict[str, Any], *, scope: Scope, now: datetime) -> VisitR
     kinds = [VisitTargetKind(kind) for kind in dict.fromkeys(data.get("target_kinds") or ["household"])]
     if data["due_at"] <= now:
         raise ValidationFailed.field("due_at", "The round must end in the future.")
-    round_ = VisitRound(grid_id=area.id, kind=RoundKind(data.get("kind") or "monthly"), title=data["title"],
-                        period=data.get("period") or now.strftime("%Y-%m"),
-                        target_kinds=",".join(kind.value for kind in kinds), due_at=data["due_at"],
-                        created_by=scope.actor[:100], created_at=now)
-    db.session.add(round_)
-    db.session.flush()
     targets = db.session.execute(
         select(VisitTarget.id, VisitTarget.x, VisitTarget.y, VisitTarget.linked_volunteer_id, Grid.path)
         .join(Grid, Grid.id == VisitTarget.grid_id)
         .where(VisitTarget.active.is_(True), VisitTarget.kind.in_(kinds), Grid.path.startswith(area.path, autoescape=True))
         .order_by(VisitTarget.id)).all()
     if not targets:
-        db.session.rollback()
         raise ValidationFailed.field("grid_id", "No targets of these kinds to visit in this area.")
     visitors = _visitors(area, data.get("visitor_ids"))
     if not visitors:
-        db.session.rollback()
         raise ValidationFailed.field("visitor_ids", "Nobody to visit: register grid workers, building leaders or "
                                                     "party members in this area.")
-    previous = _previous_visitors(area.id, kinds, before=round_.id)
+    round_ = VisitRound(grid_id=area.id, kind=RoundKind(data.get("kind") or "monthly"), title=data["title"],
+                        period=data.get("period") or now.strftime("%Y-%m"),
+                        target_kinds=",".join(kind.value for kind in kinds), due_at=data["due_at"],
+                        created_by=scope.actor[:100], created_at=now)
+    db.session.add(round_)
+    db.session.flush()
+    previous = _previous_visitors(area.id, round_.kind, before=round_.id)
     problem, visitor_ids = _problem(targets, visitors, previous)
     result = assign_visits(problem)
     rows = [{"round_id": round_.id, "target_id": row.id,
@@ -178,10 +176,10 @@ def _visitors(area: Grid, visitor_ids: list[int] | None) -> list[tuple[int, str]
     return [(row.id, row.path) for row in rows]
 
 
-def _previous_visitors(area_id: int, kinds: list[VisitTargetKind], *, before: int) -> dict[int, int]:
-    """Target id → visitor of the area's last earlier round (the cycle before this one)."""
+def _previous_visitors(area_id: int, kind: RoundKind, *, before: int) -> dict[int, int]:
+    """Target id → visitor of the area's last earlier round of the same kind (the cycle before this one)."""
     last = db.session.scalar(select(func.max(VisitRound.id)).where(VisitRound.grid_id == area_id,
-                                                                   VisitRound.id < before))
+                                                                   VisitRound.kind == kind, VisitRound.id < before))
     if last is None:
         return {}
     return dict(db.session.execute(select(Visit.target_id, Visit.visitor_id)
