@@ -119,6 +119,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "grid.whistle_photo": {"GET": STAFF},
     "grid.answer": {"POST": STAFF},
     "grid.close": {"POST": STAFF},
+    "grid.staff": {"POST": STAFF},
     "grid.rounds": {"GET": STAFF},
     "grid.report": {"GET": STAFF},
     "grid.round_coverage": {"GET": STAFF},

@@ -12,11 +12,13 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, render_t
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from accounts.audit import record_event
+from api.schemas.gridwork import WhistleCampaignSchema
 from campaigns.models import Priority
 from core.clock import utcnow
 from core.errors import DomainError
@@ -25,6 +27,7 @@ from grids.models import Grid
 from gridwork import reports, units, visits, whistles
 from gridwork.models import ProblemKind, VisitOutcome, WhistleStatus
 from web.auth import _lang, _no_store, require_sign_in
+from web.office import _form_local_time
 
 bp = Blueprint("grid", __name__, url_prefix="/grid")
 bp.before_request(require_sign_in)
@@ -174,6 +177,30 @@ def close(whistle_id: int):
         flash("已重新办理 · Reopened" if reopen else "已销号 · Closed off")
     except DomainError as error:
         _flash_error(error)
+    return redirect(url_for("grid.whistle", whistle_id=whistle_id))
+
+
+@bp.post("/whistles/<int:whistle_id>/campaign")
+def staff(whistle_id: int):
+    """When people are needed: draft a staffing campaign from the whistle, then review it on the console."""
+    if not AnswerForm().validate_on_submit():
+        return redirect(url_for("grid.whistle", whistle_id=whistle_id))
+    day = request.form.get("day", "")
+    headcount = request.form.get("headcount", "").strip()
+    body = {"start": _form_local_time(day, request.form.get("start", "")),
+            "end": _form_local_time(day, request.form.get("end", "")), "role": request.form.get("role", ""),
+            "headcount": int(headcount) if headcount.isdecimal() and len(headcount) < 6 else headcount}
+    try:
+        campaign = whistles.turn_into_campaign(whistle_id, WhistleCampaignSchema().load(body), scope=g.scope,
+                                               now=utcnow())
+    except MarshmallowError as error:
+        flash("未完成 · Not done: " + "; ".join(f"{name}: {' '.join(map(str, msgs))}"
+                                                 for name, msgs in error.messages.items()))
+    except DomainError as error:
+        _flash_error(error)
+    else:
+        flash("已生成招募活动草稿 · Campaign drafted: review and publish it")
+        return redirect(url_for("office.campaign", campaign_id=campaign.id))
     return redirect(url_for("grid.whistle", whistle_id=whistle_id))
 
 

@@ -150,3 +150,22 @@ def test_report_page_counts_the_offices_whistles_only(login_as, tree):
     office = login_as("office", grid_id=tree.community_a.id)
     text = office.get("/grid/reports?group_by=grid").get_data(as_text=True)
     assert "江南第一网格" in text and "湘湖第一网格" not in text and "供水抢修站" in text
+
+
+def test_whistle_page_drafts_a_staffing_campaign(login_as, tree):
+    from campaigns.models import Campaign, CampaignStatus
+
+    office = login_as("office", grid_id=tree.community_a.id)
+    whistle = whistles.raise_whistle({"grid_id": tree.grid_a1.id, "title": "积水", "address": "车库", "kind": "other",
+                                      "grade": "urgent"}, scope=Scope.system("t"), now=utcnow())
+    token = form_csrf_token(office.get(f"/grid/whistles/{whistle.id}"))
+    day = (utcnow() + timedelta(days=1)).date().isoformat()
+    bad = office.post(f"/grid/whistles/{whistle.id}/campaign", data={"csrf_token": token, "day": day, "start": "09:00",
+                                                                      "end": "08:00", "role": "排水", "headcount": "4"})
+    assert bad.status_code == 302 and db.session.scalar(select(func.count()).select_from(Campaign)) == 0
+    done = office.post(f"/grid/whistles/{whistle.id}/campaign", data={"csrf_token": token, "day": day,
+                                                                       "start": "09:00", "end": "12:00", "role": "排水",
+                                                                       "headcount": "4"})
+    campaign = db.session.scalars(select(Campaign)).one()
+    assert done.headers["Location"].endswith(f"/office/campaigns/{campaign.id}")
+    assert campaign.status is CampaignStatus.DRAFT and campaign.shifts[0].positions[0].headcount == 4
