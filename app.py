@@ -36,7 +36,9 @@ def create_app(config: Mapping | type | object | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from accounts.access import OWNERS
     from accounts.staff import coordinator_addresses
+    from gridwork.owners import register as register_gridwork_owners
     from core.db import configure_sqlite, engine_options
     from notices.outbox import STAFF_CHANNELS_KEY
     from extensions import api, csrf, db, limiter, login_manager, migrate
@@ -55,6 +57,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Grid practice sits above accounts: it hands the access layer the owners of its own kinds of id.
+    if "unit_id" not in OWNERS:
+        register_gridwork_owners()
     # The outbox sits below accounts: it is handed how a coordinator's addresses are read.
     app.extensions[STAFF_CHANNELS_KEY] = coordinator_addresses
 
@@ -90,6 +95,7 @@ def _import_models() -> None:
     import notices.models  # noqa: F401
     import campaigns.models  # noqa: F401
     import grids.models  # noqa: F401
+    import gridwork.models  # noqa: F401
     import volunteers.models  # noqa: F401
 
 

@@ -82,6 +82,23 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "reports.ReportExport": {"GET": STAFF},
     "cockpit.cockpit": {"GET": STAFF},
     "cockpit.export": {"GET": STAFF},
+    "gridwork.Units": {"GET": STAFF, "POST": STAFF},
+    "gridwork.UnitById": {"GET": STAFF, "PATCH": STAFF},
+    "gridwork.Whistles": {"GET": STAFF, "POST": STAFF},
+    "gridwork.WhistleById": {"GET": STAFF},
+    "gridwork.WhistleEvents": {"GET": STAFF},
+    "gridwork.WhistleAnswers": {"POST": STAFF},
+    "gridwork.WhistleClose": {"POST": STAFF},
+    "gridwork.WhistleReopen": {"POST": STAFF},
+    "gridwork.WhistleCampaign": {"POST": STAFF},
+    "gridwork.VisitTargets": {"GET": STAFF, "POST": STAFF},
+    "gridwork.VisitTargetById": {"PATCH": STAFF},
+    "gridwork.VisitRounds": {"GET": STAFF, "POST": STAFF},
+    "gridwork.VisitRoundCoverage": {"GET": STAFF},
+    "gridwork.VisitById": {"POST": frozenset({O, V})},
+    "gridwork.MyVisits": {"GET": frozenset({V})},
+    "gridwork.WhistleReport": {"GET": STAFF},
+    "gridwork.VisitReport": {"GET": STAFF},
     # Pages (web/auth.py): sign-in and registration are public; these need an account.
     "enterprise.portal": {"GET": frozenset({E})},
     "enterprise.create_team": {"POST": frozenset({E})},
@@ -115,6 +132,19 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.invite": {"POST": STAFF},
     "office.team_offer": {"POST": STAFF},
     "office.retry_messages": {"POST": STAFF},
+    # Grid practice (web/grid.py): whistles and rounds for office staff, the visit list for visitors.
+    "grid.whistle_list": {"GET": STAFF},
+    "grid.new_whistle": {"GET": STAFF, "POST": STAFF},
+    "grid.whistle": {"GET": STAFF},
+    "grid.whistle_photo": {"GET": STAFF},
+    "grid.answer": {"POST": STAFF},
+    "grid.close": {"POST": STAFF},
+    "grid.staff": {"POST": STAFF},
+    "grid.rounds": {"GET": STAFF},
+    "grid.report": {"GET": STAFF},
+    "grid.round_coverage": {"GET": STAFF},
+    "grid.my_visits": {"GET": frozenset({V})},
+    "grid.record_visit": {"POST": frozenset({V})},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},
     "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},
@@ -203,7 +233,8 @@ def _team_owner(team_id: int) -> Owner | None:
 
 
 # URL argument -> how to find the owner. An id that does not exist yields None: the view says 404.
-OWNERS: Mapping[str, Callable[[int], Owner | None]] = {
+# Packages above this one (gridwork) add their own kinds of id with ``register_owners``.
+OWNERS: dict[str, Callable[[int], Owner | None]] = {
     "grid_id": _grid_owner,
     "volunteer_id": _volunteer_owner,
     "campaign_id": _campaign_owner,
@@ -214,6 +245,14 @@ OWNERS: Mapping[str, Callable[[int], Owner | None]] = {
     "team_id": _team_owner,
 }
 PUBLIC_ARGS = {"skill_id"}  # the skills catalogue is the same for everyone
+
+
+def register_owners(resolvers: Mapping[str, Callable[[int], Owner | None]]) -> None:
+    """Add how a package above this one finds the owner of its own kinds of id (until then: denied)."""
+    clash = set(resolvers) & set(OWNERS)
+    if clash:
+        raise ValueError(f"owner rules given twice: {sorted(clash)}")
+    OWNERS.update(resolvers)
 
 
 def may_call(role: Role, endpoint: str | None, method: str) -> bool:

@@ -10,6 +10,7 @@ from core.errors import NotFound, ValidationFailed
 from core.masking import MOBILE_RE
 from core.scope import STAFF_ROLES, Scope
 from extensions import db
+from notices.models import Channel
 from volunteers.models import CONSENT_CHANNELS
 
 # The channels a staff member may choose besides the in-app row, and the column holding each one's address.
@@ -88,6 +89,13 @@ def staff_addresses(user: User) -> list[tuple[str, str]]:
     """(channel, address) for each channel a staff account chose and has an address for."""
     return [(name, getattr(user, CHANNEL_ADDRESS[name])) for name in user.notify_channel_list
             if getattr(user, CHANNEL_ADDRESS[name])]
+
+
+def staff_channels(user: User, available: set[Channel]) -> list[tuple[Channel, str | None]]:
+    """(channel, recipient) pairs for a staff account: its in-app inbox, then the channels it chose, has an
+    address for and the deployment has configured (grid alerts, whistles and their escalations)."""
+    pairs: list[tuple[Channel, str | None]] = [(Channel.INAPP, f"user:{user.id}")]
+    return pairs + [(Channel(name), address) for name, address in staff_addresses(user) if Channel(name) in available]
 
 
 def coordinator_addresses(user_id: int) -> list[tuple[str, str]]:

@@ -19,7 +19,8 @@ PUBLIC_PREFIXES = ("/api/v1/docs",)
 PERSONAL_DATA_READS = {"volunteers.VolunteerById", "volunteers.VolunteerExport", "accounts.MyData",
                        "roster.volunteer", "roster.export"}
 # Lists whose items carry people's names or (masked) mobiles: one audit row per request, with the count returned.
-PERSONAL_DATA_LISTS = {"volunteers.Volunteers", "teams.Enterprises", "teams.EnterpriseTeams"}
+PERSONAL_DATA_LISTS = {"volunteers.Volunteers", "teams.Enterprises", "teams.EnterpriseTeams",
+                       "gridwork.VisitTargets", "gridwork.MyVisits"}
 # Query parameters that may carry a name or a number; they are left out of the audit detail.
 UNAUDITED_PARAMS = {"q", "sender"}
 

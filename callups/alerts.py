@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from accounts.models import User
-from accounts.staff import staff_addresses
+from accounts.staff import staff_channels
 from notices.links import TOKEN_BYTES, hash_token
 from notices.messages import render
 from notices.models import Channel, NotificationKind, NotificationStatus
@@ -101,9 +101,8 @@ def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime
                                      "language": language, "alert_id": alert.id}})
 
     for user, grid in _staff(campaign.office.path):
-        pairs: list[tuple[Channel, str | None]] = [(Channel.INAPP, f"user:{user.id}")]
-        pairs += [(Channel(name), address) for name, address in staff_addresses(user) if Channel(name) in available]
-        add(GridAlertRecipient(alert_id=alert.id, user_id=user.id, grid_id=grid.id), pairs, "zh")
+        add(GridAlertRecipient(alert_id=alert.id, user_id=user.id, grid_id=grid.id), staff_channels(user, available),
+            "zh")
     for volunteer in _grid_members(campaign.office.path):
         add(GridAlertRecipient(alert_id=alert.id, volunteer_id=volunteer.id, grid_id=volunteer.home_grid_id),
             channels_for(volunteer, available), volunteer.language or "zh")
@@ -169,4 +168,4 @@ def list_alerts(campaign_id: int) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["broadcast_alert", "acknowledge_alert", "find_recipient", "list_alerts", "alert_url", "ALERT_PATH"]
+__all__ = ["broadcast_alert", "staff_channels", "acknowledge_alert", "find_recipient", "list_alerts", "alert_url", "ALERT_PATH"]

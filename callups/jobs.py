@@ -7,6 +7,7 @@ from flask import Flask
 
 from accounts import privacy
 from callups import dispatch, followup
+from gridwork import whistles
 from notices.channels import build_channels, close_channels
 from campaigns import backfill, recurrence, responses
 from core.clock import utcnow
@@ -43,6 +44,14 @@ def follow_up_silent(app: Flask) -> None:
         count = followup.follow_up_silent(now=utcnow())
         if count:
             log.info("follow_up_silent: followed up %d call-ups", count)
+
+
+def escalate_whistles(app: Flask) -> None:
+    """Escalate unanswered whistles past their deadline: to the street office, then the district."""
+    with app.app_context():
+        count = whistles.escalate_whistles(now=utcnow())
+        if count:
+            log.info("escalate_whistles: escalated %d whistles", count)
 
 
 def expire_unanswered(app: Flask) -> None:
@@ -99,5 +108,5 @@ def _channels(app: Flask):
     return channels
 
 
-__all__ = ["dispatch_outbox", "send_due_callups", "follow_up_silent", "expire_unanswered", "send_reminders", "backfill_open_positions",
+__all__ = ["dispatch_outbox", "send_due_callups", "follow_up_silent", "escalate_whistles", "expire_unanswered", "send_reminders", "backfill_open_positions",
            "materialise_recurring_campaigns", "purge_departed_volunteers", "close_channels"]

@@ -30,6 +30,7 @@ JOBS: tuple[JobDefinition, ...] = (
     JobDefinition(jobs.dispatch_outbox, 1),
     JobDefinition(jobs.send_due_callups, 1),
     JobDefinition(jobs.follow_up_silent, 10),
+    JobDefinition(jobs.escalate_whistles, 10),
     JobDefinition(jobs.expire_unanswered, 10),
     JobDefinition(jobs.send_reminders, 10),
     JobDefinition(jobs.backfill_open_positions, 15),

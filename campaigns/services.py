@@ -154,6 +154,13 @@ def draft_campaign(data: dict[str, Any], *, scope: Scope, now: datetime) -> Camp
 
     ``coordinator_user_id`` missing from ``data``: the signed-in creator (``scope.user_id``) when staff;
     None: no coordinator (the office's in-app notices only)."""
+    campaign = _draft_campaign(data, scope=scope, now=now)
+    db.session.commit()
+    return campaign
+
+
+def _draft_campaign(data: dict[str, Any], *, scope: Scope, now: datetime) -> Campaign:
+    """``draft_campaign`` in the caller's transaction (a whistle turned into a campaign links both at once)."""
     office = resolve_grid(data["office_grid_id"], "office_grid_id", scope)
     _check_cron(data.get("recurrence_cron"))
     if "coordinator_user_id" not in data:
@@ -170,7 +177,7 @@ def draft_campaign(data: dict[str, Any], *, scope: Scope, now: datetime) -> Camp
                         created_by=scope.actor, coordinator_user_id=coordinator, created_at=now, updated_at=now)
     campaign.shifts = _build_shifts(office, data["shifts"])
     db.session.add(campaign)
-    db.session.commit()
+    db.session.flush()
     return campaign
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 SMS_LIMIT = {"zh": 70, "en": 160}
 # Emergencies and alerts must say what and where: they may take two concatenated parts (67 / 153 each).
 SMS_LONG_LIMIT = {"zh": 134, "en": 306}
-LONG_SMS_TEMPLATES = frozenset({"emergency_callup", "emergency_follow_up", "alert"})
+LONG_SMS_TEMPLATES = frozenset({"emergency_callup", "emergency_follow_up", "alert", "whistle", "whistle_escalation"})
 
 SUBJECTS = {
     "zh": {
@@ -24,6 +24,8 @@ SUBJECTS = {
         "follow_up": "再次提醒：{title}",
         "emergency_follow_up": "【应急】再次提醒：{title}",
         "alert": "【预警】{title}",
+        "whistle": "【吹哨】{title}",
+        "whistle_escalation": "【吹哨未响应】{title}",
     },
     "en": {
         "callup": "Call-up: {title}",
@@ -39,6 +41,8 @@ SUBJECTS = {
         "follow_up": "Still needed: {title}",
         "emergency_follow_up": "[EMERGENCY] Still needed: {title}",
         "alert": "[ALERT] {title}",
+        "whistle": "[WHISTLE] {title}",
+        "whistle_escalation": "[WHISTLE UNANSWERED] {title}",
     },
 }
 
@@ -66,6 +70,10 @@ BODIES = {
                                "回复 1 马上到，1 15 / 1 30 / 1 60 几分钟内到，2 不能来：{link}　联系人：{contact}。",
         "alert": "【预警】{title}：{note} 地点 {place}，时间 {when}。请网格内人员做好准备、入户提醒，"
                  "并点击确认已收到：{link}",
+        "whistle": "【网格吹哨】{name}：{place}发生“{title}”（{note}），请贵单位在 {deadline} 前到场报到处置。"
+                   "收到请确认：{link}",
+        "whistle_escalation": "【吹哨未响应】{place}的“{title}”（{note}）发出后无部门到场报到，"
+                              "请督办。吹哨时间 {when}。",
     },
     "en": {
         "callup": "Hello {name}: your community invites you to \"{title}\" ({role}) on {when} at {place}. "
@@ -91,6 +99,10 @@ BODIES = {
                                "Contact: {contact}.",
         "alert": "[ALERT] {title}: {note} At {place}, {when}. Please get ready, warn the households of your grid "
                  "and confirm you received this: {link}",
+        "whistle": "[GRID WHISTLE] {name}: \"{title}\" at {place} ({note}). Your unit must report on site by "
+                   "{deadline}. Confirm: {link}",
+        "whistle_escalation": "[WHISTLE UNANSWERED] \"{title}\" at {place} ({note}), raised {when}: no unit has "
+                              "reported on site. Please step in.",
     },
 }
 
@@ -109,6 +121,8 @@ SMS_BODIES = {
         "follow_up": "再提醒:{title} {short_when} 回1接受2拒绝 {link}",
         "emergency_follow_up": "【应急】再提醒:{title} {place} 回1马上到/1 15/1 30/2不能 {link}",
         "alert": "【预警】{title} {place} {short_when} {note} 收到请确认 {link}",
+        "whistle": "【吹哨】{title} {place} 请于{deadline}前报到 {link}",
+        "whistle_escalation": "【吹哨未响应】{title} {place} {short_when} 无部门报到,请督办",
     },
     "en": {
         "callup": "Call-up: {title} {short_when}. Reply 1 yes, 2 no, or {link}",
@@ -126,6 +140,8 @@ SMS_BODIES = {
         "emergency_follow_up": "[EMERGENCY] Still needed: {title} at {place}. Reply 1 now / 1 15 / 1 30 / 2 no. "
                                "{link}",
         "alert": "[ALERT] {title} at {place} {short_when}: {note} Confirm: {link}",
+        "whistle": "[WHISTLE] {title} at {place}, report by {deadline}: {link}",
+        "whistle_escalation": "[WHISTLE UNANSWERED] {title} at {place} {short_when}: no unit on site",
     },
 }
 

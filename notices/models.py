@@ -30,6 +30,7 @@ class NotificationKind(enum.Enum):
     CHANGE = "change"
     FOLLOW_UP = "follow_up"  # a call-up sent again to someone silent, on another channel
     ALERT = "alert"          # an emergency's alert to the grid (GridAlert)
+    WHISTLE = "whistle"      # a whistle's summons of a responder unit, or its escalation (gridwork)
 
 
 class NotificationStatus(enum.Enum):

@@ -67,6 +67,8 @@ def register_web(app: Flask) -> None:
     from web.office import bp as office_bp; app.register_blueprint(office_bp)  # noqa: E702
     from web.roster import bp as roster_bp; app.register_blueprint(roster_bp)  # noqa: E702
     from web.alerts import bp as alerts_bp; app.register_blueprint(alerts_bp)  # noqa: E702
+    from web.grid import bp as grid_bp; app.register_blueprint(grid_bp)  # noqa: E702
+    from web.whistle_links import bp as whistle_links_bp; app.register_blueprint(whistle_links_bp)  # noqa: E702
     from web.profile import bp as profile_bp; app.register_blueprint(profile_bp)  # noqa: E702
     from web.cockpit import bp as cockpit_bp; app.register_blueprint(cockpit_bp)  # noqa: E702
     from web.enterprise import register_enterprise_pages; register_enterprise_pages(app)  # noqa: E702

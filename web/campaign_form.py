@@ -62,7 +62,7 @@ def field_text(field: str, message: str) -> str:
     return f"{label}: {zh}{' ' if zh else ''}{message}"
 
 
-def _local_time(day: str, clock: str, zone: ZoneInfo):
+def local_time(day: str, clock: str, zone: ZoneInfo):
     """A local date and clock time as ISO 8601 with the zone's offset; garbage goes on to the schema."""
     try:
         moment = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()))
@@ -124,8 +124,8 @@ def campaign_body(form: Mapping[str, str], zone: ZoneInfo) -> tuple[dict, list[t
         if number > 1 and not positions:
             continue
         day = str(form.get(f"{p}date", ""))
-        shift = {"start": _local_time(day, str(form.get(f"{p}start", "")), zone),
-                 "end": _local_time(day, str(form.get(f"{p}end", "")), zone),
+        shift = {"start": local_time(day, str(form.get(f"{p}start", "")), zone),
+                 "end": local_time(day, str(form.get(f"{p}end", "")), zone),
                  "grid_id": form_int(str(form.get(f"{p}shift_grid_id", ""))), "place": text(f"{p}place"),
                  "positions": positions}
         shifts.append({key: value for key, value in shift.items() if value not in (None, "")})

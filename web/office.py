@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import func, select
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from accounts.users import actor_names
@@ -170,7 +171,7 @@ def campaign(campaign_id: int):
     override_form = None
     if g.scope.may_open_override and not closed:
         override_form = OverrideForm()
-        override_form.grid_id.choices = [(grid.id, grid.name) for grid in _override_grids(campaign)]
+        override_form.grid_id.choices = [SelectChoice(grid.id, grid.name) for grid in _override_grids(campaign)]
     # Publishing with places nobody can fill asks first: the dry run's reasons, then "publish anyway".
     confirm_publish = None
     if request.args.get("confirm_publish") and campaign.status is CampaignStatus.DRAFT:
@@ -197,7 +198,7 @@ def _offer_forms(campaign, board) -> tuple[InviteForm, TeamOfferForm | None] | N
         return None
     now = utcnow()
     started = {shift.id for shift in campaign.shifts if shift.start_at <= now}
-    positions = [(p["position_id"], f"{p['role']}（空缺 {p['open']} · {p['open']} open）")
+    positions = [SelectChoice(p["position_id"], f"{p['role']}（空缺 {p['open']} · {p['open']} open）")
                  for p in board["positions"] if p["open"] >= 1 and p["shift_id"] not in started]
     if not positions:
         return None
@@ -447,9 +448,9 @@ def team_offer(campaign_id: int):
     return _back(campaign_id)
 
 
-def _team_choices() -> list[tuple[int, str]]:
+def _team_choices() -> list[SelectChoice]:
     """Teams of approved partner enterprises that have a leader to answer, by enterprise."""
-    return [(team_id, f"{enterprise} · {name}") for team_id, name, enterprise in db.session.execute(
+    return [SelectChoice(team_id, f"{enterprise} · {name}") for team_id, name, enterprise in db.session.execute(
         list_offerable_teams().with_only_columns(Team.id, Team.name, Enterprise.name))]
 
 
@@ -527,7 +528,7 @@ def override(campaign_id: int):
     """Emergency: let the campaign recruit across its street or the district for some hours."""
     campaign = services.get_campaign(campaign_id)
     form = OverrideForm()
-    form.grid_id.choices = [(grid.id, grid.name) for grid in _override_grids(campaign)]
+    form.grid_id.choices = [SelectChoice(grid.id, grid.name) for grid in _override_grids(campaign)]
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)

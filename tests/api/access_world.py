@@ -36,6 +36,11 @@ class Side:
     callups: list = field(default_factory=list)
     enterprise: object = None
     team: object = None
+    unit: object = None
+    whistle: object = None
+    target: object = None
+    round: object = None
+    visit: object = None
 
     def markers(self) -> set[str]:
         """Strings that appear only in this side's objects: names, titles, mobiles (plain and masked)."""
@@ -54,13 +59,20 @@ class Side:
                 "shift_id": {self.shift.id},
                 "position_id": {self.position.id},
                 "enterprise_id": {self.enterprise.id},
-                "team_id": {self.team.id}}
+                "team_id": {self.team.id},
+                "unit_id": {self.unit.id},
+                "whistle_id": {self.whistle.id},
+                "target_id": {self.target.id},
+                "round_id": {self.round.id},
+                "visit_id": {self.visit.id}}
 
     def url_ids(self) -> dict[str, int]:
         """One object of each kind, for the ids in URLs (the published campaign and its first call-up)."""
         return {"grid_id": self.grid.id, "volunteer_id": self.volunteers[0].id, "campaign_id": self.campaign.id,
                 "callup_id": self.callups[0].id, "shift_id": self.shift.id, "position_id": self.position.id,
-                "enterprise_id": self.enterprise.id, "team_id": self.team.id}
+                "enterprise_id": self.enterprise.id, "team_id": self.team.id, "unit_id": self.unit.id,
+                "whistle_id": self.whistle.id, "target_id": self.target.id, "round_id": self.round.id,
+                "visit_id": self.visit.id}
 
 
 @dataclass
@@ -96,7 +108,35 @@ def _side(label: str, community, grid, *, digit: int, now) -> Side:
     side.team.members = [side.volunteers[2]]
     side.team.paired_grids = [community]
     db.session.flush()
+    _grid_practice(side, place, community, grid, now)
     return side
+
+
+def _grid_practice(side: Side, place: str, community, grid, now) -> None:
+    """A responder unit kept by the street, a whistle, a visit target, a round and its visit (by the second
+    person, so the first one's token reaches no visit of theirs)."""
+    from campaigns.models import Priority
+    from gridwork.models import (ProblemKind, ResponderUnit, RoundKind, UnitType, Visit, VisitOutcome, VisitRound,
+                                 VisitTarget, VisitTargetKind, Whistle)
+
+    street_id = community.parent_id
+    side.unit = ResponderUnit(name=f"{place}供水抢修站", unit_type=UnitType.UTILITY, office_grid_id=street_id,
+                              kinds="water_power", created_at=now, active=True)
+    db.session.add(side.unit)
+    side.whistle = Whistle(grid_id=grid.id, title=f"{place}水管爆裂", description="", address=f"{place}小区3幢",
+                           kind=ProblemKind.WATER_POWER, grade=Priority.URGENT, raised_by="world", raised_at=now,
+                           ack_due_at=now + timedelta(minutes=30), arrive_due_at=now + timedelta(hours=4),
+                           resolve_due_at=now + timedelta(days=2), escalation_level=0, reopened_count=0)
+    side.target = VisitTarget(grid_id=grid.id, kind=VisitTargetKind.HOUSEHOLD, label=f"{place}3幢1单元101",
+                              x=0.0, y=0.0, active=True)
+    side.round = VisitRound(grid_id=community.id, kind=RoundKind.MONTHLY, title=f"{place}十二月走访", period="2026-12",
+                            target_kinds="household", due_at=now + timedelta(days=30), created_by="world",
+                            created_at=now)
+    db.session.add_all([side.whistle, side.target, side.round])
+    db.session.flush()
+    side.visit = Visit(round_id=side.round.id, target_id=side.target.id, visitor_id=side.volunteers[1].id,
+                       outcome=VisitOutcome.PENDING)
+    db.session.add(side.visit)
 
 
 def build_world(tree) -> World:

@@ -22,11 +22,31 @@ def ids(api, tree):
     callup = CallUp(position_id=campaign["shifts"][0]["positions"][0]["id"], volunteer_id=volunteer["id"])
     db.session.add(callup)
     db.session.commit()
-    return {"grid_id": tree.grid_b1.id, "skill_id": tree.skills["publicity"].id, "volunteer_id": volunteer["id"],
+    practice = _grid_practice_ids(api, tree, volunteer["id"])
+    return practice | {"grid_id": tree.grid_b1.id, "skill_id": tree.skills["publicity"].id, "volunteer_id": volunteer["id"],
             "enterprise_id": enterprise["id"], "team_id": team["id"], "campaign_id": campaign["id"],
             "callup_id": callup.id, "shift_id": campaign["shifts"][0]["id"],
             "position_id": campaign["shifts"][0]["positions"][0]["id"],
             "token_id": api.post("/tokens", json={"name": "bad input", "role": "admin"}).get_json()["id"]}
+
+
+def _grid_practice_ids(api, tree, volunteer_id: int) -> dict:
+    """A unit, a whistle, a visit target, a round over it (the volunteer visits) and its visit."""
+    from datetime import timedelta
+
+    from core.clock import utcnow
+    from gridwork.models import Visit
+
+    unit = api.post("/units", json={"name": "供水站", "office_grid_id": tree.street.id, "kinds": ["water_power"],
+                                    "grid_ids": [tree.street.id], "member_ids": [volunteer_id]}).get_json()
+    whistle = api.post("/whistles", json={"grid_id": tree.grid_a1.id, "title": "水管爆裂", "address": "3幢",
+                                          "kind": "water_power"}).get_json()
+    target = api.post("/visit-targets", json={"targets": [{"grid_id": tree.grid_a1.id, "label": "3幢101"}]}).get_json()
+    round_ = api.post("/visit-rounds", json={"grid_id": tree.community_a.id, "title": "走访",
+                                             "due_at": (utcnow() + timedelta(days=9)).isoformat()}).get_json()
+    visit_id = db.session.scalar(db.select(Visit.id).where(Visit.round_id == round_["id"]))
+    return {"unit_id": unit["id"], "whistle_id": whistle["id"], "target_id": target[0]["id"], "round_id": round_["id"],
+            "visit_id": visit_id}
 
 
 def operations(client):

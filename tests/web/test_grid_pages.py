@@ -1,0 +1,171 @@
+"""Grid practice pages: raise and close a whistle, a unit's answer link, a visitor records visits on their list."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from io import BytesIO
+
+from sqlalchemy import func, select
+
+from accounts.models import AuditEvent
+from campaigns.models import Priority
+from core.clock import utcnow
+from core.scope import Scope
+from extensions import db
+from gridwork import units, whistles
+from gridwork.models import (ProblemKind, RoundKind, Visit, VisitOutcome, VisitPriority, VisitRound, VisitTarget,
+                             VisitTargetKind, Whistle, WhistleStatus)
+from tests.conftest import form_csrf_token
+from tests.factories import VolunteerFactory
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _unit(tree):
+    duty = VolunteerFactory(home_grid_id=tree.grid_a1.id)
+    return units.register_unit({"name": "供水抢修站", "office_grid_id": tree.street.id, "kinds": ["water_power"],
+                                "grid_ids": [tree.street.id], "member_ids": [duty.id]},
+                               scope=Scope.system("test"), now=utcnow())
+
+
+def _raise_by_page(client, tree, **extra):
+    token = form_csrf_token(client.get("/grid/whistles/new"))
+    data = {"csrf_token": token, "grid_id": str(tree.grid_a1.id), "title": "3幢水管爆裂", "address": "3幢1单元",
+            "kind": "water_power", "grade": "urgent", "description": "楼道积水"} | extra
+    return client.post("/grid/whistles/new", data=data, content_type="multipart/form-data")
+
+
+def test_office_raises_a_whistle_with_a_photo_and_closes_it_off(login_as, tree):
+    unit = _unit(tree)
+    office = login_as("office", grid_id=tree.community_a.id)
+    response = _raise_by_page(office, tree, photo=(BytesIO(PNG), "pipe.png"))
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    whistle = db.session.scalars(select(Whistle)).one()
+    assert (whistle.grade, whistle.kind, whistle.photo_type) == (Priority.URGENT, ProblemKind.WATER_POWER, "image/png")
+    assert [s.unit_id for s in whistle.summons] == [unit.id]
+    page = office.get(response.headers["Location"]).get_data(as_text=True)
+    assert "供水抢修站" in page and "3幢水管爆裂" in page
+    assert office.get(f"/grid/whistles/{whistle.id}/photo").data == PNG
+    token = form_csrf_token(office.get(f"/grid/whistles/{whistle.id}"))
+    office.post(f"/grid/whistles/{whistle.id}/answer", data={"csrf_token": token, "unit_id": unit.id, "action": "arrive"})
+    office.post(f"/grid/whistles/{whistle.id}/close", data={"csrf_token": token, "note": "已修复"})
+    db.session.expire_all()
+    closed = db.session.get(Whistle, whistle.id)
+    assert closed.status is WhistleStatus.CLOSED and closed.summons[0].arrived_at is not None
+
+
+def test_a_photo_that_is_not_a_picture_is_refused_by_name_and_nothing_is_written(login_as, tree):
+    office = login_as("office", grid_id=tree.community_a.id)
+    response = _raise_by_page(office, tree, photo=(BytesIO(b"MZ\x90\x00 not a picture"), "pipe.png"))
+    assert response.status_code == 200
+    assert "JPEG" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Whistle)) == 0
+
+
+def test_another_communitys_whistle_is_not_found(login_as, tree):
+    whistle = whistles.raise_whistle({"grid_id": tree.grid_a1.id, "title": "江南问题", "address": "x",
+                                      "kind": "other"}, scope=Scope.system("t"), now=utcnow())
+    office_b = login_as("office", grid_id=tree.community_b.id)
+    assert office_b.get(f"/grid/whistles/{whistle.id}").status_code == 404
+    assert "江南问题" not in office_b.get("/grid/whistles").get_data(as_text=True)
+
+
+def test_duty_contact_reports_on_site_from_the_link(client, tree):
+    _unit(tree)
+    whistle = whistles.raise_whistle({"grid_id": tree.grid_a1.id, "title": "水管爆裂", "address": "3幢",
+                                      "kind": "water_power", "grade": "emergency"}, scope=Scope.system("t"), now=utcnow())
+    from notices.models import Notification
+    text = db.session.scalars(select(Notification.payload)).first()["text"]
+    path = re.search(r"(/w/[A-Za-z0-9_-]+)", text).group(1)
+    db.session.commit()
+    assert "水管爆裂" in client.get(path).get_data(as_text=True)
+    assert client.get(path).headers["Referrer-Policy"] == "no-referrer"
+    page = client.post(path, data={"action": "arrive"}).get_data(as_text=True)
+    assert "已记录" in page
+    db.session.expire_all()
+    assert db.session.get(Whistle, whistle.id).summons[0].arrived_at is not None
+    assert client.get("/w/not-a-real-token").status_code == 404
+
+
+def _round_with_visits(tree, visitor, labels, *, priority=None):
+    now = utcnow()
+    round_ = VisitRound(grid_id=tree.community_a.id, kind=RoundKind.MONTHLY, title="十二月走访", period="2026-12",
+                        target_kinds="household", due_at=now + timedelta(days=20), created_by="t", created_at=now)
+    db.session.add(round_)
+    db.session.flush()
+    found = []
+    for label in labels:
+        target = VisitTarget(grid_id=tree.grid_a1.id, kind=VisitTargetKind.HOUSEHOLD, label=label, x=0, y=0,
+                             active=True, priority=priority)
+        db.session.add(target)
+        db.session.flush()
+        visit = Visit(round_id=round_.id, target_id=target.id, visitor_id=visitor.id, outcome=VisitOutcome.PENDING)
+        db.session.add(visit)
+        found.append(visit)
+    db.session.commit()
+    return found
+
+
+def test_visitor_records_visits_and_a_problem_raises_a_whistle(login_as, tree):
+    person = VolunteerFactory(home_grid_id=tree.grid_a1.id)
+    other = VolunteerFactory(home_grid_id=tree.grid_a1.id)
+    first, second = _round_with_visits(tree, person, ["3幢1单元101", "3幢1单元102"], priority=VisitPriority.LIVING_ALONE)
+    (foreign,) = _round_with_visits(tree, other, ["5幢2单元201"])
+    visitor = login_as("volunteer", volunteer_id=person.id)
+    page = visitor.get("/grid/visits")
+    text = page.get_data(as_text=True)
+    assert "3幢1单元101" in text and "独居" in text and "5幢2单元201" not in text
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "GET grid.my_visits")) == 1
+    token = form_csrf_token(page)
+    visitor.post(f"/grid/visits/{first.id}", data={"csrf_token": token, "outcome": "done", "note": "老人身体好"})
+    visitor.post(f"/grid/visits/{second.id}", data={"csrf_token": token, "outcome": "problem",
+                                                    "problem_title": "燃气软管老化", "problem_kind": "gas_safety"})
+    assert visitor.post(f"/grid/visits/{foreign.id}", data={"csrf_token": token, "outcome": "done"}).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Visit, first.id).outcome is VisitOutcome.DONE
+    problem = db.session.get(Visit, second.id)
+    assert problem.outcome is VisitOutcome.PROBLEM and problem.whistle_id is not None
+    whistle = db.session.get(Whistle, problem.whistle_id)
+    assert (whistle.title, whistle.address, whistle.kind) == ("燃气软管老化", "3幢1单元102", ProblemKind.GAS_SAFETY)
+    assert db.session.get(Visit, foreign.id).outcome is VisitOutcome.PENDING
+
+
+def test_office_sees_round_coverage_and_who_is_behind(login_as, tree):
+    person = VolunteerFactory(home_grid_id=tree.grid_a1.id, name="李走访")
+    visits = _round_with_visits(tree, person, ["1幢101", "1幢102"])
+    visits[0].outcome = VisitOutcome.DONE
+    db.session.commit()
+    office = login_as("office", grid_id=tree.community_a.id)
+    text = office.get(f"/grid/rounds/{visits[0].round_id}").get_data(as_text=True)
+    assert "江南第一网格" in text and "50%" in text
+    assert login_as("office", grid_id=tree.community_b.id).get(f"/grid/rounds/{visits[0].round_id}").status_code == 404
+
+
+def test_report_page_counts_the_offices_whistles_only(login_as, tree):
+    _unit(tree)
+    for grid in (tree.grid_a1, tree.grid_b1):
+        whistles.raise_whistle({"grid_id": grid.id, "title": "问题", "address": "x", "kind": "water_power"},
+                               scope=Scope.system("t"), now=utcnow())
+    office = login_as("office", grid_id=tree.community_a.id)
+    text = office.get("/grid/reports?group_by=grid").get_data(as_text=True)
+    assert "江南第一网格" in text and "湘湖第一网格" not in text and "供水抢修站" in text
+
+
+def test_whistle_page_drafts_a_staffing_campaign(login_as, tree):
+    from campaigns.models import Campaign, CampaignStatus
+
+    office = login_as("office", grid_id=tree.community_a.id)
+    whistle = whistles.raise_whistle({"grid_id": tree.grid_a1.id, "title": "积水", "address": "车库", "kind": "other",
+                                      "grade": "urgent"}, scope=Scope.system("t"), now=utcnow())
+    token = form_csrf_token(office.get(f"/grid/whistles/{whistle.id}"))
+    day = (utcnow() + timedelta(days=1)).date().isoformat()
+    bad = office.post(f"/grid/whistles/{whistle.id}/campaign", data={"csrf_token": token, "day": day, "start": "09:00",
+                                                                      "end": "08:00", "role": "排水", "headcount": "4"})
+    assert bad.status_code == 302 and db.session.scalar(select(func.count()).select_from(Campaign)) == 0
+    done = office.post(f"/grid/whistles/{whistle.id}/campaign", data={"csrf_token": token, "day": day,
+                                                                       "start": "09:00", "end": "12:00", "role": "排水",
+                                                                       "headcount": "4"})
+    campaign = db.session.scalars(select(Campaign)).one()
+    assert done.headers["Location"].endswith(f"/office/campaigns/{campaign.id}")
+    assert campaign.status is CampaignStatus.DRAFT and campaign.shifts[0].positions[0].headcount == 4
