@@ -18,7 +18,7 @@ from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, LoginFailed, SignInTh
 from accounts.verification import TooManyCodes, request_mobile_code
 from callups.outbox import callup_context
 from campaigns import attendance, responses
-from campaigns.attendance import service_hours
+from campaigns.hours import hours_summary
 from campaigns.models import CallUpStatus
 from campaigns.services import get_callup, is_emergency
 from core.clock import utcnow
@@ -239,7 +239,7 @@ def me():
 
         volunteer = db.session.get(Volunteer, user.volunteer_id)
         profile = profile_summary(volunteer)
-        hours = service_hours(user.volunteer_id)
+        hours = hours_summary(user.volunteer_id)
         for callup in db.session.scalars(list_own_callups(user.volunteer_id).limit(100)):
             emergency = is_emergency(callup)
             items.append({"callup": callup, "c": callup_context(callup, volunteer),
