@@ -17,6 +17,7 @@ from campaigns.models import AttendanceChange, CallUp, CallUpEvent, CallUpStatus
 from campaigns.services import get_callup
 from campaigns.states import _transition, _transition_many
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.scope import Role, Scope
 from extensions import db
 from volunteers.models import Volunteer
 
@@ -115,6 +116,24 @@ def check_out_self(callup_id: int, *, volunteer_id: int, now: datetime) -> CallU
         raise Conflict("check-out is not open", {"checked_out_at": [
             "You can check out once checked in, until two hours after the shift ends."]})
     return check_out(callup_id, actor=f"volunteer:{volunteer_id}", now=now)
+
+
+def check_in(callup_id: int, *, scope: Scope, now: datetime, at: datetime | None = None) -> CallUp:
+    """Check in: a volunteer themselves, now (in the window around the start); an office anyone, at a given time."""
+    if scope.role is Role.VOLUNTEER:
+        if at is not None:
+            raise ValidationFailed({"at": ["You check in at the moment you arrive: leave 'at' out."]})
+        return check_in_self(callup_id, volunteer_id=scope.volunteer_id, now=now)
+    return record_attendance(callup_id, attended=True, actor=scope.actor, now=now, at=at)
+
+
+def check_out_by(callup_id: int, *, scope: Scope, now: datetime, at: datetime | None = None) -> CallUp:
+    """Check out: a volunteer themselves, now; an office anyone, at a given time."""
+    if scope.role is Role.VOLUNTEER:
+        if at is not None:
+            raise ValidationFailed({"at": ["You check out at the moment you leave: leave 'at' out."]})
+        return check_out_self(callup_id, volunteer_id=scope.volunteer_id, now=now)
+    return check_out(callup_id, actor=scope.actor, now=now, at=at)
 
 
 def own_callup_on_shift(shift_id: int, volunteer_id: int) -> CallUp | None:

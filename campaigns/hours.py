@@ -51,8 +51,8 @@ def _served_on(shift: Shift, timezone_name: str) -> date:
 def _insert_ignoring_duplicates(values: dict) -> bool:
     """Insert a ledger row unless the one-booking-per-call-up index already holds one; True when inserted."""
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    result = db.session.execute(dialect.insert(HoursEntry).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    stmt = dialect.insert(HoursEntry).values(**values).on_conflict_do_nothing().returning(HoursEntry.id)
+    return db.session.execute(stmt).scalar() is not None
 
 
 def _net(callup_id: int, source: HoursSource) -> int:
@@ -122,11 +122,15 @@ def book_ended_shifts(*, now: datetime, timezone_name: str, actor: str = "schedu
     return count
 
 
-def add_manual_hours(callup_id: int, *, hours: float, reason: str, approved_by: str, now: datetime,
-                     timezone_name: str) -> HoursEntry:
+def add_manual_hours(callup_id: int, *, volunteer_id: int, hours: float, reason: str, approved_by: str,
+                     now: datetime, timezone_name: str) -> HoursEntry:
     """Hours added by hand for a call-up of someone on the roster, after the shift ended; with all other
     hours of the call-up, never more than the shift's length."""
+    if db.session.get(CallUp, callup_id) is None:
+        raise ValidationFailed({"callup_id": ["Not a call-up of this volunteer."]})
     callup, shift = _lock_callup(callup_id)
+    if callup.volunteer_id != volunteer_id:
+        raise ValidationFailed({"callup_id": ["Not a call-up of this volunteer."]})
     if callup.volunteer_id is None or callup.status not in (CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED,
                                                             CallUpStatus.NO_SHOW):
         raise Conflict("only people on the roster can be given hours",
