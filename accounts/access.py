@@ -95,6 +95,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "auth.answer": {"POST": frozenset({V})},
     "auth.arrived": {"POST": frozenset({V})},
     "auth.emergency_calls": {"POST": frozenset({V})},
+    "auth.departed": {"POST": frozenset({V})},
+    # Check-in by a shift's QR code and the certificate of service (web/hours.py); /verify/<code> is public.
+    "service.check_in": {"GET": frozenset({V}), "POST": frozenset({V})},
+    "service.certificate": {"GET": frozenset({V})},
     "auth.contact": {"POST": STAFF},
     # The office console (web/office.py): office staff within their subtree, and the admin.
     "office.campaigns": {"GET": STAFF},
@@ -105,6 +109,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.override": {"POST": STAFF},
     "office.alert": {"POST": STAFF},
     "office.mark_attendance": {"POST": STAFF},
+    "office.check_out": {"POST": STAFF},
+    "office.everyone_came": {"POST": STAFF},
+    "office.undo_everyone_came": {"POST": STAFF},
+    "office.shift_code": {"GET": STAFF},
     "office.new_campaign": {"GET": STAFF, "POST": STAFF},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},
@@ -196,7 +204,9 @@ OWNERS: Mapping[str, Callable[[int], Owner | None]] = {
     "enterprise_id": _enterprise_owner,
     "team_id": _team_owner,
 }
-PUBLIC_ARGS = {"skill_id"}  # the skills catalogue is the same for everyone
+# The skills catalogue is the same for everyone; a check-in token is itself the credential (signed, expiring), and
+# the service checks it names a shift where the caller has a call-up of their own.
+PUBLIC_ARGS = {"skill_id", "token"}
 
 
 def may_call(role: Role, endpoint: str | None, method: str) -> bool:

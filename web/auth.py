@@ -246,6 +246,7 @@ def me():
                           "status": STATUS_TEXT.get(callup.status.value, callup.status.value),
                           "open": callup.status in (CallUpStatus.SENT, CallUpStatus.ACCEPTED),
                           "check_in": attendance.may_check_in_self(callup, utcnow()),
+                          "check_out": attendance.may_check_out_self(callup, utcnow()),
                           "emergency": emergency, "eta": _eta_both(callup.eta_minutes) if emergency else ""})
         emergency_form = EmergencyCallsForm(formdata=None, data={"emergency_calls": volunteer.emergency_calls})
     contact_form = None
@@ -290,6 +291,21 @@ def arrived(callup_id: int):
         flash(" ".join(m for messages in (error.errors or {}).values() for m in messages) or error.message)
     else:
         flash("已签到，感谢您到岗！Checked in: thank you for coming!")
+    return redirect(url_for("auth.me"))
+
+
+@bp.post("/me/call-ups/<int:callup_id>/departed")
+def departed(callup_id: int):
+    """"I am leaving": check myself out of a call-up I checked in to (authorize() checked it is mine)."""
+    if not CheckInForm().validate_on_submit():
+        abort(400)
+    try:
+        attendance.check_out_self(callup_id, volunteer_id=current_user.user.volunteer_id, now=utcnow())
+    except Conflict as error:
+        db.session.rollback()
+        flash(" ".join(m for messages in (error.errors or {}).values() for m in messages) or error.message)
+    else:
+        flash("已签退，辛苦了！Checked out: thank you for your work!")
     return redirect(url_for("auth.me"))
 
 
