@@ -22,7 +22,7 @@ from core.errors import NotFound, PermissionDenied
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
-from volunteers.models import Enterprise, Team, Volunteer
+from volunteers.models import Enterprise, PartyOrganisation, Team, Volunteer
 
 A, O, V, E, G = Role.ADMIN, Role.OFFICE, Role.VOLUNTEER, Role.ENTERPRISE, Role.GATEWAY
 STAFF = frozenset({O})
@@ -69,6 +69,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "hours.VolunteerHoursCorrections": {"POST": STAFF},
     "hours.VolunteerHoursTotals": {"GET": frozenset({O, V})},
     "hours.VolunteerCertificates": {"POST": frozenset({O, V})},
+    # 双报到: the organisations' names are no one's personal data; the report lists the office's own residents.
+    "party_orgs.PartyOrgs": {"GET": frozenset({O, V})},
+    "party_orgs.PartyOrgReport": {"GET": STAFF},
+    "party_orgs.VolunteerPartyOrg": {"PUT": frozenset({O, V})},
     "callups.VolunteerInbox": {"GET": frozenset({V})},
     "callups.SmsInbound": {"POST": frozenset({G})},
     "shifts.ShiftById": {"PATCH": STAFF},
@@ -96,6 +100,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "auth.arrived": {"POST": frozenset({V})},
     "auth.emergency_calls": {"POST": frozenset({V})},
     "auth.departed": {"POST": frozenset({V})},
+    "auth.party_org": {"POST": frozenset({V})},
     # Check-in by a shift's QR code and the certificate of service (web/hours.py); /verify/<code> is public.
     "service.check_in": {"GET": frozenset({V}), "POST": frozenset({V})},
     "service.certificate": {"GET": frozenset({V})},
@@ -114,6 +119,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.undo_everyone_came": {"POST": STAFF},
     "office.shift_code": {"GET": STAFF},
     "office.new_campaign": {"GET": STAFF, "POST": STAFF},
+    # 双报到 (web/party.py): any office reads an organisation; its report lists only the members in the office's area.
+    "party.orgs": {"GET": STAFF},
+    "party.report": {"GET": STAFF},
+    "party.report_xlsx": {"GET": STAFF},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},
     "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},
@@ -188,6 +197,13 @@ def _enterprise_owner(enterprise_id: int) -> Owner:
     return Owner(enterprise_id=enterprise_id, path=path, any_office_reads=True)
 
 
+def _party_org_owner(org_id: int) -> Owner | None:
+    # A workplace party organisation is outside the grid tree: every office reads it, and the report it gets is
+    # filtered to the members living in the caller's area (campaigns/party_report.py).
+    found = db.session.scalar(select(PartyOrganisation.id).where(PartyOrganisation.id == org_id))
+    return None if found is None else Owner(any_office_reads=True)
+
+
 def _team_owner(team_id: int) -> Owner | None:
     enterprise_id = db.session.scalar(select(Team.enterprise_id).where(Team.id == team_id))
     return None if enterprise_id is None else Owner(enterprise_id=enterprise_id, any_office_reads=True)
@@ -203,6 +219,7 @@ OWNERS: Mapping[str, Callable[[int], Owner | None]] = {
     "position_id": _position_owner,
     "enterprise_id": _enterprise_owner,
     "team_id": _team_owner,
+    "org_id": _party_org_owner,
 }
 # The skills catalogue is the same for everyone; a check-in token is itself the credential (signed, expiring), and
 # the service checks it names a shift where the caller has a call-up of their own.

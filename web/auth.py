@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from accounts.access import authorize
@@ -27,10 +28,11 @@ from core.scope import STAFF_ROLES
 from extensions import db, limiter, login_manager
 from grids.services import home_grid_groups
 from core.masking import mask_mobile
-from volunteers.models import Volunteer
+from volunteers.models import PartyOrganisation, Volunteer
+from volunteers.party_orgs import set_party_org
 from volunteers.services import update_volunteer
 from web.forms import (AnswerForm, CheckInForm, EmergencyCallsForm, LoginForm, LogoutForm, MobileCodeForm,
-                       RegisterForm, StaffContactForm)
+                       PartyOrgForm, RegisterForm, StaffContactForm)
 from web.responses import ETA_CHOICES, eta_from_form, eta_text
 from web.sessions import end_session, start_session
 
@@ -233,7 +235,8 @@ def me():
     if user.role is Role.ENTERPRISE:
         return redirect(url_for("enterprise.portal"))
     items = []
-    hours = emergency_form = profile = None
+    hours = emergency_form = profile = party_form = None
+    party_names = []
     if user.role is Role.VOLUNTEER and user.volunteer_id is not None:
         from web.profile import profile_summary
 
@@ -249,19 +252,24 @@ def me():
                           "check_out": attendance.may_check_out_self(callup, utcnow()),
                           "emergency": emergency, "eta": _eta_both(callup.eta_minutes) if emergency else ""})
         emergency_form = EmergencyCallsForm(formdata=None, data={"emergency_calls": volunteer.emergency_calls})
+        if volunteer.is_party_member:
+            current = db.session.get(PartyOrganisation, volunteer.party_org_id) if volunteer.party_org_id else None
+            party_form = PartyOrgForm(formdata=None, data={"party_org": current.name if current else ""})
+            party_names = db.session.scalars(select(PartyOrganisation.name).order_by(PartyOrganisation.name)
+                                             .limit(500)).all()
     contact_form = None
     if user.role in STAFF_ROLES:
         contact_form = StaffContactForm(formdata=None, data={
             "email": user.email, "mobile": user.mobile, "wecom_id": user.wecom_id,
             "notify_channels": user.notify_channel_list})
     return _me_page(user, items=items, hours=hours, contact_form=contact_form, emergency_form=emergency_form,
-                    profile=profile)
+                    profile=profile, party_form=party_form, party_names=party_names)
 
 
 def _me_page(user, *, items=(), hours=None, contact_form=None, emergency_form=None, profile=None,
-             status: int = 200):
+             party_form=None, party_names=(), status: int = 200):
     return render_template("me.html", user=user, items=items, hours=hours, lang=_lang(), logout_form=LogoutForm(),
-                           profile=profile,
+                           profile=profile, party_form=party_form, party_names=party_names,
                            answer_form=AnswerForm(), eta_buttons=[(m, _eta_both(m)) for m in ETA_CHOICES],
                            contact_form=contact_form, emergency_form=emergency_form,
                            check_in_form=CheckInForm()), status
@@ -306,6 +314,25 @@ def departed(callup_id: int):
         flash(" ".join(m for messages in (error.errors or {}).values() for m in messages) or error.message)
     else:
         flash("已签退，辛苦了！Checked out: thank you for your work!")
+    return redirect(url_for("auth.me"))
+
+
+@bp.post("/me/party-org")
+def party_org():
+    """双报到: a party member records (or clears) their workplace party organisation."""
+    form = PartyOrgForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        flash("单位党组织名称最多 100 字。The organisation's name is at most 100 characters.")
+        return redirect(url_for("auth.me"))
+    try:
+        set_party_org(current_user.user.volunteer_id, form.party_org.data, now=utcnow())
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(" ".join(m for messages in (error.errors or {}).values() for m in messages))
+    else:
+        flash("已保存单位党组织（双报到）。Workplace party organisation saved.")
     return redirect(url_for("auth.me"))
 
 
