@@ -204,10 +204,13 @@ def check_out(callup_id: int, *, actor: str, now: datetime, at: datetime | None 
     return _set_times(callup, {"checked_out_at": at}, actor=actor, now=now, reason=reason)
 
 
-def correct_times(callup_id: int, *, actor: str, now: datetime, reason: str, checked_in_at: datetime | None = None,
-                  checked_out_at: datetime | None = None) -> CallUp:
-    """Correct the real arrival or leaving time of a checked-in person; the trail keeps the old and new values."""
+def correct_times(callup_id: int, *, actor: str, now: datetime, reason: str | None = None,
+                  checked_in_at: datetime | None = None, checked_out_at: datetime | None = None) -> CallUp:
+    """Correct the real arrival or leaving time of a checked-in person, with a reason; the trail keeps the old and
+    new values."""
     callup = get_callup(callup_id)
+    if not reason:
+        raise ValidationFailed({"reason": ["Say why the times change: the trail keeps it."]})
     shift = callup.position.shift
     if callup.status is not S.ATTENDED:
         raise Conflict("only the times of people who checked in can be corrected",
@@ -304,7 +307,8 @@ def undo_batch(shift_id: int, batch: str, *, actor: str, now: datetime) -> list[
 
 
 def list_changes(callup_id: int) -> Select:
-    """The attendance trail of a call-up, oldest first."""
+    """The attendance trail of a call-up, oldest first (NotFound for an unknown call-up)."""
+    get_callup(callup_id)
     return select(AttendanceChange).where(AttendanceChange.callup_id == callup_id).order_by(AttendanceChange.id)
 
 

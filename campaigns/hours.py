@@ -19,6 +19,7 @@ from campaigns.models import (CallUp, CallUpStatus, Campaign, HoursEntry, HoursS
                               ServiceCertificate, Shift)
 from core.errors import Conflict, NotFound, ValidationFailed
 from extensions import db
+from volunteers.services import get_volunteer
 
 R, M = HoursSource.RECORDED, HoursSource.MANUAL
 # Verification codes: no 0/O, 1/I/L, so a code read out over the phone is typed right; 10 characters ≈ 50 bits.
@@ -184,7 +185,8 @@ def _minutes(hours: float) -> int:
 
 
 def list_entries(volunteer_id: int) -> Select:
-    """A person's ledger rows, newest first."""
+    """A person's ledger rows, newest first (NotFound for an unknown person)."""
+    get_volunteer(volunteer_id)
     return (select(HoursEntry).where(HoursEntry.volunteer_id == volunteer_id)
             .order_by(HoursEntry.served_on.desc(), HoursEntry.id.desc()))
 
@@ -228,6 +230,7 @@ def _sum_into(totals: Totals, source: HoursSource, minutes: int) -> None:
 
 def hours_summary(volunteer_id: int, *, through_entry_id: int | None = None) -> HoursSummary:
     """Totals over the whole ledger, by year and by month (of the shift's local day); shifts with hours count."""
+    get_volunteer(volunteer_id)
     stmt = (select(HoursEntry.callup_id, HoursEntry.served_on, HoursEntry.source, func.sum(HoursEntry.minutes))
             .where(HoursEntry.volunteer_id == volunteer_id)
             .group_by(HoursEntry.callup_id, HoursEntry.served_on, HoursEntry.source))
@@ -280,6 +283,7 @@ def served_shifts(volunteer_id: int, *, through_entry_id: int | None = None) -> 
 
 def issue_certificate(volunteer_id: int, *, now: datetime) -> ServiceCertificate:
     """The person's certificate of service as of now: the last one again when no hours changed since."""
+    get_volunteer(volunteer_id)
     last_entry = db.session.scalar(select(func.max(HoursEntry.id)).where(HoursEntry.volunteer_id == volunteer_id))
     if last_entry is None:
         raise Conflict("no hours on the ledger yet", {"hours": ["No service hours have been booked yet."]})

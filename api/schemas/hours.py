@@ -17,7 +17,8 @@ class CheckInSchema(Schema):
 class AttendanceCorrectionSchema(Schema):
     checked_in_at = AwareDateTime(load_default=None)
     checked_out_at = AwareDateTime(load_default=None)
-    reason = required_text(500, metadata={"description": "Why the times change (kept in the trail)"})
+    reason = required_text(500, required=False, metadata={
+        "description": "Why the times change (kept in the trail); required"})
 
 
 class AttendanceChangeSchema(Schema):
