@@ -66,6 +66,11 @@ def test_scanning_the_shift_code_checks_the_volunteer_in_then_out(login_as, tree
     assert _status(mine.id).checked_out_at is not None
     after = me.get(path).get_data(as_text=True)
     assert "已签退" in after and "check-out-button" not in after
+    # The board shows the real times: half an hour late, and leaving long before the end.
+    board = office.get(f"/office/campaigns/{position.shift.campaign_id}").get_data(as_text=True)
+    row = board[board.find(f'id="roster-{mine.id}"'):]
+    row = row[:row.find("</tr>")]
+    assert "迟到 30 分钟" in row and "早退" in row and "签退 · out" in row
 
 
 def test_forged_expired_and_foreign_codes_check_nobody_in(login_as, tree, app):
