@@ -287,18 +287,34 @@ def emergency_calls():
     return redirect(url_for("auth.me"))
 
 
+CHECKED_IN = "已签到，感谢您到岗！Checked in: thank you for coming!"
+CHECKED_OUT = "已签退，辛苦了！Checked out: thank you for your work!"
+
+
+def flash_refusal(error: DomainError) -> None:
+    """A refused self-service action as the service's own field messages (rolled back first)."""
+    db.session.rollback()
+    flash(" ".join(m for messages in (error.errors or {}).values() for m in messages) or error.message)
+
+
+def check_self(callup_id: int, *, leaving: bool) -> bool:
+    """Check the signed-in volunteer in (or out) of their call-up and flash the outcome; True when done."""
+    mark = attendance.check_out_self if leaving else attendance.check_in_self
+    try:
+        mark(callup_id, volunteer_id=current_user.user.volunteer_id, now=utcnow())
+    except Conflict as error:
+        flash_refusal(error)
+        return False
+    flash(CHECKED_OUT if leaving else CHECKED_IN)
+    return True
+
+
 @bp.post("/me/call-ups/<int:callup_id>/arrived")
 def arrived(callup_id: int):
     """"I have arrived": check myself in on an accepted call-up (authorize() checked it is mine)."""
     if not CheckInForm().validate_on_submit():
         abort(400)
-    try:
-        attendance.check_in_self(callup_id, volunteer_id=current_user.user.volunteer_id, now=utcnow())
-    except Conflict as error:
-        db.session.rollback()
-        flash(" ".join(m for messages in (error.errors or {}).values() for m in messages) or error.message)
-    else:
-        flash("已签到，感谢您到岗！Checked in: thank you for coming!")
+    check_self(callup_id, leaving=False)
     return redirect(url_for("auth.me"))
 
 
@@ -307,13 +323,7 @@ def departed(callup_id: int):
     """"I am leaving": check myself out of a call-up I checked in to (authorize() checked it is mine)."""
     if not CheckInForm().validate_on_submit():
         abort(400)
-    try:
-        attendance.check_out_self(callup_id, volunteer_id=current_user.user.volunteer_id, now=utcnow())
-    except Conflict as error:
-        db.session.rollback()
-        flash(" ".join(m for messages in (error.errors or {}).values() for m in messages) or error.message)
-    else:
-        flash("已签退，辛苦了！Checked out: thank you for your work!")
+    check_self(callup_id, leaving=True)
     return redirect(url_for("auth.me"))
 
 
@@ -329,8 +339,7 @@ def party_org():
     try:
         set_party_org(current_user.user.volunteer_id, form.party_org.data, now=utcnow())
     except ValidationFailed as error:
-        db.session.rollback()
-        flash(" ".join(m for messages in (error.errors or {}).values() for m in messages))
+        flash_refusal(error)
     else:
         flash("已保存单位党组织（双报到）。Workplace party organisation saved.")
     return redirect(url_for("auth.me"))

@@ -19,7 +19,7 @@ from core.errors import Conflict, NotFound
 from core.masking import mask_name
 from extensions import db, limiter
 from volunteers.models import Volunteer
-from web.auth import _lang, _no_store, require_sign_in
+from web.auth import _lang, _no_store, check_self, require_sign_in
 from web.certificate import FontMissing, issued_on, render_certificate
 from web.forms import CheckInForm
 
@@ -71,19 +71,9 @@ def check_in(token: str):
     if callup is None:
         return render_template("check_in.html", state="not_listed", shift=shift, lang=_lang()), 404
     if request.method == "POST":
-        form = CheckInForm()
-        if not form.validate_on_submit() or request.form.get("action") not in ("in", "out"):
+        if not CheckInForm().validate_on_submit() or request.form.get("action") not in ("in", "out"):
             abort(400)
-        try:
-            if request.form["action"] == "in":
-                attendance.check_in_self(callup.id, volunteer_id=user.volunteer_id, now=utcnow())
-                flash("已签到，感谢您到岗！Checked in: thank you for coming!")
-            else:
-                attendance.check_out_self(callup.id, volunteer_id=user.volunteer_id, now=utcnow())
-                flash("已签退，辛苦了！Checked out: thank you for your work!")
-        except Conflict as error:
-            db.session.rollback()
-            flash(" ".join(m for messages in (error.errors or {}).values() for m in messages) or error.message)
+        check_self(callup.id, leaving=request.form["action"] == "out")
         return redirect(url_for("service.check_in", token=token))
     now = utcnow()
     volunteer = db.session.get(Volunteer, user.volunteer_id)

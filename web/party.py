@@ -28,13 +28,6 @@ COLUMNS = (("姓名 · Name", "name"), ("网格 · Grid", "grid"), ("报到日�
            ("时长（小时）· Hours", "hours"))
 
 
-def _quarter():
-    try:
-        return parse_quarter(request.args.get("quarter"), now=utcnow(), timezone_name=current_app.config["TIMEZONE"])
-    except ValidationFailed:
-        return None
-
-
 @bp.get("")
 def orgs():
     """Organisations with members living in the caller's area, and how many."""
@@ -46,24 +39,32 @@ def orgs():
     return render_template("party_orgs.html", rows=rows, lang=_lang(), user=current_user.user)
 
 
+def _report(org_id: int):
+    """The report for the ``quarter`` asked (None when it is not a quarter)."""
+    try:
+        quarter = parse_quarter(request.args.get("quarter"), now=utcnow(), timezone_name=current_app.config["TIMEZONE"])
+    except ValidationFailed:
+        return None
+    return party_org_report(org_id, quarter=quarter, scope=g.scope, timezone_name=current_app.config["TIMEZONE"])
+
+
 @bp.get("/<int:org_id>")
 def report(org_id: int):
     """One organisation's quarterly report: its members in the caller's area and their service."""
-    quarter = _quarter()
-    if quarter is None:
+    found = _report(org_id)
+    if found is None:
         return render_template("errors.html", code=422, fields=["quarter"]), 422
-    found = party_org_report(org_id, quarter=quarter, scope=g.scope, timezone_name=current_app.config["TIMEZONE"])
-    return render_template("party_report.html", report=found, columns=COLUMNS, quarters=previous_quarters(quarter),
-                           lang=_lang(), user=current_user.user)
+    return render_template("party_report.html", report=found, columns=COLUMNS,
+                           quarters=previous_quarters(found.quarter), lang=_lang(), user=current_user.user)
 
 
 @bp.get("/<int:org_id>/report.xlsx")
 def report_xlsx(org_id: int):
     """The same report as a spreadsheet (the export of names is audited)."""
-    quarter = _quarter()
-    if quarter is None:
+    found = _report(org_id)
+    if found is None:
         return render_template("errors.html", code=422, fields=["quarter"]), 422
-    found = party_org_report(org_id, quarter=quarter, scope=g.scope, timezone_name=current_app.config["TIMEZONE"])
+    quarter = found.quarter
     book = Workbook()
     sheet = book.active
     sheet.title = quarter.label
