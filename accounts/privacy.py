@@ -13,7 +13,7 @@ from sqlalchemy import Select, delete, func, or_, select, update
 
 from accounts.models import ApiToken, AuditEvent, Consent, User
 from callups.models import Channel, Notification, NotificationStatus
-from campaigns.hours import hours_summary
+from campaigns.hours import hours_summary, list_entries
 from campaigns.models import OPEN_CALLUP_STATES, CallUp, CallUpStatus, Position, Shift
 from campaigns.places import _give_back_place
 from campaigns.states import _transition
@@ -80,6 +80,7 @@ def personal_data(volunteer_id: int) -> dict[str, Any]:
             select(Team).join(team_members, team_members.c.team_id == Team.id)
             .where(team_members.c.volunteer_id == volunteer_id).order_by(Team.id))),
         "service": service_totals(volunteer_id),
+        "hours": list(db.session.scalars(list_entries(volunteer_id))),
     }
 
 
