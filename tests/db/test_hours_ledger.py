@@ -252,3 +252,17 @@ def test_two_schedulers_booking_at_once_book_each_call_up_once(app, now, is_post
                                   booked_at=now, booked_by="x"))
         db.session.flush()
     db.session.rollback()
+
+
+def test_the_scheduler_job_books_ended_shifts(app):
+    from callups import jobs
+    from callups.scheduler import JOBS
+    from core.clock import utcnow
+
+    position, [a] = _accepted(utcnow() - timedelta(hours=5), count=1)  # a shift that ended an hour ago
+    attendance.record_attendance(a, attended=True, actor="office", now=utcnow() - timedelta(hours=3),
+                                 at=position.shift.start_at)
+    db.session.remove()
+    jobs.book_service_hours(app)
+    assert [(e.callup_id, e.minutes, e.booked_by) for e in _entries()] == [(a, 180, "scheduler")]
+    assert {job.id: job.seconds for job in JOBS}["book_service_hours"] == 60
