@@ -49,13 +49,6 @@ def _served_on(shift: Shift, timezone_name: str) -> date:
     return shift.start_at.astimezone(ZoneInfo(timezone_name)).date()
 
 
-def _insert_ignoring_duplicates(values: dict) -> bool:
-    """Insert a ledger row unless the one-booking-per-call-up index already holds one; True when inserted."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(HoursEntry).values(**values).on_conflict_do_nothing().returning(HoursEntry.id)
-    return db.session.execute(stmt).scalar() is not None
-
-
 def _net(callup_id: int, source: HoursSource) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(HoursEntry.minutes), 0))
                                  .where(HoursEntry.callup_id == callup_id, HoursEntry.source == source)))
@@ -72,11 +65,11 @@ def _lock_callup(callup_id: int) -> tuple[CallUp, Shift]:
     return row[0], row[1]
 
 
-def _sync_recorded(callup_id: int, *, actor: str, now: datetime, timezone_name: str | None = None,
-                   reason: str | None = None) -> int:
-    """Bring the call-up's recorded hours in line with its check-in and check-out once its shift has ended:
-    the first booking (the scheduler's job, which knows the deployment's zone: ``timezone_name``), or, for an
-    attendance corrected after that, a correction row for the difference. Returns the minutes added. No commit.
+def _sync_recorded(callup_id: int, *, actor: str, now: datetime, reason: str | None = None) -> int:
+    """After an attendance change: once the call-up's hours are booked, append a correction row for the difference
+    between its check-in/out and the recorded hours so far, with ``actor`` as approver. Returns the minutes added.
+    Before the first booking there is nothing to correct: ``book_ended_shifts`` books what the record says then.
+    No commit.
 
     The call-up row is locked first, so a booking and a correction of the same call-up never both miss the
     other: whichever comes second sees what the first committed.
@@ -84,17 +77,11 @@ def _sync_recorded(callup_id: int, *, actor: str, now: datetime, timezone_name: 
     callup, shift = _lock_callup(callup_id)
     if now < shift.end_at or callup.volunteer_id is None:
         return 0  # hours are booked when the shift ends, never before
-    target = recorded_minutes(callup, shift)
     booking = db.session.scalar(select(HoursEntry).where(
         HoursEntry.callup_id == callup_id, HoursEntry.source == R, HoursEntry.corrects_id.is_(None)))
     if booking is None:
-        if callup.status is not CallUpStatus.ATTENDED or timezone_name is None:
-            return 0
-        inserted = _insert_ignoring_duplicates({
-            "volunteer_id": callup.volunteer_id, "callup_id": callup_id, "source": R, "minutes": target,
-            "served_on": _served_on(shift, timezone_name), "booked_at": now, "booked_by": actor[:100]})
-        return target if inserted else 0
-    delta = target - _net(callup_id, R)
+        return 0
+    delta = recorded_minutes(callup, shift) - _net(callup_id, R)
     if delta:
         db.session.add(HoursEntry(volunteer_id=callup.volunteer_id, callup_id=callup_id, source=R, minutes=delta,
                                   served_on=booking.served_on, corrects_id=booking.id, booked_at=now,
@@ -103,11 +90,15 @@ def _sync_recorded(callup_id: int, *, actor: str, now: datetime, timezone_name: 
     return delta
 
 
-def book_ended_shifts(*, now: datetime, timezone_name: str, actor: str = "scheduler", limit: int = 500) -> int:
+BOOKING_BATCH = 200
+
+
+def book_ended_shifts(*, now: datetime, timezone_name: str, actor: str = "scheduler", limit: int = 2000) -> int:
     """Book the hours of every attended call-up whose shift has ended and that has no booking yet.
 
-    Each call-up is its own short transaction, so two schedulers may run this at once: the unique index on
-    the first booking lets only one of them write it.
+    A batch at a time: its call-up rows are locked in id order (so a correction of one of them waits, or is
+    seen), its bookings go in with one INSERT that skips any a second scheduler wrote first (the unique index
+    on the first booking), then it commits. Returns how many were booked.
     """
     booked = select(HoursEntry.id).where(HoursEntry.callup_id == CallUp.id, HoursEntry.source == R)
     due = db.session.scalars(
@@ -116,9 +107,19 @@ def book_ended_shifts(*, now: datetime, timezone_name: str, actor: str = "schedu
         .where(CallUp.status == CallUpStatus.ATTENDED, CallUp.volunteer_id.is_not(None), Shift.end_at <= now,
                ~booked.exists()).order_by(CallUp.id).limit(limit)).all()
     count = 0
-    for callup_id in due:
-        if _sync_recorded(callup_id, actor=actor, now=now, timezone_name=timezone_name):
-            count += 1
+    for first in range(0, len(due), BOOKING_BATCH):
+        rows = db.session.execute(
+            select(CallUp, Shift).join(Position, Position.id == CallUp.position_id)
+            .join(Shift, Shift.id == Position.shift_id)
+            .where(CallUp.id.in_(due[first:first + BOOKING_BATCH]), CallUp.status == CallUpStatus.ATTENDED)
+            .order_by(CallUp.id).with_for_update(of=CallUp).execution_options(populate_existing=True)).all()
+        values = [{"volunteer_id": callup.volunteer_id, "callup_id": callup.id, "source": R,
+                   "minutes": recorded_minutes(callup, shift), "served_on": _served_on(shift, timezone_name),
+                   "booked_at": now, "booked_by": actor[:100]} for callup, shift in rows]
+        if values:
+            dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+            count += len(db.session.execute(dialect.insert(HoursEntry).values(values).on_conflict_do_nothing()
+                                            .returning(HoursEntry.id)).all())
         db.session.commit()
     return count
 
