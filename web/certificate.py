@@ -47,11 +47,11 @@ def render_certificate(certificate: ServiceCertificate, *, name: str, shifts: li
     pdf.set_font(FONT, size=13)
     pdf.multi_cell(0, 8, f"兹证明 {name} 参加社区志愿服务 {certificate.shifts} 次，累计服务 {_hours(total)} 小时"
                          f"（签到记录 {_hours(certificate.recorded_minutes)} 小时，补录 "
-                         f"{_hours(certificate.manual_minutes)} 小时）。", new_x="LMARGIN", new_y="NEXT")
+                         f"{_hours(certificate.manual_minutes)} 小时）。", align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=10)
     pdf.multi_cell(0, 6, f"This certifies that {name} served {certificate.shifts} community volunteer shifts, "
                          f"{_hours(total)} hours in all ({_hours(certificate.recorded_minutes)} recorded by check-in, "
-                         f"{_hours(certificate.manual_minutes)} added by hand).", new_x="LMARGIN", new_y="NEXT")
+                         f"{_hours(certificate.manual_minutes)} added by hand).", align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
     widths = (28, 92, 40, 30)
