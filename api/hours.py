@@ -56,9 +56,7 @@ class ShiftCheckInCode(MethodView):
     def get(self, shift_id):
         """The signed, expiring address a shift's QR code holds (to print or show on a screen)."""
         shift = get_shift(shift_id)
-        token = checkin_codes.shift_code(shift, secret_key=current_app.config["SECRET_KEY"])
-        return {"url": checkin_codes.check_in_url(current_app.config["PUBLIC_URL"], token),
-                "expires_at": checkin_codes.code_expires_at(shift)}
+        return {"url": checkin_codes.shift_check_in_url(shift), "expires_at": checkin_codes.code_expires_at(shift)}
 
 
 @blp.route("/shifts/<int:shift_id>/everyone-attended")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from callups.links import LinkExpired
@@ -36,6 +37,12 @@ def shift_code(shift: Shift, *, secret_key: str) -> str:
 def check_in_url(public_url: str, token: str) -> str:
     """The address the QR code holds."""
     return f"{public_url.rstrip('/')}{PATH_PREFIX}{token}"
+
+
+def shift_check_in_url(shift: Shift) -> str:
+    """The address a shift's QR code holds, on the service's public address (GRIDMUSTER_PUBLIC_URL), as in messages."""
+    token = shift_code(shift, secret_key=current_app.config["SECRET_KEY"])
+    return check_in_url(current_app.config["PUBLIC_URL"], token)
 
 
 def read_shift_code(token: str, *, now: datetime, secret_key: str) -> int:

@@ -43,12 +43,6 @@ def qr_svg(url: str, *, scale: int = 4) -> str:
     return segno.make(url, error="m").svg_inline(scale=scale, title="签到二维码 · Check-in QR code")
 
 
-def shift_check_in_url(shift) -> str:
-    """The address a shift's QR code holds, on the host the board is being looked at on."""
-    token = checkin_codes.shift_code(shift, secret_key=current_app.config["SECRET_KEY"])
-    return url_for("service.check_in", token=token, _external=True)
-
-
 def _shift_of(token: str) -> int | None:
     try:
         return checkin_codes.read_shift_code(token, now=utcnow(), secret_key=current_app.config["SECRET_KEY"])

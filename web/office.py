@@ -35,7 +35,7 @@ from grids.services import list_grids
 from volunteers.services import list_skills
 from campaigns.changes import get_shift
 from web.auth import _lang, _no_store, require_sign_in
-from web.hours import qr_svg, shift_check_in_url
+from web.hours import qr_svg
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 bp.before_request(require_sign_in)
@@ -206,7 +206,7 @@ def _check_in_codes(campaign) -> list[dict]:
         if now > checkin_codes.code_expires_at(shift):
             continue
         opens, closes = attendance.marking_window(shift, attended=True)
-        codes.append({"shift": shift, "svg": qr_svg(shift_check_in_url(shift), scale=3),
+        codes.append({"shift": shift, "svg": qr_svg(checkin_codes.shift_check_in_url(shift), scale=3),
                       "start": _local(shift.start_at), "everyone_open": opens <= now <= closes})
     return codes
 
@@ -222,7 +222,7 @@ def _shift_of_campaign(campaign_id: int, shift_id: int):
 def shift_code(campaign_id: int, shift_id: int):
     """A printable sheet with the shift's check-in QR code, to put up where people arrive."""
     shift = _shift_of_campaign(campaign_id, shift_id)
-    url = shift_check_in_url(shift)
+    url = checkin_codes.shift_check_in_url(shift)
     return render_template("office_shift_code.html", campaign=shift.campaign, shift=shift, url=url,
                            svg=qr_svg(url, scale=8), start=_local(shift.start_at), end=_local(shift.end_at)[11:],
                            expires=_local(checkin_codes.code_expires_at(shift)), lang=_lang(), user=current_user.user)
