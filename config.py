@@ -121,6 +121,9 @@ class Config:
     IMPORT_MAX_CELL_CHARS = parse_int(env.get("GRIDMUSTER_IMPORT_MAX_CELL_CHARS"), "GRIDMUSTER_IMPORT_MAX_CELL_CHARS",
                                       2000, 100)
     JSON_AS_ASCII = False
+    # The certificate of service embeds this CJK font (TrueType outlines, so the PDF's text can be searched and
+    # copied): Debian's fonts-wqy-microhei by default. A missing font is a clear error when a certificate is drawn.
+    CERTIFICATE_FONT = env.get("GRIDMUSTER_CERTIFICATE_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 
     # Call-ups: channels, links and the outbox dispatcher (callups/).
     SMTP_URL = parse_url(env.get("GRIDMUSTER_SMTP_URL"), "GRIDMUSTER_SMTP_URL", ("smtp", "smtps"))

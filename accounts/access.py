@@ -23,7 +23,7 @@ from core.errors import NotFound, PermissionDenied
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
-from volunteers.models import Enterprise, Team, Volunteer
+from volunteers.models import Enterprise, PartyOrganisation, Team, Volunteer
 
 A, O, V, E, G = Role.ADMIN, Role.OFFICE, Role.VOLUNTEER, Role.ENTERPRISE, Role.GATEWAY
 STAFF = frozenset({O})
@@ -56,8 +56,24 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "callups.CallUpById": {"GET": frozenset({O, V})},
     "callups.CallUpAccept": {"POST": frozenset({O, V})},
     "callups.CallUpDecline": {"POST": frozenset({O, V})},
-    "callups.CallUpAttendance": {"POST": STAFF},
+    "callups.CallUpAttendance": {"POST": STAFF, "PATCH": STAFF},
     "callups.CampaignNotifications": {"GET": STAFF},
+    # Check-in and check-out (api/hours.py): a volunteer on their own call-up, offices within their subtree.
+    "hours.CallUpCheckIn": {"POST": frozenset({O, V})},
+    "hours.CallUpCheckOut": {"POST": frozenset({O, V})},
+    "hours.CallUpAttendanceChanges": {"GET": STAFF},
+    "hours.ShiftCheckInCode": {"GET": STAFF},
+    "hours.ShiftEveryoneAttended": {"POST": STAFF},
+    "hours.ShiftEveryoneAttendedUndo": {"POST": STAFF},
+    # The hours ledger: a person reads their own; offices add hours by hand and correct, with their name on it.
+    "hours.VolunteerHours": {"GET": frozenset({O, V}), "POST": STAFF},
+    "hours.VolunteerHoursCorrections": {"POST": STAFF},
+    "hours.VolunteerHoursTotals": {"GET": frozenset({O, V})},
+    "hours.VolunteerCertificates": {"POST": frozenset({O, V})},
+    # 双报到: the organisations' names are no one's personal data; the report lists the office's own residents.
+    "party_orgs.PartyOrgs": {"GET": frozenset({O, V})},
+    "party_orgs.PartyOrgReport": {"GET": STAFF},
+    "party_orgs.VolunteerPartyOrg": {"PUT": frozenset({O, V})},
     "callups.VolunteerInbox": {"GET": frozenset({V})},
     "callups.SmsInbound": {"POST": frozenset({G})},
     "shifts.ShiftById": {"PATCH": STAFF},
@@ -113,6 +129,11 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "auth.answer": {"POST": frozenset({V})},
     "auth.arrived": {"POST": frozenset({V})},
     "auth.emergency_calls": {"POST": frozenset({V})},
+    "auth.departed": {"POST": frozenset({V})},
+    "auth.party_org": {"POST": frozenset({V})},
+    # Check-in by a shift's QR code and the certificate of service (web/hours.py); /verify/<code> is public.
+    "service.check_in": {"GET": frozenset({V}), "POST": frozenset({V})},
+    "service.certificate": {"GET": frozenset({V})},
     "auth.contact": {"POST": STAFF},
     # The office console (web/office.py): office staff within their subtree, and the admin.
     "office.campaigns": {"GET": STAFF},
@@ -123,6 +144,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "office.override": {"POST": STAFF},
     "office.alert": {"POST": STAFF},
     "office.mark_attendance": {"POST": STAFF},
+    "office.check_out": {"POST": STAFF},
+    "office.everyone_came": {"POST": STAFF},
+    "office.undo_everyone_came": {"POST": STAFF},
+    "office.shift_code": {"GET": STAFF},
     "office.new_campaign": {"GET": STAFF, "POST": STAFF},
     "office.edit_campaign": {"GET": STAFF, "POST": STAFF},
     "office.delete_campaign": {"POST": STAFF},
@@ -145,6 +170,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "grid.round_coverage": {"GET": STAFF},
     "grid.my_visits": {"GET": frozenset({V})},
     "grid.record_visit": {"POST": frozenset({V})},
+    # 双报到 (web/party.py): any office reads an organisation; its report lists only the members in the office's area.
+    "party.orgs": {"GET": STAFF},
+    "party.report": {"GET": STAFF},
+    "party.report_xlsx": {"GET": STAFF},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},
     "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},
@@ -227,6 +256,13 @@ def _enterprise_owner(enterprise_id: int) -> Owner:
     return Owner(enterprise_id=enterprise_id, path=path, any_office_reads=True)
 
 
+def _party_org_owner(org_id: int) -> Owner | None:
+    # A workplace party organisation is outside the grid tree: every office reads it, and the report it gets is
+    # filtered to the members living in the caller's area (campaigns/party_report.py).
+    found = db.session.scalar(select(PartyOrganisation.id).where(PartyOrganisation.id == org_id))
+    return None if found is None else Owner(any_office_reads=True)
+
+
 def _team_owner(team_id: int) -> Owner | None:
     enterprise_id = db.session.scalar(select(Team.enterprise_id).where(Team.id == team_id))
     return None if enterprise_id is None else Owner(enterprise_id=enterprise_id, any_office_reads=True)
@@ -243,8 +279,11 @@ OWNERS: dict[str, Callable[[int], Owner | None]] = {
     "position_id": _position_owner,
     "enterprise_id": _enterprise_owner,
     "team_id": _team_owner,
+    "org_id": _party_org_owner,
 }
-PUBLIC_ARGS = {"skill_id"}  # the skills catalogue is the same for everyone
+# The skills catalogue is the same for everyone; a check-in token is itself the credential (signed, expiring), and
+# the service checks it names a shift where the caller has a call-up of their own.
+PUBLIC_ARGS = {"skill_id", "token"}
 
 
 def register_owners(resolvers: Mapping[str, Callable[[int], Owner | None]]) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import Select, delete, func, or_, select, update
 
 from accounts.models import ApiToken, AuditEvent, Consent, User
-from notices.models import Channel, Notification, NotificationStatus
-from campaigns.attendance import service_hours
+from campaigns.hours import hours_summary, list_entries
 from campaigns.models import OPEN_CALLUP_STATES, CallUp, CallUpStatus, Shift
 from campaigns.places import _give_back_place, join_shift
+from notices.models import Channel, Notification, NotificationStatus
 from campaigns.states import _transition
 from core.errors import Conflict, NotFound
 from core.scope import Scope
@@ -53,9 +53,10 @@ def list_person_callups(volunteer_id: int) -> Select:
 
 
 def service_totals(volunteer_id: int) -> dict[str, Any]:
-    """Shifts attended and hours served (shift length) by one person, as the data export names them."""
-    totals = service_hours(volunteer_id)
-    return {"attended": totals.shifts, "hours": totals.hours}
+    """Shifts served and hours on the ledger of one person (by check-in and by hand), as the data export names them."""
+    totals = hours_summary(volunteer_id).total
+    return {"attended": totals.shifts, "hours": totals.hours, "recorded_hours": totals.recorded_hours,
+            "manual_hours": totals.manual_hours}
 
 
 def personal_data(volunteer_id: int) -> dict[str, Any]:
@@ -79,6 +80,7 @@ def personal_data(volunteer_id: int) -> dict[str, Any]:
             select(Team).join(team_members, team_members.c.team_id == Team.id)
             .where(team_members.c.volunteer_id == volunteer_id).order_by(Team.id))),
         "service": service_totals(volunteer_id),
+        "hours": list(db.session.scalars(list_entries(volunteer_id))),
     }
 
 
@@ -89,7 +91,7 @@ def caller_profile(scope: Scope) -> dict[str, Any]:
             "account": db.session.get(User, scope.user_id) if scope.user_id else None,
             "grid": db.session.get(Grid, scope.grid_id) if scope.grid_id else None,
             "volunteer": db.session.get(Volunteer, scope.volunteer_id) if scope.volunteer_id else None,
-            "service_hours": service_hours(scope.volunteer_id) if scope.volunteer_id else None,
+            "service_hours": hours_summary(scope.volunteer_id).total if scope.volunteer_id else None,
             "enterprise": db.session.get(Enterprise, scope.enterprise_id) if scope.enterprise_id else None}
 
 
@@ -184,7 +186,7 @@ def _anonymise(volunteer: Volunteer, *, now: datetime, actor: str) -> None:
     withdrawn = _withdraw_future_callups(volunteer_id, now=now, actor=actor)
     volunteer.name = ERASED_NAME
     volunteer.mobile = erased_mobile(volunteer_id)
-    volunteer.email = volunteer.wecom_id = volunteer.note = volunteer.party_branch = None
+    volunteer.email = volunteer.wecom_id = volunteer.note = volunteer.party_branch = volunteer.party_org_id = None
     volunteer.notify_channels = ""  # the in-app inbox only, and nobody reads it any more
     volunteer.identity_flags = 0
     volunteer.interests = 0

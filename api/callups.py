@@ -7,6 +7,7 @@ from api.pagination import SelectPage
 from api.schemas.callups import (AcceptSchema, AttendanceSchema, DeclineSchema, InboxMessageSchema,
                                  NotificationQuerySchema, NotificationSchema, SmsInboundSchema)
 from api.schemas.campaigns import CallUpSchema
+from api.schemas.hours import AttendanceCorrectionSchema
 from callups import services as outbox_services
 from campaigns import attendance, responses, services
 from core.clock import utcnow
@@ -55,7 +56,16 @@ class CallUpAttendance(MethodView):
     def post(self, data, callup_id):
         """Record that an accepted person came (attended) or did not (no-show)."""
         return attendance.record_attendance(callup_id, attended=data["attended"], actor=current_actor(),
-                                            now=utcnow())
+                                            now=utcnow(), at=data["at"], reason=data["reason"])
+
+    @blp.arguments(AttendanceCorrectionSchema)
+    @blp.response(200, CallUpSchema)
+    @blp.alt_response(404, description="Not found")
+    @blp.alt_response(409, description="Not checked in, or attendance closed")
+    @blp.alt_response(422, description="Invalid times, or no reason")
+    def patch(self, data, callup_id):
+        """Correct the real check-in or check-out time, with a reason (the trail keeps before and after)."""
+        return attendance.correct_times(callup_id, actor=current_actor(), now=utcnow(), **data)
 
 
 @blp.route("/campaigns/<int:campaign_id>/notifications")

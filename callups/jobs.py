@@ -9,7 +9,7 @@ from accounts import privacy
 from callups import dispatch, followup
 from gridwork import whistles
 from notices.channels import build_channels, close_channels
-from campaigns import backfill, recurrence, responses
+from campaigns import backfill, hours, recurrence, responses
 from core.clock import utcnow
 
 log = logging.getLogger("gridmuster.jobs")
@@ -92,6 +92,14 @@ def materialise_recurring_campaigns(app: Flask) -> None:
             log.info("materialise_recurring_campaigns: created campaigns %s", [c.id for c in created])
 
 
+def book_service_hours(app: Flask) -> None:
+    """Book the hours of attended call-ups whose shift has ended on the ledger (never before the end)."""
+    with app.app_context():
+        count = hours.book_ended_shifts(now=utcnow(), timezone_name=app.config["TIMEZONE"])
+        if count:
+            log.info("book_service_hours: booked %d call-ups", count)
+
+
 def purge_departed_volunteers(app: Flask) -> None:
     """Anonymise people who left long ago (GRIDMUSTER_RETENTION_DAYS after their last activity)."""
     with app.app_context():
@@ -108,5 +116,6 @@ def _channels(app: Flask):
     return channels
 
 
-__all__ = ["dispatch_outbox", "send_due_callups", "follow_up_silent", "escalate_whistles", "expire_unanswered", "send_reminders", "backfill_open_positions",
-           "materialise_recurring_campaigns", "purge_departed_volunteers", "close_channels"]
+__all__ = ["dispatch_outbox", "send_due_callups", "follow_up_silent", "escalate_whistles", "expire_unanswered",
+           "send_reminders", "backfill_open_positions", "materialise_recurring_campaigns", "book_service_hours",
+           "purge_departed_volunteers", "close_channels"]

@@ -35,6 +35,7 @@ JOBS: tuple[JobDefinition, ...] = (
     JobDefinition(jobs.send_reminders, 10),
     JobDefinition(jobs.backfill_open_positions, 15),
     JobDefinition(jobs.materialise_recurring_campaigns, 60),
+    JobDefinition(jobs.book_service_hours, 60),
     # Hourly, so a clock restarted every day still runs it; a run with nobody due costs one query.
     JobDefinition(jobs.purge_departed_volunteers, 3600),
 )

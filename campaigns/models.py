@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint, and_, case,
+from sqlalchemy import (JSON, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, UniqueConstraint, and_, case,
                         func, text)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -194,7 +194,9 @@ class CallUp(TimestampMixin, db.Model):
     followed_up_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     responded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Check-in (the real arrival time) and check-out (the real leaving time); campaigns/attendance.py.
     attended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    checked_out_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     answered_by: Mapped[Optional[str]] = mapped_column(String(100))
     reason: Mapped[Optional[str]] = mapped_column(String(500))
     # Said yes when the position was already full: first in line if a place frees.
@@ -302,3 +304,73 @@ class GridAlertRecipient(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     acked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     note: Mapped[Optional[str]] = mapped_column(String(200))
+
+
+class AttendanceChange(db.Model):
+    """One correction of an attendance record: who changed what, when, from and to, and why."""
+
+    __tablename__ = "attendance_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callup_id: Mapped[int] = mapped_column(ForeignKey("call_ups.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    # status, checked_in_at or checked_out_at
+    field: Mapped[str] = mapped_column(String(20))
+    before: Mapped[Optional[str]] = mapped_column(String(40))
+    after: Mapped[Optional[str]] = mapped_column(String(40))
+    reason: Mapped[Optional[str]] = mapped_column(String(500))
+
+
+class HoursSource(enum.Enum):
+    RECORDED = "recorded"  # booked from check-in and check-out when the shift ended
+    MANUAL = "manual"      # added by hand by an office, with an approver and a reason
+
+
+class HoursEntry(db.Model):
+    """One row of the append-only hours ledger (campaigns/hours.py): never updated, never deleted.
+
+    A correction is a new row with ``corrects_id`` set, the difference in ``minutes`` (may be negative),
+    an approver and a reason; an entry's hours are its own minutes plus those of its corrections.
+    """
+
+    __tablename__ = "hours_entries"
+    __table_args__ = (
+        # One booking from check-in per call-up, even when two schedulers book the same shift at once.
+        Index("uq_hours_entries_recorded_callup", "callup_id", unique=True,
+              sqlite_where=text("source = 'recorded' AND corrects_id IS NULL"),
+              postgresql_where=text("source = 'recorded' AND corrects_id IS NULL")),
+        CheckConstraint("corrects_id IS NOT NULL OR minutes >= 0", name="booking_not_negative"),
+        CheckConstraint("corrects_id IS NULL OR (approved_by IS NOT NULL AND reason IS NOT NULL)",
+                        name="correction_approved"),
+        Index("ix_hours_entries_volunteer_served", "volunteer_id", "served_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="RESTRICT"))
+    callup_id: Mapped[int] = mapped_column(ForeignKey("call_ups.id", ondelete="RESTRICT"), index=True)
+    source: Mapped[HoursSource] = mapped_column(value_enum(HoursSource, "hours_source"))
+    minutes: Mapped[int]
+    # The local day the shift started: months and years are counted by it.
+    served_on: Mapped[date] = mapped_column(Date)
+    corrects_id: Mapped[Optional[int]] = mapped_column(ForeignKey("hours_entries.id", ondelete="RESTRICT"))
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    booked_by: Mapped[str] = mapped_column(String(100))
+    approved_by: Mapped[Optional[str]] = mapped_column(String(100))
+    reason: Mapped[Optional[str]] = mapped_column(String(500))
+
+
+class ServiceCertificate(db.Model):
+    """A certificate of service as issued: its public verification code and the totals on the day."""
+
+    __tablename__ = "service_certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The last ledger row it counts: the certificate can be drawn again exactly as issued.
+    through_entry_id: Mapped[int]
+    recorded_minutes: Mapped[int]
+    manual_minutes: Mapped[int]
+    shifts: Mapped[int]

@@ -13,13 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 import matching
 from campaigns.models import (OPEN_CALLUP_STATES, CallUp, CallUpStatus, Campaign, Position, Priority, Shift)
 from campaigns.places import join_shift
 from campaigns import places
 from campaigns.policy import effective_policy
+from campaigns.reliability import BUSY_STATES, COUNTED_STATES, person_history  # noqa: F401  (re-exported)
 from campaigns.overrides import widest_level
 from core.kinds import CampaignKind
 from extensions import db
@@ -28,9 +29,6 @@ from volunteers.models import (BlackoutDate, DutyRota, EmergencyCalls, Identity,
                                VolunteerStatus, skill_valid_through, team_members, team_pairings)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-# Call-ups that keep a person busy for their shift (and count against the monthly cap).
-BUSY_STATES = (CallUpStatus.SCHEDULED, CallUpStatus.SENT, CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED)
-COUNTED_STATES = BUSY_STATES + (CallUpStatus.DECLINED, CallUpStatus.EXPIRED, CallUpStatus.NO_SHOW)
 KIND_INDEX = {kind: index for index, kind in enumerate(CampaignKind)}
 
 
@@ -299,7 +297,7 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
                                                   .where(DutyRota.week_start.in_(sorted(mondays))))
             if vid in row_of]
 
-    history = _history_counts(now=now, zone=zone)
+    history = person_history(now=now, timezone_name=zone.key)
     counts = {name: np.zeros(n) for name in ("hours_30d", "hours_90d", "callups_30d", "accepted", "declined",
                                              "expired", "no_shows", "attended", "month_used")}
     for vid, values in history.items():
@@ -322,35 +320,6 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
             "busy_person": busy_person, "busy_start": busy_start, "busy_end": busy_end,
             "busy_blackout": busy_blackout.astype(bool), "excluded_person": excluded_person, "excluded_position": excluded_position,
             "paired_person": paired_person, "paired_grid": paired_grid, **counts}
-
-
-def _history_counts(*, now: datetime, zone: ZoneInfo) -> dict[int, dict[str, float]]:
-    """Per person: hours served and call-ups over 30/90 days, answers ever, call-ups this month."""
-    local = now.astimezone(zone)
-    month_start = datetime(local.year, local.month, 1, tzinfo=zone).astimezone(timezone.utc)
-    day30, day90 = now - timedelta(days=30), now - timedelta(days=90)
-    hours = (func.julianday(Shift.end_at) - func.julianday(Shift.start_at)) * 24.0 \
-        if db.engine.dialect.name == "sqlite" else func.extract("epoch", Shift.end_at - Shift.start_at) / 3600.0
-    attended = CallUp.status == CallUpStatus.ATTENDED
-    counted = CallUp.status.in_(COUNTED_STATES)
-
-    def total(condition, value=1):
-        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
-
-    stmt = (join_shift(select(CallUp.volunteer_id,
-                   total(and_(attended, Shift.start_at >= day30), hours).label("hours_30d"),
-                   total(and_(attended, Shift.start_at >= day90), hours).label("hours_90d"),
-                   total(and_(counted, CallUp.created_at >= day30)).label("callups_30d"),
-                   total(CallUp.status.in_((CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED,
-                                            CallUpStatus.NO_SHOW))).label("accepted"),
-                   total(CallUp.status == CallUpStatus.DECLINED).label("declined"),
-                   total(CallUp.status == CallUpStatus.EXPIRED).label("expired"),
-                   total(CallUp.status == CallUpStatus.NO_SHOW).label("no_shows"),
-                   total(attended).label("attended"),
-                   total(and_(counted, CallUp.created_at >= month_start)).label("month_used")))
-            .where(CallUp.volunteer_id.is_not(None)).group_by(CallUp.volunteer_id))
-    return {row.volunteer_id: {k: float(v) for k, v in row._asdict().items() if k != "volunteer_id"}
-            for row in db.session.execute(stmt)}
 
 
 def open_positions_of(campaign: Campaign, *, fill_all: bool, over_recruit_percent: int = 0,

@@ -2,6 +2,7 @@
 
     scheduled ──send──▶ sent ──accept──▶ accepted ──decline (withdraw)──▶ declined
         │                 ├──decline──▶ declined   └──check-in──▶ attended ◀──correction──▶ no_show
+        │                 │                             (either mark may be undone back to accepted)
         │                 └──deadline──▶ expired
         └── shift already started ──▶ expired
 
@@ -27,9 +28,9 @@ ALLOWED: dict[CallUpStatus, frozenset[CallUpStatus]] = {
     S.DECLINED: frozenset(),
     S.EXPIRED: frozenset(),
     S.WITHDRAWN: frozenset(),
-    # Attendance marks may be corrected (campaigns/attendance.py).
-    S.ATTENDED: frozenset({S.NO_SHOW}),
-    S.NO_SHOW: frozenset({S.ATTENDED}),
+    # Attendance marks may be corrected, or undone back to accepted (campaigns/attendance.py).
+    S.ATTENDED: frozenset({S.NO_SHOW, S.ACCEPTED}),
+    S.NO_SHOW: frozenset({S.ATTENDED, S.ACCEPTED}),
 }
 
 
@@ -56,13 +57,14 @@ def _transition(callup_id: int, source: CallUpStatus, target: CallUpStatus, *, n
 
 
 def _transition_many(source: CallUpStatus, target: CallUpStatus, *where: ColumnElement[bool], now: datetime,
-                     actor: str, note: str | None = None) -> list[tuple[int, int]]:
+                     actor: str, note: str | None = None,
+                     values: dict[str, Any] | None = None) -> list[tuple[int, int]]:
     """Move every call-up in ``source`` matching ``where`` to ``target`` in one conditional UPDATE and record
     their events; returns (call-up id, position id) of those moved. No commit. The bulk twin of ``_transition``."""
     if not can_move(source, target):
         raise ValueError(f"{source.value} → {target.value} is not a call-up transition")
     rows = db.session.execute(
-        update(CallUp).where(CallUp.status == source, *where).values(status=target, updated_at=now)
+        update(CallUp).where(CallUp.status == source, *where).values(status=target, updated_at=now, **(values or {}))
         .returning(CallUp.id, CallUp.position_id).execution_options(synchronize_session=False)).all()
     _record_events([(row.id, source, target) for row in rows], now=now, actor=actor, note=note)
     return [(row.id, row.position_id) for row in rows]

@@ -91,6 +91,16 @@ class Skill(TimestampMixin, db.Model):
     certified: Mapped[bool] = mapped_column(default=False)
 
 
+class PartyOrganisation(db.Model):
+    """A workplace party organisation (机关、企事业单位党组织) whose members report to their community (双报到)."""
+
+    __tablename__ = "party_organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Volunteer(TimestampMixin, db.Model):
     """A registered person who can be called up."""
 
@@ -111,6 +121,8 @@ class Volunteer(TimestampMixin, db.Model):
     home_grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="RESTRICT"))
     identity_flags: Mapped[int] = mapped_column(default=0)
     party_branch: Mapped[Optional[str]] = mapped_column(String(100))
+    # 双报到: the party organisation of the person's workplace, which hears of their community service.
+    party_org_id: Mapped[Optional[int]] = mapped_column(ForeignKey("party_organisations.id", ondelete="SET NULL"))
     status: Mapped[VolunteerStatus] = mapped_column(
         value_enum(VolunteerStatus, "volunteer_status"), default=VolunteerStatus.ACTIVE)
     max_callups_per_month: Mapped[int] = mapped_column(SmallInteger, default=4)

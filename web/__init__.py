@@ -71,4 +71,6 @@ def register_web(app: Flask) -> None:
     from web.whistle_links import bp as whistle_links_bp; app.register_blueprint(whistle_links_bp)  # noqa: E702
     from web.profile import bp as profile_bp; app.register_blueprint(profile_bp)  # noqa: E702
     from web.cockpit import bp as cockpit_bp; app.register_blueprint(cockpit_bp)  # noqa: E702
+    from web.hours import bp as hours_bp; app.register_blueprint(hours_bp)  # noqa: E702
+    from web.party import bp as party_bp; app.register_blueprint(party_bp)  # noqa: E702
     from web.enterprise import register_enterprise_pages; register_enterprise_pages(app)  # noqa: E702

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from accounts.access import authorize
@@ -18,7 +19,7 @@ from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, LoginFailed, SignInTh
 from accounts.verification import TooManyCodes, request_mobile_code
 from campaigns.messaging import callup_context
 from campaigns import attendance, responses
-from campaigns.attendance import service_hours
+from campaigns.hours import hours_summary
 from campaigns.models import CallUpStatus
 from campaigns.services import get_callup, is_emergency
 from core.clock import utcnow
@@ -27,10 +28,11 @@ from core.scope import STAFF_ROLES
 from extensions import db, limiter, login_manager
 from grids.services import home_grid_groups
 from core.masking import mask_mobile
-from volunteers.models import Volunteer
+from volunteers.models import PartyOrganisation, Volunteer
+from volunteers.party_orgs import set_party_org
 from volunteers.services import update_volunteer
 from web.forms import (AnswerForm, CheckInForm, EmergencyCallsForm, LoginForm, LogoutForm, MobileCodeForm,
-                       RegisterForm, StaffContactForm)
+                       PartyOrgForm, RegisterForm, StaffContactForm)
 from web.responses import ETA_CHOICES, eta_from_form, eta_text
 from web.sessions import end_session, start_session
 
@@ -233,34 +235,41 @@ def me():
     if user.role is Role.ENTERPRISE:
         return redirect(url_for("enterprise.portal"))
     items = []
-    hours = emergency_form = profile = None
+    hours = emergency_form = profile = party_form = None
+    party_names = []
     if user.role is Role.VOLUNTEER and user.volunteer_id is not None:
         from web.profile import profile_summary
 
         volunteer = db.session.get(Volunteer, user.volunteer_id)
         profile = profile_summary(volunteer)
-        hours = service_hours(user.volunteer_id)
+        hours = hours_summary(user.volunteer_id)
         for callup in db.session.scalars(list_own_callups(user.volunteer_id).limit(100)):
             emergency = is_emergency(callup)
             items.append({"callup": callup, "c": callup_context(callup, volunteer),
                           "status": STATUS_TEXT.get(callup.status.value, callup.status.value),
                           "open": callup.status in (CallUpStatus.SENT, CallUpStatus.ACCEPTED),
                           "check_in": attendance.may_check_in_self(callup, utcnow()),
+                          "check_out": attendance.may_check_out_self(callup, utcnow()),
                           "emergency": emergency, "eta": _eta_both(callup.eta_minutes) if emergency else ""})
         emergency_form = EmergencyCallsForm(formdata=None, data={"emergency_calls": volunteer.emergency_calls})
+        if volunteer.is_party_member:
+            current = db.session.get(PartyOrganisation, volunteer.party_org_id) if volunteer.party_org_id else None
+            party_form = PartyOrgForm(formdata=None, data={"party_org": current.name if current else ""})
+            party_names = db.session.scalars(select(PartyOrganisation.name).order_by(PartyOrganisation.name)
+                                             .limit(500)).all()
     contact_form = None
     if user.role in STAFF_ROLES:
         contact_form = StaffContactForm(formdata=None, data={
             "email": user.email, "mobile": user.mobile, "wecom_id": user.wecom_id,
             "notify_channels": user.notify_channel_list})
     return _me_page(user, items=items, hours=hours, contact_form=contact_form, emergency_form=emergency_form,
-                    profile=profile)
+                    profile=profile, party_form=party_form, party_names=party_names)
 
 
 def _me_page(user, *, items=(), hours=None, contact_form=None, emergency_form=None, profile=None,
-             status: int = 200):
+             party_form=None, party_names=(), status: int = 200):
     return render_template("me.html", user=user, items=items, hours=hours, lang=_lang(), logout_form=LogoutForm(),
-                           profile=profile,
+                           profile=profile, party_form=party_form, party_names=party_names,
                            answer_form=AnswerForm(), eta_buttons=[(m, _eta_both(m)) for m in ETA_CHOICES],
                            contact_form=contact_form, emergency_form=emergency_form,
                            check_in_form=CheckInForm()), status
@@ -278,18 +287,61 @@ def emergency_calls():
     return redirect(url_for("auth.me"))
 
 
+CHECKED_IN = "已签到，感谢您到岗！Checked in: thank you for coming!"
+CHECKED_OUT = "已签退，辛苦了！Checked out: thank you for your work!"
+
+
+def flash_refusal(error: DomainError) -> None:
+    """A refused self-service action as the service's own field messages (rolled back first)."""
+    db.session.rollback()
+    flash(" ".join(m for messages in (error.errors or {}).values() for m in messages) or error.message)
+
+
+def check_self(callup_id: int, *, leaving: bool) -> bool:
+    """Check the signed-in volunteer in (or out) of their call-up and flash the outcome; True when done."""
+    mark = attendance.check_out_self if leaving else attendance.check_in_self
+    try:
+        mark(callup_id, volunteer_id=current_user.user.volunteer_id, now=utcnow())
+    except Conflict as error:
+        flash_refusal(error)
+        return False
+    flash(CHECKED_OUT if leaving else CHECKED_IN)
+    return True
+
+
 @bp.post("/me/call-ups/<int:callup_id>/arrived")
 def arrived(callup_id: int):
     """"I have arrived": check myself in on an accepted call-up (authorize() checked it is mine)."""
     if not CheckInForm().validate_on_submit():
         abort(400)
+    check_self(callup_id, leaving=False)
+    return redirect(url_for("auth.me"))
+
+
+@bp.post("/me/call-ups/<int:callup_id>/departed")
+def departed(callup_id: int):
+    """"I am leaving": check myself out of a call-up I checked in to (authorize() checked it is mine)."""
+    if not CheckInForm().validate_on_submit():
+        abort(400)
+    check_self(callup_id, leaving=True)
+    return redirect(url_for("auth.me"))
+
+
+@bp.post("/me/party-org")
+def party_org():
+    """双报到: a party member records (or clears) their workplace party organisation."""
+    form = PartyOrgForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        flash("单位党组织名称最多 100 字。The organisation's name is at most 100 characters.")
+        return redirect(url_for("auth.me"))
     try:
-        attendance.check_in_self(callup_id, volunteer_id=current_user.user.volunteer_id, now=utcnow())
-    except Conflict as error:
-        db.session.rollback()
-        flash(" ".join(m for messages in (error.errors or {}).values() for m in messages) or error.message)
+        set_party_org(current_user.user.volunteer_id, form.party_org.data, now=utcnow())
+    except ValidationFailed as error:
+        flash_refusal(error)
     else:
-        flash("已签到，感谢您到岗！Checked in: thank you for coming!")
+        flash("已保存单位党组织（双报到）。Workplace party organisation saved.")
     return redirect(url_for("auth.me"))
 
 

@@ -72,6 +72,13 @@ class CheckInForm(FlaskForm):
     """"I have arrived": only the CSRF token."""
 
 
+class PartyOrgForm(FlaskForm):
+    """双报到: the party organisation of a party member's workplace (empty clears it)."""
+
+    party_org = StringField("单位党组织 · Workplace party organisation", validators=[Length(max=100)], id="party-org",
+                            render_kw={"list": "party-org-names", "autocomplete": "organization"})
+
+
 class EmergencyCallsForm(FlaskForm):
     """A volunteer's choice: may emergencies call them outside the weekly hours they gave?"""
 

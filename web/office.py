@@ -21,9 +21,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from accounts.users import actor_names
 from api.schemas.campaigns import CampaignCreateSchema
-from callups import alerts
+from callups import alerts, checkin_codes
 from callups.services import list_campaign_notifications, send_failed_again
 from campaigns import attendance, backfill, changes, invitations, overrides, services, team_offers
+from campaigns.changes import get_shift
 from campaigns.models import (CLOSED_CAMPAIGN_STATES, CallUpEvent, CallUpStatus, CampaignStatus, GridAlertRecipient,
                               Priority)
 from campaigns.team_offers import MembersRefused
@@ -42,6 +43,7 @@ from volunteers.teams import list_offerable_teams
 from web import campaign_form
 from web.auth import _lang, _no_store, require_sign_in
 from web.forms import flash_refused
+from web.hours import qr_svg
 from web.responses import LABELS as ANSWER_LABELS
 
 bp = Blueprint("office", __name__, url_prefix="/office")
@@ -185,6 +187,8 @@ def campaign(campaign_id: int):
         overrides=active_overrides, now=utcnow(), local=_local, closed=closed,
         status=STATUS_LABELS[campaign.status], priority=PRIORITY_LABELS[campaign.priority],
         kind=KIND_LABELS[campaign.kind], eta_columns=ETA_COLUMNS, action_form=ActionForm(), roster=_roster(campaign_id),
+        codes=[] if campaign.status is CampaignStatus.DRAFT or closed else _check_in_codes(campaign),
+        undo_batch=request.args.get("undo", "")[:16], undo_shift=request.args.get("shift", type=int),
         cancel_form=CancelForm(), delete_form=DeleteForm(), shift_forms=_shift_forms(campaign),
         offer_forms=_offer_forms(campaign, board),
         override_form=override_form, alert_form=alert_form,
@@ -285,8 +289,87 @@ def _roster(campaign_id: int) -> list[dict]:
         people.append({"callup": callup, "name": volunteer.name, "mobile": mask_mobile(volunteer.mobile),
                        "role": position.role, "start": _local(shift.start_at), "status": ROSTER_STATUS[callup.status],
                        "may_attend": opens <= now <= closes, "may_no_show": no_show_opens <= now <= closes,
-                       "note": note})
+                       "may_check_out": callup.status is CallUpStatus.ATTENDED and callup.checked_out_at is None
+                       and now <= closes, "checked_in": _local(callup.attended_at)[11:],
+                       "checked_out": _local(callup.checked_out_at)[11:],
+                       "punctuality": attendance.punctuality(callup, shift), "note": note})
     return people
+
+
+def _check_in_codes(campaign) -> list[dict]:
+    """Per shift that is not over: its QR code (inline SVG), whether "everyone came" may be pressed now."""
+    now = utcnow()
+    codes = []
+    for shift in campaign.shifts:
+        if now > checkin_codes.code_expires_at(shift):
+            continue
+        opens, closes = attendance.marking_window(shift, attended=True)
+        codes.append({"shift": shift, "svg": qr_svg(checkin_codes.shift_check_in_url(shift), scale=3),
+                      "start": _local(shift.start_at), "everyone_open": opens <= now <= closes})
+    return codes
+
+
+def _shift_of_campaign(campaign_id: int, shift_id: int):
+    shift = get_shift(shift_id)
+    if shift.campaign_id != campaign_id:
+        abort(404)
+    return shift
+
+
+@bp.get("/campaigns/<int:campaign_id>/shifts/<int:shift_id>/code")
+def shift_code(campaign_id: int, shift_id: int):
+    """A printable sheet with the shift's check-in QR code, to put up where people arrive."""
+    shift = _shift_of_campaign(campaign_id, shift_id)
+    url = checkin_codes.shift_check_in_url(shift)
+    return render_template("office_shift_code.html", campaign=shift.campaign, shift=shift, url=url,
+                           svg=qr_svg(url, scale=8), start=_local(shift.start_at), end=_local(shift.end_at)[11:],
+                           expires=_local(checkin_codes.code_expires_at(shift)), lang=_lang(), user=current_user.user)
+
+
+@bp.post("/campaigns/<int:campaign_id>/shifts/<int:shift_id>/everyone-came")
+def everyone_came(campaign_id: int, shift_id: int):
+    """"Everyone came": every accepted person of the shift checked in at once, with an undo on the board."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    _shift_of_campaign(campaign_id, shift_id)
+    try:
+        batch, marked = attendance.mark_everyone_attended(shift_id, actor=g.scope.actor, now=utcnow())
+    except DomainError as error:
+        _flash_error("未能登记", "Could not record attendance", error)
+        return redirect(url_for("office.campaign", campaign_id=campaign_id, _anchor="roster"))
+    flash(f"已登记 {len(marked)} 人到岗。Checked in {len(marked)} people.")
+    return redirect(url_for("office.campaign", campaign_id=campaign_id, undo=batch, shift=shift_id, _anchor="roster"))
+
+
+@bp.post("/campaigns/<int:campaign_id>/shifts/<int:shift_id>/everyone-came/undo")
+def undo_everyone_came(campaign_id: int, shift_id: int):
+    """Take back an "everyone came" (marks changed since stay as they are)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    _shift_of_campaign(campaign_id, shift_id)
+    try:
+        undone = attendance.undo_batch(shift_id, request.form.get("batch", ""), actor=g.scope.actor, now=utcnow())
+    except DomainError as error:
+        _flash_error("未能撤销", "Could not undo", error)
+    else:
+        flash(f"已撤销 {len(undone)} 人的到岗登记。Undone for {len(undone)} people.")
+    return redirect(url_for("office.campaign", campaign_id=campaign_id, _anchor="roster"))
+
+
+@bp.post("/campaigns/<int:campaign_id>/attendance/<int:callup_id>/check-out")
+def check_out(campaign_id: int, callup_id: int):
+    """Record that a checked-in person left now (an early leave shows on the roster)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if services.get_callup(callup_id).position.shift.campaign_id != campaign_id:
+        abort(404)
+    try:
+        attendance.check_out(callup_id, actor=g.scope.actor, now=utcnow())
+    except DomainError as error:
+        _flash_error("未能签退", "Could not check out", error)
+    else:
+        flash("已登记签退。Checked out.")
+    return redirect(url_for("office.campaign", campaign_id=campaign_id, _anchor="roster"))
 
 
 @bp.post("/campaigns/<int:campaign_id>/attendance/<int:callup_id>")

@@ -2,6 +2,7 @@
 from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
 
 from api.schemas.callups import InboxMessageSchema
+from api.schemas.hours import HoursEntrySchema
 from api.schemas.common import (AwareDateTime, LocalDateTime, Schema, StrictBoolean, mobile_validator, positive_id,
                                 required_text)
 from api.schemas.volunteers import VolunteerSchema
@@ -96,6 +97,8 @@ class PersonalRecordSchema(VolunteerSchema):
     email = fields.String(allow_none=True)
     wecom_id = fields.String(allow_none=True)
     notify_channels = fields.String(allow_none=True)
+    party_org_id = fields.Integer(allow_none=True, metadata={
+        "description": "双报到: the workplace party organisation the person reports to"})
 
 
 class AccountSchema(Schema):
@@ -126,8 +129,10 @@ class MyTeamSchema(Schema):
 
 
 class ServiceSchema(Schema):
-    attended = fields.Integer(metadata={"description": "Shifts attended"})
-    hours = fields.Float(metadata={"description": "Hours served (shift lengths)"})
+    attended = fields.Integer(metadata={"description": "Shifts with hours on the ledger"})
+    hours = fields.Float(metadata={"description": "Hours on the ledger (by check-in and by hand)"})
+    recorded_hours = fields.Float(metadata={"description": "Hours booked from check-in and check-out"})
+    manual_hours = fields.Float(metadata={"description": "Hours added by hand"})
 
 
 class MyDataSchema(Schema):
@@ -141,6 +146,7 @@ class MyDataSchema(Schema):
     messages = fields.List(fields.Nested(InboxMessageSchema))
     teams = fields.List(fields.Nested(MyTeamSchema))
     service = fields.Nested(ServiceSchema)
+    hours = fields.List(fields.Nested(HoursEntrySchema), metadata={"description": "The person's hours ledger rows"})
 
 
 class ErasureSchema(Schema):

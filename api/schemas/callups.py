@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from api.schemas.common import LocalDateTime, Schema, StrictBoolean
+from api.schemas.common import AwareDateTime, LocalDateTime, Schema, StrictBoolean, optional_text
 from core.masking import MOBILE_RE
 from notices.models import Channel, NotificationKind, NotificationStatus
 
@@ -22,6 +22,8 @@ class AttendanceSchema(Schema):
     attended = StrictBoolean(required=True, metadata={
         "description": "true: came (from two hours before the shift); false: no-show (from its start); "
                        "until a week after the shift; a mark may be corrected"})
+    at = AwareDateTime(load_default=None, metadata={"description": "The real arrival time, when not now"})
+    reason = optional_text(500, metadata={"description": "Why a mark is corrected (kept in the trail)"})
 
 
 class SmsInboundSchema(Schema):

@@ -2,6 +2,7 @@
 from marshmallow import fields, validate
 
 from api.schemas.common import LocalDateTime, Schema, optional_text, positive_id, required_text
+from campaigns.attendance import punctuality
 from campaigns.models import CallUpStatus, CampaignStatus, Priority
 from core.kinds import CampaignKind
 from core.masking import mask_name
@@ -178,8 +179,17 @@ class CallUpSchema(Schema):
     seen_at = LocalDateTime(allow_none=True)
     expires_at = LocalDateTime(allow_none=True)
     responded_at = LocalDateTime(allow_none=True)
-    attended_at = LocalDateTime(allow_none=True)
+    attended_at = LocalDateTime(allow_none=True, metadata={"description": "Check-in: the real arrival time"})
+    checked_out_at = LocalDateTime(allow_none=True, metadata={"description": "Check-out: the real leaving time"})
+    late_minutes = fields.Function(lambda c: _punctuality(c).late_minutes, metadata={
+        "description": "Minutes late (arrived more than 5 minutes after the start); 0 when on time"})
+    early_minutes = fields.Function(lambda c: _punctuality(c).early_minutes, metadata={
+        "description": "Minutes left before the end (more than 5 minutes early); 0 otherwise"})
     events = fields.List(fields.Nested(CallUpEventSchema))
+
+
+def _punctuality(callup):
+    return punctuality(callup, callup.position.shift)
 
 
 class CallUpQuerySchema(Schema):

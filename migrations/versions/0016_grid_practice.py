@@ -1,7 +1,7 @@
 """grid practice: responder units, whistles, visit rounds
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-04 16:43:42
 
 Responder units with their members, kinds and grids; whistles, their summons and events; visit targets,
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -17,6 +17,7 @@ from campaigns.models import CallUp, CallUpStatus, CampaignStatus
 from core.clock import utcnow
 from core.masking import mask_mobile
 from extensions import db
+from volunteers.models import Identity, PartyOrganisation
 from tests.factories import (CampaignFactory, EnterpriseFactory, PositionFactory, ShiftFactory, TeamFactory,
                              VolunteerFactory)
 
@@ -143,6 +144,14 @@ def build_world(tree) -> World:
     now = utcnow()
     a = _side("A", tree.community_a, tree.grid_a1, digit=1, now=now)
     b = _side("B", tree.community_b, tree.grid_b1, digit=2, now=now)
+    # 双报到: one workplace party organisation (id 1) with a party member on each side; an office's report of it
+    # must list only its own residents.
+    org = PartyOrganisation(name="区卫健局机关党委", created_at=now)
+    db.session.add(org)
+    db.session.flush()
+    for side in (a, b):
+        side.volunteers[0].identity_flags |= Identity.PARTY_MEMBER.bit
+        side.volunteers[0].party_org_id = org.id
     db.session.commit()
     specs = {
         "admin": dict(role=Role.ADMIN),

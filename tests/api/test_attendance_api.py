@@ -7,6 +7,7 @@ import pytest
 
 from accounts.models import Role
 from accounts.services import create_token
+from campaigns.hours import book_ended_shifts
 from campaigns.models import CallUp, CallUpStatus
 from campaigns.responses import accept_callup
 from core.clock import utcnow
@@ -35,8 +36,13 @@ def test_office_checks_a_person_in_and_the_hours_show_on_their_me(client, tree):
     assert response.status_code == 200
     body = response.get_json()
     assert (body["status"], body["attended_at"] is not None) == ("attended", True)
-    me = ApiClient(client, _token(Role.VOLUNTEER, volunteer_id=volunteer_id)).get("/me").get_json()
-    assert me["service_hours"] == {"shifts": 1, "hours": 3.0}
+    volunteer = ApiClient(client, _token(Role.VOLUNTEER, volunteer_id=volunteer_id))
+    # Hours are booked when the shift ends, never before.
+    assert volunteer.get("/me").get_json()["service_hours"] == {"shifts": 0, "hours": 0.0}
+    book_ended_shifts(now=utcnow() + timedelta(hours=3), timezone_name="Asia/Shanghai")
+    me = volunteer.get("/me").get_json()
+    # Checked in half an hour into the shift (and the clock moved on a little while the test ran).
+    assert me["service_hours"]["shifts"] == 1 and 2.45 <= me["service_hours"]["hours"] <= 2.5
     assert office.get("/me").get_json()["service_hours"] is None
 
 

@@ -75,7 +75,8 @@ def test_me_data_holds_own_data_and_nothing_of_another_person(as_a, people):
     assert {c["id"] for c in body["callups"]} == {people.attended.id, people.accepted.id, people.sent.id}
     assert [m["text"] for m in body["messages"]] == ["李娜您好，燃气安全检查召集"]
     assert [t["name"] for t in body["teams"]] == ["江南物业志愿队"]
-    assert body["service"] == {"attended": 1, "hours": 3.0}
+    assert body["service"] == {"attended": 1, "hours": 3.0, "recorded_hours": 3.0, "manual_hours": 0.0}
+    assert [(row["source"], row["hours"]) for row in body["hours"]] == [("recorded", 3.0)]
     text = response.get_data(as_text=True)
     for foreign in ("王强", MOBILE_B, mask_mobile(MOBILE_B), "湘湖党支部", "wq@example.cn"):
         assert foreign not in text

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from campaigns import services
-from campaigns.attendance import list_roster, record_attendance, service_hours
+from campaigns.attendance import list_roster, record_attendance
+from campaigns.hours import book_ended_shifts, hours_summary
 from campaigns.models import CallUp, CallUpEvent, CallUpStatus, Position
 from campaigns.responses import accept_callup
 from core.errors import Conflict
@@ -44,9 +45,11 @@ def test_check_in_opens_two_hours_before_and_books_the_shift(now):
     assert (event.from_state, event.to_state, event.actor) == ("accepted", "attended", "token:1:office")
     # The place stays taken.
     assert db.session.get(Position, position.id).accepted_count == 2
-    hours = service_hours(_status(a).volunteer_id)
-    assert (hours.shifts, hours.hours) == (1, 3.0)
-    assert service_hours(_status(b).volunteer_id).shifts == 0
+    assert book_ended_shifts(now=start + timedelta(hours=3) - timedelta(seconds=1), timezone_name="Asia/Shanghai") == 0
+    assert book_ended_shifts(now=start + timedelta(hours=3), timezone_name="Asia/Shanghai") == 1
+    hours = hours_summary(_status(a).volunteer_id).total
+    assert (hours.shifts, hours.hours) == (1, 3.0)  # arriving early adds nothing
+    assert hours_summary(_status(b).volunteer_id).total.shifts == 0
 
 
 def test_no_show_only_once_the_shift_started_and_a_mark_can_be_corrected(now):

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from accounts.models import ApiToken, AuditEvent, Consent, Role, User
+from campaigns.hours import book_ended_shifts
 from accounts.privacy import ERASED_NAME, erase_volunteer, erased_mobile, personal_data, service_totals
 from accounts.services import create_token
 from accounts.users import register_volunteer_account
@@ -103,6 +104,7 @@ def build_people(tree) -> People:
     team = TeamFactory(enterprise=EnterpriseFactory(name="江南物业公司"), name="江南物业志愿队", leader_id=a.id)
     team.members = [a, b]
     db.session.commit()
+    book_ended_shifts(now=now, timezone_name="Asia/Shanghai")  # the past shift's hours go on the ledger
 
     token_a_row, token_a = create_token(name="volunteer a", role=Role.VOLUNTEER, volunteer_id=a.id, now=now)
     _, token_b = create_token(name="volunteer b", role=Role.VOLUNTEER, volunteer_id=b.id, now=now)
@@ -126,7 +128,7 @@ def test_personal_data_holds_the_person_and_nobody_else(people):
     assert {c.id for c in data["callups"]} == {people.attended.id, people.accepted.id, people.sent.id}
     assert [m.payload["text"] for m in data["messages"]] == ["李娜您好，燃气安全检查召集"]
     assert [t.name for t in data["teams"]] == ["江南物业志愿队"]
-    assert data["service"] == {"attended": 1, "hours": 3.0}
+    assert data["service"] == {"attended": 1, "hours": 3.0, "recorded_hours": 3.0, "manual_hours": 0.0}
 
 
 def test_erase_volunteer_anonymises_the_person_and_keeps_service(people):
@@ -149,7 +151,7 @@ def test_erase_volunteer_anonymises_the_person_and_keeps_service(people):
     # Call-ups stay; attendance keeps counting, the future acceptance gives its place back.
     assert db.session.scalar(select(func.count()).select_from(CallUp)) == callups_before
     assert _status(people.attended.id) is CallUpStatus.ATTENDED
-    assert service_totals(a_id) == {"attended": 1, "hours": 3.0}
+    assert service_totals(a_id) == {"attended": 1, "hours": 3.0, "recorded_hours": 3.0, "manual_hours": 0.0}
     assert _status(people.accepted.id) is CallUpStatus.WITHDRAWN
     assert _status(people.sent.id) is CallUpStatus.WITHDRAWN
     assert db.session.get(Position, people.future_position.id).accepted_count == 0

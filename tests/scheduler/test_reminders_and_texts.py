@@ -133,7 +133,8 @@ def test_scheduler_job_table_and_settings(app):
     assert {name: job.trigger.interval.total_seconds() for name, job in jobs.items()} == {
         "dispatch_outbox": 1, "send_due_callups": 1, "follow_up_silent": 10, "expire_unanswered": 10,
         "send_reminders": 10,
-        "backfill_open_positions": 15, "materialise_recurring_campaigns": 60, "purge_departed_volunteers": 3600}
+        "backfill_open_positions": 15, "materialise_recurring_campaigns": 60, "book_service_hours": 60,
+        "purge_departed_volunteers": 3600}
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
     assert not scheduler.running

@@ -1,0 +1,91 @@
+"""双报到 pages for offices: the workplace party organisations whose members live in the office's area, and each
+one's quarterly report of its members' community service, as a page and an XLSX file."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, Response, current_app, g, render_template, request
+from flask_login import current_user
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import func, select
+
+from accounts.audit import record_event
+from campaigns.party_report import parse_quarter, party_org_report, previous_quarters
+from core.clock import utcnow
+from core.errors import ValidationFailed
+from extensions import db
+from grids.models import Grid
+from volunteers.models import PartyOrganisation, Volunteer
+from web.auth import _lang, _no_store, require_sign_in
+
+bp = Blueprint("party", __name__, url_prefix="/office/party-orgs")
+bp.before_request(require_sign_in)
+bp.after_request(_no_store)
+
+COLUMNS = (("姓名 · Name", "name"), ("网格 · Grid", "grid"), ("报到日期 · Registered", "registered_on"),
+           ("召集 · Called", "called"), ("接受 · Accepted", "accepted"), ("到岗 · Attended", "attended"),
+           ("时长（小时）· Hours", "hours"))
+
+
+@bp.get("")
+def orgs():
+    """Organisations with members living in the caller's area, and how many."""
+    members = func.count(Volunteer.id)
+    rows = db.session.execute(
+        select(PartyOrganisation, members).join(Volunteer, Volunteer.party_org_id == PartyOrganisation.id)
+        .join(Grid, Grid.id == Volunteer.home_grid_id).where(g.scope.grid_clause(Grid.path))
+        .group_by(PartyOrganisation.id).order_by(PartyOrganisation.name)).all()
+    return render_template("party_orgs.html", rows=rows, lang=_lang(), user=current_user.user)
+
+
+def _report(org_id: int):
+    """The report for the ``quarter`` asked (None when it is not a quarter)."""
+    try:
+        quarter = parse_quarter(request.args.get("quarter"), now=utcnow(), timezone_name=current_app.config["TIMEZONE"])
+    except ValidationFailed:
+        return None
+    return party_org_report(org_id, quarter=quarter, scope=g.scope, timezone_name=current_app.config["TIMEZONE"])
+
+
+@bp.get("/<int:org_id>")
+def report(org_id: int):
+    """One organisation's quarterly report: its members in the caller's area and their service."""
+    found = _report(org_id)
+    if found is None:
+        return render_template("errors.html", code=422, fields=["quarter"]), 422
+    return render_template("party_report.html", report=found, columns=COLUMNS,
+                           quarters=previous_quarters(found.quarter), lang=_lang(), user=current_user.user)
+
+
+@bp.get("/<int:org_id>/report.xlsx")
+def report_xlsx(org_id: int):
+    """The same report as a spreadsheet (the export of names is audited)."""
+    found = _report(org_id)
+    if found is None:
+        return render_template("errors.html", code=422, fields=["quarter"]), 422
+    quarter = found.quarter
+    book = Workbook()
+    sheet = book.active
+    sheet.title = quarter.label
+    sheet.append([f"{found.org.name} · 双报到党员社区服务 · {quarter.label}"])
+    sheet.append([title for title, _ in COLUMNS])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for member in found.members:
+        sheet.append([str(getattr(member, key)) if key == "registered_on" else getattr(member, key)
+                      for _, key in COLUMNS])
+    totals = found.totals
+    sheet.append(["合计 · Total", f"{totals['members']} 人 · people", "", totals["called"], totals["accepted"],
+                  totals["attended"], totals["hours"]])
+    for column, width in zip("ABCDEFG", (14, 22, 14, 10, 10, 10, 12)):
+        sheet.column_dimensions[column].width = width
+    data = io.BytesIO()
+    book.save(data)
+    user = current_user.user
+    record_event(actor=g.scope.actor, role=user.role.value, action="party_report.export", now=utcnow(), outcome="ok",
+                 object_type="party_organisation", object_id=org_id, ip=request.remote_addr,
+                 detail=f"{quarter.label}, {totals['members']} members")
+    return Response(data.getvalue(), headers={"Content-Disposition": f'attachment; filename="party-org-{org_id}-'
+                                                                      f'{quarter.label}.xlsx"'},
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
