@@ -16,6 +16,7 @@ import sys
 import time
 from contextlib import nullcontext
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -32,7 +33,7 @@ def _seed_callups(target: int, *, seed: int, now: datetime) -> dict[str, int]:
     """A year of done campaigns and their call-ups, written column-wise by the demo's bulk writer (COPY)."""
     from sqlalchemy import func, select
 
-    from campaigns.models import CallUp, Campaign, CampaignStatus, Position, Priority, Shift
+    from campaigns.models import CallUp, Campaign, CampaignStatus, HoursEntry, Position, Priority, Shift
     from core.kinds import CampaignKind
     from demo.seed import _BulkWriter, _refresh_statistics
     from extensions import db
@@ -126,8 +127,27 @@ def _seed_callups(target: int, *, seed: int, now: datetime) -> dict[str, int]:
         db.session.commit()
         print(f"\r  {counts['call-ups']:,} call-ups", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
+    # The hours ledger, as the scheduler books it after each shift: check-in to the shift's end, in minutes.
+    shift_of = pos_shift[cu_pos]
+    booked = [i for i, st in enumerate(status.tolist()) if st == "attended"]
+    ends = [shift_start[shift_of[i]] + timedelta(hours=int(length[shift_of[i]])) for i in booked]
+    minutes = [max(int((end - max(attended_at[i], start_of[i])).total_seconds() // 60), 0)
+               for i, end in zip(booked, ends)]
+    zone = ZoneInfo("Asia/Shanghai")
+    for chunk in range(0, len(booked), 200_000):
+        part = booked[chunk:chunk + 200_000]
+        writer.begin()
+        writer.write(HoursEntry.__table__, ("volunteer_id", "callup_id", "source", "minutes", "served_on",
+                                            "booked_at", "booked_by"), {
+            "volunteer_id": volunteer[part].tolist(), "callup_id": cu_ids[part].tolist(),
+            "source": ["recorded"] * len(part), "minutes": minutes[chunk:chunk + 200_000],
+            "served_on": [start_of[i].astimezone(zone).date() for i in part],
+            "booked_at": [ends[chunk + j] for j in range(len(part))], "booked_by": ["bench"] * len(part)})
+        db.session.commit()
+    counts["hours entries"] = len(booked)
     writer.begin()
-    writer.fix_sequences([Campaign.__table__, Shift.__table__, Position.__table__, CallUp.__table__])
+    writer.fix_sequences([Campaign.__table__, Shift.__table__, Position.__table__, CallUp.__table__,
+                          HoursEntry.__table__])
     db.session.commit()
     _refresh_statistics()
     return counts

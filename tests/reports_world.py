@@ -15,12 +15,15 @@ Street S (communities CA: grids A1, A2; CB: grid B1, from the ``tree`` fixture) 
     C5  routine, office CA; shift A1 in October: v8 declined on 03-01 (dormant), v9 declined on 10-01 (neither)
 People (active): v1 A1 party, first_aid+gas_check · v2 A1 building leader, first_aid · v3 A2 party+doctor, publicity ·
 v4 B1 · v6 G2 publicity · v7 A2 enterprise member · v8 B1 · v9 B1; v5 B1 has left (never counted).
+Hours come from the ledger, booked from check-in to the shift's end: v1 3 h, v4 1 h 50, v7 1 h, v3 40 min, v6 4 h
+(10.5 h in all; street S 6.5 h: CA 3 h 40, CB 2 h 50).
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
+from campaigns.hours import book_ended_shifts
 from campaigns.models import CallUp, CallUpStatus, CampaignStatus, PositionSkill, Priority
 from core.kinds import CampaignKind
 from core.scope import Scope
@@ -116,5 +119,7 @@ def build(tree) -> SimpleNamespace:
     call(p6, v.v8, S.DECLINED, at(2, 28, 0), responded=at(3, 1, 0))
     call(p6, v.v9, S.DECLINED, at(9, 30, 0), responded=at(10, 1, 0))
     db.session.commit()
+    # The hours ledger, as the scheduler books it once the shifts have ended: from check-in to the shift's end.
+    book_ended_shifts(now=at(11, 30, 0), timezone_name="Asia/Shanghai")
     return SimpleNamespace(street2=street2, community2=community2, grid2=grid2, team=team, c1=c1, c2=c2, c3=c3,
                            people=v)

@@ -34,7 +34,7 @@ def test_reports_campaign_figures_for_the_district(tree, district):
     data = report("campaigns")
     total = data["total"]
     assert (total["campaigns"], total["places"], total["called"], total["accepted"], total["attended"]) == (3, 7, 8, 6, 5)
-    assert total["hours"] == 12.0
+    assert total["hours"] == 10.5
     assert total["fill_rate"] == round(6 / 7, 3)
     # Filled positions: P1 120, P3 10, P4 2, P5 15 minutes after publishing → (10 + 15) / 2.
     assert total["time_to_fill_minutes"] == 12.5
@@ -44,7 +44,7 @@ def test_reports_campaign_figures_for_the_district(tree, district):
     assert set(rows) == {tree.street.name, district.street2.name}
     street = rows[tree.street.name]
     assert (street["campaigns"], street["places"], street["called"], street["accepted"], street["attended"],
-            street["hours"]) == (2, 6, 7, 5, 4, 8.0)
+            street["hours"]) == (2, 6, 7, 5, 4, 6.5)
     assert street["time_to_fill_minutes"] == 10.0 and street["response_minutes"] == 20.0
     other = rows[district.street2.name]
     assert (other["campaigns"], other["places"], other["hours"], other["time_to_fill_minutes"]) == (1, 1, 4.0, 15.0)
@@ -53,8 +53,8 @@ def test_reports_campaign_figures_for_the_district(tree, district):
 def test_reports_campaign_figures_drill_down_to_communities(tree, district):
     rows = by_name(report("campaigns", grid_id=tree.street.id)["rows"])
     a, b = rows[tree.community_a.name], rows[tree.community_b.name]
-    assert (a["campaigns"], a["places"], a["called"], a["accepted"], a["attended"], a["hours"]) == (2, 4, 5, 3, 2, 4.0)
-    assert (b["campaigns"], b["places"], b["called"], b["accepted"], b["attended"], b["hours"]) == (1, 2, 2, 2, 2, 4.0)
+    assert (a["campaigns"], a["places"], a["called"], a["accepted"], a["attended"], a["hours"]) == (2, 4, 5, 3, 2, 3.7)
+    assert (b["campaigns"], b["places"], b["called"], b["accepted"], b["attended"], b["hours"]) == (1, 2, 2, 2, 2, 2.8)
 
 
 def test_reports_emergencies_against_the_one_hour_standard(tree, district):
@@ -85,26 +85,26 @@ def test_reports_active_and_dormant_people(tree, district):
 
 def test_reports_hours_by_grid_skill_kind_and_month(tree, district):
     data = report("hours")
-    assert data["total"] == {"hours": 12.0, "shifts_served": 5, "people": 5}
-    assert [(row["code"], row["hours"]) for row in data["by_skill"]] == [("", 5.0), ("publicity", 4.0), ("first_aid", 3.0)]
+    assert data["total"] == {"hours": 10.5, "shifts_served": 5, "people": 5}
+    assert [(row["code"], row["hours"]) for row in data["by_skill"]] == [("publicity", 4.0), ("", 3.5), ("first_aid", 3.0)]
     assert {row["code"]: row["hours"] for row in data["by_kind"]} == {
-        "garbage_sorting": 3.0, "flood_emergency": 5.0, "patrol": 4.0}
-    assert data["by_month"] == [{"month": "2026-11", "hours": 12.0}]
+        "garbage_sorting": 3.0, "flood_emergency": 3.5, "patrol": 4.0}
+    assert data["by_month"] == [{"month": "2026-11", "hours": 10.5}]
     two_months = report("hours", first=date(2026, 10, 1))
-    assert two_months["by_month"] == [{"month": "2026-10", "hours": 0.0}, {"month": "2026-11", "hours": 12.0}]
+    assert two_months["by_month"] == [{"month": "2026-10", "hours": 0.0}, {"month": "2026-11", "hours": 10.5}]
 
 
 def test_reports_enterprise_contribution(tree, district):
     data = report("enterprises")
     assert data["rows"] == [{"enterprise_id": district.team.enterprise_id, "name": "钱塘建设", "teams": 1, "people": 1,
-                             "shifts_served": 1, "hours": 2.0}]
+                             "shifts_served": 1, "hours": 1.0}]
     assert report("enterprises", grid_id=tree.community_a.id)["rows"] == []
 
 
 def test_reports_office_sees_its_subtree_only(tree, district):
     community = office(tree.community_a)
     data = report("campaigns", scope=community)
-    assert (data["total"]["campaigns"], data["total"]["places"], data["total"]["hours"]) == (2, 4, 4.0)
+    assert (data["total"]["campaigns"], data["total"]["places"], data["total"]["hours"]) == (2, 4, 3.7)
     with pytest.raises(NotFound):
         report("campaigns", scope=office(tree.street), grid_id=district.street2.id)
     with pytest.raises(NotFound):

@@ -60,7 +60,7 @@ def test_cockpit_desktop_drill_down_and_phone_filter(browser, live_server, tree)
         page.goto(f"{live_server}/cockpit?{NOVEMBER}")
         assert page.inner_text("#kpi-campaigns .kpi") == "3"
         assert page.inner_text("#kpi-emergency .kpi") == "67%"
-        assert page.inner_text("#kpi-hours .kpi") == "12.0"
+        assert page.inner_text("#kpi-hours .kpi") == "10.5"
         assert _charts_drawn(page) >= 8
         assert all(url.startswith(live_server) for url in seen), [u for u in seen if not u.startswith(live_server)]
         _shot(page, "district")
@@ -70,7 +70,7 @@ def test_cockpit_desktop_drill_down_and_phone_filter(browser, live_server, tree)
         assert page.inner_text("#kpi-campaigns .kpi") == "2"
         page.click(f"#drill-down a:text('{names['community']}')")
         assert page.inner_text("#trail strong") == names["community"]
-        assert page.inner_text("#kpi-hours .kpi") == "4.0"
+        assert page.inner_text("#kpi-hours .kpi") == "3.7"
         # Grids are the end of the drill-down; the street's table links its communities.
         assert page.locator("#drill-down").count() == 0 and page.locator("#table-campaigns-rows a.drill").count() == 0
         _shot(page, "community")
@@ -89,7 +89,7 @@ def test_cockpit_desktop_drill_down_and_phone_filter(browser, live_server, tree)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         assert _charts_drawn(page) >= 8
         page.click("#chart-hours-by-month summary")
-        assert page.locator("#table-hours-by-month tbody tr").first.inner_text().split("\t") == ["2026-11", "8.0"]
+        assert page.locator("#table-hours-by-month tbody tr").first.inner_text().split("\t") == ["2026-11", "6.5"]
         _shot(page, "street")
         page.goto(f"{live_server}/cockpit?grid_id={other_street}")
         assert page.inner_text("#error-code") == "404"
