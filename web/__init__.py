@@ -32,12 +32,15 @@ def index():
 
 
 # The bar on every page: each role's own pages, in the order they use them (endpoint, label).
+STAFF_NAV = (("office.campaigns", "活动 · Campaigns"), ("roster.volunteers", "志愿者 · Volunteers"),
+             ("grid.whistle_list", "吹哨 · Whistles"), ("grid.rounds", "走访 · Visits"),
+             ("cockpit.cockpit", "驾驶舱 · Cockpit"), ("roster.grids", "网格 · Grids"),
+             ("party.orgs", "双报到 · Party service"), ("partners.review_list", "共建单位 · Partners"))
 SITE_NAV = {
-    "admin": (("office.campaigns", "活动 · Campaigns"), ("roster.volunteers", "志愿者 · Volunteers"),
-              ("roster.grids", "网格 · Grids"), ("partners.review_list", "共建单位 · Partners")),
-    "office": (("office.campaigns", "活动 · Campaigns"), ("roster.volunteers", "志愿者 · Volunteers"),
-               ("roster.grids", "网格 · Grids"), ("partners.review_list", "共建单位 · Partners")),
-    "volunteer": (("auth.me", "我的召集 · My call-ups"), ("profile.summary", "我的资料 · My profile")),
+    "admin": STAFF_NAV,
+    "office": STAFF_NAV,
+    "volunteer": (("auth.me", "我的召集 · My call-ups"), ("profile.summary", "我的资料 · My profile"),
+                  ("grid.my_visits", "我的走访 · My visits")),
     "enterprise": (("enterprise.portal", "企业 · Enterprise"),),
 }
 
