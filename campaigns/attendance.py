@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Load
 
 from campaigns import hours
 from campaigns.models import AttendanceChange, CallUp, CallUpEvent, CallUpStatus, Position, Shift
@@ -314,11 +315,13 @@ def list_changes(callup_id: int) -> Select:
 
 
 def list_roster(campaign_id: int) -> Select:
-    """The people who accepted a campaign's places (and how they were marked), by shift, position and name."""
-    return (join_shift(select(CallUp, Volunteer, Position, Shift)
+    """The people who accepted a campaign's places (and how they were marked), by shift, position and name:
+    rows of (CallUp, name, mobile, role, Shift), nothing else loaded (a big emergency has thousands)."""
+    return (join_shift(select(CallUp, Volunteer.name, Volunteer.mobile, Position.role, Shift)
             .join(Volunteer, Volunteer.id == CallUp.volunteer_id))
             .where(Shift.campaign_id == campaign_id, CallUp.status.in_(ON_THE_ROSTER))
-            .order_by(Shift.start_at, Position.id, Volunteer.name, CallUp.id))
+            .order_by(Shift.start_at, Position.id, Volunteer.name, CallUp.id)
+            .options(Load(CallUp).lazyload("*"), Load(Shift).lazyload("*")))
 
 
 def callup_tally(volunteer_id: int) -> dict[CallUpStatus, int]:

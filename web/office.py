@@ -7,6 +7,7 @@ API view calls, flashes the outcome in Chinese and English and redirects back to
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -165,6 +166,9 @@ def campaign(campaign_id: int):
     """The staffing board of one campaign, its recent history and the actions on it."""
     campaign = services.get_campaign(campaign_id)
     board = services.staffing(campaign_id)
+    positions, positions_pager = _page_of(board["positions"], "page")
+    roster_all = _roster(campaign_id)
+    roster, roster_pager = _page_of(roster_all, "roster_page")
     timeline = _timeline(campaign_id)
     failed = db.session.scalar(select(func.count()).select_from(
         list_campaign_notifications(campaign_id, status=NotificationStatus.FAILED).order_by(None).subquery()))
@@ -186,7 +190,8 @@ def campaign(campaign_id: int):
         "office_campaign.html", campaign=campaign, board=board, timeline=timeline, failed=failed,
         overrides=active_overrides, now=utcnow(), local=_local, closed=closed,
         status=STATUS_LABELS[campaign.status], priority=PRIORITY_LABELS[campaign.priority],
-        kind=KIND_LABELS[campaign.kind], eta_columns=ETA_COLUMNS, action_form=ActionForm(), roster=_roster(campaign_id),
+        kind=KIND_LABELS[campaign.kind], eta_columns=ETA_COLUMNS, action_form=ActionForm(), roster=roster,
+        roster_total=len(roster_all), roster_pager=roster_pager, positions=positions, positions_pager=positions_pager,
         codes=[] if campaign.status is CampaignStatus.DRAFT or closed else _check_in_codes(campaign),
         undo_batch=request.args.get("undo", "")[:16], undo_shift=request.args.get("shift", type=int),
         cancel_form=CancelForm(), delete_form=DeleteForm(), shift_forms=_shift_forms(campaign),
@@ -277,17 +282,34 @@ def _timeline(campaign_id: int) -> list[dict]:
              "by": by[row.actor], "note": _timeline_note(row.note)} for row in rows]
 
 
+BOARD_PAGE_SIZE = 100  # rows of the positions and roster tables per page: an emergency may have thousands
+
+
+@dataclass(frozen=True)
+class Pager:
+    arg: str
+    page: int
+    pages: int
+    total: int
+
+
+def _page_of(rows: list, arg: str) -> tuple[list, Pager]:
+    """One page of a board table, chosen by the query argument ``arg``."""
+    pages = max(1, -(-len(rows) // BOARD_PAGE_SIZE))
+    page = min(max(request.args.get(arg, 1, type=int) or 1, 1), pages)
+    return rows[(page - 1) * BOARD_PAGE_SIZE:page * BOARD_PAGE_SIZE], Pager(arg, page, pages, len(rows))
+
+
 def _roster(campaign_id: int) -> list[dict]:
     """Who accepted, per position, with masked mobiles and whether they may be marked now."""
     now = utcnow()
     people = []
-    for callup, volunteer, position, shift in db.session.execute(attendance.list_roster(campaign_id)).all():
+    for callup, name, mobile, role, shift in db.session.execute(attendance.list_roster(campaign_id)).all():
         opens, closes = attendance.marking_window(shift, attended=True)
         no_show_opens, _ = attendance.marking_window(shift, attended=False)
         note = ("班次前两小时开放 · Opens two hours before the shift" if now < opens
                 else "登记已截止 · Closed a week after the shift" if now > closes else "")
-        people.append({"callup": callup, "name": volunteer.name, "mobile": mask_mobile(volunteer.mobile),
-                       "role": position.role, "start": _local(shift.start_at), "status": ROSTER_STATUS[callup.status],
+        people.append({"callup": callup, "name": name, "mobile": mask_mobile(mobile), "role": role, "start": _local(shift.start_at), "status": ROSTER_STATUS[callup.status],
                        "may_attend": opens <= now <= closes, "may_no_show": no_show_opens <= now <= closes,
                        "may_check_out": callup.status is CallUpStatus.ATTENDED and callup.checked_out_at is None
                        and now <= closes, "checked_in": _local(callup.attended_at)[11:],

@@ -347,3 +347,31 @@ def test_office_board_history_says_changes_in_words_and_names_who_acted(login_as
     assert "赵磊" in rows[1] and "已发送 · Sent → 已婉拒 · Declined" in rows[1] and "回复链接 · Answer link" in rows[1]
     assert "已确认 · Accepted → 已到岗 · Attended" in rows[2] and "王主任" in rows[2]
     assert f"user:{clerk.id}" not in history and "sent → accepted" not in history
+
+
+def test_a_big_emergency_board_pages_its_positions_and_roster(login_as, tree):
+    """2,000 positions would make a 2 MB page: the tables show 100 rows a page, the figures cover all."""
+    campaign = CampaignFactory(office_grid_id=tree.community_a.id, title="暴雨内涝抢险", status=CampaignStatus.PUBLISHED,
+                               priority=Priority.EMERGENCY, kind=CampaignKind.FLOOD_EMERGENCY)
+    shift = ShiftFactory(campaign=campaign, start_at=utcnow() + timedelta(hours=1))
+    positions = [PositionFactory(shift=shift, role=f"抢险岗{i}", headcount=1, accepted_count=1) for i in range(150)]
+    db.session.flush()
+    people = [VolunteerFactory(home_grid_id=tree.grid_a1.id) for _ in range(120)]
+    db.session.add_all(CallUp(position_id=position.id, volunteer_id=person.id, status=CallUpStatus.ACCEPTED,
+                              send_at=utcnow(), sent_at=utcnow(), responded_at=utcnow())
+                       for position, person in zip(positions, people))
+    db.session.commit()
+    office = login_as("office", grid_id=tree.community_a.id)
+
+    first = office.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
+    table = first[first.index('id="positions"'):first.index("</table>", first.index('id="positions"'))]
+    assert table.count('<tr id="position-') == 100
+    assert "第 1 / 2 页，共 150 行" in first and "第 1 / 2 页，共 120 行" in first
+    assert "（120 人已确认 · accepted）" in first
+    second = office.get(f"/office/campaigns/{campaign.id}?page=2&roster_page=2").get_data(as_text=True)
+    table = second[second.index('id="positions"'):second.index("</table>", second.index('id="positions"'))]
+    assert table.count('<tr id="position-') == 50 and "抢险岗149" in table and "抢险岗0<" not in table
+    roster = second[second.index('id="roster-table"'):second.index("</table>", second.index('id="roster-table"'))]
+    assert roster.count('<tr id="roster-') == 20
+    assert 'href="?page=1&amp;roster_page=2#positions"' in second  # the other table's page is kept
+    assert office.get(f"/office/campaigns/{campaign.id}?page=99").status_code == 200  # past the end: the last page

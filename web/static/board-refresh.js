@@ -1,5 +1,5 @@
 // The staffing board keeps itself current: every few seconds, while the tab is visible, it fetches its own page
-// and swaps in the parts marked data-live (figures, positions, arrivals, history). Forms are never replaced, so
+// (the same page of its tables) and swaps in the parts marked data-live (figures, positions, arrivals, history). Forms are never replaced, so
 // nothing a clerk is typing is lost. Without script the page is the same, only as of its last load.
 (function () {
   "use strict";
@@ -30,7 +30,7 @@
       return;
     }
     busy = true;
-    fetch(window.location.pathname, {credentials: "same-origin", cache: "no-store"})
+    fetch(window.location.pathname + window.location.search, {credentials: "same-origin", cache: "no-store"})
       .then(function (response) {
         if (!response.ok || response.redirected) {  // signed out or gone: stop asking
           window.clearInterval(timer);
