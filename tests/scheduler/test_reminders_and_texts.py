@@ -131,7 +131,7 @@ def test_scheduler_job_table_and_settings(app):
     scheduler = build_scheduler(app, BackgroundScheduler)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert {name: job.trigger.interval.total_seconds() for name, job in jobs.items()} == {
-        "dispatch_outbox": 1, "send_due_callups": 1, "follow_up_silent": 10, "expire_unanswered": 10,
+        "dispatch_outbox": 1, "send_due_callups": 1, "follow_up_silent": 10, "escalate_whistles": 10, "expire_unanswered": 10,
         "send_reminders": 10,
         "backfill_open_positions": 15, "materialise_recurring_campaigns": 60, "book_service_hours": 60,
         "purge_departed_volunteers": 3600}
