@@ -1,10 +1,13 @@
-"""Read side of the outbox for the office and the in-app inbox."""
+"""Read side of the outbox for the office, the in-app inbox and the operations gauges."""
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import Select, func, select
 
 from callups.models import Channel, Notification, NotificationKind, NotificationStatus
-from campaigns.models import CallUp, Position, Shift
+from campaigns.models import CallUp, CallUpStatus, Position, Shift
 from campaigns.services import get_campaign
 from core.errors import NotFound
 from extensions import db
@@ -35,3 +38,26 @@ def list_inbox(volunteer_id: int) -> Select:
                                        Notification.channel == Channel.INAPP,
                                        Notification.status == NotificationStatus.SENT)
             .order_by(Notification.sent_at.desc(), Notification.id.desc()))
+
+
+class Backlog(NamedTuple):
+    channel: Channel
+    due: int                    # messages due and not yet sent (pending, or claimed and in flight)
+    oldest_due_at: datetime     # the due time of the oldest of them
+
+
+def callup_status_counts() -> dict[CallUpStatus, int]:
+    """Call-ups by status, in one grouped count (the operations gauge)."""
+    rows = db.session.execute(select(CallUp.status, func.count()).group_by(CallUp.status)).all()
+    return {status: int(count) for status, count in rows}
+
+
+def outbox_backlog(*, now: datetime) -> list[Backlog]:
+    """Per channel: outbox messages due by ``now`` and not yet sent, and the oldest due time; one query on the
+    (status, due_at) index. Messages held for later (quiet hours, the daily cap) are not due yet, so not counted."""
+    rows = db.session.execute(
+        select(Notification.channel, func.count(), func.min(Notification.due_at))
+        .where(Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
+               Notification.due_at <= now)
+        .group_by(Notification.channel)).all()
+    return [Backlog(channel, int(count), oldest) for channel, count, oldest in rows]
