@@ -30,7 +30,7 @@ REDACTED_LINK = "/r/…"
 MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
 BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s\"',;\\]+")
 SECRET_FIELD = re.compile(
-    r"(?i)(\b(?:password|passwd|new_password|token|access_token|code|secret|csrf_token)[\"']?\s*[=:]\s*[\"']?)"
+    r"(?i)(\b(?:password|passwd|new_password|token|access_token|code|secret|csrf_token|key|api_key|signature)[\"']?\s*[=:]\s*[\"']?)"
     r"[^&\s\"',;\\]+")
 
 
@@ -116,5 +116,7 @@ def configure_logging(*, log_format: str = "text", level: str = "INFO", stream: 
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # APScheduler logs every tick at INFO; our jobs log their counts instead.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # APScheduler logs every tick and httpx every request at INFO (a webhook URL may hold its key): our jobs
+    # log their counts instead.
+    for noisy in ("apscheduler", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
