@@ -47,10 +47,11 @@ def timed_job(name: str) -> Iterator[None]:
     """Count one run of job ``name``: its duration, and a failure when it raises (re-raised)."""
     started = time.perf_counter()
     JOB_RUNS.labels(name).inc()
+    failures = JOB_FAILURES.labels(name)  # shown at 0 from the first run, so a rate() has a series to read
     try:
         yield
     except BaseException:
-        JOB_FAILURES.labels(name).inc()
+        failures.inc()
         raise
     else:
         JOB_LAST_SUCCESS.labels(name).set(time.time())

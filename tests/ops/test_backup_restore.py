@@ -7,13 +7,11 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, inspect, select, text
-from sqlalchemy.engine import make_url
 
 from campaigns.models import CallUp, CallUpEvent, CallUpStatus, Position
 from campaigns.responses import accept_callup
@@ -74,25 +72,6 @@ class Answerer(threading.Thread):
                         self.errors.append(error)
                 time.sleep(0.005)
             db.session.remove()
-
-
-@pytest.fixture
-def fresh_database(app, is_postgres, tmp_path):
-    """An empty database of the session's kind: a new SQLite file, or a new PostgreSQL database."""
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if not is_postgres:
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    name = f"{url.database}_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.slow

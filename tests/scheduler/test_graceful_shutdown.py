@@ -3,7 +3,6 @@ given back at once (not held until the lease runs out), nothing is lost or sent 
 from __future__ import annotations
 
 import collections
-import re
 import signal
 import time
 import urllib.request
@@ -11,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.ops.helpers import sample
 from bench.stampede import free_port
 from callups.models import NotificationStatus
 from core.clock import utcnow
@@ -23,12 +23,6 @@ LEASE = "120"  # far longer than the test: a row left claimed would visibly wait
 
 def _scrape(port: int) -> str:
     return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-
-
-def _value(body: str, name: str, **labels) -> float:
-    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
-    found = re.search(rf"^{re.escape(name)}\{{{re.escape(wanted)}\}} ([0-9.e+-]+)$", body, re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
 
 
 @pytest.mark.slow
@@ -74,11 +68,11 @@ def test_sigterm_during_dispatch_finishes_or_releases_every_claimed_message(app,
     assert {row.status for row in outbox()} == {NotificationStatus.SENT}
     assert took < 60
     # The scheduler's own metrics, scraped while it ran.
-    assert _value(metrics, "gridmuster_scheduler_job_runs_total", job="dispatch_outbox") >= 1
-    assert _value(metrics, "gridmuster_scheduler_job_runs_total", job="send_due_callups") >= 1
-    assert _value(metrics, "gridmuster_scheduler_job_failures_total", job="dispatch_outbox") == 0
-    assert _value(metrics, "gridmuster_outbox_sends_total", channel="webhook", result="sent") >= 40
-    assert _value(metrics, "gridmuster_dispatch_delay_seconds_count", channel="webhook") >= 40
-    assert _value(metrics, "gridmuster_scheduler_job_last_success_timestamp_seconds", job="dispatch_outbox") > 0
+    assert sample(metrics, "gridmuster_scheduler_job_runs_total", job="dispatch_outbox") >= 1
+    assert sample(metrics, "gridmuster_scheduler_job_runs_total", job="send_due_callups") >= 1
+    assert sample(metrics, "gridmuster_scheduler_job_failures_total", default=None, job="dispatch_outbox") == 0
+    assert sample(metrics, "gridmuster_outbox_sends_total", channel="webhook", result="sent") >= 40
+    assert sample(metrics, "gridmuster_dispatch_delay_seconds_count", channel="webhook") >= 40
+    assert sample(metrics, "gridmuster_scheduler_job_last_success_timestamp_seconds", job="dispatch_outbox") > 0
     print(f"\nSIGTERM mid-dispatch: {delivered_at_stop} of {total} sent before the signal, the rest "
           f"{took:.1f} s after it, 0 duplicates")

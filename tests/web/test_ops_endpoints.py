@@ -14,16 +14,8 @@ from callups.models import Channel
 from campaigns.models import CallUpStatus
 from core.clock import utcnow
 from extensions import db, limiter
+from tests.ops.helpers import sample
 from tests.scheduler.helpers import make_callups, make_position, queue_raw
-
-
-def _sample(body: str, name: str, **labels) -> float | None:
-    """The value of one sample in a Prometheus text exposition (None when absent)."""
-    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
-    pattern = rf"^{re.escape(name)}(?:\{{{re.escape(wanted)}\}})? ([0-9.e+-]+)$" if labels else \
-        rf"^{re.escape(name)} ([0-9.e+-]+)$"
-    found = re.search(pattern, body, re.MULTILINE)
-    return float(found.group(1)) if found else None
 
 
 def test_healthz_answers_without_the_database(app):
@@ -120,19 +112,19 @@ def test_metrics_count_requests_and_read_the_database_gauges(client):
     response = client.get("/metrics")
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and response.mimetype == "text/plain"
-    counted = _sample(body, "gridmuster_http_requests_total", endpoint="ops.healthz", method="GET", status="200")
-    assert counted == (_sample(before, "gridmuster_http_requests_total", endpoint="ops.healthz", method="GET",
-                               status="200") or 0) + 1
-    assert _sample(body, "gridmuster_http_requests_total", endpoint="unmatched", method="GET", status="404") >= 1
-    assert _sample(body, "gridmuster_http_request_duration_seconds_count", endpoint="ops.healthz", method="GET") >= 1
-    assert _sample(body, "gridmuster_metrics_database_up") == 1
-    assert _sample(body, "gridmuster_callups", status="sent") == 2
-    assert _sample(body, "gridmuster_callups", status="scheduled") == 1
-    assert _sample(body, "gridmuster_callups", status="accepted") == 0
-    assert _sample(body, "gridmuster_outbox_due_messages", channel="sms") == 4
-    assert _sample(body, "gridmuster_outbox_due_messages", channel="email") == 0
-    assert 290 <= _sample(body, "gridmuster_outbox_oldest_due_age_seconds", channel="sms") <= 400
-    assert _sample(body, "gridmuster_outbox_oldest_due_age_seconds", channel="email") == 0
+    counted = sample(body, "gridmuster_http_requests_total", endpoint="ops.healthz", method="GET", status="200")
+    assert counted == sample(before, "gridmuster_http_requests_total", endpoint="ops.healthz", method="GET",
+                             status="200") + 1
+    assert sample(body, "gridmuster_http_requests_total", endpoint="unmatched", method="GET", status="404") >= 1
+    assert sample(body, "gridmuster_http_request_duration_seconds_count", endpoint="ops.healthz", method="GET") >= 1
+    assert sample(body, "gridmuster_metrics_database_up", default=None) == 1
+    assert sample(body, "gridmuster_callups", status="sent") == 2
+    assert sample(body, "gridmuster_callups", status="scheduled") == 1
+    assert sample(body, "gridmuster_callups", default=None, status="accepted") == 0
+    assert sample(body, "gridmuster_outbox_due_messages", channel="sms") == 4
+    assert sample(body, "gridmuster_outbox_due_messages", default=None, channel="email") == 0
+    assert 290 <= sample(body, "gridmuster_outbox_oldest_due_age_seconds", channel="sms") <= 400
+    assert sample(body, "gridmuster_outbox_oldest_due_age_seconds", channel="email") == 0
 
 
 def test_metrics_without_a_token_answer_loopback_only_and_not_through_a_proxy(client):
@@ -169,4 +161,4 @@ def test_metrics_database_gauges_survive_a_database_outage():
                          "TESTING": True})
     response = broken.test_client().get("/metrics")
     assert response.status_code == 200
-    assert _sample(response.get_data(as_text=True), "gridmuster_metrics_database_up") == 0
+    assert sample(response.get_data(as_text=True), "gridmuster_metrics_database_up", default=None) == 0
