@@ -180,7 +180,10 @@ def _finish_request(response: Response) -> Response:
 def _end_request(_error: BaseException | None) -> None:
     token = g.pop("request_token", None)
     if token is not None:
-        request_id_var.reset(token)
+        try:
+            request_id_var.reset(token)
+        except ValueError:  # torn down in another context (a copied one): it ends with that context anyway
+            request_id_var.set(None)
 
 
 def register_ops(app: Flask) -> None:
