@@ -49,21 +49,23 @@ def run_scheduler(metrics_port: int, metrics_host: str) -> None:
 
     app = current_app._get_current_object()
     configure_logging(log_format=app.config["LOG_FORMAT"], level=app.config["LOG_LEVEL"])
-    if metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(metrics_port, addr=metrics_host)
-        click.echo(f"scheduler: metrics on http://{metrics_host}:{metrics_port}/metrics")
-    scheduler = build_scheduler(app)
-    click.echo(f"scheduler: {len(JOBS)} jobs: " + ", ".join(f"{job.id}/{job.seconds}s" for job in JOBS))
+    # First, so that a stop arriving at any later point (even before the metrics port answers) is graceful.
     _stop_on_signals(interrupt_main=True)
+    scheduler = None
     try:
+        if metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(metrics_port, addr=metrics_host)
+            click.echo(f"scheduler: metrics on http://{metrics_host}:{metrics_port}/metrics")
+        scheduler = build_scheduler(app)
+        click.echo(f"scheduler: {len(JOBS)} jobs: " + ", ".join(f"{job.id}/{job.seconds}s" for job in JOBS))
         scheduler.start()
     except (Stop, KeyboardInterrupt, SystemExit) as reason:
         click.echo(f"scheduler: stopping ({reason or 'interrupted'}), waiting for running jobs")
     finally:
         dispatch.STOPPING.set()
-        if scheduler.running:
+        if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=True)
         close_channels(app.extensions.get("gridmuster_channels") or {})
     click.echo("scheduler: stopped")
