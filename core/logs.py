@@ -29,9 +29,8 @@ REDACTED_LINK = "/r/…"
 # Mainland mobile numbers, alone or after +86 / 86, wherever they stand (a query string, an SQL error's DETAIL).
 MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
 BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s\"',;\\]+")
-SECRET_FIELD = re.compile(
-    r"(?i)(\b(?:password|passwd|new_password|token|access_token|code|secret|csrf_token|key|api_key|signature)[\"']?\s*[=:]\s*[\"']?)"
-    r"[^&\s\"',;\\]+")
+SECRET_NAMES = "password|passwd|new_password|token|access_token|code|secret|csrf_token|key|api_key|signature"
+SECRET_FIELD = re.compile(rf"(?i)(\b(?:{SECRET_NAMES})[\"']?\s*[=:]\s*[\"']?)[^&\s\"',;\\]+")
 
 
 def redact(text: str) -> str:

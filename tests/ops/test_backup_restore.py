@@ -147,4 +147,5 @@ def test_backup_while_answers_arrive_restores_every_row_of_its_moment(app, tmp_p
     assert accepted_before <= accepted
     assert not (set(after) & accepted - accepted_before - set(during)), "an answer given after the backup is in it"
     print(f"\nbackup during answers: {len(answerer.answered)} answers, {len(during)} during the "
-          f"{finished - started:.2f} s backup, {len(accepted)} accepted in the copy, file {backup_file.stat().st_size} B")
+          f"{finished - started:.2f} s backup, {len(accepted)} accepted in the copy, "
+          f"file {backup_file.stat().st_size} B")

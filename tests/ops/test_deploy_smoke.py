@@ -142,7 +142,8 @@ def test_deploy_publish_accept_monitor_and_stop(fresh_database, tmp_path):
             time.sleep(0.3)
         assert sample(scheduler_metrics, "gridmuster_outbox_sends_total", channel="inapp", result="sent") >= 2
         assert sample(scheduler_metrics, "gridmuster_scheduler_job_runs_total", job="send_due_callups") >= 1
-        assert sample(scheduler_metrics, "gridmuster_scheduler_job_failures_total", default=None, job="send_due_callups") == 0
+        assert sample(scheduler_metrics, "gridmuster_scheduler_job_failures_total", default=None,
+                      job="send_due_callups") == 0
     finally:
         server.send_signal(signal.SIGTERM)
         scheduler.send_signal(signal.SIGTERM)

@@ -33,11 +33,12 @@ def _csrf(page: str) -> str:
 
 
 def test_redact_cuts_every_kind_of_secret():
-    line = ('GET /r/AbC123_-xyz?q=13912345678&password=hunter2-long&token=tok_42&key=wecom-robot-key Authorization: Bearer abc.def '
+    line = ('GET /r/AbC123_-xyz?q=13912345678&password=hunter2-long&token=tok_42&key=wecom-robot-key '
+            'Authorization: Bearer abc.def '
             '{"password": "s3cret!", "login": "+86 13800138000"} DETAIL: Key (mobile)=(15012345678) already exists')
     cleaned = redact(line)
-    for secret in ("AbC123_-xyz", "13912345678", "hunter2-long", "tok_42", "wecom-robot-key", "abc.def", "s3cret!", "13800138000",
-                   "15012345678"):
+    for secret in ("AbC123_-xyz", "13912345678", "hunter2-long", "tok_42", "wecom-robot-key", "abc.def", "s3cret!",
+                   "13800138000", "15012345678"):
         assert secret not in cleaned, (secret, cleaned)
     assert "/r/…" in cleaned and "[mobile]" in cleaned and "Bearer [redacted]" in cleaned
     # Ids, times and amounts are left alone.
