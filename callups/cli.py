@@ -1,6 +1,7 @@
 """`flask scheduler run` (the clock process) and `flask outbox flush|work` (dispatch by hand)."""
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
@@ -12,6 +13,9 @@ from callups import dispatch
 from callups.channels import build_channels, close_channels
 from core.clock import utcnow
 from core.logs import configure_logging
+
+# The scheduler's own lines go through the configured handler: JSON objects in GRIDMUSTER_LOG_FORMAT=json.
+log = logging.getLogger("gridmuster.scheduler")
 
 scheduler_cli = AppGroup("scheduler", help="The clock process that sends call-ups, reminders and expiries.")
 outbox_cli = AppGroup("outbox", help="The notification outbox.")
@@ -57,18 +61,18 @@ def run_scheduler(metrics_port: int, metrics_host: str) -> None:
             from prometheus_client import start_http_server
 
             start_http_server(metrics_port, addr=metrics_host)
-            click.echo(f"scheduler: metrics on http://{metrics_host}:{metrics_port}/metrics")
+            log.info("scheduler: metrics on http://%s:%d/metrics", metrics_host, metrics_port)
         scheduler = build_scheduler(app)
-        click.echo(f"scheduler: {len(JOBS)} jobs: " + ", ".join(f"{job.id}/{job.seconds}s" for job in JOBS))
+        log.info("scheduler: %d jobs: %s", len(JOBS), ", ".join(f"{job.id}/{job.seconds}s" for job in JOBS))
         scheduler.start()
     except (Stop, KeyboardInterrupt, SystemExit) as reason:
-        click.echo(f"scheduler: stopping ({reason or 'interrupted'}), waiting for running jobs")
+        log.info("scheduler: stopping (%s), waiting for running jobs", reason or "interrupted")
     finally:
         dispatch.STOPPING.set()
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=True)
         close_channels(app.extensions.get("gridmuster_channels") or {})
-    click.echo("scheduler: stopped")
+    log.info("scheduler: stopped")
 
 
 @outbox_cli.command("flush")

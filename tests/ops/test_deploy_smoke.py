@@ -155,4 +155,4 @@ def test_deploy_publish_accept_monitor_and_stop(fresh_database, tmp_path):
     records = [json.loads(line) for line in web_log.splitlines() if line.startswith("{")]
     assert any(record["logger"] == "gunicorn.access" and record["path"] == "/api/v1/campaigns"
                for record in records)
-    assert all(line.startswith("{") for line in web_log.splitlines() if line.strip())
+    assert all(line.startswith("{") for line in (web_log + scheduler_log).splitlines() if line.strip())
