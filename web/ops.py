@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from core.clock import utcnow
 from core.logs import accept_request_id, request_id_var
@@ -186,9 +187,25 @@ def _end_request(_error: BaseException | None) -> None:
             request_id_var.set(None)
 
 
+def _release_session(_error: BaseException | None) -> None:
+    """Give the request's connection back before Flask-SQLAlchemy's own teardown does (teardowns run last
+    registered first). A connection the server cut after the answer was made (a PostgreSQL restart,
+    pg_terminate_backend) fails its closing ROLLBACK: it is thrown away instead of turning the answer into a 500."""
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("database connection lost at the end of a request: %s", type(error.orig).__name__)
+        try:
+            db.session.invalidate()
+        except DBAPIError:
+            pass  # the connection is gone already; the pool makes a new one
+        db.session.registry.clear()
+
+
 def register_ops(app: Flask) -> None:
     """The endpoints, and hooks that run before every other (so even a refused request has an id)."""
     app.register_blueprint(bp)
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
     app.after_request(_finish_request)
     app.teardown_request(_end_request)
+    app.teardown_appcontext(_release_session)
