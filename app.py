@@ -1,7 +1,6 @@
 """Application factory; `python app.py` serves the embedded default on 127.0.0.1:5000."""
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 
@@ -103,7 +102,9 @@ def register_blueprints(app: Flask) -> None:
     from api import register_api, register_request_bounds
     from web import register_web
     from web.docs import bp as docs_bp
+    from web.ops import register_ops
 
+    register_ops(app)  # first: every request gets its id and its count, refused ones too
     register_request_bounds(app)  # first: routes bind their URL converters when they are added
     register_api(app)
     register_web(app)
@@ -142,10 +143,11 @@ class DevRequestHandler(WSGIRequestHandler):
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
-    # The clock ticks every second; its per-run lines would drown the request log.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     application = create_app()
+    from core.logs import configure_logging
+
+    # APScheduler's per-tick lines are kept quiet there: the clock ticks every second.
+    configure_logging(log_format=application.config["LOG_FORMAT"], level=application.config["LOG_LEVEL"])
     # The dev server is one process, so it may tick here; gunicorn workers never do.
     from callups.scheduler import start_background_scheduler
 

@@ -80,6 +80,23 @@ def parse_identities(value: str | None, name: str, default: str) -> frozenset[st
     return chosen
 
 
+def parse_choice(value: str | None, name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of ``choices`` (case-insensitive); anything else stops start-up."""
+    chosen = (value or default).strip().lower()
+    if chosen not in choices:
+        raise ConfigError(f"{name}={value!r} must be one of {', '.join(choices)}")
+    return chosen
+
+
+def parse_secret(value: str | None, name: str, min_length: int = 16) -> str | None:
+    """An optional shared secret (a bearer token): unset, or at least ``min_length`` characters."""
+    if value is None or value.strip() == "":
+        return None
+    if len(value.strip()) < min_length:
+        raise ConfigError(f"{name} must be at least {min_length} characters")
+    return value.strip()
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for plain postgres:// URLs."""
     for prefix in ("postgres://", "postgresql://"):
@@ -179,6 +196,13 @@ class Config:
                                        "GRIDMUSTER_INTEGRATION_TOKEN_DAYS", 90, 1)
     # The bearer-token API is exempt from CSRF (no cookies); every form carries a token.
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # Operations (web/ops.py, core/logs.py): log lines as text or JSON, and who may read /metrics. With a token,
+    # /metrics wants "Authorization: Bearer <token>"; without one it answers only on loopback, not through a proxy.
+    LOG_FORMAT = parse_choice(env.get("GRIDMUSTER_LOG_FORMAT"), "GRIDMUSTER_LOG_FORMAT", ("text", "json"), "text")
+    LOG_LEVEL = parse_choice(env.get("GRIDMUSTER_LOG_LEVEL"), "GRIDMUSTER_LOG_LEVEL",
+                             ("debug", "info", "warning", "error", "critical"), "info")
+    METRICS_TOKEN = parse_secret(env.get("GRIDMUSTER_METRICS_TOKEN"), "GRIDMUSTER_METRICS_TOKEN")
 
     # flask-smorest / OpenAPI
     API_TITLE = "Gridmuster"

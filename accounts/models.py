@@ -89,7 +89,8 @@ class AuditEvent(db.Model):
     """Append-only: who looked at or changed what, when, from where, and how it ended. Never a PII value."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_at", "at"), Index("ix_audit_events_object", "object_type", "object_id"))
+    __table_args__ = (Index("ix_audit_events_at", "at"), Index("ix_audit_events_object", "object_type", "object_id"),
+                      Index("ix_audit_events_request_id", "request_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -101,6 +102,8 @@ class AuditEvent(db.Model):
     outcome: Mapped[str] = mapped_column(String(16))
     ip: Mapped[Optional[str]] = mapped_column(String(45))
     detail: Mapped[Optional[str]] = mapped_column(String(500))
+    # The X-Request-Id of the request that wrote the row (or the scheduler job run's id): the row's log lines.
+    request_id: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class LoginThrottle(db.Model):

@@ -82,13 +82,16 @@ def _hot_position(app, taps: int, places: int, round_no: int) -> tuple[int, list
 
 
 def start_gunicorn(url: str, port: int, *, workers: int, threads: int, log: bool = False,
-                   app: str | None = None) -> subprocess.Popen:
+                   app: str | None = None, settings: dict[str, str] | None = None) -> subprocess.Popen:
     """gunicorn with gunicorn.conf.py on ``url``, answering on ``port`` once /healthz does; its log on stdout
-    (a pipe) when ``log``, else discarded. Every tap comes from 127.0.0.1, so the per-address limit is lifted."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GRIDMUSTER_")}
+    (a pipe) when ``log``, else discarded. Every tap comes from 127.0.0.1, so the per-address limit is lifted.
+    ``settings`` adds environment variables (GRIDMUSTER_LOG_FORMAT, …)."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("GRIDMUSTER_") and key != "PROMETHEUS_MULTIPROC_DIR"}
     env.update({"DATABASE_URL": url, "GRIDMUSTER_BIND": f"127.0.0.1:{port}", "GRIDMUSTER_WORKERS": str(workers),
                 "GRIDMUSTER_THREADS": str(threads), "GRIDMUSTER_ENV": "development",
                 "GRIDMUSTER_ANSWER_RATE_LIMIT": "100000 per minute"})
+    env.update(settings or {})
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"] + ([app] if app else [])
     if not log:
         env["GRIDMUSTER_LOG_LEVEL"] = "warning"

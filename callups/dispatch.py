@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ from campaigns.places import answer_window, join_shift
 from campaigns.policy import effective_policy
 from campaigns.states import _transition
 from core.clock import utcnow
+from core.metrics import DISPATCH_DELAY, RELEASED, SENDS
 from extensions import db
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,10 @@ LINK_IN_TEXT = re.compile(r"/r/[A-Za-z0-9_-]+")
 
 N = Notification
 S = CallUpStatus
+
+# Set by SIGTERM in the scheduler and dispatcher processes (callups/cli.py): the message being sent is
+# finished and marked, the rest of the claimed batch is given back at once, and no new batch is claimed.
+STOPPING = threading.Event()
 
 
 def dispatcher_id() -> str:
@@ -64,10 +70,11 @@ class DispatchStats:
     retried: int = 0
     failed: int = 0
     skipped: int = 0
+    released: int = 0
 
     def add(self, other: "DispatchStats") -> None:
         """Count ``other``'s rows in as well."""
-        for name in ("claimed", "sent", "retried", "failed", "skipped"):
+        for name in ("claimed", "sent", "retried", "failed", "skipped", "released"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -90,7 +97,7 @@ def _claim(*, owner: str, now: datetime, lease_seconds: int, limit: int, wecom: 
             .values(status=NotificationStatus.SENDING, lease_owner=owner,
                     lease_until=now + timedelta(seconds=lease_seconds), attempts=N.attempts + 1)
             .returning(N.id, N.channel, N.kind, N.idempotency_key, N.attempts, N.max_attempts, N.payload,
-                       N.callup_id, N.volunteer_id)
+                       N.callup_id, N.volunteer_id, N.due_at)
             .execution_options(synchronize_session=False))
     return list(db.session.execute(stmt).all())
 
@@ -150,7 +157,28 @@ def _finish(row: Any, result: DeliveryResult, *, owner: str, at: datetime) -> st
         connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
     done = connection.execute(update(table).where(*mine).values(**values, **cleared)).rowcount
     db.session.commit()
-    return outcome if done == 1 else "lost"
+    outcome = outcome if done == 1 else "lost"
+    SENDS.labels(row.channel.value, outcome).inc()
+    if outcome == "sent" and getattr(row, "due_at", None) is not None:
+        DISPATCH_DELAY.labels(row.channel.value).observe(max((at - row.due_at).total_seconds(), 0.0))
+    return outcome
+
+
+def release(rows: list[Any], *, owner: str) -> int:
+    """Give claimed, unsent rows back (pending, lease cleared, the claim's attempt uncounted) so any dispatcher
+    takes them at once instead of after the lease; only rows this owner still holds. Commits."""
+    if not rows:
+        return 0
+    table = N.__table__
+    released = db.session.execute(
+        update(table).where(table.c.id.in_([row.id for row in rows]), table.c.lease_owner == owner,
+                            table.c.status == NotificationStatus.SENDING)
+        .values(status=NotificationStatus.PENDING, lease_owner=None, lease_until=None,
+                attempts=table.c.attempts - 1)).rowcount
+    db.session.commit()
+    for row in rows:
+        RELEASED.labels(row.channel.value).inc()
+    return released
 
 
 def dispatch_outbox(*, now: datetime, channels: Mapping[str, ChannelProtocol], owner: str | None = None,
@@ -165,7 +193,11 @@ def dispatch_outbox(*, now: datetime, channels: Mapping[str, ChannelProtocol], o
                      wecom_per_minute=config["WECOM_PER_MINUTE"], with_wecom="wecom" in channels)
     stats = DispatchStats(claimed=len(rows))
     lease_end = now + timedelta(seconds=lease_seconds)
-    for row in rows:
+    for index, row in enumerate(rows):
+        if STOPPING.is_set():
+            stats.released = release(rows[index:], owner=owner)
+            log.info("dispatch stopping: gave back %d claimed messages", stats.released)
+            break
         at = now + timedelta(seconds=time.monotonic() - started)
         if at + timedelta(seconds=timeout) >= lease_end:
             # Too close to the lease's end to finish safely: leave the row to whoever reclaims it.
@@ -199,6 +231,8 @@ def drain_outbox(*, channels: Mapping[str, ChannelProtocol], budget_seconds: flo
     total = DispatchStats()
     started = time.monotonic()
     while True:
+        if STOPPING.is_set():
+            return total
         stats = dispatch_outbox(now=clock(), channels=channels, owner=owner)
         total.add(stats)
         if not stats.claimed or time.monotonic() - started >= budget_seconds:

@@ -1,7 +1,9 @@
 """The periodic job table and the APScheduler clock that ticks it (the database holds the work)."""
 from __future__ import annotations
 
+import functools
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Callable
 
@@ -11,6 +13,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from callups import jobs
+from core.logs import request_id_var
+from core.metrics import timed_job
 
 log = logging.getLogger("gridmuster.scheduler")
 
@@ -43,11 +47,26 @@ JOBS: tuple[JobDefinition, ...] = (
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
+def observed(func: Callable[[Flask], None]) -> Callable[[Flask], None]:
+    """``func`` counted in the job metrics, its log lines and audit rows under one run id (job:<name>:<hex>)."""
+
+    @functools.wraps(func)
+    def run(app: Flask) -> None:
+        token = request_id_var.set(f"job:{func.__name__}:{uuid.uuid4().hex[:12]}")
+        try:
+            with timed_job(func.__name__):
+                func(app)
+        finally:
+            request_id_var.reset(token)
+
+    return run
+
+
 def build_scheduler(app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
     """A scheduler with the in-memory job store and every job of the table registered."""
     scheduler = scheduler_cls(job_defaults=JOB_DEFAULTS, timezone="UTC")
     for job in JOBS:
-        scheduler.add_job(job.func, "interval", seconds=job.seconds, args=[app], id=job.id, name=job.id,
+        scheduler.add_job(observed(job.func), "interval", seconds=job.seconds, args=[app], id=job.id, name=job.id,
                           replace_existing=True, **JOB_DEFAULTS)
     return scheduler
 

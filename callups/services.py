@@ -1,13 +1,14 @@
-"""Read side of the outbox for the office and the in-app inbox."""
+"""Read side of the outbox for the office, the in-app inbox and the operations gauges."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 
-from notices.models import Channel, Notification, NotificationKind, NotificationStatus
-from campaigns.models import CallUp, Shift
+from campaigns.models import CallUp, CallUpStatus, Shift
 from campaigns.places import join_shift
+from notices.models import Channel, Notification, NotificationKind, NotificationStatus
 from campaigns.services import get_campaign
 from core.errors import NotFound
 from extensions import db
@@ -51,3 +52,26 @@ def send_failed_again(campaign_id: int, *, now: datetime) -> int:
         .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     return count
+
+
+class Backlog(NamedTuple):
+    channel: Channel
+    due: int                    # messages due and not yet sent (pending, or claimed and in flight)
+    oldest_due_at: datetime     # the due time of the oldest of them
+
+
+def callup_status_counts() -> dict[CallUpStatus, int]:
+    """Call-ups by status, in one grouped count (the operations gauge)."""
+    rows = db.session.execute(select(CallUp.status, func.count()).group_by(CallUp.status)).all()
+    return {status: int(count) for status, count in rows}
+
+
+def outbox_backlog(*, now: datetime) -> list[Backlog]:
+    """Per channel: outbox messages due by ``now`` and not yet sent, and the oldest due time; one query on the
+    (status, due_at) index. Messages held for later (quiet hours, the daily cap) are not due yet, so not counted."""
+    rows = db.session.execute(
+        select(Notification.channel, func.count(), func.min(Notification.due_at))
+        .where(Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
+               Notification.due_at <= now)
+        .group_by(Notification.channel)).all()
+    return [Backlog(channel, int(count), oldest) for channel, count, oldest in rows]

@@ -23,6 +23,7 @@ from campaigns.policy import effective_policy
 from campaigns.reliability import BUSY_STATES, COUNTED_STATES, person_history  # noqa: F401  (re-exported)
 from campaigns.overrides import widest_level
 from core.kinds import CampaignKind
+from core.metrics import MATCH_SECONDS, MATCH_SIZE
 from extensions import db
 from grids.models import Grid
 from volunteers.models import (BlackoutDate, DutyRota, EmergencyCalls, Identity, Skill, Volunteer, VolunteerSkill,
@@ -353,10 +354,14 @@ def plan_recruitment(campaign: Campaign, *, now: datetime, timezone_name: str,
     if items is None:
         items = open_positions_of(campaign, fill_all=fill_all, over_recruit_percent=over_recruit_percent,
                                   starting_after=starting_after)
+    started = time.perf_counter()
     problem, info = build_problem(campaign, items, now=now, timezone_name=timezone_name)
     t = time.perf_counter()
     result = matching.solve(problem)
     solve_seconds = time.perf_counter() - t
+    MATCH_SECONDS.observe(time.perf_counter() - started)
+    MATCH_SIZE.labels("candidates").observe(len(problem.candidates.ids))
+    MATCH_SIZE.labels("places").observe(sum(item.slots for item in items))
     column_code = dict(enumerate(info["skill_codes"]))
     by_position = {item.position.id: PositionPlan(position_id=item.position.id, shift_id=item.shift.id,
                                                   role=item.position.role, headcount=item.position.headcount,

@@ -1,26 +1,12 @@
-"""Server-rendered pages and the health check."""
+"""Server-rendered pages (the health, readiness and metrics endpoints are in web/ops.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, jsonify, render_template
+from flask import Blueprint, Flask, render_template
 from flask_login import current_user
-from sqlalchemy import text
-
-from extensions import db
 
 bp = Blueprint("web", __name__)
-
-
-@bp.get("/healthz")
-def healthz():
-    """200 when the database answers, 503 when it does not."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # any driver error means "not healthy", never a 500
-        db.session.rollback()
-        return jsonify({"status": "unavailable", "database": "down"}), 503
-    return jsonify({"status": "ok"})
 
 
 @bp.get("/")

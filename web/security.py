@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from flask import Flask, Response, current_app, request
 
 from core.errors import ValidationFailed
+from core.logs import redact
 
 # No 'unsafe-inline' anywhere: every script and style is a file under /static.
 # img-src adds data: because the Swagger UI stylesheet draws its icons as data: SVGs.
@@ -24,23 +24,15 @@ HEADERS = {
 # Types a browser decodes as text; each gets an explicit charset so nothing is sniffed.
 TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml")
 
-# The token in /r/<token> is a one-time credential, so request logs show /r/… instead.
-_ANSWER_LINK = re.compile(r"/r/[^/?#\s\"']+")
-REDACTED_LINK = "/r/…"
-
-
-def redact_tokens(text: str) -> str:
-    """``text`` with every answer-link token replaced by an ellipsis."""
-    return _ANSWER_LINK.sub(REDACTED_LINK, text)
-
-
 class AnswerLinkFilter(logging.Filter):
-    """Rewrites a log record so the answer-link token never reaches a handler."""
+    """Rewrites a log record so no answer-link token, mobile number or password reaches any handler
+    (core/logs.py redacts again at the handlers it configures)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "/r/" in message:
-            record.msg, record.args = redact_tokens(message), None
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
         return True
 
 

@@ -171,6 +171,7 @@ class AuditEventSchema(Schema):
     outcome = fields.String()
     ip = fields.String(allow_none=True)
     detail = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True, metadata={"description": "X-Request-Id of the request that wrote it"})
 
 
 class AuditEventQuerySchema(Schema):
@@ -180,6 +181,8 @@ class AuditEventQuerySchema(Schema):
     object_id = fields.String(validate=validate.Length(min=1, max=64))
     since = AwareDateTime(metadata={"description": "From this time (inclusive)"})
     until = AwareDateTime(metadata={"description": "Before this time"})
+    request_id = fields.String(validate=validate.Length(min=1, max=64),
+                               metadata={"description": "The X-Request-Id of one request"})
 
     @validates_schema
     def check_window(self, data, **kwargs):

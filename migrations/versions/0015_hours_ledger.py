@@ -1,7 +1,7 @@
 """hours ledger: check-out times, attendance corrections, the append-only hours ledger, certificates, 双报到
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-04 17:00:00
 
 The ledger refuses UPDATE on both databases (a trigger), and DELETE on PostgreSQL too: a correction is a
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
