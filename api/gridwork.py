@@ -201,10 +201,8 @@ class MyVisits(MethodView):
 
 @blp.route("/reports/whistles")
 class WhistleReport(MethodView):
-    # As every report (api/reports.py): a malformed query is a 400 naming the field.
-    @blp.arguments(WhistleReportQuerySchema, location="query", error_status_code=400)
+    @blp.arguments(WhistleReportQuerySchema, location="query")
     @blp.response(200, WhistleReportRowSchema(many=True))
-    @blp.alt_response(400, description="Bad group, date or id (the field is named)")
     def get(self, query):
         """Whistles by kind, grade, unit or grid against their deadlines."""
         return reports.whistle_report(scope=current_scope(), now=utcnow(), **query)
