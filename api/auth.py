@@ -20,7 +20,7 @@ PERSONAL_DATA_READS = {"volunteers.VolunteerById", "volunteers.VolunteerExport",
                        "roster.volunteer", "roster.export"}
 # Lists whose items carry people's names or (masked) mobiles: one audit row per request, with the count returned.
 PERSONAL_DATA_LISTS = {"volunteers.Volunteers", "teams.Enterprises", "teams.EnterpriseTeams",
-                       "gridwork.VisitTargets", "gridwork.MyVisits"}
+                       "gridwork.VisitTargets", "gridwork.MyVisits", "grid.targets"}
 # Query parameters that may carry a name or a number; they are left out of the audit detail.
 UNAUDITED_PARAMS = {"q", "sender"}
 

@@ -6,6 +6,7 @@ reach into a 404. Every action calls the service the API calls, flashes the outc
 """
 from __future__ import annotations
 
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
@@ -13,22 +14,24 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from marshmallow import ValidationError as MarshmallowError
-from sqlalchemy import select
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from sqlalchemy import func, select
+from wtforms import DateField, FloatField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from accounts.audit import record_event
-from api.schemas.gridwork import WhistleCampaignSchema
+from api.schemas.gridwork import RoundCreateSchema, TargetCreateSchema, WhistleCampaignSchema
 from campaigns.models import Priority
 from core.clock import utcnow
 from core.errors import DomainError
 from extensions import db
 from grids.models import Grid
 from gridwork import reports, units, visits, whistles
-from gridwork.models import ProblemKind, VisitOutcome, WhistleStatus
+from gridwork.models import ProblemKind, RoundKind, VisitOutcome, VisitTargetKind, WhistleStatus
 from web.auth import _lang, _no_store, require_sign_in
 from web.campaign_form import local_time
+from web.form_messages import both
 
 bp = Blueprint("grid", __name__, url_prefix="/grid")
 bp.before_request(require_sign_in)
@@ -52,6 +55,13 @@ EVENT_LABELS = {"raised": "吹哨 · Raised", "summoned": "通知部门 · Unit 
                 "reopened": "重新办理 · Reopened", "escalated_1": "上报街道 · Escalated to the street office",
                 "escalated_2": "上报区 · Escalated to the district", "campaign": "转为招募活动 · Campaign drafted"}
 ANSWER_LABELS = {"ack": "已收到 · Acknowledged", "arrive": "已报到 · On site", "resolve": "已办结 · Resolved"}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (no script, each with its own label)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
 
 
 class WhistleForm(FlaskForm):
@@ -95,9 +105,9 @@ def _flash_error(error: DomainError) -> None:
     flash(f"未完成 · Not done: {details or error.message}")
 
 
-def _my_grids() -> list[Grid]:
-    """Communities and grids the caller may raise a whistle in."""
-    return list(db.session.scalars(select(Grid).where(g.scope.grid_clause(Grid.path), Grid.level >= 2)
+def _my_grids(min_level: int = 2) -> list[Grid]:
+    """Grids of the caller's area from ``min_level`` down (communities and grids: where a whistle is raised)."""
+    return list(db.session.scalars(select(Grid).where(g.scope.grid_clause(Grid.path), Grid.level >= min_level)
                                    .order_by(Grid.path).limit(500)))
 
 
@@ -249,11 +259,108 @@ def report():
                            user=current_user.user)
 
 
-@bp.get("/rounds")
+TARGET_KIND_LABELS = {VisitTargetKind.HOUSEHOLD: "住户 · Households", VisitTargetKind.COURTYARD: "楼院 · Courtyards",
+                      VisitTargetKind.SHOP: "沿街商铺 · Street-front shops"}
+ROUND_KIND_LABELS = {RoundKind.MONTHLY: "每月循环走访 · Monthly cycle", RoundKind.DRIVE: "专项排查 · One-off drive"}
+TARGETS_PAGE_SIZE = 50
+
+
+class RoundForm(FlaskForm):
+    title = StringField("名称 · Title", validators=[DataRequired(), Length(max=100)])
+    grid_id = SelectField("范围 · Area", coerce=int, validate_choice=False, validators=[InputRequired()])
+    kind = RadioField("类型 · Kind", choices=[(k.value, label) for k, label in ROUND_KIND_LABELS.items()],
+                      default=RoundKind.MONTHLY.value)
+    target_kinds = MultiCheckboxField("走访对象 · Targets", default=[VisitTargetKind.HOUSEHOLD.value],
+                                      choices=[(k.value, label) for k, label in TARGET_KIND_LABELS.items()])
+    due = DateField("截止日期 · Due by", validators=[InputRequired()])
+
+
+class TargetForm(FlaskForm):
+    grid_id = SelectField("网格 · Grid", coerce=int, validate_choice=False, validators=[InputRequired()])
+    kind = SelectField("类型 · Kind", choices=[(k.value, label) for k, label in TARGET_KIND_LABELS.items()])
+    label = StringField("名称 · Name (e.g. 3幢2单元301)", validators=[DataRequired(), Length(max=100)])
+    building = StringField("楼栋 · Building", validators=[Optional(), Length(max=40)])
+    unit_no = StringField("单元 · Unit", validators=[Optional(), Length(max=20)])
+    x = FloatField("东向（米）· Metres east", default=0.0, validators=[Optional()])
+    y = FloatField("北向（米）· Metres north", default=0.0, validators=[Optional()])
+    # Checked by the API's schema (an unknown value is named there); a missing one means none.
+    priority = SelectField("关注 · Priority", choices=[("", "无 · None")] + list(PRIORITY_LABELS.items()),
+                           validate_choice=False, validators=[Optional()])
+
+
+def _area_choices(min_level: int) -> list[SelectChoice]:
+    return [SelectChoice(grid.id, grid.name) for grid in _my_grids(min_level=min_level)]
+
+
+def _schema_errors(form: FlaskForm, error, rename: dict[str, str] | None = None) -> None:
+    """Put a schema's or service's errors next to the form's fields (the rest as a flash)."""
+    messages = error.messages if isinstance(error, MarshmallowError) else (error.errors or {"form": [error.message]})
+    for name, found in messages.items():
+        field = (rename or {}).get(name, name)
+        text = [both(str(m)) for m in (found if isinstance(found, list) else [found])]
+        if field in form:
+            form[field].errors = list(form[field].errors) + text
+        else:
+            flash(f"未保存 · Not saved：{'；'.join(text)}")
+
+
+@bp.route("/rounds", methods=["GET", "POST"])
 def rounds():
-    """The office's visit rounds."""
+    """The office's visit rounds, and a form to start one: every target of the area assigned to a visitor."""
+    form = RoundForm()
+    form.grid_id.choices = _area_choices(min_level=1)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            zone = ZoneInfo(current_app.config["TIMEZONE"])
+            due = datetime.combine(form.due.data, time(23, 59), tzinfo=zone)
+            body = {"title": form.title.data.strip(), "grid_id": form.grid_id.data, "kind": form.kind.data,
+                    "target_kinds": form.target_kinds.data, "due_at": due.isoformat()}
+            try:
+                created = visits.create_round(RoundCreateSchema().load(body), scope=g.scope, now=utcnow())
+            except (MarshmallowError, DomainError) as error:
+                db.session.rollback()
+                _schema_errors(form, error, {"due_at": "due"})
+            else:
+                flash(f"已创建走访“{created.title}”并分配到人 · Round created and every target assigned")
+                return redirect(url_for("grid.round_coverage", round_id=created.id))
+        status = 422
     rows = db.session.scalars(visits.list_rounds(scope=g.scope).limit(50)).all()
-    return render_template("grid_rounds.html", rows=rows, local=_local, lang=_lang(), user=current_user.user)
+    return render_template("grid_rounds.html", rows=rows, form=form, local=_local, lang=_lang(),
+                           user=current_user.user), status
+
+
+@bp.route("/targets", methods=["GET", "POST"])
+def targets():
+    """The register of visit targets of the office's area (50 a page, by grid), and a form to add one."""
+    form = TargetForm()
+    form.grid_id.choices = _area_choices(min_level=visits.GRID_LEVEL)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            body = {"grid_id": form.grid_id.data, "kind": form.kind.data, "label": form.label.data.strip(),
+                    "building": (form.building.data or "").strip() or None,
+                    "unit_no": (form.unit_no.data or "").strip() or None,
+                    "x": form.x.data or 0.0, "y": form.y.data or 0.0, "priority": form.priority.data or None}
+            try:
+                [added] = visits.register_targets([TargetCreateSchema().load(body)], scope=g.scope)
+            except (MarshmallowError, DomainError) as error:
+                db.session.rollback()
+                _schema_errors(form, error)
+            else:
+                flash(f"已添加走访对象“{added.label}” · Target added")
+                return redirect(url_for("grid.targets", grid_id=added.grid_id))
+        status = 422
+    grid_id = request.args.get("grid_id", type=int)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    stmt = visits.list_targets(scope=g.scope, grid_id=grid_id)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(stmt.limit(TARGETS_PAGE_SIZE).offset((page - 1) * TARGETS_PAGE_SIZE)).all()
+    g.audit_detail = f"count={len(rows)}"  # the list shows priority flags: the request audit records how many
+    return render_template("grid_targets.html", rows=rows, form=form, total=total, page=page,
+                           pages=max(1, -(-total // TARGETS_PAGE_SIZE)), grid_id=grid_id, grids=form.grid_id.choices,
+                           kinds=TARGET_KIND_LABELS, priorities=PRIORITY_LABELS, lang=_lang(),
+                           user=current_user.user), status
 
 
 @bp.get("/rounds/<int:round_id>")

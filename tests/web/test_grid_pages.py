@@ -169,3 +169,53 @@ def test_whistle_page_drafts_a_staffing_campaign(login_as, tree):
     campaign = db.session.scalars(select(Campaign)).one()
     assert done.headers["Location"].endswith(f"/office/campaigns/{campaign.id}")
     assert campaign.status is CampaignStatus.DRAFT and campaign.shifts[0].positions[0].headcount == 4
+
+
+def _grid_worker(grid, name):
+    from volunteers.models import Identity
+
+    return VolunteerFactory(home_grid_id=grid.id, name=name, identity_flags=Identity.GRID_WORKER.bit)
+
+
+def test_office_registers_targets_and_starts_a_round_on_the_page(login_as, tree):
+    """The office's own pages, not the API: add households, start a monthly round, land on its coverage."""
+    workers = [_grid_worker(tree.grid_a1, "网格员甲"), _grid_worker(tree.grid_a2, "网格员乙")]
+    office = login_as("office", grid_id=tree.community_a.id)
+    empty = office.get("/grid/targets").get_data(as_text=True)
+    assert 'id="no-targets"' in empty
+    token = form_csrf_token(office.get("/grid/targets"))
+    for grid, label, x in ((tree.grid_a1, "3幢2单元301", 10.0), (tree.grid_a1, "3幢2单元302", 12.0),
+                           (tree.grid_a2, "5号楼院", 300.0)):
+        response = office.post("/grid/targets", data={
+            "csrf_token": token, "grid_id": str(grid.id), "kind": "household", "label": label, "building": "3幢",
+            "unit_no": "2", "x": str(x), "y": "0", "priority": "living_alone" if label.endswith("301") else ""})
+        assert response.status_code == 302, response.get_data(as_text=True)[:600]
+    again = office.post("/grid/targets", data={"csrf_token": token, "grid_id": str(tree.grid_a1.id),
+                                               "kind": "household", "label": "3幢2单元301", "x": "0", "y": "0"})
+    assert again.status_code == 422 and 'id="label-error"' in again.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(VisitTarget)) == 3
+    listing = office.get(f"/grid/targets?grid_id={tree.grid_a1.id}").get_data(as_text=True)
+    assert listing.count('<tr id="target-') == 2 and "独居 · Lives alone" in listing
+    audited = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "GET grid.targets")).all()
+    assert "count=2" in audited[-1]
+
+    token = form_csrf_token(office.get("/grid/rounds"))
+    past = office.post("/grid/rounds", data={"csrf_token": token, "title": "十二月走访", "grid_id": str(tree.community_a.id),
+                                             "kind": "monthly", "target_kinds": ["household"], "due": "2020-01-31"})
+    assert past.status_code == 422 and 'id="due-error"' in past.get_data(as_text=True)
+    due = (utcnow() + timedelta(days=20)).date().isoformat()
+    made = office.post("/grid/rounds", data={"csrf_token": token, "title": "十二月走访", "grid_id": str(tree.community_a.id),
+                                             "kind": "monthly", "target_kinds": ["household"], "due": due})
+    assert made.status_code == 302, made.get_data(as_text=True)[:600]
+    created = db.session.scalars(select(VisitRound)).one()
+    assert made.headers["Location"].endswith(f"/grid/rounds/{created.id}")
+    visitors = dict(db.session.execute(select(VisitTarget.label, Visit.visitor_id)
+                                       .join(Visit, Visit.target_id == VisitTarget.id)).all())
+    assert set(visitors) == {"3幢2单元301", "3幢2单元302", "5号楼院"}
+    assert visitors["5号楼院"] == workers[1].id  # the visitor of its own grid
+    assert {visitors["3幢2单元301"], visitors["3幢2单元302"]} == {workers[0].id}
+    coverage = office.get(made.headers["Location"]).get_data(as_text=True)
+    assert "十二月走访" in coverage
+    stranger = login_as("office", grid_id=tree.community_b.id)
+    assert f'value="{tree.community_a.id}"' not in stranger.get("/grid/rounds").get_data(as_text=True)
+    assert stranger.get(f"/grid/targets?grid_id={tree.grid_a1.id}").get_data(as_text=True).count('<tr id="target-') == 0
