@@ -167,6 +167,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "grid.staff": {"POST": STAFF},
     "grid.rounds": {"GET": STAFF, "POST": STAFF},
     "grid.targets": {"GET": STAFF, "POST": STAFF},
+    "grid.unit_list": {"GET": STAFF, "POST": STAFF},
     "grid.report": {"GET": STAFF},
     "grid.round_coverage": {"GET": STAFF},
     "grid.my_visits": {"GET": frozenset({V})},

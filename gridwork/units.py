@@ -64,6 +64,14 @@ def route_units(kind: ProblemKind, grid_id: int) -> list[ResponderUnit]:
     return [unit for unit in rows if kind.value in unit.kind_list]
 
 
+def find_by_mobile(mobile: str) -> Volunteer:
+    """A unit's member by their mobile: department staff may live anywhere in the district."""
+    person = db.session.scalar(select(Volunteer).where(Volunteer.mobile == mobile.strip()))
+    if person is None:
+        raise ValidationFailed.field("member_ids", "Nobody is registered with this mobile. 此手机号尚未登记。")
+    return person
+
+
 def register_unit(data: dict[str, Any], *, scope: Scope, now: datetime) -> ResponderUnit:
     """Register a responder unit kept by the caller's street office (or the district)."""
     if db.session.scalar(select(exists().where(ResponderUnit.name == data["name"]))):

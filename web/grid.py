@@ -21,14 +21,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from accounts.audit import record_event
-from api.schemas.gridwork import RoundCreateSchema, TargetCreateSchema, WhistleCampaignSchema
+from api.schemas.gridwork import RoundCreateSchema, TargetCreateSchema, UnitCreateSchema, WhistleCampaignSchema
 from campaigns.models import Priority
 from core.clock import utcnow
 from core.errors import DomainError
 from extensions import db
 from grids.models import Grid
 from gridwork import reports, units, visits, whistles
-from gridwork.models import ProblemKind, RoundKind, VisitOutcome, VisitTargetKind, WhistleStatus
+from gridwork.models import ProblemKind, RoundKind, UnitType, VisitOutcome, VisitTargetKind, WhistleStatus
 from web.auth import _lang, _no_store, require_sign_in
 from web.campaign_form import local_time
 from web.form_messages import both
@@ -302,6 +302,51 @@ def _schema_errors(form: FlaskForm, error, rename: dict[str, str] | None = None)
             form[field].errors = list(form[field].errors) + text
         else:
             flash(f"未保存 · Not saved：{'；'.join(text)}")
+
+
+UNIT_TYPE_LABELS = {UnitType.SECTION: "街道科室 · Street-office section", UnitType.STATION: "下沉站所 · Sunk-down station",
+                    UnitType.UTILITY: "公用事业 · Utility", UnitType.PARTNER: "共建单位 · Partner unit"}
+
+
+class UnitForm(FlaskForm):
+    name = StringField("名称 · Name", validators=[DataRequired(), Length(max=100)])
+    unit_type = SelectField("类型 · Type", choices=[(t.value, label) for t, label in UNIT_TYPE_LABELS.items()])
+    office_grid_id = SelectField("所属 · Kept by", coerce=int, validate_choice=False, validators=[InputRequired()])
+    kinds = MultiCheckboxField("负责的问题 · Problems it handles",
+                               choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    grid_ids = SelectMultipleField("负责的网格 · Grids it covers (with everything below)", coerce=int,
+                                   validate_choice=False)
+    duty_mobile = StringField("值班人手机号 · Mobile of the person on duty",
+                              validators=[DataRequired(), Length(min=11, max=11)])
+
+
+@bp.route("/units", methods=["GET", "POST"])
+def unit_list():
+    """Responder units the office sees, and a form for a street office (or the district) to register one."""
+    form = UnitForm()
+    keepers = [grid for grid in _my_grids(min_level=0) if grid.level in units.KEEPER_LEVELS]
+    form.office_grid_id.choices = [SelectChoice(grid.id, grid.name) for grid in keepers]
+    form.grid_ids.choices = _area_choices(min_level=1)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                duty = units.find_by_mobile(form.duty_mobile.data)
+                body = {"name": form.name.data.strip(), "unit_type": form.unit_type.data,
+                        "office_grid_id": form.office_grid_id.data, "kinds": form.kinds.data,
+                        "grid_ids": form.grid_ids.data, "member_ids": [duty.id], "duty_volunteer_id": duty.id}
+                unit = units.register_unit(UnitCreateSchema().load(body), scope=g.scope, now=utcnow())
+            except (MarshmallowError, DomainError) as error:
+                db.session.rollback()
+                _schema_errors(form, error, {"member_ids": "duty_mobile", "duty_volunteer_id": "duty_mobile"})
+            else:
+                flash(f"已登记“{unit.name}”，吹哨时将通知其值班人 · Unit registered; whistles call its person on duty")
+                return redirect(url_for("grid.unit_list"))
+        status = 422
+    rows = db.session.scalars(units.list_units(scope=g.scope).limit(200)).all()
+    return render_template("grid_units.html", rows=rows, form=form, types=UNIT_TYPE_LABELS,
+                           kinds={kind.value: label for kind, label in KIND_LABELS.items()},
+                           may_register=bool(keepers), lang=_lang(), user=current_user.user), status
 
 
 @bp.route("/rounds", methods=["GET", "POST"])

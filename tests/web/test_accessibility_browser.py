@@ -70,7 +70,7 @@ def _pages(world: dict) -> dict[str | None, list[str]]:
                  f"/office/campaigns/{world['draft']}", f"/office/campaigns/{world['draft']}/edit",
                  f"/office/campaigns/{world['campaign']}/preview",
                  f"/office/campaigns/{world['campaign']}/messages?status=all", "/cockpit", "/grid/whistles",
-                 "/grid/whistles/new", "/grid/rounds", "/grid/targets", "/grid/reports", "/office/party-orgs"],
+                 "/grid/whistles/new", "/grid/rounds", "/grid/targets", "/grid/units", "/grid/reports", "/office/party-orgs"],
         "xixing": ["/partners/review"],
         "lanwan-gas": ["/enterprise"],
         # The roster and the grid tree, by a second clerk of the same community.

@@ -219,3 +219,28 @@ def test_office_registers_targets_and_starts_a_round_on_the_page(login_as, tree)
     stranger = login_as("office", grid_id=tree.community_b.id)
     assert f'value="{tree.community_a.id}"' not in stranger.get("/grid/rounds").get_data(as_text=True)
     assert stranger.get(f"/grid/targets?grid_id={tree.grid_a1.id}").get_data(as_text=True).count('<tr id="target-') == 0
+
+
+def test_a_street_office_registers_a_unit_on_the_page_and_its_whistles_reach_it(login_as, tree):
+    duty = VolunteerFactory(home_grid_id=tree.grid_b1.id, name="周值班", mobile="13955550001")
+    street = login_as("office", grid_id=tree.street.id)
+    page = street.get("/grid/units")
+    assert 'id="no-units"' in page.get_data(as_text=True) and 'id="unit-form"' in page.get_data(as_text=True)
+    data = {"csrf_token": form_csrf_token(page), "name": "西兴供水抢修站", "unit_type": "utility",
+            "office_grid_id": str(tree.street.id), "kinds": ["water_power"], "grid_ids": [str(tree.community_a.id)],
+            "duty_mobile": "13955550009"}
+    unknown = street.post("/grid/units", data=data)
+    assert unknown.status_code == 422 and "此手机号尚未登记" in unknown.get_data(as_text=True)
+    no_kind = street.post("/grid/units", data=dict(data, kinds=[], duty_mobile="13955550001"))
+    assert no_kind.status_code == 422 and 'id="kinds-error"' in no_kind.get_data(as_text=True)
+    made = street.post("/grid/units", data=dict(data, duty_mobile="13955550001"))
+    assert made.status_code == 302, made.get_data(as_text=True)[:600]
+    listing = street.get("/grid/units").get_data(as_text=True)
+    assert "西兴供水抢修站" in listing and "周值班" in listing and "水电气暖" in listing
+    # A community office sees its street's unit but cannot register one; its whistle summons the unit.
+    community = login_as("office", grid_id=tree.community_a.id)
+    page = community.get("/grid/units").get_data(as_text=True)
+    assert "西兴供水抢修站" in page and 'id="unit-form"' not in page
+    assert _raise_by_page(community, tree).status_code == 302
+    whistle = db.session.scalars(select(Whistle)).one()
+    assert [s.unit.duty_volunteer_id for s in whistle.summons] == [duty.id]
