@@ -14,7 +14,7 @@ from core.errors import NotFound, ValidationFailed
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
-from volunteers.models import PartyOrganisation, Volunteer
+from volunteers.models import PartyOrganisation, Team, Volunteer, team_members
 
 QUARTER_RE = re.compile(r"^(20\d\d)-?Q([1-4])$")
 ACCEPTED = (CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED, CallUpStatus.NO_SHOW)
@@ -84,19 +84,10 @@ class PartyOrgReport:
                 "hours": round(sum(m.minutes for m in self.members) / 60, 2)}
 
 
-def party_org_report(org_id: int, *, quarter: Quarter, scope: Scope, timezone_name: str) -> PartyOrgReport:
-    """The organisation's members living in the caller's area, with their service in ``quarter`` (by the shift's
-    start for call-ups, by the ledger's local day for hours). Three grouped queries, whatever the membership."""
-    org = db.session.get(PartyOrganisation, org_id)
-    if org is None:
-        raise NotFound.of("party_organisation", org_id)
-    zone = ZoneInfo(timezone_name)
+def _service_rows(members, *, quarter: Quarter, zone: ZoneInfo) -> list[MemberRow]:
+    """``members`` (rows of id, name, home grid name, registered at) with their service in ``quarter`` (by the
+    shift's start for call-ups, by the ledger's local day for hours): two grouped queries, whatever the number."""
     start, end = quarter.bounds(zone)
-    members = db.session.execute(
-        select(Volunteer.id, Volunteer.name, Grid.name, Volunteer.created_at)
-        .join(Grid, Grid.id == Volunteer.home_grid_id)
-        .where(Volunteer.party_org_id == org_id, scope.grid_clause(Grid.path),
-               Volunteer.created_at < end).order_by(Grid.path, Volunteer.name, Volunteer.id)).all()
     rows = {vid: MemberRow(vid, name, grid, created.astimezone(zone).date()) for vid, name, grid, created in members}
     if rows:
         def count(condition):
@@ -115,7 +106,37 @@ def party_org_report(org_id: int, *, quarter: Quarter, scope: Scope, timezone_na
                 .where(HoursEntry.volunteer_id.in_(list(rows)), HoursEntry.served_on >= quarter.first_day,
                        HoursEntry.served_on < quarter.next_first_day).group_by(HoursEntry.volunteer_id)):
             rows[vid].minutes = int(minutes)
-    return PartyOrgReport(org=org, quarter=quarter, members=list(rows.values()))
+    return list(rows.values())
+
+
+def party_org_report(org_id: int, *, quarter: Quarter, scope: Scope, timezone_name: str) -> PartyOrgReport:
+    """The organisation's members living in the caller's area, with their service in ``quarter``."""
+    org = db.session.get(PartyOrganisation, org_id)
+    if org is None:
+        raise NotFound.of("party_organisation", org_id)
+    zone = ZoneInfo(timezone_name)
+    _, end = quarter.bounds(zone)
+    members = db.session.execute(
+        select(Volunteer.id, Volunteer.name, Grid.name, Volunteer.created_at)
+        .join(Grid, Grid.id == Volunteer.home_grid_id)
+        .where(Volunteer.party_org_id == org_id, scope.grid_clause(Grid.path),
+               Volunteer.created_at < end).order_by(Grid.path, Volunteer.name, Volunteer.id)).all()
+    return PartyOrgReport(org=org, quarter=quarter, members=_service_rows(members, quarter=quarter, zone=zone))
+
+
+def enterprise_team_report(enterprise_id: int, *, quarter: Quarter, timezone_name: str) -> list[MemberRow]:
+    """A partner enterprise's view of 双报到: every member of its co-building teams (wherever they live) with
+    their community service in ``quarter``, as a workplace party organisation sees its members."""
+    zone = ZoneInfo(timezone_name)
+    _, end = quarter.bounds(zone)
+    members = db.session.execute(
+        select(Volunteer.id, Volunteer.name, Grid.name, Volunteer.created_at).distinct()
+        .join(Grid, Grid.id == Volunteer.home_grid_id)
+        .join(team_members, team_members.c.volunteer_id == Volunteer.id)
+        .join(Team, Team.id == team_members.c.team_id)
+        .where(Team.enterprise_id == enterprise_id, Volunteer.created_at < end)
+        .order_by(Volunteer.name, Volunteer.id)).all()
+    return _service_rows(members, quarter=quarter, zone=zone)
 
 
 def previous_quarters(quarter: Quarter, count: int = 4) -> list[Quarter]:

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from accounts.users import register_enterprise_account
 from api.schemas.teams import CREDIT_CODE_PATTERN
 from campaigns.models import CallUp, CallUpStatus, Position, Shift
+from campaigns.party_report import enterprise_team_report, parse_quarter, previous_quarters
 from campaigns.places import join_shift
 from campaigns.team_offers import answer_team_callup
 from core.clock import utcnow
@@ -207,8 +208,15 @@ def portal():
     """The enterprise's record, its teams and their open call-ups."""
     enterprise = teams.get_enterprise(g.scope.enterprise_id)
     rows = db.session.scalars(teams.list_teams(enterprise_id=enterprise.id)).all()
+    zone = current_app.config["TIMEZONE"]
+    try:
+        quarter = parse_quarter(request.args.get("quarter"), now=utcnow(), timezone_name=zone)
+    except DomainError:
+        quarter = parse_quarter(None, now=utcnow(), timezone_name=zone)
+    service = enterprise_team_report(enterprise.id, quarter=quarter, timezone_name=zone)
     return render_template(
         "enterprise_portal.html", enterprise=enterprise, teams=rows, status_label=STATUS_LABELS[enterprise.status],
+        quarter=quarter, quarters=previous_quarters(quarter), service=service,
         approved=enterprise.status == EnterpriseStatus.APPROVED.value, callups=_open_team_callups([t.id for t in rows]),
         team_form=TeamForm(), member_form=MemberForm(), action_form=ActionForm(), pairing=_pairing_choices(),
         home_groups=_home_grid_groups(), mask_mobile=mask_mobile, lang=_lang(), user=current_user.user)

@@ -263,3 +263,37 @@ def test_the_api_shows_an_enterprises_review_state(app, tree, api):
     assert (shown["status"], shown["requested_grid_id"]) == ("pending", tree.street.id)
     created = api.post("/enterprises", json={"name": "区属国企二"}).get_json()
     assert (created["status"], created["requested_grid_id"]) == ("approved", None)
+
+
+def test_an_enterprise_sees_its_members_community_service_by_quarter(app, tree, login_as):
+    """双报到 seen by a co-building enterprise: its team members' call-ups and hours (from the ledger) this quarter."""
+    from campaigns.hours import book_ended_shifts
+    from campaigns.models import CampaignStatus
+
+    team = TeamFactory(name="燃气安全服务队")
+    busy, idle = (VolunteerFactory(home_grid_id=tree.grid_a1.id, name=name) for name in ("周强", "吴敏"))
+    team.members = [busy, idle]
+    other = VolunteerFactory(home_grid_id=tree.grid_a1.id, name="不是队员")
+    ended = utcnow() - timedelta(hours=5)
+    campaign = CampaignFactory(office_grid_id=tree.community_a.id, status=CampaignStatus.DONE)
+    position = PositionFactory(shift=ShiftFactory(campaign=campaign, start_at=ended, end_at=ended + timedelta(hours=3)),
+                               headcount=3, accepted_count=2)
+    for person, status in ((busy, CallUpStatus.ATTENDED), (idle, CallUpStatus.DECLINED), (other, CallUpStatus.ATTENDED)):
+        db.session.add(CallUp(position_id=position.id, volunteer_id=person.id, status=status, send_at=ended,
+                              sent_at=ended - timedelta(days=1), responded_at=ended - timedelta(hours=20),
+                              attended_at=ended if status is CallUpStatus.ATTENDED else None))
+    db.session.commit()
+    book_ended_shifts(now=utcnow(), timezone_name=app.config["TIMEZONE"])
+    client = login_as("enterprise", enterprise_id=team.enterprise_id)
+
+    page = client.get("/enterprise").get_data(as_text=True)
+    table = page[page.index('id="service-table"'):page.index("</table>", page.index('id="service-table"'))]
+    assert "不是队员" not in table
+    row = table[table.index(f'id="service-{busy.id}"'):table.index("</tr>", table.index(f'id="service-{busy.id}"'))]
+    assert [cell.split(">")[-1] for cell in row.split("</td>")[2:6]] == ["1", "1", "1", "3.0"]
+    row = table[table.index(f'id="service-{idle.id}"'):table.index("</tr>", table.index(f'id="service-{idle.id}"'))]
+    assert [cell.split(">")[-1] for cell in row.split("</td>")[2:6]] == ["1", "0", "0", "0.0"]
+    earlier = client.get("/enterprise?quarter=2020Q1").get_data(as_text=True)
+    assert "service, 2020Q1" in earlier and 'id="no-service"' in earlier  # nobody had joined yet
+    garbage = client.get("/enterprise?quarter=garbage")
+    assert garbage.status_code == 200 and 'id="service-table"' in garbage.get_data(as_text=True)  # this quarter
