@@ -5,6 +5,8 @@ import os
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.kinds import Identity
+
 
 class ConfigError(RuntimeError):
     """A setting in the environment cannot be used."""
@@ -69,9 +71,7 @@ def parse_email(value: str | None, name: str, default: str) -> str:
 
 
 def parse_identities(value: str | None, name: str, default: str) -> frozenset[str]:
-    """A comma-separated list of identity values (volunteers/models.py Identity); unknown ones stop start-up."""
-    from volunteers.models import Identity
-
+    """A comma-separated list of identity values (core/kinds.py Identity); unknown ones stop start-up."""
     known = {identity.value for identity in Identity}
     chosen = frozenset(part.strip() for part in (value if value is not None else default).split(",") if part.strip())
     unknown = sorted(chosen - known)

@@ -1,4 +1,5 @@
-"""Campaign kinds: shared by campaigns and by volunteers' stated interests."""
+"""Kinds shared across packages: campaign kinds (campaigns, and volunteers' stated interests) and people's
+identities (volunteers, and the settings that name identities, config.py)."""
 import enum
 
 
@@ -27,3 +28,33 @@ KIND_LABELS = {
     CampaignKind.EPIDEMIC: "防疫",
     CampaignKind.OTHER: "其他",
 }
+
+
+class Identity(enum.Enum):
+    """Who a person is, beyond being a volunteer; several at once (a bit each)."""
+
+    PARTY_MEMBER = "party_member"
+    RESIDENT_VOLUNTEER = "resident_volunteer"
+    SUNK_DOWN_CADRE = "sunk_down_cadre"
+    LAW_ENFORCEMENT = "law_enforcement"
+    POLICE = "police"
+    DOCTOR = "doctor"
+    BUILDING_LEADER = "building_leader"
+    PROPERTY_STAFF = "property_staff"
+    ENTERPRISE_MEMBER = "enterprise_member"
+    GRID_WORKER = "grid_worker"
+
+    @property
+    def bit(self) -> int:
+        return 1 << list(Identity).index(self)
+
+    @classmethod
+    def to_mask(cls, values) -> int:
+        mask = 0
+        for value in values:
+            mask |= cls(value).bit
+        return mask
+
+    @classmethod
+    def from_mask(cls, mask: int) -> list["Identity"]:
+        return [identity for identity in cls if (mask or 0) & identity.bit]

@@ -111,6 +111,17 @@ def test_architecture_dependencies_point_down(package):
     assert order_violations(package) == []
 
 
+@pytest.mark.parametrize("module", ["config", "extensions"])
+def test_architecture_the_bottom_modules_import_only_the_bottom(module):
+    """config.py and extensions.py sit with core: they import nothing of ours above it, nor inside a function."""
+    found = []
+    for name, line, in_function in imports_in(ROOT / f"{module}.py"):
+        rank = _rank(name.split(".")[0])
+        if rank is not None and (rank > EXTRA[module] or in_function):
+            found.append(f"{module}.py:{line}: imports {name}{' inside a function' if in_function else ''}")
+    assert found == []
+
+
 def test_architecture_every_package_of_ours_is_in_the_order():
     packages = {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests", "bench", "migrations"}
     assert packages <= set(ORDER), f"not placed in ORDER: {sorted(packages - set(ORDER))}"

@@ -10,37 +10,8 @@ from sqlalchemy import (CheckConstraint, Date, ForeignKey, Index, LargeBinary, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TimestampMixin, UTCDateTime, value_enum
+from core.kinds import Identity  # noqa: F401  (its home is core: config.py reads identities too)
 from extensions import db
-
-
-class Identity(enum.Enum):
-    """Who a person is, beyond being a volunteer; several at once (a bit each)."""
-
-    PARTY_MEMBER = "party_member"
-    RESIDENT_VOLUNTEER = "resident_volunteer"
-    SUNK_DOWN_CADRE = "sunk_down_cadre"
-    LAW_ENFORCEMENT = "law_enforcement"
-    POLICE = "police"
-    DOCTOR = "doctor"
-    BUILDING_LEADER = "building_leader"
-    PROPERTY_STAFF = "property_staff"
-    ENTERPRISE_MEMBER = "enterprise_member"
-    GRID_WORKER = "grid_worker"
-
-    @property
-    def bit(self) -> int:
-        return 1 << list(Identity).index(self)
-
-    @classmethod
-    def to_mask(cls, values) -> int:
-        mask = 0
-        for value in values:
-            mask |= cls(value).bit
-        return mask
-
-    @classmethod
-    def from_mask(cls, mask: int) -> list["Identity"]:
-        return [identity for identity in cls if (mask or 0) & identity.bit]
 
 
 IDENTITY_LABELS = {

@@ -109,3 +109,10 @@ def flash_refused(zh: str, en: str, error: DomainError, labels: Mapping[str, str
     details = "; ".join(f"{labels.get(name, name)}: {' '.join(str(m) for m in messages)}"
                         for name, messages in (error.errors or {}).items())
     flash(f"{zh} · {en}: {details or error.message}")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes, each with its own label (no script)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

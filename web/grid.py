@@ -16,7 +16,6 @@ from flask_wtf.file import FileField
 from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import func, select
 from wtforms import DateField, FloatField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms import widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -32,6 +31,7 @@ from gridwork.models import ProblemKind, RoundKind, UnitType, VisitOutcome, Visi
 from web.auth import _lang, _no_store, require_sign_in
 from web.campaign_form import local_time
 from web.form_messages import both
+from web.forms import MultiCheckboxField
 
 bp = Blueprint("grid", __name__, url_prefix="/grid")
 bp.before_request(require_sign_in)
@@ -55,13 +55,6 @@ EVENT_LABELS = {"raised": "吹哨 · Raised", "summoned": "通知部门 · Unit 
                 "reopened": "重新办理 · Reopened", "escalated_1": "上报街道 · Escalated to the street office",
                 "escalated_2": "上报区 · Escalated to the district", "campaign": "转为招募活动 · Campaign drafted"}
 ANSWER_LABELS = {"ack": "已收到 · Acknowledged", "arrive": "已报到 · On site", "resolve": "已办结 · Resolved"}
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as checkboxes (no script, each with its own label)."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class WhistleForm(FlaskForm):
