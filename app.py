@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     from accounts.staff import coordinator_addresses
     from gridwork.owners import register as register_gridwork_owners
     from core.db import configure_sqlite, engine_options
+    from core.i18n import init_app as init_i18n
     from notices.outbox import STAFF_CHANNELS_KEY
     from extensions import api, csrf, db, limiter, login_manager, migrate
 
@@ -55,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    init_i18n(app)
     limiter.init_app(app)
     # Grid practice sits above accounts: it hands the access layer the owners of its own kinds of id.
     if "unit_id" not in OWNERS:

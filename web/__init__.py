@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, render_template, request, url_for
 from flask_login import current_user
+
+from core.i18n import _l, language
 
 bp = Blueprint("web", __name__)
 
@@ -18,16 +20,16 @@ def index():
 
 
 # The bar on every page: each role's own pages, in the order they use them (endpoint, label).
-STAFF_NAV = (("office.campaigns", "活动 · Campaigns"), ("roster.volunteers", "志愿者 · Volunteers"),
-             ("grid.whistle_list", "吹哨 · Whistles"), ("grid.rounds", "走访 · Visits"),
-             ("cockpit.cockpit", "驾驶舱 · Cockpit"), ("roster.grids", "网格 · Grids"),
-             ("party.orgs", "双报到 · Party service"), ("partners.review_list", "共建单位 · Partners"))
+STAFF_NAV = (("office.campaigns", _l("Campaigns")), ("roster.volunteers", _l("Volunteers")),
+             ("grid.whistle_list", _l("Whistles")), ("grid.rounds", _l("Visits")),
+             ("cockpit.cockpit", _l("Cockpit")), ("roster.grids", _l("Grids")),
+             ("party.orgs", _l("Party service")), ("partners.review_list", _l("Partners")))
 SITE_NAV = {
     "admin": STAFF_NAV,
     "office": STAFF_NAV,
-    "volunteer": (("auth.me", "我的召集 · My call-ups"), ("profile.summary", "我的资料 · My profile"),
-                  ("grid.my_visits", "我的走访 · My visits")),
-    "enterprise": (("enterprise.portal", "企业 · Enterprise"),),
+    "volunteer": (("auth.me", _l("My call-ups")), ("profile.summary", _l("My profile")),
+                  ("grid.my_visits", _l("My visits"))),
+    "enterprise": (("enterprise.portal", _l("Enterprise")),),
 }
 
 
@@ -45,11 +47,20 @@ def site_nav() -> SiteNav | None:
     return SiteNav(name=user.display_name, links=SITE_NAV.get(user.role.value, ()))
 
 
+def language_switch() -> tuple[str, str]:
+    """The other language and this page's address in it (a GET of the same page; the choice then sticks)."""
+    other = "en" if language() == "zh" else "zh"
+    args = {**request.args.to_dict(), "lang": other}
+    if request.method == "GET" and request.endpoint and request.url_rule is not None:
+        return other, url_for(request.endpoint, **(request.view_args or {}), **args)
+    return other, url_for("web.index", lang=other)
+
+
 def register_web(app: Flask) -> None:
     from web.sessions import register_sessions
 
     register_sessions(app)
-    app.jinja_env.globals["site_nav"] = site_nav
+    app.jinja_env.globals.update(site_nav=site_nav, language_switch=language_switch)
     app.register_blueprint(bp)
     from web.auth import bp as auth_bp; app.register_blueprint(auth_bp)  # noqa: E702
     from web.responses import bp as responses_bp; app.register_blueprint(responses_bp)  # noqa: E702

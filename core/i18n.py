@@ -1,0 +1,150 @@
+"""One language at a time: Simplified Chinese by default, English by choice or by the browser.
+
+Every text a person reads (pages, messages, API errors) is written in English in the code, marked with
+``_`` (or ``_l`` where it is read later, as in a module-level table), and translated by the catalogues
+under ``translations/``; ``scripts/i18n`` extracts, updates and compiles them. The language of a request is,
+in order: ``?lang=`` (which also sets a cookie, so the choice sticks), that cookie, the browser's
+``Accept-Language``, and Chinese. Messages to a person outside a request (the scheduler) use
+``in_language(person.language)``. Dates and times are shown in the office's zone (``TIMEZONE``).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from flask import current_app, g, has_request_context, request
+from flask_babel import Babel, force_locale, format_datetime, get_locale, gettext, lazy_gettext, ngettext
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+# The catalogues' locale of each language (Babel's names), and <html lang> of each.
+LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+API_PREFIX = "/api/"
+API_DEFAULT_LANGUAGE = "en"
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+# What the switch link says, in the language it switches to (so a reader of that language finds it).
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # i18n: as written
+
+_ = gettext
+_l = lazy_gettext
+__all__ = ["_", "_l", "ngettext", "language", "in_language", "local_datetime", "say", "babel"]
+
+babel = Babel()
+
+
+def _known(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip().lower().replace("_", "-")
+    if value in LANGUAGES:
+        return value
+    return value.split("-", 1)[0] if value.split("-", 1)[0] in LANGUAGES else None
+
+
+def chosen_language() -> str | None:
+    """The language the request asked for with ``?lang=`` (the switch), if it is one we speak."""
+    return _known(request.args.get("lang")) if has_request_context() else None
+
+
+def select_language() -> str:
+    """The language of this request (see the module's docstring)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    forced = g.get("language")
+    if forced:
+        return forced
+    if request.path.startswith(API_PREFIX):
+        # API clients say what they read with Accept-Language; without it they get the contract's English.
+        return request.accept_languages.best_match(LANGUAGES) or API_DEFAULT_LANGUAGE
+    return (chosen_language() or _known(request.cookies.get(LANGUAGE_COOKIE))
+            or request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE)
+
+
+def _select_locale() -> str:
+    return LOCALES[select_language()]
+
+
+def _select_timezone() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def language() -> str:
+    """"zh" or "en": the language being spoken now (a request's, or the one ``in_language`` set)."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh"
+
+
+@contextmanager
+def in_language(lang: str | None) -> Iterator[str]:
+    """Speak ``lang`` (a person's stored language; anything unknown is Chinese) inside the block."""
+    lang = _known(lang) or DEFAULT_LANGUAGE
+    with force_locale(LOCALES[lang]):
+        yield lang
+
+
+def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """An aware UTC time as the office's local time; naive times are taken as UTC. "" for none."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+# Schema and service messages that carry values (a bound, a list, a row) are said by what they mean:
+# (part of the English message, the sentence in the catalogue), the more specific first.
+MEANINGS = (
+    ("Missing data for required field", _l("Required.")), ("Not a valid integer", _l("Enter a whole number.")),
+    ("Not a valid datetime", _l("Not a valid date or time.")), ("Not a valid date", _l("Not a valid date.")),
+    ("Not a phone number", _l("Not a valid phone number.")), ("Must be after start", _l("Must be after the start.")),
+    ("Cannot exceed the headcount", _l("Cannot exceed the headcount.")),
+    ("Already registered", _l("Already registered.")), ("Same as row", _l("Same as an earlier row.")),
+    ("Unknown grid code", _l("Unknown grid code, or outside your area.")),
+    ("Unknown grid", _l("Unknown grid, or outside your area.")), ("Unknown skill", _l("Unknown skill.")),
+    ("outside the office", _l("Outside the office's grids.")),
+    ("Not a valid mobile number", _l("Not a valid mobile number.")),
+    ("Only a party member", _l("Only a party member has a party branch.")),
+    ("Must be greater than or equal", _l("Out of the allowed range.")),
+    ("Must be less than or equal", _l("Out of the allowed range.")),
+    ("Length must be between", _l("Too long or too short.")), ("Shorter than minimum length", _l("Cannot be empty.")),
+    ("Longer than maximum length", _l("Too long.")),
+    ("Must be one of", _l("Choose one from the list.")), ("is listed twice", _l("Listed twice.")),
+    ("write a weekday and hours", _l("Write a weekday and hours, such as Sat 09:00-12:00.")),
+    ("write skill:level", _l("Write skill:level, such as gas-safety:3.")),
+    ("Not a valid cron", _l("Not a valid cron expression.")), ("Fires more than once", _l("Repeats too often.")),
+    ("Unknown field", _l("Unknown field.")), ("Not a valid string", _l("Not a valid text.")),
+    ("Not a valid boolean", _l("Not a valid yes or no.")), ("Invalid input type", _l("Not valid input.")),
+    ("Not a valid list", _l("Not a valid list.")), ("Field may not be null", _l("Cannot be empty.")),
+)
+
+
+def say(message: object) -> str:
+    """A schema's or service's English message in the language being spoken: its own catalogue entry when it
+    has one, else (in Chinese) the sentence for what it means, else as written."""
+    message = str(message)
+    translated = gettext(message)
+    if translated != message or language() == "en":
+        return translated
+    return next((str(text) for part, text in MEANINGS if part in message), message)
+
+
+def remember_language(response):
+    """After a request that chose a language with ``?lang=``, keep it in a cookie so the choice sticks."""
+    chosen = chosen_language()
+    if chosen and request.cookies.get(LANGUAGE_COOKIE) != chosen:
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_MAX_AGE, samesite="Lax",
+                            secure=request.is_secure, httponly=True)
+    return response
+
+
+def init_app(app) -> None:
+    """Bind Babel with our selectors and make ``_``, ``language()`` and ``local`` available to templates."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", LOCALES[DEFAULT_LANGUAGE])
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("TIMEZONE", "Asia/Shanghai")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    app.after_request(remember_language)
+    app.jinja_env.globals.update(language=language, html_lang=lambda: HTML_LANG[language()],
+                                 language_names=LANGUAGE_NAMES, languages=LANGUAGES)
+    app.jinja_env.filters["local"] = local_datetime
