@@ -39,7 +39,7 @@ def register_extensions(app: Flask) -> None:
     from accounts.staff import coordinator_addresses
     from gridwork.owners import register as register_gridwork_owners
     from core.db import configure_sqlite, engine_options
-    from core.i18n import init_app as init_i18n
+    from web.locale import init_app as init_i18n
     from notices.outbox import STAFF_CHANNELS_KEY
     from extensions import api, csrf, db, limiter, login_manager, migrate
 

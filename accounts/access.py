@@ -82,6 +82,9 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "shifts.CallUpTeamAnswer": {"POST": frozenset({O, V})},
     "accounts.Me": {"GET": frozenset({O, V, E}), "PATCH": STAFF},
     "accounts.MyCallUps": {"GET": frozenset({V})},
+    # Sign-ups (api/signups.py): a volunteer's own openings; the service keeps them to their street.
+    "signups.MyOpenings": {"GET": frozenset({V})},
+    "signups.MySignUps": {"POST": frozenset({V})},
     "accounts.MyData": {"GET": frozenset({V})},
     "accounts.MyErasure": {"POST": frozenset({V})},
     "accounts.AuditEvents": {"GET": frozenset()},
@@ -171,6 +174,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "grid.report": {"GET": STAFF},
     "grid.round_coverage": {"GET": STAFF},
     "grid.my_visits": {"GET": frozenset({V})},
+    "openings.activities": {"GET": frozenset({V})},
+    "openings.sign_up_for": {"POST": frozenset({V})},
     "grid.record_visit": {"POST": frozenset({V})},
     # 双报到 (web/party.py): any office reads an organisation; its report lists only the members in the office's area.
     "party.orgs": {"GET": STAFF},

@@ -16,6 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "materialise_days_ahead": 7,
     # Silence is followed up on another channel after this many minutes (None: never).
     "follow_up_minutes": None,
+    # Volunteers of the shift's street may take open places themselves (campaigns/signups.py).
+    "sign_ups": False,
 }
 EMERGENCY_DEFAULTS: dict[str, Any] = {"response_minutes": 10, "over_recruit_percent": 30, "follow_up_minutes": 5}
 URGENT_DEFAULTS: dict[str, Any] = {"follow_up_minutes": 30}

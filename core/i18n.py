@@ -3,8 +3,8 @@
 Every text a person reads (pages, messages, API errors) is written in English in the code, marked with
 ``_`` (or ``_l`` where it is read later, as in a module-level table), and translated by the catalogues
 under ``translations/``; ``scripts/i18n`` extracts, updates and compiles them. The language of a request is,
-in order: ``?lang=`` (which also sets a cookie, so the choice sticks), that cookie, the browser's
-``Accept-Language``, and Chinese. Messages to a person outside a request (the scheduler) use
+chosen per request by ``web/locale.py``: ``?lang=`` (which also sets a cookie, so the choice sticks), that
+cookie, the browser's ``Accept-Language``, and Chinese (the API: Accept-Language, else English). Messages to a person outside a request (the scheduler) use
 ``in_language(person.language)``. Dates and times are shown in the office's zone (``TIMEZONE``).
 """
 from __future__ import annotations
@@ -13,62 +13,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from flask import current_app, g, has_request_context, request
-from flask_babel import Babel, force_locale, format_datetime, get_locale, gettext, lazy_gettext, ngettext
+from flask_babel import force_locale, format_datetime, get_locale, gettext, lazy_gettext, ngettext
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 # The catalogues' locale of each language (Babel's names), and <html lang> of each.
 LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
-API_PREFIX = "/api/"
-API_DEFAULT_LANGUAGE = "en"
-LANGUAGE_COOKIE = "lang"
-LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 # What the switch link says, in the language it switches to (so a reader of that language finds it).
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # i18n: as written
 
 _ = gettext
 _l = lazy_gettext
-__all__ = ["_", "_l", "ngettext", "language", "in_language", "local_datetime", "say", "babel"]
-
-babel = Babel()
+__all__ = ["_", "_l", "ngettext", "language", "in_language", "local_datetime", "say"]
 
 
 def _known(value: str | None) -> str | None:
+    """"zh" or "en" for a language tag we speak ("en-GB", "zh_Hans_CN"), else None."""
     if not value:
         return None
     value = value.strip().lower().replace("_", "-")
     if value in LANGUAGES:
         return value
     return value.split("-", 1)[0] if value.split("-", 1)[0] in LANGUAGES else None
-
-
-def chosen_language() -> str | None:
-    """The language the request asked for with ``?lang=`` (the switch), if it is one we speak."""
-    return _known(request.args.get("lang")) if has_request_context() else None
-
-
-def select_language() -> str:
-    """The language of this request (see the module's docstring)."""
-    if not has_request_context():
-        return DEFAULT_LANGUAGE
-    forced = g.get("language")
-    if forced:
-        return forced
-    if request.path.startswith(API_PREFIX):
-        # API clients say what they read with Accept-Language; without it they get the contract's English.
-        return request.accept_languages.best_match(LANGUAGES) or API_DEFAULT_LANGUAGE
-    return (chosen_language() or _known(request.cookies.get(LANGUAGE_COOKIE))
-            or request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE)
-
-
-def _select_locale() -> str:
-    return LOCALES[select_language()]
-
-
-def _select_timezone() -> str:
-    return current_app.config["TIMEZONE"]
 
 
 def language() -> str:
@@ -127,24 +94,3 @@ def say(message: object) -> str:
     if translated != message or language() == "en":
         return translated
     return next((str(text) for part, text in MEANINGS if part in message), message)
-
-
-def remember_language(response):
-    """After a request that chose a language with ``?lang=``, keep it in a cookie so the choice sticks."""
-    chosen = chosen_language()
-    if chosen and request.cookies.get(LANGUAGE_COOKIE) != chosen:
-        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_MAX_AGE, samesite="Lax",
-                            secure=request.is_secure, httponly=True)
-    return response
-
-
-def init_app(app) -> None:
-    """Bind Babel with our selectors and make ``_``, ``language()`` and ``local`` available to templates."""
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", LOCALES[DEFAULT_LANGUAGE])
-    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("TIMEZONE", "Asia/Shanghai")
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
-    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
-    app.after_request(remember_language)
-    app.jinja_env.globals.update(language=language, html_lang=lambda: HTML_LANG[language()],
-                                 language_names=LANGUAGE_NAMES, languages=LANGUAGES)
-    app.jinja_env.filters["local"] = local_datetime

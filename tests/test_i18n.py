@@ -115,6 +115,8 @@ def words_outside_jinja(source: str) -> list[tuple[int, str]]:
     def blank(match: re.Match) -> str:
         return "\n" * match.group(0).count("\n") + "0"
 
+    # A block that fills an attribute of the base page (its <main> class) is markup, not text.
+    source = re.sub(r"\{%-?\s*block main_class\s*-?%\}.*?\{%-?\s*endblock\s*-?%\}", "", source, flags=re.S)
     markup = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", blank, source, flags=re.S)
     finder = _TextFinder()
     finder.feed(markup)

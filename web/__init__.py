@@ -27,8 +27,8 @@ STAFF_NAV = (("office.campaigns", _l("Campaigns")), ("roster.volunteers", _l("Vo
 SITE_NAV = {
     "admin": STAFF_NAV,
     "office": STAFF_NAV,
-    "volunteer": (("auth.me", _l("My call-ups")), ("profile.summary", _l("My profile")),
-                  ("grid.my_visits", _l("My visits"))),
+    "volunteer": (("auth.me", _l("My call-ups")), ("openings.activities", _l("Activities near me")),
+                  ("profile.summary", _l("My profile")), ("grid.my_visits", _l("My visits"))),
     "enterprise": (("enterprise.portal", _l("Enterprise")),),
 }
 
@@ -73,4 +73,5 @@ def register_web(app: Flask) -> None:
     from web.cockpit import bp as cockpit_bp; app.register_blueprint(cockpit_bp)  # noqa: E702
     from web.hours import bp as hours_bp; app.register_blueprint(hours_bp)  # noqa: E702
     from web.party import bp as party_bp; app.register_blueprint(party_bp)  # noqa: E702
+    from web.openings import bp as openings_bp; app.register_blueprint(openings_bp)  # noqa: E702
     from web.enterprise import register_enterprise_pages; register_enterprise_pages(app)  # noqa: E702

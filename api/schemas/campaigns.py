@@ -53,6 +53,8 @@ class PolicySchema(Schema):
     materialise_days_ahead = fields.Integer(
         strict=True, validate=validate.Range(min=1, max=60),
         metadata={"description": "Recurring templates: days ahead each occurrence is created (default 7)"})
+    sign_ups = fields.Boolean(metadata={
+        "description": "Volunteers living in the shift's street may sign up for open places themselves (default no)"})
 
 
 class CampaignCreateSchema(Schema):
