@@ -43,6 +43,9 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "teams.EnterpriseById": {"GET": frozenset({O, E}), "PATCH": frozenset({E})},
     "teams.EnterpriseTeams": {"GET": frozenset({O, E}), "POST": frozenset({E})},
     "teams.TeamById": {"GET": frozenset({O, E}), "PATCH": frozenset({E}), "DELETE": frozenset({E})},
+    # Pairing agreements: recorded by the office that signed (its area checked by the service), read by all.
+    "agreements.EnterpriseAgreements": {"GET": frozenset({O, E})},
+    "agreements.PairingAgreements": {"POST": STAFF},
     "campaigns.Campaigns": {"GET": STAFF, "POST": STAFF},
     "campaigns.CampaignById": {"GET": STAFF, "PATCH": STAFF, "DELETE": STAFF},
     "campaigns.CampaignStaffing": {"GET": STAFF},

@@ -100,14 +100,14 @@ def register_request_bounds(app: Flask) -> None:
 
 def register_api(app: Flask) -> None:
     """Register every API blueprint, the bearer scheme and the auth hook."""
-    from api import (accounts, callups, campaigns, duty, grids, gridwork, hours, party_orgs, reports, sessions,
-                     shifts, signups, skills, teams, volunteers)
+    from api import (accounts, agreements, callups, campaigns, duty, grids, gridwork, hours, party_orgs, reports,
+                     sessions, shifts, signups, skills, teams, volunteers)
     from api.auth import register_auth
 
     register_openapi(api)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "flask tokens create"})
-    for module in (grids, skills, volunteers, duty, teams, campaigns, callups, hours, party_orgs, sessions, shifts,
+    for module in (grids, skills, volunteers, duty, teams, agreements, campaigns, callups, hours, party_orgs, sessions, shifts,
                    accounts, signups, reports, gridwork):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens, no cookies: nothing for a forged form to ride on

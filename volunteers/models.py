@@ -300,3 +300,27 @@ class Team(TimestampMixin, db.Model):
     @property
     def paired_grid_ids(self) -> list[int]:
         return [grid.id for grid in self.paired_grids]
+
+
+class PairingAgreement(db.Model):
+    """A partner enterprise's signed co-building agreement (共建协议) with a street office or community.
+
+    Recorded by the office that signed it (or the district); never edited: a renewal is a new row.
+    """
+
+    __tablename__ = "pairing_agreements"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "grid_id", "signed_on", name="uq_pairing_agreements_signed"),
+        CheckConstraint("valid_until >= signed_on", name="valid_after_signing"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="RESTRICT"))
+    signed_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    note: Mapped[Optional[str]] = mapped_column(String(500))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    grid = relationship("Grid", lazy="joined")
