@@ -313,7 +313,8 @@ def turn_into_campaign(whistle_id: int, data: dict[str, Any], *, scope: Scope, n
         raise ValidationFailed.field("end", "The end must come after the start.")
     office_id = data.get("office_grid_id") or path_ids(whistle.grid.path)[min(2, len(path_ids(whistle.grid.path)) - 1)]
     campaign = _draft_campaign(
-        {"title": _("Whistle: %(title)s", title=whistle.title)[:200], "kind": CAMPAIGN_KINDS.get(whistle.kind, CampaignKind.OTHER),
+        {"title": _("Whistle: %(title)s", title=whistle.title)[:200],
+         "kind": CAMPAIGN_KINDS.get(whistle.kind, CampaignKind.OTHER),
          "priority": whistle.grade, "office_grid_id": office_id, "description": whistle.description or None,
          "shifts": [{"start": data["start"], "end": data["end"], "grid_id": whistle.grid_id, "place": whistle.address,
                      "positions": [{"role": data["role"], "headcount": data["headcount"], "required_skills": [],

@@ -26,7 +26,8 @@ LABELS = {
 # report -> [(sheet key, title, columns)]
 SHEETS = {
     "campaigns": [("rows", _l("Campaigns and call-ups"), ("name", "campaigns", "places", "called", "accepted",
-                                                        "attended", "fill_rate", "hours", "time_to_fill_minutes", "response_minutes"))],
+                                                        "attended", "fill_rate", "hours", "time_to_fill_minutes",
+                                                        "response_minutes"))],
     "emergencies": [("rows", _l("Emergencies"), ("name", "emergencies", "places", "places_in_hour",
                                                  "share_in_hour"))],
     "people": [("rows", _l("By grid"), ("name", "people", "party_members")),

@@ -93,7 +93,8 @@ def _local(value) -> str:
 
 def _flash_error(error: DomainError) -> None:
     db.session.rollback()
-    details = "; ".join(f"{name}: {' '.join(say(m) for m in messages)}" for name, messages in (error.errors or {}).items())
+    details = "; ".join(f"{name}: {' '.join(say(m) for m in messages)}"
+                        for name, messages in (error.errors or {}).items())
     flash(_("Not done: %(details)s", details=details or say(error.message)))
 
 
@@ -141,7 +142,8 @@ def whistle(whistle_id: int):
     item = whistles.get_whistle(whistle_id)
     return render_template("grid_whistle.html", w=item, events=whistles.whistle_events(whistle_id),
                            kinds=KIND_LABELS, grades=GRADE_LABELS, answers=ANSWER_LABELS, local=_local, now=utcnow(),
-                           event_labels=EVENT_LABELS, note_form=NoteForm(), answer_form=AnswerForm(), user=current_user.user)
+                           event_labels=EVENT_LABELS, note_form=NoteForm(), answer_form=AnswerForm(),
+                           user=current_user.user)
 
 
 @bp.get("/whistles/<int:whistle_id>/photo")
