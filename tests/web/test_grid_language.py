@@ -22,6 +22,7 @@ from grids.models import Grid
 from gridwork import units, whistles
 from gridwork.models import RoundKind, Visit, VisitOutcome, VisitPriority, VisitRound, VisitTarget, VisitTargetKind
 from tests import reports_world as world
+from tests.conftest import form_csrf_token
 from tests.factories import VolunteerFactory
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -147,8 +148,6 @@ def test_the_visitors_list_speaks_one_language(login_as, tree, grid_world):
 
 
 def test_flashes_and_field_errors_speak_the_page_language(login_as, tree, grid_world):
-    from tests.conftest import form_csrf_token
-
     street = login_as("office", grid_id=tree.street.id)
     page = street.get("/grid/whistles/new?lang=en")
     data = {"csrf_token": form_csrf_token(page), "grid_id": str(tree.grid_a1.id), "title": "楼道堆物",
