@@ -10,7 +10,7 @@ from core.clock import utcnow
 from volunteers import duty
 
 blp = Blueprint("duty", __name__, url_prefix="/api/v1/volunteers",
-                description="The duty rota: who is on duty (值班) which weeks; called first in emergencies.")
+                description="The duty rota: who is on duty which weeks; called first in emergencies.")
 
 
 class DutyWeeksSchema(Schema):

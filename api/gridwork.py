@@ -16,7 +16,8 @@ from core.clock import utcnow
 from gridwork import reports, units, visits, whistles
 
 blp = Blueprint("gridwork", __name__, url_prefix="/api/v1",
-                description="Grid practice: responder units and whistles (网格吹哨、部门报到), visit rounds (循环走访).")
+                description="Grid practice: responder units and whistles (a grid raises a problem, units report on site), "
+                            "visit rounds (households visited in a monthly cycle).")
 
 
 @blp.route("/units")

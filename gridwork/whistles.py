@@ -24,6 +24,7 @@ from campaigns.models import Priority
 from campaigns.services import _draft_campaign
 from core.kinds import CampaignKind
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import _
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
@@ -312,7 +313,8 @@ def turn_into_campaign(whistle_id: int, data: dict[str, Any], *, scope: Scope, n
         raise ValidationFailed.field("end", "The end must come after the start.")
     office_id = data.get("office_grid_id") or path_ids(whistle.grid.path)[min(2, len(path_ids(whistle.grid.path)) - 1)]
     campaign = _draft_campaign(
-        {"title": f"吹哨：{whistle.title}"[:200], "kind": CAMPAIGN_KINDS.get(whistle.kind, CampaignKind.OTHER),
+        {"title": _("Whistle: %(title)s", title=whistle.title)[:200],
+         "kind": CAMPAIGN_KINDS.get(whistle.kind, CampaignKind.OTHER),
          "priority": whistle.grade, "office_grid_id": office_id, "description": whistle.description or None,
          "shifts": [{"start": data["start"], "end": data["end"], "grid_id": whistle.grid_id, "place": whistle.address,
                      "positions": [{"role": data["role"], "headcount": data["headcount"], "required_skills": [],

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, or_, select
 
 from campaigns.models import TAKEN_CALLUP_STATES, CallUp, CallUpStatus, Position, PositionSkill, Priority
+from core.i18n import _l
 from core.kinds import KIND_LABELS, CampaignKind
 from extensions import db
 from grids.models import Grid
@@ -26,7 +27,8 @@ from volunteers.models import (IDENTITY_LABELS, Enterprise, Identity, Skill, Tea
 S = CallUpStatus
 ANSWERED = (S.ACCEPTED, S.DECLINED, S.ATTENDED, S.NO_SHOW)
 ARRIVAL_STANDARD_SECONDS = 3600  # the seeds' standard: everyone at their post within one hour of the call
-AT_NODE = ("本级", "At this level")
+AT_NODE = _l("At this level")
+NO_SKILL = _l("No skill required")
 
 
 def _count_if(condition):
@@ -65,7 +67,7 @@ def _rows(area: Grid, by_child: dict, blank: dict) -> list[dict]:
         row = {**blank, **by_child.get(child.id, {})}
         rows.append({**row, "grid_id": child.id, "name": child.name, "level": child.level})
     if None in by_child:
-        rows.append({**blank, **by_child[None], "grid_id": None, "name": f"{AT_NODE[0]} · {AT_NODE[1]}",
+        rows.append({**blank, **by_child[None], "grid_id": None, "name": str(AT_NODE),
                      "level": area.level})
     for row in rows:
         row.pop("child_id", None)
@@ -292,7 +294,7 @@ def hours_report(area: Grid, period: Period) -> dict:
         row["hours"] = round(float(row["hours"] or 0), 1)
     return {
         "total": {**blank, **total}, "rows": rows,
-        "by_skill": [{"code": row.code or "", "name": row.name or "不限技能", "name_en": row.name_en or "No skill required",
+        "by_skill": [{"code": row.code or "", "name": row.name or str(NO_SKILL), "name_en": row.name_en or "No skill required",
                       "hours": round(float(row.hours), 1)} for row in db.session.execute(skill).all()],
         "by_kind": [{"code": kind.value, "name": KIND_LABELS[kind], "hours": round(float(kinds.get(kind, 0)), 1)}
                     for kind in CampaignKind if kinds.get(kind)],

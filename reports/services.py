@@ -5,9 +5,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel.speaklater import LazyString
 from sqlalchemy import text
 
 from core.errors import BadRequest
+from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -15,14 +17,14 @@ from reports import figures
 from reports.areas import resolve_area
 from reports.period import Period, make_period
 
-# name -> (title zh, title en, function of (area, period))
-REPORTS: dict[str, tuple[str, str, Callable[[Grid, Period], dict]]] = {
-    "campaigns": ("活动与召集", "Campaigns and call-ups", figures.campaign_report),
-    "emergencies": ("应急一小时到岗", "Emergencies: arrived within one hour", figures.emergency_report),
-    "people": ("队伍构成", "People by skill, identity and grid", lambda area, period: figures.people_report(area)),
-    "activity": ("活跃与沉睡", "Active and dormant people", figures.activity_report),
-    "hours": ("服务时长", "Service hours", figures.hours_report),
-    "enterprises": ("共建单位贡献", "Partner enterprises' contribution", figures.enterprise_report),
+# name -> (title, function of (area, period))
+REPORTS: dict[str, tuple[LazyString, Callable[[Grid, Period], dict]]] = {
+    "campaigns": (_l("Campaigns and call-ups"), figures.campaign_report),
+    "emergencies": (_l("Emergencies: arrived within one hour"), figures.emergency_report),
+    "people": (_l("People by skill, identity and grid"), lambda area, period: figures.people_report(area)),
+    "activity": (_l("Active and dormant people"), figures.activity_report),
+    "hours": (_l("Service hours"), figures.hours_report),
+    "enterprises": (_l("Partner enterprises' contribution"), figures.enterprise_report),
 }
 
 
@@ -58,7 +60,7 @@ def build_report(name: str, *, scope: Scope, grid_id: int | None = None, first: 
         raise BadRequest({"report": [f"Unknown report; one of {', '.join(REPORTS)}."]})
     area, period = report_area(scope, grid_id, first, last, today=today, zone=zone)
     _room_to_sort()
-    return Report(name=name, area=area, period=period, data=REPORTS[name][2](area, period))
+    return Report(name=name, area=area, period=period, data=REPORTS[name][1](area, period))
 
 
 def build_cockpit(*, scope: Scope, grid_id: int | None = None, first: date | None = None, last: date | None = None,
@@ -67,4 +69,4 @@ def build_cockpit(*, scope: Scope, grid_id: int | None = None, first: date | Non
     area, period = report_area(scope, grid_id, first, last, today=today, zone=zone)
     _room_to_sort()
     return {name: Report(name=name, area=area, period=period, data=function(area, period))
-            for name, (_, _, function) in REPORTS.items()}
+            for name, (_title, function) in REPORTS.items()}

@@ -16,10 +16,11 @@ from sqlalchemy import select
 from api.schemas.reports import ReportExportQuerySchema, ReportQuerySchema
 from core.clock import utcnow
 from core.errors import BadRequest
+from core.i18n import _l
 from extensions import db
-from grids.models import LEVEL_NAMES, Grid
+from grids.models import Grid
 from reports import areas, services, tables
-from web.auth import _lang, _no_store, require_sign_in
+from web.auth import _no_store, require_sign_in
 
 bp = Blueprint("cockpit", __name__, url_prefix="/cockpit")
 bp.before_request(require_sign_in)
@@ -27,12 +28,14 @@ bp.after_request(_no_store)
 
 # Drill-down links go as far as communities; a community's table lists its grids.
 DEEPEST_LINKED_LEVEL = 2
+# What the trail says the open area is, by its level in the grid tree.
+LEVEL_LABELS = {0: _l("District"), 1: _l("Street office"), 2: _l("Community"), 3: _l("Grid"), 4: _l("Micro-grid")}
 
 
-def _query(schema, *, keep_lang: bool = False) -> dict:
+def _query(schema) -> dict:
     """The GET form's fields, checked by the API's schema; a bad one is a 400 naming it. ``lang`` is the
-    page's language (and an export's headers), not a report field."""
-    args = {key: value for key, value in request.args.items() if (keep_lang or key != "lang") and value != ""}
+    page's language (the switch), not a report field."""
+    args = {key: value for key, value in request.args.items() if key != "lang" and value != ""}
     try:
         return schema.load(args)
     except MarshmallowError as error:
@@ -61,17 +64,19 @@ def cockpit():
     return render_template(
         "cockpit.html", reports=result, area=area, period=period, trail=areas.trail(area, g.scope),
         drill=areas.children(area) if area.level < DEEPEST_LINKED_LEVEL else [],
-        choices=_area_choices(), level_names=LEVEL_NAMES, sheets={name: tables.sheets(r) for name, r in result.items()},
-        titles={name: (zh, en) for name, (zh, en, _) in services.REPORTS.items()},
-        linked_level=DEEPEST_LINKED_LEVEL, labels=tables.LABELS, lang=_lang(), user=current_user.user)
+        choices=_area_choices(), level_name=LEVEL_LABELS[area.level],
+        sheets={name: tables.sheets(r) for name, r in result.items()},
+        titles={name: title for name, (title, _function) in services.REPORTS.items()},
+        linked_level=DEEPEST_LINKED_LEVEL, labels=tables.LABELS, user=current_user.user)
 
 
 @bp.get("/export")
 def export():
-    """One report of the cockpit as CSV or XLSX, for the same area and period."""
+    """One report of the cockpit as CSV or XLSX, for the same area and period, in the page's language."""
     today, zone = _today_and_zone()
-    query = _query(ReportExportQuerySchema(), keep_lang=True)
-    fmt, lang = query.pop("format"), query.pop("lang")
+    query = _query(ReportExportQuerySchema())
+    fmt = query.pop("format")
+    query.pop("lang")  # the API's choice of headers; the page's is its own language
     report = services.build_report(query.pop("report"), scope=g.scope, today=today, zone=zone, **query)
-    return Response(tables.export_report(report, fmt, lang), mimetype=tables.EXPORT_MIMETYPES[fmt], headers={
+    return Response(tables.export_report(report, fmt), mimetype=tables.EXPORT_MIMETYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{tables.export_filename(report, fmt)}"'})

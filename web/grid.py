@@ -24,13 +24,13 @@ from api.schemas.gridwork import RoundCreateSchema, TargetCreateSchema, UnitCrea
 from campaigns.models import Priority
 from core.clock import utcnow
 from core.errors import DomainError
+from core.i18n import _, _l, local_datetime, ngettext, say
 from extensions import db
 from grids.models import Grid
 from gridwork import reports, units, visits, whistles
 from gridwork.models import ProblemKind, RoundKind, UnitType, VisitOutcome, VisitTargetKind, WhistleStatus
-from web.auth import _lang, _no_store, require_sign_in
+from web.auth import _no_store, require_sign_in
 from web.campaign_form import local_time
-from web.form_messages import both
 from web.forms import MultiCheckboxField
 
 bp = Blueprint("grid", __name__, url_prefix="/grid")
@@ -38,38 +38,38 @@ bp.before_request(require_sign_in)
 bp.after_request(_no_store)
 
 KIND_LABELS = {
-    ProblemKind.SANITATION: "环境卫生 · Sanitation", ProblemKind.GAS_SAFETY: "燃气安全 · Gas safety",
-    ProblemKind.FIRE_SAFETY: "消防安全 · Fire safety", ProblemKind.WATER_POWER: "水电气暖 · Water and power",
-    ProblemKind.PUBLIC_ORDER: "治安秩序 · Public order", ProblemKind.BUILDING: "房屋设施 · Buildings",
-    ProblemKind.TRAFFIC: "道路交通 · Traffic", ProblemKind.DISPUTE: "矛盾纠纷 · Disputes",
-    ProblemKind.OTHER: "其他 · Other",
+    ProblemKind.SANITATION: _l("Sanitation"), ProblemKind.GAS_SAFETY: _l("Gas safety"),
+    ProblemKind.FIRE_SAFETY: _l("Fire safety"), ProblemKind.WATER_POWER: _l("Water and power"),
+    ProblemKind.PUBLIC_ORDER: _l("Public order"), ProblemKind.BUILDING: _l("Buildings"),
+    ProblemKind.TRAFFIC: _l("Traffic"), ProblemKind.DISPUTE: _l("Disputes"), ProblemKind.OTHER: _l("Other"),
 }
-GRADE_LABELS = {Priority.ROUTINE: "一般 · Routine", Priority.URGENT: "紧急 · Urgent",
-                Priority.EMERGENCY: "特急 · Emergency"}
-OUTCOME_LABELS = {VisitOutcome.PENDING: "待走访 · To visit", VisitOutcome.DONE: "已走访 · Done",
-                  VisitOutcome.NOBODY_HOME: "无人在家 · Nobody home", VisitOutcome.PROBLEM: "发现问题 · Problem found"}
-PRIORITY_LABELS = {"living_alone": "独居 · Lives alone", "hardship": "困难 · Hardship", "elderly": "高龄 · Elderly",
-                   "disabled": "残障 · Disabled"}
-EVENT_LABELS = {"raised": "吹哨 · Raised", "summoned": "通知部门 · Unit summoned", "ack": "部门收到 · Acknowledged",
-                "arrive": "部门报到 · On site", "resolve": "部门办结 · Resolved", "closed": "销号 · Closed off",
-                "reopened": "重新办理 · Reopened", "escalated_1": "上报街道 · Escalated to the street office",
-                "escalated_2": "上报区 · Escalated to the district", "campaign": "转为招募活动 · Campaign drafted"}
-ANSWER_LABELS = {"ack": "已收到 · Acknowledged", "arrive": "已报到 · On site", "resolve": "已办结 · Resolved"}
+GRADE_LABELS = {Priority.ROUTINE: _l("Routine"), Priority.URGENT: _l("Urgent"), Priority.EMERGENCY: _l("Emergency")}
+OUTCOME_LABELS = {VisitOutcome.PENDING: _l("To visit"), VisitOutcome.DONE: _l("Done"),
+                  VisitOutcome.NOBODY_HOME: _l("Nobody home"), VisitOutcome.PROBLEM: _l("Problem found")}
+PRIORITY_LABELS = {"living_alone": _l("Lives alone"), "hardship": _l("Hardship"), "elderly": _l("Elderly"),
+                   "disabled": _l("Disabled")}
+EVENT_LABELS = {"raised": _l("Raised"), "summoned": _l("Unit summoned"), "ack": _l("Acknowledged by the unit"),
+                "arrive": _l("Unit on site"), "resolve": _l("Resolved by the unit"), "closed": _l("Closed off"),
+                "reopened": _l("Reopened"), "escalated_1": _l("Escalated to the street office"),
+                "escalated_2": _l("Escalated to the district"), "campaign": _l("Campaign drafted")}
+ANSWER_LABELS = {"ack": _l("Acknowledged"), "arrive": _l("On site"), "resolve": _l("Resolved")}
+# Times on these pages are this year's and near: month, day and time, in the office's zone.
+SHORT_TIME = "MM-dd HH:mm"
 
 
 class WhistleForm(FlaskForm):
-    grid_id = SelectField("网格 · Grid", coerce=int, validate_choice=False, validators=[InputRequired()])
-    title = StringField("问题 · Problem", validators=[DataRequired(), Length(max=100)])
-    address = StringField("地点 · Address", validators=[DataRequired(), Length(max=200)])
-    kind = SelectField("类别 · Kind", choices=[(k.value, label) for k, label in KIND_LABELS.items()])
-    grade = RadioField("等级 · Grade", choices=[(p.value, label) for p, label in GRADE_LABELS.items()],
+    grid_id = SelectField(_l("Grid"), coerce=int, validate_choice=False, validators=[InputRequired()])
+    title = StringField(_l("Problem"), validators=[DataRequired(), Length(max=100)])
+    address = StringField(_l("Address"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    grade = RadioField(_l("Grade"), choices=[(p.value, label) for p, label in GRADE_LABELS.items()],
                        default=Priority.ROUTINE.value)
-    description = TextAreaField("情况说明 · Details", validators=[Optional(), Length(max=1000)])
-    photo = FileField("照片（可选）· Photo (optional)")
+    description = TextAreaField(_l("Details"), validators=[Optional(), Length(max=1000)])
+    photo = FileField(_l("Photo (optional)"))
 
 
 class NoteForm(FlaskForm):
-    note = StringField("说明 · Note", validators=[DataRequired(), Length(max=500)])
+    note = StringField(_l("Note"), validators=[DataRequired(), Length(max=500)])
 
 
 class AnswerForm(FlaskForm):
@@ -77,25 +77,25 @@ class AnswerForm(FlaskForm):
 
 
 class VisitForm(FlaskForm):
-    outcome = RadioField("结果 · Outcome", choices=[(o.value, OUTCOME_LABELS[o]) for o in visits.RECORDABLE],
+    outcome = RadioField(_l("Outcome"), choices=[(o.value, OUTCOME_LABELS[o]) for o in visits.RECORDABLE],
                          validators=[InputRequired()])
-    note = StringField("备注 · Note", validators=[Optional(), Length(max=500)])
-    problem_title = StringField("问题（吹哨）· Problem (raises a whistle)", validators=[Optional(), Length(max=100)])
+    note = StringField(_l("Remarks"), validators=[Optional(), Length(max=500)])
+    problem_title = StringField(_l("Problem (raises a whistle)"), validators=[Optional(), Length(max=100)])
     # Only read with a problem title; a plain "done" sends none.
-    problem_kind = SelectField("类别 · Kind", choices=[(k.value, label) for k, label in KIND_LABELS.items()],
+    problem_kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in KIND_LABELS.items()],
                                validate_choice=False)
 
 
 def _local(value) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%m-%d %H:%M")
+    """A time as these pages show it (``SHORT_TIME`` in the office's zone); "" for none."""
+    return local_datetime(value, SHORT_TIME)
 
 
 def _flash_error(error: DomainError) -> None:
     db.session.rollback()
-    details = "; ".join(f"{name}: {' '.join(str(m) for m in messages)}" for name, messages in (error.errors or {}).items())
-    flash(f"未完成 · Not done: {details or error.message}")
+    details = "; ".join(f"{name}: {' '.join(say(m) for m in messages)}"
+                        for name, messages in (error.errors or {}).items())
+    flash(_("Not done: %(details)s", details=details or say(error.message)))
 
 
 def _my_grids(min_level: int = 2) -> list[Grid]:
@@ -110,7 +110,7 @@ def whistle_list():
     status = next((s for s in WhistleStatus if s.value == request.args.get("status")), None)
     rows = db.session.scalars(whistles.list_whistles(scope=g.scope, status=status).limit(100)).all()
     return render_template("grid_whistles.html", rows=rows, status=status, kinds=KIND_LABELS, grades=GRADE_LABELS,
-                           local=_local, now=utcnow(), lang=_lang(), user=current_user.user)
+                           local=_local, now=utcnow(), user=current_user.user)
 
 
 @bp.route("/whistles/new", methods=["GET", "POST"])
@@ -127,12 +127,13 @@ def new_whistle():
         except DomainError as error:
             for name, messages in (error.errors or {}).items():
                 if name in form:
-                    form[name].errors = list(form[name].errors) + [str(m) for m in messages]
+                    form[name].errors = list(form[name].errors) + [say(m) for m in messages]
             _flash_error(error)
         else:
-            flash(f"已吹哨，已通知 {len(whistle.summons)} 个部门 · Whistle raised, {len(whistle.summons)} units summoned")
+            flash(ngettext("Whistle raised, %(num)d unit summoned", "Whistle raised, %(num)d units summoned",
+                           len(whistle.summons)))
             return redirect(url_for("grid.whistle", whistle_id=whistle.id))
-    return render_template("grid_whistle_new.html", form=form, lang=_lang(), user=current_user.user)
+    return render_template("grid_whistle_new.html", form=form, user=current_user.user)
 
 
 @bp.get("/whistles/<int:whistle_id>")
@@ -141,7 +142,8 @@ def whistle(whistle_id: int):
     item = whistles.get_whistle(whistle_id)
     return render_template("grid_whistle.html", w=item, events=whistles.whistle_events(whistle_id),
                            kinds=KIND_LABELS, grades=GRADE_LABELS, answers=ANSWER_LABELS, local=_local, now=utcnow(),
-                           event_labels=EVENT_LABELS, note_form=NoteForm(), answer_form=AnswerForm(), lang=_lang(), user=current_user.user)
+                           event_labels=EVENT_LABELS, note_form=NoteForm(), answer_form=AnswerForm(),
+                           user=current_user.user)
 
 
 @bp.get("/whistles/<int:whistle_id>/photo")
@@ -161,7 +163,7 @@ def answer(whistle_id: int):
         try:
             whistles.answer_for_unit(whistle_id, int(unit_id), request.form.get("action", ""), scope=g.scope,
                                      now=utcnow())
-            flash("已记录 · Recorded")
+            flash(_("Recorded"))
         except DomainError as error:
             _flash_error(error)
     return redirect(url_for("grid.whistle", whistle_id=whistle_id))
@@ -173,12 +175,12 @@ def close(whistle_id: int):
     form = NoteForm()
     reopen = request.form.get("reopen") == "1"
     if not form.validate_on_submit():
-        flash("请填写说明 · Write a note")
+        flash(_("Write a note"))
         return redirect(url_for("grid.whistle", whistle_id=whistle_id))
     try:
         action = whistles.reopen_whistle if reopen else whistles.close_whistle
         action(whistle_id, note=form.note.data, scope=g.scope, now=utcnow())
-        flash("已重新办理 · Reopened" if reopen else "已销号 · Closed off")
+        flash(_("Reopened") if reopen else _("Closed off"))
     except DomainError as error:
         _flash_error(error)
     return redirect(url_for("grid.whistle", whistle_id=whistle_id))
@@ -198,12 +200,12 @@ def staff(whistle_id: int):
         campaign = whistles.turn_into_campaign(whistle_id, WhistleCampaignSchema().load(body), scope=g.scope,
                                                now=utcnow())
     except MarshmallowError as error:
-        flash("未完成 · Not done: " + "; ".join(f"{name}: {' '.join(map(str, msgs))}"
-                                                 for name, msgs in error.messages.items()))
+        flash(_("Not done: %(details)s", details="; ".join(f"{name}: {' '.join(say(m) for m in msgs)}"
+                                                           for name, msgs in error.messages.items())))
     except DomainError as error:
         _flash_error(error)
     else:
-        flash("已生成招募活动草稿 · Campaign drafted: review and publish it")
+        flash(_("Campaign drafted: review and publish it"))
         return redirect(url_for("office.campaign", campaign_id=campaign.id))
     return redirect(url_for("grid.whistle", whistle_id=whistle_id))
 
@@ -219,7 +221,7 @@ def my_visits():
                      outcome="200", detail=f"priority_flags={flagged}")
         db.session.commit()
     return render_template("grid_visits.html", rows=rows, outcomes=OUTCOME_LABELS, priorities=PRIORITY_LABELS,
-                           form=VisitForm(), local=_local, lang=_lang(), user=user)
+                           form=VisitForm(), local=_local, user=user)
 
 
 @bp.post("/visits/<int:visit_id>")
@@ -227,7 +229,7 @@ def record_visit(visit_id: int):
     """Record one visit; a problem with a title raises a whistle in the same step."""
     form = VisitForm()
     if not form.validate_on_submit():
-        flash("请选择走访结果 · Choose what the visit found")
+        flash(_("Choose what the visit found"))
         return redirect(url_for("grid.my_visits"))
     data = {"outcome": form.outcome.data, "note": form.note.data}
     if form.outcome.data == VisitOutcome.PROBLEM.value and (form.problem_title.data or "").strip():
@@ -235,7 +237,8 @@ def record_visit(visit_id: int):
         data["whistle"] = {"title": form.problem_title.data.strip(), "kind": kind}
     try:
         visit = visits.record_visit(visit_id, data, scope=g.scope, now=utcnow())
-        flash(f"已记录：{visit.target.label} · Recorded" + (" · 已吹哨 · whistle raised" if visit.whistle_id else ""))
+        flash(_("Recorded: %(target)s; a whistle was raised", target=visit.target.label) if visit.whistle_id
+              else _("Recorded: %(target)s", target=visit.target.label))
     except DomainError as error:
         _flash_error(error)
     return redirect(url_for("grid.my_visits") + f"#visit-{visit_id}")
@@ -248,36 +251,36 @@ def report():
     rows = reports.whistle_report(scope=g.scope, group_by=group_by, now=utcnow())
     unit_rows = db.session.scalars(units.list_units(scope=g.scope).limit(200)).all()
     return render_template("grid_report.html", rows=rows, group_by=group_by, groups=reports.GROUPS, units=unit_rows,
-                           kind_names={k.value: label for k, label in KIND_LABELS.items()}, lang=_lang(),
+                           kind_names={k.value: label for k, label in KIND_LABELS.items()},
                            user=current_user.user)
 
 
-TARGET_KIND_LABELS = {VisitTargetKind.HOUSEHOLD: "住户 · Households", VisitTargetKind.COURTYARD: "楼院 · Courtyards",
-                      VisitTargetKind.SHOP: "沿街商铺 · Street-front shops"}
-ROUND_KIND_LABELS = {RoundKind.MONTHLY: "每月循环走访 · Monthly cycle", RoundKind.DRIVE: "专项排查 · One-off drive"}
+TARGET_KIND_LABELS = {VisitTargetKind.HOUSEHOLD: _l("Households"), VisitTargetKind.COURTYARD: _l("Courtyards"),
+                      VisitTargetKind.SHOP: _l("Street-front shops")}
+ROUND_KIND_LABELS = {RoundKind.MONTHLY: _l("Monthly cycle"), RoundKind.DRIVE: _l("One-off drive")}
 TARGETS_PAGE_SIZE = 50
 
 
 class RoundForm(FlaskForm):
-    title = StringField("名称 · Title", validators=[DataRequired(), Length(max=100)])
-    grid_id = SelectField("范围 · Area", coerce=int, validate_choice=False, validators=[InputRequired()])
-    kind = RadioField("类型 · Kind", choices=[(k.value, label) for k, label in ROUND_KIND_LABELS.items()],
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=100)])
+    grid_id = SelectField(_l("Area"), coerce=int, validate_choice=False, validators=[InputRequired()])
+    kind = RadioField(_l("Kind"), choices=[(k.value, label) for k, label in ROUND_KIND_LABELS.items()],
                       default=RoundKind.MONTHLY.value)
-    target_kinds = MultiCheckboxField("走访对象 · Targets", default=[VisitTargetKind.HOUSEHOLD.value],
+    target_kinds = MultiCheckboxField(_l("Targets"), default=[VisitTargetKind.HOUSEHOLD.value],
                                       choices=[(k.value, label) for k, label in TARGET_KIND_LABELS.items()])
-    due = DateField("截止日期 · Due by", validators=[InputRequired()])
+    due = DateField(_l("Due by"), validators=[InputRequired()])
 
 
 class TargetForm(FlaskForm):
-    grid_id = SelectField("网格 · Grid", coerce=int, validate_choice=False, validators=[InputRequired()])
-    kind = SelectField("类型 · Kind", choices=[(k.value, label) for k, label in TARGET_KIND_LABELS.items()])
-    label = StringField("名称 · Name (e.g. 3幢2单元301)", validators=[DataRequired(), Length(max=100)])
-    building = StringField("楼栋 · Building", validators=[Optional(), Length(max=40)])
-    unit_no = StringField("单元 · Unit", validators=[Optional(), Length(max=20)])
-    x = FloatField("东向（米）· Metres east", default=0.0, validators=[Optional()])
-    y = FloatField("北向（米）· Metres north", default=0.0, validators=[Optional()])
+    grid_id = SelectField(_l("Grid"), coerce=int, validate_choice=False, validators=[InputRequired()])
+    kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in TARGET_KIND_LABELS.items()])
+    label = StringField(_l("Name (e.g. block 3, entrance 2, flat 301)"), validators=[DataRequired(), Length(max=100)])
+    building = StringField(_l("Building"), validators=[Optional(), Length(max=40)])
+    unit_no = StringField(_l("Entrance"), validators=[Optional(), Length(max=20)])
+    x = FloatField(_l("Metres east"), default=0.0, validators=[Optional()])
+    y = FloatField(_l("Metres north"), default=0.0, validators=[Optional()])
     # Checked by the API's schema (an unknown value is named there); a missing one means none.
-    priority = SelectField("关注 · Priority", choices=[("", "无 · None")] + list(PRIORITY_LABELS.items()),
+    priority = SelectField(_l("Priority"), choices=[("", _l("None"))] + list(PRIORITY_LABELS.items()),
                            validate_choice=False, validators=[Optional()])
 
 
@@ -290,26 +293,26 @@ def _schema_errors(form: FlaskForm, error, rename: dict[str, str] | None = None)
     messages = error.messages if isinstance(error, MarshmallowError) else (error.errors or {"form": [error.message]})
     for name, found in messages.items():
         field = (rename or {}).get(name, name)
-        text = [both(str(m)) for m in (found if isinstance(found, list) else [found])]
+        text = [say(m) for m in (found if isinstance(found, list) else [found])]
         if field in form:
             form[field].errors = list(form[field].errors) + text
         else:
-            flash(f"未保存 · Not saved：{'；'.join(text)}")
+            flash(_("Not saved: %(details)s", details="; ".join(text)))
 
 
-UNIT_TYPE_LABELS = {UnitType.SECTION: "街道科室 · Street-office section", UnitType.STATION: "下沉站所 · Sunk-down station",
-                    UnitType.UTILITY: "公用事业 · Utility", UnitType.PARTNER: "共建单位 · Partner unit"}
+UNIT_TYPE_LABELS = {UnitType.SECTION: _l("Street-office section"), UnitType.STATION: _l("Sunk-down station"),
+                    UnitType.UTILITY: _l("Utility"), UnitType.PARTNER: _l("Partner unit")}
 
 
 class UnitForm(FlaskForm):
-    name = StringField("名称 · Name", validators=[DataRequired(), Length(max=100)])
-    unit_type = SelectField("类型 · Type", choices=[(t.value, label) for t, label in UNIT_TYPE_LABELS.items()])
-    office_grid_id = SelectField("所属 · Kept by", coerce=int, validate_choice=False, validators=[InputRequired()])
-    kinds = MultiCheckboxField("负责的问题 · Problems it handles",
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    unit_type = SelectField(_l("Type"), choices=[(t.value, label) for t, label in UNIT_TYPE_LABELS.items()])
+    office_grid_id = SelectField(_l("Kept by"), coerce=int, validate_choice=False, validators=[InputRequired()])
+    kinds = MultiCheckboxField(_l("Problems it handles"),
                                choices=[(k.value, label) for k, label in KIND_LABELS.items()])
-    grid_ids = SelectMultipleField("负责的网格 · Grids it covers (with everything below)", coerce=int,
+    grid_ids = SelectMultipleField(_l("Grids it covers (with everything below)"), coerce=int,
                                    validate_choice=False)
-    duty_mobile = StringField("值班人手机号 · Mobile of the person on duty",
+    duty_mobile = StringField(_l("Mobile of the person on duty"),
                               validators=[DataRequired(), Length(min=11, max=11)])
 
 
@@ -333,13 +336,13 @@ def unit_list():
                 db.session.rollback()
                 _schema_errors(form, error, {"member_ids": "duty_mobile", "duty_volunteer_id": "duty_mobile"})
             else:
-                flash(f"已登记“{unit.name}”，吹哨时将通知其值班人 · Unit registered; whistles call its person on duty")
+                flash(_("Unit %(name)s registered; whistles call its person on duty", name=unit.name))
                 return redirect(url_for("grid.unit_list"))
         status = 422
     rows = db.session.scalars(units.list_units(scope=g.scope).limit(200)).all()
     return render_template("grid_units.html", rows=rows, form=form, types=UNIT_TYPE_LABELS,
                            kinds={kind.value: label for kind, label in KIND_LABELS.items()},
-                           may_register=bool(keepers), lang=_lang(), user=current_user.user), status
+                           may_register=bool(keepers), user=current_user.user), status
 
 
 @bp.route("/rounds", methods=["GET", "POST"])
@@ -360,11 +363,11 @@ def rounds():
                 db.session.rollback()
                 _schema_errors(form, error, {"due_at": "due"})
             else:
-                flash(f"已创建走访“{created.title}”并分配到人 · Round created and every target assigned")
+                flash(_("Round %(title)s created and every target assigned", title=created.title))
                 return redirect(url_for("grid.round_coverage", round_id=created.id))
         status = 422
     rows = db.session.scalars(visits.list_rounds(scope=g.scope).limit(50)).all()
-    return render_template("grid_rounds.html", rows=rows, form=form, local=_local, lang=_lang(),
+    return render_template("grid_rounds.html", rows=rows, form=form, local=_local,
                            user=current_user.user), status
 
 
@@ -386,7 +389,7 @@ def targets():
                 db.session.rollback()
                 _schema_errors(form, error)
             else:
-                flash(f"已添加走访对象“{added.label}” · Target added")
+                flash(_("Target %(label)s added", label=added.label))
                 return redirect(url_for("grid.targets", grid_id=added.grid_id))
         status = 422
     grid_id = request.args.get("grid_id", type=int)
@@ -397,12 +400,12 @@ def targets():
     g.audit_detail = f"count={len(rows)}"  # the list shows priority flags: the request audit records how many
     return render_template("grid_targets.html", rows=rows, form=form, total=total, page=page,
                            pages=max(1, -(-total // TARGETS_PAGE_SIZE)), grid_id=grid_id, grids=form.grid_id.choices,
-                           kinds=TARGET_KIND_LABELS, priorities=PRIORITY_LABELS, lang=_lang(),
+                           kinds=TARGET_KIND_LABELS, priorities=PRIORITY_LABELS,
                            user=current_user.user), status
 
 
 @bp.get("/rounds/<int:round_id>")
 def round_coverage(round_id: int):
     """A round's coverage per grid and who is behind."""
-    return render_template("grid_round.html", c=visits.coverage(round_id, now=utcnow()), local=_local, lang=_lang(),
+    return render_template("grid_round.html", c=visits.coverage(round_id, now=utcnow()), local=_local,
                            user=current_user.user)

@@ -269,7 +269,7 @@ class WhistleReportRowSchema(Schema):
 class WhistleCampaignSchema(Schema):
     start = AwareDateTime(required=True)
     end = AwareDateTime(required=True)
-    role = required_text(100, metadata={"description": "who is needed, e.g. 清运志愿者"})
+    role = required_text(100, metadata={"description": "who is needed, e.g. clean-up volunteers"})
     headcount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
     office_grid_id = positive_id(load_default=None, allow_none=True,
                                  metadata={"description": "the office running it; default the whistle's community"})
