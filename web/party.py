@@ -24,7 +24,7 @@ bp = Blueprint("party", __name__, url_prefix="/office/party-orgs")
 bp.before_request(require_sign_in)
 bp.after_request(_no_store)
 
-COLUMNS = ((_l("Name"), "name"), (_l("Grid"), "grid"), (_l("Registered"), "registered_on"),
+COLUMNS = ((_l("Name"), "name"), (_l("Grid"), "grid"), (_l("Registered on"), "registered_on"),
            (_l("Called"), "called"), (_l("Accepted"), "accepted"), (_l("Attended"), "attended"),
            (_l("Hours"), "hours"))
 
