@@ -17,7 +17,7 @@ from openpyxl.reader.excel import ExcelReader
 from sqlalchemy import Select, insert, inspect, select
 
 from core.errors import ValidationFailed
-from core.i18n import _, in_language
+from core.i18n import _, gettext, in_language, say
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -89,6 +89,28 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MIMETYPE}
+
+
+class RowMessage(str):
+    """A row's problem in English (what the API, the command line and the audit read), keeping its catalogue
+    entry and values so a page can say it in its reader's language (``said``)."""
+
+    def __new__(cls, template: str, values: Mapping[str, Any]) -> RowMessage:
+        message = super().__new__(cls, template % values if values else template)
+        message.template, message.values = template, dict(values)
+        return message
+
+
+def N_(template: str, **values: Any) -> RowMessage:
+    """Marks a row's message for the catalogue (``scripts/i18n`` extracts ``N_``), to be said later."""
+    return RowMessage(template, values)
+
+
+def said(message: str) -> str:
+    """A row's message in the language being spoken: its own entry with its values, else a schema's by meaning."""
+    if isinstance(message, RowMessage):
+        return gettext(message.template, **message.values)
+    return say(message)
 
 
 @dataclass(frozen=True)
@@ -521,7 +543,7 @@ class _RowParser:
             elif "skills" not in self.errors:
                 for key in fields_:
                     column = "certificate_numbers" if key == "certificate_no" else "certificate_expiry"
-                    self._fail(column, _("%(skill)s: list the skill in the skills column too.", skill=code))
+                    self._fail(column, N_("%(skill)s: list the skill in the skills column too.", skill=code))
 
     def _per_skill(self, key: str, text: str) -> list[tuple[str, str]]:
         """"skill:value" entries of a certificate column, skills named as in the skills column."""
@@ -529,15 +551,15 @@ class _RowParser:
         for part in parts:
             match = _SKILL_RE.match(part.replace("：", ":"))
             if not match:
-                self._fail(key, (_("%(entry)s: write skill:date, such as Gas safety inspection:2027-06-30.", entry=part)
+                self._fail(key, (N_("%(entry)s: write skill:date, such as Gas safety inspection:2027-06-30.", entry=part)
                                  if key == "certificate_expiry" else
-                                 _("%(entry)s: write skill:number, such as Gas safety inspection:RQ-2025-0012.",
-                                   entry=part)))
+                                 N_("%(entry)s: write skill:number, such as Gas safety inspection:RQ-2025-0012.",
+                                    entry=part)))
                 continue
             word = match.group(1).strip()
             code = self.catalogue.skill_words.get(word.lower(), word)
             if code is None:
-                self._fail(key, _("%(entry)s: several skills are named %(word)s; use the skill code.", entry=part, word=word))
+                self._fail(key, N_("%(entry)s: several skills are named %(word)s; use the skill code.", entry=part, word=word))
                 continue
             out.append((code, match.group(2)))
         self.items[key] = parts
@@ -546,7 +568,8 @@ class _RowParser:
     def _certificate_numbers(self, text: str) -> None:
         for code, number in self._per_skill("certificate_numbers", text):
             if len(number) > 64:
-                self._fail("certificate_numbers", _("%(skill)s: a certificate number has at most 64 characters.", skill=code))
+                self._fail("certificate_numbers", N_("%(skill)s: a certificate number has at most 64 characters.",
+                                                     skill=code))
             self.certificates.setdefault(code, {})["certificate_no"] = number
 
     def _certificate_expiry(self, text: str) -> None:
@@ -557,8 +580,8 @@ class _RowParser:
             except ValueError:
                 day = None
             if day is None:
-                self._fail("certificate_expiry", _("%(skill)s: %(value)s is not a date; write e.g. 2027-06-30.", skill=code,
-                                                  value=value))
+                self._fail("certificate_expiry", N_("%(skill)s: %(value)s is not a date; write e.g. 2027-06-30.", skill=code,
+                                                   value=value))
                 continue
             self.certificates.setdefault(code, {})["certificate_expires_on"] = day.isoformat()
 
@@ -571,7 +594,7 @@ class _RowParser:
     def _grid_code(self, text: str) -> int | None:
         grid_id = self.catalogue.grid_ids.get(text)
         if grid_id is None:
-            self._fail("grid_code", _("Unknown grid code %(code)s.", code=text))
+            self._fail("grid_code", N_("Unknown grid code %(code)s.", code=text))
         return grid_id
 
     def _identities(self, text: str) -> list[str]:
@@ -584,13 +607,13 @@ class _RowParser:
         for part in parts:
             match = _SKILL_RE.match(part.replace("：", ":"))
             if not match:
-                self._fail("skills", _("%(entry)s: write skill:level, such as Gas safety inspection:3.", entry=part))
+                self._fail("skills", N_("%(entry)s: write skill:level, such as Gas safety inspection:3.", entry=part))
                 continue
             word, level = match.group(1).strip(), match.group(2)
             code = self.catalogue.skill_words.get(word.lower(), word)
             if code is None:
-                self._fail("skills", _("%(entry)s: several skills are named %(word)s; use the skill code.", entry=part,
-                                             word=word))
+                self._fail("skills", N_("%(entry)s: several skills are named %(word)s; use the skill code.", entry=part,
+                                              word=word))
                 continue
             items.append({"code": code, "level": int(level) if level.isdigit() else level})
         self.items["skills"] = parts
@@ -602,7 +625,7 @@ class _RowParser:
             match = _WINDOW_RE.match(part.replace("：", ":"))
             weekday = _WEEKDAY_WORDS.get(match.group(1).lower()) if match else None
             if weekday is None:
-                self._fail("availability", _("%(entry)s: write a weekday and hours, such as Sat 09:00-12:00.", entry=part))
+                self._fail("availability", N_("%(entry)s: write a weekday and hours, such as Sat 09:00-12:00.", entry=part))
                 continue
             windows.append({"weekday": weekday, "start": match.group(2), "end": match.group(3)})
         self.items["availability"] = parts
@@ -628,7 +651,7 @@ def _messages(value: Any, items: list[str]) -> list[str]:
         out = []
         for key, inner in value.items():
             if isinstance(key, int):
-                label = items[key] if key < len(items) else _("item %(number)s", number=key + 1)
+                label = items[key] if key < len(items) else f"item {key + 1}"
             else:
                 label = key
             out.extend(f"{label}: {message}" for message in _messages(inner, items))
@@ -737,7 +760,7 @@ def _check_row(number: int, cells: list[Any], columns: dict[str, tuple[int, str]
         # The same words as any clash (volunteers.services._mobile_conflict): no one is named, in scope or not.
         problems.setdefault("mobile", []).append(ALREADY_REGISTERED)
     elif mobile and mobile in first_row_of:
-        problems.setdefault("mobile", []).append(_("Same as row %(row)s.", row=first_row_of[mobile]))
+        problems.setdefault("mobile", []).append(N_("Same as row %(row)s.", row=first_row_of[mobile]))
     elif mobile:
         first_row_of[mobile] = number
 

@@ -256,7 +256,7 @@ def _edit_body(form, skills) -> tuple[dict, list[str], dict[str, list[str]]]:
     body["skills"] = items
     windows, unreadable = roster.parse_week(form.get("availability", ""))
     body["availability"] = windows
-    return body, codes, ({"availability": [say(m) for m in unreadable]} if unreadable else {})
+    return body, codes, ({"availability": [roster.said(m) for m in unreadable]} if unreadable else {})
 
 
 def _edit_errors(errors: dict, codes: list[str]) -> dict[str, list[str]]:
@@ -372,7 +372,7 @@ def _import(content: bytes, *, dry_run: bool) -> roster.ImportResult | dict:
         db.session.rollback()
         _note_audit(roster.check_summary(rejected.total, rejected.row_errors, dry_run=dry_run))
         shown = rejected.row_errors[:roster.MAX_REPORTED_ERRORS]
-        return {"row_errors": [{"row": e.row, "column": e.column, "message": say(e.message)} for e in shown],
+        return {"row_errors": [{"row": e.row, "column": e.column, "message": roster.said(e.message)} for e in shown],
                 "bad_rows": len({e.row for e in rejected.row_errors}), "total_rows": rejected.total,
                 "error_count": len(rejected.row_errors), "file_errors": []}
     except DomainError as error:
