@@ -65,9 +65,11 @@ IDENTITY_WORDS_ZH = {
     Identity.GRID_WORKER: "网格员",  # i18n: as written
 }
 # "Call me in emergencies" in the words a clerk types; anything else is reported as a bad value.
-EMERGENCY_WORDS = {"任何时间": "any_hour", "随时": "any_hour", "是": "any_hour", "any hour": "any_hour",  # i18n: as written
-                   "yes": "any_hour", "仅空闲时段": "available_hours", "仅空闲时间": "available_hours",  # i18n: as written
-                   "否": "available_hours", "only available hours": "available_hours", "no": "available_hours"}  # i18n: as written
+EMERGENCY_WORDS = {"任何时间": "any_hour", "随时": "any_hour", "是": "any_hour",  # i18n: as written
+                   "any hour": "any_hour", "yes": "any_hour",
+                   "仅空闲时段": "available_hours", "仅空闲时间": "available_hours",  # i18n: as written
+                   "否": "available_hours",  # i18n: as written
+                   "only available hours": "available_hours", "no": "available_hours"}
 EMERGENCY_EXPORT = {"any_hour": "任何时间", "available_hours": "仅空闲时段"}  # i18n: as written
 LANGUAGE_WORDS = {"中文": "zh", "汉语": "zh", "chinese": "zh", "英文": "en", "英语": "en", "english": "en"}  # i18n: as written
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")  # i18n: as written
@@ -551,15 +553,16 @@ class _RowParser:
         for part in parts:
             match = _SKILL_RE.match(part.replace("：", ":"))
             if not match:
-                self._fail(key, (N_("%(entry)s: write skill:date, such as Gas safety inspection:2027-06-30.", entry=part)
-                                 if key == "certificate_expiry" else
-                                 N_("%(entry)s: write skill:number, such as Gas safety inspection:RQ-2025-0012.",
-                                    entry=part)))
+                self._fail(key, (
+                    N_("%(entry)s: write skill:date, such as Gas safety inspection:2027-06-30.", entry=part)
+                    if key == "certificate_expiry" else
+                    N_("%(entry)s: write skill:number, such as Gas safety inspection:RQ-2025-0012.", entry=part)))
                 continue
             word = match.group(1).strip()
             code = self.catalogue.skill_words.get(word.lower(), word)
             if code is None:
-                self._fail(key, N_("%(entry)s: several skills are named %(word)s; use the skill code.", entry=part, word=word))
+                self._fail(key, N_("%(entry)s: several skills are named %(word)s; use the skill code.", entry=part,
+                                   word=word))
                 continue
             out.append((code, match.group(2)))
         self.items[key] = parts
@@ -580,8 +583,8 @@ class _RowParser:
             except ValueError:
                 day = None
             if day is None:
-                self._fail("certificate_expiry", N_("%(skill)s: %(value)s is not a date; write e.g. 2027-06-30.", skill=code,
-                                                   value=value))
+                self._fail("certificate_expiry", N_("%(skill)s: %(value)s is not a date; write e.g. 2027-06-30.",
+                                                    skill=code, value=value))
                 continue
             self.certificates.setdefault(code, {})["certificate_expires_on"] = day.isoformat()
 
@@ -625,7 +628,8 @@ class _RowParser:
             match = _WINDOW_RE.match(part.replace("：", ":"))
             weekday = _WEEKDAY_WORDS.get(match.group(1).lower()) if match else None
             if weekday is None:
-                self._fail("availability", N_("%(entry)s: write a weekday and hours, such as Sat 09:00-12:00.", entry=part))
+                self._fail("availability", N_("%(entry)s: write a weekday and hours, such as Sat 09:00-12:00.",
+                                              entry=part))
                 continue
             windows.append({"weekday": weekday, "start": match.group(2), "end": match.group(3)})
         self.items["availability"] = parts
