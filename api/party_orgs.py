@@ -11,7 +11,7 @@ from campaigns.party_report import parse_quarter, party_org_report
 from core.clock import utcnow
 from volunteers.party_orgs import list_party_orgs, set_party_org
 
-blp = Blueprint("party_orgs", __name__, url_prefix="/api/v1", description="双报到: party members' community service.")
+blp = Blueprint("party_orgs", __name__, url_prefix="/api/v1", description="Dual reporting: party members' community service.")
 
 
 @blp.route("/party-organisations")

@@ -11,7 +11,7 @@ from api.schemas.teams import (EnterpriseCreateSchema, EnterpriseQuerySchema, En
 from volunteers import teams
 
 blp = Blueprint("teams", __name__, url_prefix="/api/v1",
-                description="Partner enterprises (共建单位) and their co-building teams.")
+                description="Partner enterprises and their co-building teams.")
 
 
 @blp.route("/enterprises")

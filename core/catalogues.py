@@ -20,7 +20,8 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
-            "lazy_ngettext": (1, 2), "N_": None}
+            "lazy_ngettext": (1, 2), "N_": None,
+            "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2)}
 CATALOGUE_LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 
 

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from flask_babel import force_locale, format_datetime, get_locale, gettext, lazy_gettext, ngettext
+from flask_babel import (force_locale, format_datetime, get_locale, gettext, lazy_gettext, lazy_pgettext, ngettext,
+                         pgettext)
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -25,7 +26,7 @@ LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # i18n: as written
 
 _ = gettext
 _l = lazy_gettext
-__all__ = ["_", "_l", "ngettext", "language", "in_language", "local_datetime", "say"]
+__all__ = ["_", "_l", "ngettext", "pgettext", "lazy_pgettext", "language", "in_language", "local_datetime", "say"]
 
 
 def _known(value: str | None) -> str | None:

@@ -15,6 +15,6 @@ grids_cli = AppGroup("grids", help="The grid tree.")
 def stats_command():
     """Print how many nodes each level of the tree has."""
     counts = dict(db.session.execute(select(Grid.level, func.count()).group_by(Grid.level)).all())
-    for level, (english, chinese) in LEVEL_NAMES.items():
-        click.echo(f"{level}  {chinese:<4} {english:<14} {counts.get(level, 0):>7,}")
+    for level, (english, name) in LEVEL_NAMES.items():
+        click.echo(f"{level}  {str(name):<4} {english:<14} {counts.get(level, 0):>7,}")
     click.echo(f"total {sum(counts.values()):,} nodes")

@@ -7,14 +7,16 @@ from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TimestampMixin
+from core.i18n import _l
 from extensions import db
 
+# Each level: (its English word, as logs and the command line write it; its name in the language being spoken).
 LEVEL_NAMES = {
-    0: ("district", "区"),
-    1: ("street office", "街道"),
-    2: ("community", "社区"),
-    3: ("grid", "网格"),
-    4: ("micro-grid", "微网格"),
+    0: ("district", _l("district")),
+    1: ("street office", _l("street office")),
+    2: ("community", _l("community")),
+    3: ("grid", _l("grid")),
+    4: ("micro-grid", _l("micro-grid")),
 }
 MAX_LEVEL = 4
 

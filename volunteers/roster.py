@@ -17,11 +17,12 @@ from openpyxl.reader.excel import ExcelReader
 from sqlalchemy import Select, insert, inspect, select
 
 from core.errors import ValidationFailed
+from core.i18n import _, gettext, in_language, say
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
 from volunteers.availability import format_hhmm
-from volunteers.models import (IDENTITY_LABELS, AvailabilityWindow, BlackoutDate, Identity, Skill, Volunteer,
+from volunteers.models import (AvailabilityWindow, BlackoutDate, Identity, Skill, Volunteer,
                                VolunteerSkill, VolunteerStatus)
 from volunteers.services import _apply_volunteer, skills_by_code
 
@@ -31,53 +32,87 @@ PROGRESS_EVERY = 5000
 
 # Field → (Chinese header, English header, other accepted spellings). Export writes the first two.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "name": ("姓名", "name"),
-    "mobile": ("手机号", "mobile", "手机", "手机号码"),
-    "grid_code": ("网格编码", "grid_code"),
-    "identities": ("身份", "identities", "identity"),
-    "party_branch": ("党支部", "party_branch"),
-    "skills": ("技能", "skills"),
+    "name": ("姓名", "name"),  # i18n: as written
+    "mobile": ("手机号", "mobile", "手机", "手机号码"),  # i18n: as written
+    "grid_code": ("网格编码", "grid_code"),  # i18n: as written
+    "identities": ("身份", "identities", "identity"),  # i18n: as written
+    "party_branch": ("党支部", "party_branch"),  # i18n: as written
+    "skills": ("技能", "skills"),  # i18n: as written
     # Per skill, in the skills column's "skill:value" form: 燃气安全检查:RQ-2025-0012; 急救:2027-06-30.
-    "certificate_numbers": ("证书编号", "certificate_numbers", "certificate_no", "证书号"),
-    "certificate_expiry": ("证书有效期", "certificate_expiry", "certificate_expires_on", "证书到期日"),
-    "availability": ("可服务时间", "availability"),
-    "max_callups_per_month": ("每月上限", "max_callups_per_month"),
-    "status": ("状态", "status"),
-    "language": ("语言", "language"),
-    "emergency_calls": ("应急召集", "emergency_calls"),
-    "note": ("备注", "note"),
+    "certificate_numbers": ("证书编号", "certificate_numbers", "certificate_no", "证书号"),  # i18n: as written
+    "certificate_expiry": ("证书有效期", "certificate_expiry", "certificate_expires_on", "证书到期日"),  # i18n: as written
+    "availability": ("可服务时间", "availability"),  # i18n: as written
+    "max_callups_per_month": ("每月上限", "max_callups_per_month"),  # i18n: as written
+    "status": ("状态", "status"),  # i18n: as written
+    "language": ("语言", "language"),  # i18n: as written
+    "emergency_calls": ("应急召集", "emergency_calls"),  # i18n: as written
+    "note": ("备注", "note"),  # i18n: as written
 }
 REQUIRED_COLUMNS = ("name", "mobile", "grid_code")
 # Schema field names that differ from the column they come from, and back.
 FIELD_COLUMN = {"home_grid_id": "grid_code"}
 COLUMN_FIELD = {column: name for name, column in FIELD_COLUMN.items()}
 
-STATUS_LABELS = {VolunteerStatus.ACTIVE: "在册", VolunteerStatus.PAUSED: "暂停", VolunteerStatus.LEFT: "离开"}
+# The words a Chinese roster file writes (export) and a clerk types (import) for statuses and identities: file
+# conventions read back on import, so they stay as written whatever the language of the page.
+STATUS_LABELS = {VolunteerStatus.ACTIVE: "在册", VolunteerStatus.PAUSED: "暂停",  # i18n: as written
+                 VolunteerStatus.LEFT: "离开"}  # i18n: as written
+IDENTITY_WORDS_ZH = {
+    Identity.PARTY_MEMBER: "党员", Identity.RESIDENT_VOLUNTEER: "居民志愿者",  # i18n: as written
+    Identity.SUNK_DOWN_CADRE: "机关下沉干部", Identity.LAW_ENFORCEMENT: "执法人员",  # i18n: as written
+    Identity.POLICE: "片警", Identity.DOCTOR: "片医", Identity.BUILDING_LEADER: "楼栋长",  # i18n: as written
+    Identity.PROPERTY_STAFF: "物业人员", Identity.ENTERPRISE_MEMBER: "共建单位成员",  # i18n: as written
+    Identity.GRID_WORKER: "网格员",  # i18n: as written
+}
 # "Call me in emergencies" in the words a clerk types; anything else is reported as a bad value.
-EMERGENCY_WORDS = {"任何时间": "any_hour", "随时": "any_hour", "是": "any_hour", "any hour": "any_hour",
-                   "yes": "any_hour", "仅空闲时段": "available_hours", "仅空闲时间": "available_hours",
-                   "否": "available_hours", "only available hours": "available_hours", "no": "available_hours"}
-EMERGENCY_EXPORT = {"any_hour": "任何时间", "available_hours": "仅空闲时段"}
-LANGUAGE_WORDS = {"中文": "zh", "汉语": "zh", "chinese": "zh", "英文": "en", "英语": "en", "english": "en"}
-WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+EMERGENCY_WORDS = {"任何时间": "any_hour", "随时": "any_hour", "是": "any_hour",  # i18n: as written
+                   "any hour": "any_hour", "yes": "any_hour",
+                   "仅空闲时段": "available_hours", "仅空闲时间": "available_hours",  # i18n: as written
+                   "否": "available_hours",  # i18n: as written
+                   "only available hours": "available_hours", "no": "available_hours"}
+EMERGENCY_EXPORT = {"any_hour": "任何时间", "available_hours": "仅空闲时段"}  # i18n: as written
+LANGUAGE_WORDS = {"中文": "zh", "汉语": "zh", "chinese": "zh", "英文": "en", "英语": "en", "english": "en"}  # i18n: as written
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")  # i18n: as written
 WEEKDAYS_EN = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_WORDS = {
     **{word: day for day, word in enumerate(WEEKDAYS_ZH)},
-    **{"星期" + word[1]: day for day, word in enumerate(WEEKDAYS_ZH)},
+    **{"星期" + word[1]: day for day, word in enumerate(WEEKDAYS_ZH)},  # i18n: as written
     **{word: day for day, word in enumerate(WEEKDAYS_EN)},
     **{word: day for day, word in enumerate(
         ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
-    "周天": 6, "星期天": 6,
+    "周天": 6, "星期天": 6,  # i18n: as written
 }
 _LIST_SEPARATORS = re.compile(r"[、,，;；|｜\n]+")
-_WINDOW_RE = re.compile(r"^(\S+?)\s*(\d{1,2}:\d{2})\s*[-–—~～至到]\s*(\d{1,2}:\d{2})$")
+_WINDOW_RE = re.compile(r"^(\S+?)\s*(\d{1,2}:\d{2})\s*[-–—~～至到]\s*(\d{1,2}:\d{2})$")  # i18n: as written
 _SKILL_RE = re.compile(r"^(.+?)\s*:\s*(\S+)$")
-_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:T00:00:00)?$")
+_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:T00:00:00)?$")  # i18n: as written
 _INTEGRAL_RE = re.compile(r"^(\d+)\.0*$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MIMETYPE}
+
+
+class RowMessage(str):
+    """A row's problem in English (what the API, the command line and the audit read), keeping its catalogue
+    entry and values so a page can say it in its reader's language (``said``)."""
+
+    def __new__(cls, template: str, values: Mapping[str, Any]) -> RowMessage:
+        message = super().__new__(cls, template % values if values else template)
+        message.template, message.values = template, dict(values)
+        return message
+
+
+def N_(template: str, **values: Any) -> RowMessage:
+    """Marks a row's message for the catalogue (``scripts/i18n`` extracts ``N_``), to be said later."""
+    return RowMessage(template, values)
+
+
+def said(message: str) -> str:
+    """A row's message in the language being spoken: its own entry with its values, else a schema's by meaning."""
+    if isinstance(message, RowMessage):
+        return gettext(message.template, **message.values)
+    return say(message)
 
 
 @dataclass(frozen=True)
@@ -468,7 +503,7 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in _LIST_SEPARATORS.split(text) if part.strip()]
 
 
-_IDENTITY_WORDS = {**{label: identity.value for identity, label in IDENTITY_LABELS.items()},
+_IDENTITY_WORDS = {**{label: identity.value for identity, label in IDENTITY_WORDS_ZH.items()},
                    **{identity.value: identity.value for identity in Identity}}
 _STATUS_WORDS = {**{label: status.value for status, label in STATUS_LABELS.items()},
                  **{status.value: status.value for status in VolunteerStatus}}
@@ -510,7 +545,7 @@ class _RowParser:
             elif "skills" not in self.errors:
                 for key in fields_:
                     column = "certificate_numbers" if key == "certificate_no" else "certificate_expiry"
-                    self._fail(column, f"{code}: list the skill in 技能/skills too.")
+                    self._fail(column, N_("%(skill)s: list the skill in the skills column too.", skill=code))
 
     def _per_skill(self, key: str, text: str) -> list[tuple[str, str]]:
         """"skill:value" entries of a certificate column, skills named as in the skills column."""
@@ -518,12 +553,16 @@ class _RowParser:
         for part in parts:
             match = _SKILL_RE.match(part.replace("：", ":"))
             if not match:
-                self._fail(key, f"{part}: write skill:value, e.g. 燃气安全检查:{'2027-06-30' if key == 'certificate_expiry' else 'RQ-2025-0012'}.")
+                self._fail(key, (
+                    N_("%(entry)s: write skill:date, such as Gas safety inspection:2027-06-30.", entry=part)
+                    if key == "certificate_expiry" else
+                    N_("%(entry)s: write skill:number, such as Gas safety inspection:RQ-2025-0012.", entry=part)))
                 continue
             word = match.group(1).strip()
             code = self.catalogue.skill_words.get(word.lower(), word)
             if code is None:
-                self._fail(key, f"{part}: several skills are named {word}; use the skill code.")
+                self._fail(key, N_("%(entry)s: several skills are named %(word)s; use the skill code.", entry=part,
+                                   word=word))
                 continue
             out.append((code, match.group(2)))
         self.items[key] = parts
@@ -532,7 +571,8 @@ class _RowParser:
     def _certificate_numbers(self, text: str) -> None:
         for code, number in self._per_skill("certificate_numbers", text):
             if len(number) > 64:
-                self._fail("certificate_numbers", f"{code}: a certificate number has at most 64 characters.")
+                self._fail("certificate_numbers", N_("%(skill)s: a certificate number has at most 64 characters.",
+                                                     skill=code))
             self.certificates.setdefault(code, {})["certificate_no"] = number
 
     def _certificate_expiry(self, text: str) -> None:
@@ -543,7 +583,8 @@ class _RowParser:
             except ValueError:
                 day = None
             if day is None:
-                self._fail("certificate_expiry", f"{code}: {value} is not a date; write e.g. 2027-06-30.")
+                self._fail("certificate_expiry", N_("%(skill)s: %(value)s is not a date; write e.g. 2027-06-30.",
+                                                    skill=code, value=value))
                 continue
             self.certificates.setdefault(code, {})["certificate_expires_on"] = day.isoformat()
 
@@ -556,7 +597,7 @@ class _RowParser:
     def _grid_code(self, text: str) -> int | None:
         grid_id = self.catalogue.grid_ids.get(text)
         if grid_id is None:
-            self._fail("grid_code", f"Unknown grid code {text}.")
+            self._fail("grid_code", N_("Unknown grid code %(code)s.", code=text))
         return grid_id
 
     def _identities(self, text: str) -> list[str]:
@@ -569,12 +610,13 @@ class _RowParser:
         for part in parts:
             match = _SKILL_RE.match(part.replace("：", ":"))
             if not match:
-                self._fail("skills", f"{part}: write skill:level, e.g. 燃气安全检查:3.")
+                self._fail("skills", N_("%(entry)s: write skill:level, such as Gas safety inspection:3.", entry=part))
                 continue
             word, level = match.group(1).strip(), match.group(2)
             code = self.catalogue.skill_words.get(word.lower(), word)
             if code is None:
-                self._fail("skills", f"{part}: several skills are named {word}; use the skill code.")
+                self._fail("skills", N_("%(entry)s: several skills are named %(word)s; use the skill code.", entry=part,
+                                              word=word))
                 continue
             items.append({"code": code, "level": int(level) if level.isdigit() else level})
         self.items["skills"] = parts
@@ -586,7 +628,8 @@ class _RowParser:
             match = _WINDOW_RE.match(part.replace("：", ":"))
             weekday = _WEEKDAY_WORDS.get(match.group(1).lower()) if match else None
             if weekday is None:
-                self._fail("availability", f"{part}: write a weekday and hours, e.g. 周六 09:00-12:00.")
+                self._fail("availability", N_("%(entry)s: write a weekday and hours, such as Sat 09:00-12:00.",
+                                              entry=part))
                 continue
             windows.append({"weekday": weekday, "start": match.group(2), "end": match.group(3)})
         self.items["availability"] = parts
@@ -721,7 +764,7 @@ def _check_row(number: int, cells: list[Any], columns: dict[str, tuple[int, str]
         # The same words as any clash (volunteers.services._mobile_conflict): no one is named, in scope or not.
         problems.setdefault("mobile", []).append(ALREADY_REGISTERED)
     elif mobile and mobile in first_row_of:
-        problems.setdefault("mobile", []).append(f"Same as row {first_row_of[mobile]}.")
+        problems.setdefault("mobile", []).append(N_("Same as row %(row)s.", row=first_row_of[mobile]))
     elif mobile:
         first_row_of[mobile] = number
 
@@ -773,7 +816,7 @@ def export_rows(stmt: Select, lang: str = "zh") -> Iterator[list[Any]]:
         expiry = [f"{label}:{vs.certificate_expires_on.isoformat()}" for label, vs in labels
                   if vs.certificate_expires_on]
         windows = week_entries(volunteer, english=english)
-        identities = [i.value if english else IDENTITY_LABELS[i] for i in volunteer.identities]
+        identities = [i.value if english else IDENTITY_WORDS_ZH[i] for i in volunteer.identities]
         yield [_neutralise(value) for value in (
             volunteer.name,
             volunteer.mobile,
@@ -818,7 +861,8 @@ def export_roster(stmt: Select, *, fmt: str = "csv", lang: str = "zh") -> tuple[
     count = 0
     if fmt == "xlsx":
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("volunteers" if lang == "en" else "志愿者")
+        with in_language(lang):
+            sheet = workbook.create_sheet(_("Volunteers"))
         sheet.append(export_header(lang))
         for count, row in enumerate(export_rows(stmt, lang), start=1):
             sheet.append(row)

@@ -13,8 +13,6 @@ Every action calls the domain service the API calls and redirects back with a fl
 """
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -30,14 +28,14 @@ from campaigns.places import join_shift
 from campaigns.team_offers import answer_team_callup
 from core.clock import utcnow
 from core.errors import DomainError, NotFound
+from core.i18n import _, _l, lazy_pgettext, local_datetime, ngettext, say
 from core.masking import MOBILE_RE, mask_mobile
 from extensions import db, limiter
 from grids.models import Grid
 from grids.services import home_grid_groups
 from volunteers import teams
 from volunteers.models import EnterpriseStatus, Team
-from web.auth import DEFAULT_REGISTER_LIMIT, _lang, _no_store, require_sign_in
-from web.forms import flash_refused
+from web.auth import DEFAULT_REGISTER_LIMIT, _no_store, require_sign_in
 from web.sessions import start_session
 
 partners_bp = Blueprint("partners", __name__, url_prefix="/partners")
@@ -46,49 +44,48 @@ enterprise_bp.before_request(require_sign_in)
 enterprise_bp.after_request(_no_store)
 partners_bp.after_request(_no_store)
 
-STATUS_LABELS = {EnterpriseStatus.PENDING.value: "待审核 · Awaiting review",
-                 EnterpriseStatus.APPROVED.value: "已通过 · Approved",
-                 EnterpriseStatus.REJECTED.value: "未通过 · Not approved"}
-FIELD_LABELS = {"name": "单位名称 · Name", "credit_code": "统一社会信用代码 · Credit code",
-                "requested_grid_id": "结对街道或社区 · Pair with", "login": "登录名 · Login",
-                "password": "密码 · Password", "mobile": "手机号 · Mobile", "home_grid_id": "居住网格 · Home grid",
-                "member_ids": "成员 · Members", "member_id": "成员 · Member", "leader_id": "队长 · Leader",
-                "paired_grid_ids": "结对社区 · Paired communities", "enterprise": "单位 · Enterprise",
-                "note": "原因 · Reason", "status": "状态 · Status"}
-MOBILE_MESSAGE = "请输入11位手机号 · Give an 11-digit mobile number"
+STATUS_LABELS = {EnterpriseStatus.PENDING.value: _l("Awaiting review"),
+                 EnterpriseStatus.APPROVED.value: _l("Approved"),
+                 EnterpriseStatus.REJECTED.value: _l("Not approved")}
+FIELD_LABELS = {"name": _l("Name"), "credit_code": _l("Credit code"),
+                "requested_grid_id": _l("Pair with"), "login": _l("Login"),
+                "password": _l("Password"), "mobile": _l("Mobile"), "home_grid_id": _l("Home grid"),
+                "member_ids": _l("Members"), "member_id": _l("Member"), "leader_id": _l("Leader"),
+                "paired_grid_ids": _l("Paired communities"), "enterprise": _l("Enterprise"),
+                "note": _l("Reason"), "status": _l("Status")}
+MOBILE_MESSAGE = _l("Give an 11-digit mobile number")
 
 
 class SignupForm(FlaskForm):
-    name = StringField("单位名称 · Enterprise name", validators=[DataRequired(), Length(max=100)])
-    credit_code = StringField("统一社会信用代码 · Unified credit code (optional)",
-                              validators=[Optional(), Regexp(CREDIT_CODE_PATTERN,
-                                                             message="18 位数字或大写字母 · 18 digits or capitals")])
-    address = StringField("地址 · Address", validators=[Optional(), Length(max=200)])
-    contact_name = StringField("联系人 · Contact person", validators=[DataRequired(), Length(max=64)])
-    contact_mobile = StringField("联系人手机 · Contact mobile",
+    name = StringField(_l("Enterprise name"), validators=[DataRequired(), Length(max=100)])
+    credit_code = StringField(_l("Unified social credit code (optional)"),
+                              validators=[Optional(), Regexp(CREDIT_CODE_PATTERN, message=_l("18 digits or capitals"))])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+    contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=64)])
+    contact_mobile = StringField(_l("Contact mobile"),
                                  validators=[DataRequired(), Regexp(MOBILE_RE.pattern, message=MOBILE_MESSAGE)],
                                  render_kw={"inputmode": "tel", "maxlength": 11, "autocomplete": "tel"})
-    requested_grid_id = SelectField("结对街道或社区 · Street office or community to pair with", coerce=int,
+    requested_grid_id = SelectField(_l("Street office or community to pair with"), coerce=int,
                                     validate_choice=False, validators=[DataRequired()])
-    login = StringField("登录名 · Login name", validators=[DataRequired(), Length(min=3, max=64)])
-    password = PasswordField("密码 · Password", validators=[DataRequired(), Length(max=200)])
+    login = StringField(_l("Login name"), validators=[DataRequired(), Length(min=3, max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class TeamForm(FlaskForm):
-    name = StringField("队伍名称 · Team name", validators=[DataRequired(), Length(max=100)], id="team-name")
-    paired_grid_ids = SelectMultipleField("结对社区 · Paired communities", coerce=int, validate_choice=False,
+    name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=100)], id="team-name")
+    paired_grid_ids = SelectMultipleField(_l("Paired communities"), coerce=int, validate_choice=False,
                                           id="team-paired")
 
 
 class MemberForm(FlaskForm):
-    name = StringField("姓名 · Name", validators=[DataRequired(), Length(max=64)])
-    mobile = StringField("手机号 · Mobile", validators=[DataRequired(), Regexp(MOBILE_RE.pattern, message=MOBILE_MESSAGE)],
+    name = StringField(lazy_pgettext("person", "Name"), validators=[DataRequired(), Length(max=64)])
+    mobile = StringField(_l("Mobile"), validators=[DataRequired(), Regexp(MOBILE_RE.pattern, message=MOBILE_MESSAGE)],
                          render_kw={"inputmode": "tel", "maxlength": 11})
-    home_grid_id = SelectField("居住网格 · Home grid", coerce=int, validate_choice=False, validators=[DataRequired()])
+    home_grid_id = SelectField(_l("Home grid"), coerce=int, validate_choice=False, validators=[DataRequired()])
 
 
 class ReviewForm(FlaskForm):
-    note = StringField("原因（不通过时必填）· Reason (needed to reject)", validators=[Optional(), Length(max=500)])
+    note = StringField(_l("Reason (needed to reject)"), validators=[Optional(), Length(max=500)])
 
 
 class ActionForm(FlaskForm):
@@ -96,12 +93,18 @@ class ActionForm(FlaskForm):
 
 
 def _flash_refused(error: DomainError) -> None:
-    flash_refused("未能完成", "Not done", error, FIELD_LABELS)
+    """A refused action as one message naming the fields the service named, in the page's language (rolls the
+    session back first, so the page that follows reads what is committed)."""
+    db.session.rollback()
+    details = _("; ").join(f"{FIELD_LABELS.get(name, name)}: {' '.join(say(m) for m in messages)}"
+                           for name, messages in (error.errors or {}).items())
+    flash(_("Not done: %(details)s", details=details or say(error.message)))
 
 
 def _flash_form(form: FlaskForm) -> None:
-    flash("请检查 · Please check: " + "; ".join(f"{getattr(form, name).label.text}: {' '.join(messages)}"
-                                              for name, messages in form.errors.items()))
+    flash(_("Please check: %(problems)s", problems=_("; ").join(
+        f"{getattr(form, name).label.text}: {' '.join(say(m) for m in messages)}"
+        for name, messages in form.errors.items())))
 
 
 def _pairing_choices() -> list[tuple[int, str]]:
@@ -145,18 +148,17 @@ def signup():
             for name, messages in (error.errors or {}).items():
                 field = form._fields.get(name)
                 target = field.errors if field is not None else form.form_errors
-                target.extend(str(m) for m in messages)
+                target.extend(say(m) for m in messages)
             if not error.errors:
-                form.form_errors.append(error.message)
+                form.form_errors.append(say(error.message))
             status = error.status_code
         else:
             start_session(user)
-            flash("已提交，等待所选街道或社区审核；审核通过后即可组建队伍。"
-                  "Submitted: the street office or community you chose will review it; then you can form teams.")
+            flash(_("Submitted: the street office or community you chose will review it; then you can form teams."))
             return redirect(url_for("enterprise.portal"))
     elif request.method == "POST":
         status = 400 if form.csrf_token.errors else 422
-    return render_template("enterprise_signup.html", form=form, lang=_lang()), status
+    return render_template("enterprise_signup.html", form=form), status
 
 
 @partners_bp.get("/review")
@@ -164,7 +166,7 @@ def review_list():
     """Enterprises asking to pair within the office's subtree, pending first."""
     rows = db.session.scalars(teams.enterprises_to_review(scope=g.scope).limit(200)).all()
     return render_template("enterprise_review.html", enterprises=rows, labels=STATUS_LABELS, form=ReviewForm(),
-                           lang=_lang(), user=current_user.user, mask_mobile=mask_mobile)
+                           user=current_user.user, mask_mobile=mask_mobile)
 
 
 @partners_bp.post("/review/<int:enterprise_id>")
@@ -172,7 +174,7 @@ def review(enterprise_id: int):
     form = ReviewForm()
     approve = request.form.get("decision") == "approve"
     if not form.validate_on_submit() or request.form.get("decision") not in ("approve", "reject"):
-        _flash_form(form) if form.errors else flash("请选择通过或不通过 · Choose approve or reject")
+        _flash_form(form) if form.errors else flash(_("Choose approve or reject."))
         return redirect(url_for("partners.review_list")), 303
     try:
         enterprise = teams.review_enterprise(enterprise_id, approve=approve, note=form.note.data, scope=g.scope,
@@ -180,8 +182,8 @@ def review(enterprise_id: int):
     except DomainError as error:
         _flash_refused(error)
     else:
-        flash(f"已{'通过' if approve else '退回'}“{enterprise.name}”。"
-              f"{'Approved' if approve else 'Rejected'}: {enterprise.name}.")
+        flash(_("Approved: %(name)s.", name=enterprise.name) if approve else
+              _("Rejected: %(name)s.", name=enterprise.name))
     return redirect(url_for("partners.review_list")), 303
 
 
@@ -191,7 +193,6 @@ def _open_team_callups(team_ids: list[int]) -> list[dict]:
     """The teams' call-ups still awaiting an answer, soonest shift first, with what, when and where."""
     if not team_ids:
         return []
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
     rows = db.session.execute(
         join_shift(select(CallUp, Position, Shift))
         .where(CallUp.team_id.in_(team_ids), ~CallUp.is_person, CallUp.status == CallUpStatus.SENT,
@@ -199,8 +200,8 @@ def _open_team_callups(team_ids: list[int]) -> list[dict]:
         .order_by(Shift.start_at)).all()
     return [{"callup": callup, "team": db.session.get(Team, callup.team_id), "role": position.role,
              "title": shift.campaign.title, "place": shift.place or db.session.get(Grid, shift.grid_id).name,
-             "when": f"{shift.start_at.astimezone(zone):%Y-%m-%d %H:%M} – {shift.end_at.astimezone(zone):%H:%M}",
-             "deadline": f"{callup.expires_at.astimezone(zone):%Y-%m-%d %H:%M}"} for callup, position, shift in rows]
+             "when": f"{local_datetime(shift.start_at)} – {local_datetime(shift.end_at, 'HH:mm')}",
+             "deadline": local_datetime(callup.expires_at)} for callup, position, shift in rows]
 
 
 @enterprise_bp.get("")
@@ -219,7 +220,7 @@ def portal():
         quarter=quarter, quarters=previous_quarters(quarter), service=service,
         approved=enterprise.status == EnterpriseStatus.APPROVED.value, callups=_open_team_callups([t.id for t in rows]),
         team_form=TeamForm(), member_form=MemberForm(), action_form=ActionForm(), pairing=_pairing_choices(),
-        home_groups=_home_grid_groups(), mask_mobile=mask_mobile, lang=_lang(), user=current_user.user)
+        home_groups=_home_grid_groups(), mask_mobile=mask_mobile, user=current_user.user)
 
 
 def _own_team(team_id: int) -> Team:
@@ -246,7 +247,7 @@ def create_team():
     except DomainError as error:
         _flash_refused(error)
     else:
-        flash(f"已组建队伍“{team.name}”，请添加成员。Team “{team.name}” formed: add its members.")
+        flash(_("Team “%(name)s” formed: add its members.", name=team.name))
     return _back()
 
 
@@ -263,7 +264,7 @@ def add_member(team_id: int):
     except DomainError as error:
         _flash_refused(error)
     else:
-        flash(f"已添加成员 {person.name}。Added {person.name}.")
+        flash(_("Added %(name)s.", name=person.name))
     return _back()
 
 
@@ -277,7 +278,7 @@ def _member_action(team_id: int, change, done: str):
     form = ActionForm()
     member_id = _member_id()
     if not form.validate_on_submit() or member_id is None:
-        flash("请选择成员 · Choose a member")
+        flash(_("Choose a member."))
         return _back()
     _own_team(team_id)
     try:
@@ -292,13 +293,13 @@ def _member_action(team_id: int, change, done: str):
 @enterprise_bp.post("/teams/<int:team_id>/remove")
 def remove_member(team_id: int):
     return _member_action(team_id, lambda member: teams.remove_member(team_id, member, scope=g.scope),
-                          "已移出队伍。Removed from the team.")
+                          _("Removed from the team."))
 
 
 @enterprise_bp.post("/teams/<int:team_id>/leader")
 def set_leader(team_id: int):
     return _member_action(team_id, lambda member: teams.update_team(team_id, {"leader_id": member}, scope=g.scope),
-                          "已设为队长，队伍召集会发给队长。Leader set: the team's call-ups reach the leader.")
+                          _("Leader set: the team's call-ups reach the leader."))
 
 
 @enterprise_bp.post("/call-ups/<int:callup_id>/answer")
@@ -306,13 +307,12 @@ def answer(callup_id: int):
     """Name who goes (or decline for the team): the same service as the leader's answer link."""
     form = ActionForm()
     if not form.validate_on_submit():
-        flash("页面已过期，请重试 · The page expired, please try again")
+        flash(_("The page expired, please try again."))
         return _back()
     decline = request.form.get("action") == "decline"
     chosen = [] if decline else [int(v) for v in request.form.getlist("member_ids") if v.isdigit() and len(v) < 10]
     if not decline and not chosen:
-        flash("请至少选择一名成员；如不能参加请点“本队无法参加”。"
-              "Choose at least one member, or press “Our team can't come”.")
+        flash(_("Choose at least one member, or press “Our team can't come”."))
         return _back()
     try:
         result = answer_team_callup(callup_id, member_ids=chosen, now=utcnow(),
@@ -320,8 +320,8 @@ def answer(callup_id: int):
     except DomainError as error:
         _flash_refused(error)
     else:
-        flash("已回复：本队不参加。Answered: the team is not coming." if decline else
-              f"已派出 {len(result.callups)} 人，感谢！{len(result.callups)} people sent, thank you!")
+        flash(_("Answered: the team is not coming.") if decline else
+              ngettext("%(num)d person sent, thank you!", "%(num)d people sent, thank you!", len(result.callups)))
     return _back()
 
 

@@ -14,18 +14,19 @@ from accounts.audit import record_event
 from campaigns.party_report import parse_quarter, party_org_report, previous_quarters
 from core.clock import utcnow
 from core.errors import ValidationFailed
+from core.i18n import _, _l, lazy_pgettext, ngettext
 from extensions import db
 from grids.models import Grid
 from volunteers.models import PartyOrganisation, Volunteer
-from web.auth import _lang, _no_store, require_sign_in
+from web.auth import _no_store, require_sign_in
 
 bp = Blueprint("party", __name__, url_prefix="/office/party-orgs")
 bp.before_request(require_sign_in)
 bp.after_request(_no_store)
 
-COLUMNS = (("姓名 · Name", "name"), ("网格 · Grid", "grid"), ("报到日期 · Registered", "registered_on"),
-           ("召集 · Called", "called"), ("接受 · Accepted", "accepted"), ("到岗 · Attended", "attended"),
-           ("时长（小时）· Hours", "hours"))
+COLUMNS = ((lazy_pgettext("person", "Name"), "name"), (_l("Grid"), "grid"), (_l("Registered on"), "registered_on"),
+           (_l("Called"), "called"), (_l("Accepted"), "accepted"), (_l("Attended"), "attended"),
+           (_l("Hours"), "hours"))
 
 
 @bp.get("")
@@ -36,7 +37,7 @@ def orgs():
         select(PartyOrganisation, members).join(Volunteer, Volunteer.party_org_id == PartyOrganisation.id)
         .join(Grid, Grid.id == Volunteer.home_grid_id).where(g.scope.grid_clause(Grid.path))
         .group_by(PartyOrganisation.id).order_by(PartyOrganisation.name)).all()
-    return render_template("party_orgs.html", rows=rows, lang=_lang(), user=current_user.user)
+    return render_template("party_orgs.html", rows=rows, user=current_user.user)
 
 
 def _report(org_id: int):
@@ -55,7 +56,7 @@ def report(org_id: int):
     if found is None:
         return render_template("errors.html", code=422, fields=["quarter"]), 422
     return render_template("party_report.html", report=found, columns=COLUMNS,
-                           quarters=previous_quarters(found.quarter), lang=_lang(), user=current_user.user)
+                           quarters=previous_quarters(found.quarter), user=current_user.user)
 
 
 @bp.get("/<int:org_id>/report.xlsx")
@@ -68,16 +69,17 @@ def report_xlsx(org_id: int):
     book = Workbook()
     sheet = book.active
     sheet.title = quarter.label
-    sheet.append([f"{found.org.name} · 双报到党员社区服务 · {quarter.label}"])
-    sheet.append([title for title, _ in COLUMNS])
+    sheet.append([_("%(org)s · Party members' community service · %(quarter)s", org=found.org.name,
+                    quarter=quarter.label)])
+    sheet.append([str(title) for title, _key in COLUMNS])
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for member in found.members:
         sheet.append([str(getattr(member, key)) if key == "registered_on" else getattr(member, key)
-                      for _, key in COLUMNS])
+                      for _title, key in COLUMNS])
     totals = found.totals
-    sheet.append(["合计 · Total", f"{totals['members']} 人 · people", "", totals["called"], totals["accepted"],
-                  totals["attended"], totals["hours"]])
+    sheet.append([_("Total"), ngettext("%(num)d person", "%(num)d people", totals["members"]), "", totals["called"],
+                  totals["accepted"], totals["attended"], totals["hours"]])
     for column, width in zip("ABCDEFG", (14, 22, 14, 10, 10, 10, 12)):
         sheet.column_dimensions[column].width = width
     data = io.BytesIO()

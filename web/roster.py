@@ -3,7 +3,7 @@ roster files in and out, and the grid tree with its counts.
 
 Same conventions as ``web/office.py``: ``require_sign_in`` checks ``PERMISSIONS`` and turns a ``volunteer_id``
 outside the office's subtree into a 404; every page calls the service the API view calls
-(``volunteers.services``, ``volunteers.roster``); outcomes are flashed in Chinese and English after a redirect.
+(``volunteers.services``, ``volunteers.roster``); outcomes are flashed in the page's language after a redirect.
 The request audit of ``api/auth.py`` records every POST (a reveal of a full mobile number, an import, an edit)
 and the GETs it lists as personal-data reads (one person's record, the roster file), with counts noted here.
 """
@@ -24,17 +24,18 @@ from campaigns.attendance import callup_tally
 from campaigns.grid_tree import grid_tree
 from core.clock import utcnow
 from core.errors import DomainError, NotFound
+from core.i18n import _, _l, language, lazy_pgettext, local_datetime, ngettext, say
 from core.masking import mask_mobile, sees_full_contact, sees_party_membership
 from extensions import db, limiter
 from grids.services import HOME_GRID_MIN_LEVEL, list_grids
 from volunteers import roster
 from volunteers.availability import format_hhmm
-from volunteers.models import EMERGENCY_CALLS_LABELS, IDENTITY_LABELS, Identity, Volunteer, VolunteerStatus
+from volunteers.models import EmergencyCalls, Identity, Volunteer, VolunteerStatus
 from volunteers.readiness import NO_CALLUPS_LEFT, NO_HOURS, NOT_ACTIVE, readiness_of
 from volunteers.services import get_volunteer, list_skills, list_volunteers, update_volunteer
-from web.auth import _lang, _no_store, require_sign_in
-from web.form_messages import both, form_int, zh_of
-from web.office import CALLUP_STATUS_LABELS, ActionForm, _local
+from web.auth import _no_store, require_sign_in
+from web.form_messages import form_int
+from web.office import CALLUP_STATUS_LABELS, ActionForm
 
 
 def _note_audit(detail: str) -> None:
@@ -49,25 +50,34 @@ bp.after_request(_no_store)
 PAGE_SIZE = 50
 RECENT_CALLUPS = 10
 FILTER_KEYS = ("q", "grid_id", "skill", "min_level", "identity", "emergency_calls", "callable", "status", "sort")
-WEEKDAYS = tuple(zip(roster.WEEKDAYS_ZH, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")))
-IDENTITY_NAMES = {identity: f"{IDENTITY_LABELS[identity]} · {identity.value.replace('_', ' ').capitalize()}"
-                  for identity in Identity}
-STATUS_NAMES = {VolunteerStatus.ACTIVE: "在册 · Active", VolunteerStatus.PAUSED: "暂停 · Paused",
-                VolunteerStatus.LEFT: "已离开 · Left"}
-EMERGENCY_NAMES = {e.value: f"{zh} · {en}" for e, (zh, en) in EMERGENCY_CALLS_LABELS.items()}
-CHANNEL_NAMES = {"sms": "短信 · SMS", "email": "电子邮件 · E-mail", "wecom": "企业微信 · WeCom"}
-BLOCKER_NAMES = {NOT_ACTIVE: "暂停或已离开 · Paused or left", NO_HOURS: "未登记每周空闲时间 · No weekly hours",
-                 NO_CALLUPS_LEFT: "每月上限为 0 · Monthly cap is 0"}
-SORT_NAMES = {"name": "姓名 · Name", "grid": "网格 · Grid", "id": "登记顺序 · Registration order"}
-FIELD_LABELS = {
-    "q": "搜索 · Search", "grid_id": "网格 · Grid", "skill": "技能 · Skill", "min_level": "最低等级 · Minimum level",
-    "identity": "身份 · Identity", "emergency_calls": "应急召集 · Emergency calls", "callable": "可召集 · Callable",
-    "status": "状态 · Status", "sort": "排序 · Sort",
-    "name": "姓名 · Name", "mobile": "手机号 · Mobile", "home_grid_id": "所属网格 · Home grid",
-    "identities": "身份 · Identities", "party_branch": "党支部 · Party branch", "skills": "技能 · Skills",
-    "availability": "每周空闲时间 · Weekly hours", "max_callups_per_month": "每月召集上限 · Monthly cap",
-    "file": "文件 · File", "form": "记录 · Record",
+WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
+                 _l("Sunday"))
+IDENTITY_NAMES = {
+    Identity.PARTY_MEMBER: _l("Party member"), Identity.RESIDENT_VOLUNTEER: _l("Resident volunteer"),
+    Identity.SUNK_DOWN_CADRE: _l("Cadre sent down to the community"), Identity.LAW_ENFORCEMENT: _l("Law enforcement"),
+    Identity.POLICE: _l("Community police officer"), Identity.DOCTOR: _l("Community doctor"),
+    Identity.BUILDING_LEADER: _l("Building leader"), Identity.PROPERTY_STAFF: _l("Property staff"),
+    Identity.ENTERPRISE_MEMBER: _l("Partner enterprise member"), Identity.GRID_WORKER: _l("Grid worker"),
 }
+STATUS_NAMES = {VolunteerStatus.ACTIVE: _l("Active"), VolunteerStatus.PAUSED: _l("Paused"),
+                VolunteerStatus.LEFT: _l("Left")}
+EMERGENCY_NAMES = {EmergencyCalls.ANY_HOUR.value: _l("Call me in emergencies, any hour"),
+                   EmergencyCalls.AVAILABLE_HOURS.value: _l("Only in my available hours")}
+CHANNEL_NAMES = {"sms": _l("SMS"), "email": _l("E-mail"), "wecom": _l("WeCom")}
+BLOCKER_NAMES = {NOT_ACTIVE: _l("Paused or left"), NO_HOURS: _l("No weekly hours"),
+                 NO_CALLUPS_LEFT: _l("Monthly cap is 0")}
+SORT_NAMES = {"name": lazy_pgettext("person", "Name"), "grid": _l("Grid"), "id": _l("Registration order")}
+FIELD_LABELS = {
+    "q": _l("Search"), "grid_id": _l("Grid"), "skill": _l("Skill"), "min_level": _l("Minimum level"),
+    "identity": _l("Identity"), "emergency_calls": _l("Emergency calls"), "callable": _l("Callable"),
+    "status": _l("Status"), "sort": _l("Sort"),
+    "name": lazy_pgettext("person", "Name"), "mobile": _l("Mobile"), "home_grid_id": _l("Home grid"),
+    "identities": _l("Identities"), "party_branch": _l("Party branch"), "skills": _l("Skills"),
+    "availability": _l("Weekly hours"), "max_callups_per_month": _l("Monthly cap"),
+    "file": _l("File"), "form": _l("Record"),
+}
+
+
 def _today() -> date:
     return utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
@@ -86,7 +96,7 @@ def _filters() -> tuple[dict, dict, dict[str, list[str]]]:
     try:
         return VolunteerQuerySchema().load(typed), typed, {}
     except MarshmallowError as error:
-        bad = {key: [both(str(m)) for m in messages] for key, messages in error.messages.items()}
+        bad = {key: [say(m) for m in messages] for key, messages in error.messages.items()}
         kept = {key: value for key, value in typed.items() if key not in bad}
         return VolunteerQuerySchema().load(kept), typed, bad
 
@@ -110,7 +120,7 @@ def volunteers():
     try:
         stmt = list_volunteers(scope=g.scope, **query)
     except NotFound:
-        errors["grid_id"] = ["网格不存在。 Unknown grid."]
+        errors["grid_id"] = [_("Unknown grid.")]
         query.pop("grid_id")
         stmt = list_volunteers(scope=g.scope, **query)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
@@ -124,7 +134,7 @@ def volunteers():
                            more_filters=bool(set(typed) - {"q"}) or bool(errors), sort_links={
                                key: url_for("roster.volunteers", **{**typed, "sort": key}) for key in ("name", "grid")},
                            status_names=STATUS_NAMES,
-                           labels=FIELD_LABELS, lang=_lang(), user=current_user.user, **_filter_choices())
+                           labels=FIELD_LABELS, user=current_user.user, **_filter_choices())
 
 
 @bp.get("/volunteers/export")
@@ -134,7 +144,7 @@ def export():
     query, _, errors = _filters()
     if errors:
         abort(422)
-    body, count = roster.export_roster(list_volunteers(scope=g.scope, **query), fmt=fmt, lang=_lang())
+    body, count = roster.export_roster(list_volunteers(scope=g.scope, **query), fmt=fmt, lang=language())
     _note_audit(f"count={count}")
     return Response(body, mimetype=roster.MIMETYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{roster.export_filename(fmt, _today())}"'})
@@ -144,7 +154,7 @@ def export():
 def template():
     """An empty roster file with the columns import reads (the export of nobody)."""
     fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
-    body, _ = roster.export_roster(select(Volunteer).where(false()), fmt=fmt, lang=_lang())
+    body, _ = roster.export_roster(select(Volunteer).where(false()), fmt=fmt, lang=language())
     return Response(body, mimetype=roster.MIMETYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="volunteers-template.{fmt}"'})
 
@@ -152,19 +162,19 @@ def template():
 # --- one person ----------------------------------------------------------------------------------------------
 
 
-def _week(volunteer: Volunteer) -> list[tuple[str, str, list[str]]]:
+def _week(volunteer: Volunteer) -> list[tuple[str, list[str]]]:
     """Each weekday with the person's windows that day ("09:00–12:00"), Monday first."""
-    days = [(zh, en, []) for zh, en in WEEKDAYS]
+    days = [(name, []) for name in WEEKDAY_NAMES]
     for window in volunteer.availability:
         start, end = format_hhmm(window.start_minute), format_hhmm(window.end_minute)
-        days[window.weekday][2].append(f"{start}–{end}")
+        days[window.weekday][1].append(f"{start}–{end}")
     return days
 
 
 def _callups(volunteer_id: int) -> list[dict]:
     rows = db.session.scalars(list_person_callups(volunteer_id).limit(RECENT_CALLUPS)).all()
     return [{"callup": c, "campaign": c.position.shift.campaign, "role": c.position.role,
-             "start": _local(c.position.shift.start_at), "status": CALLUP_STATUS_LABELS[c.status],
+             "start": local_datetime(c.position.shift.start_at), "status": CALLUP_STATUS_LABELS[c.status],
              "own": g.scope.covers(c.position.shift.campaign.office.path)} for c in rows]
 
 
@@ -182,7 +192,7 @@ def _detail_page(volunteer_id: int, *, full_mobile: str | None = None):
         identities=[IDENTITY_NAMES[i] for i in volunteer.identities if party or i is not Identity.PARTY_MEMBER],
         party_branch=volunteer.party_branch if party else None, status_names=STATUS_NAMES,
         emergency=EMERGENCY_NAMES.get(volunteer.emergency_calls, volunteer.emergency_calls), channels=CHANNEL_NAMES,
-        blockers=BLOCKER_NAMES, action_form=ActionForm(), local=_local, lang=_lang(), user=current_user.user)
+        blockers=BLOCKER_NAMES, action_form=ActionForm(), user=current_user.user)
 
 
 @bp.get("/volunteers/<int:volunteer_id>")
@@ -213,7 +223,7 @@ def _edit_values(volunteer: Volunteer) -> dict:
     """The form's fields as the record holds them."""
     values = {"name": volunteer.name, "home_grid_id": str(volunteer.home_grid_id),
               "identities": [i.value for i in volunteer.identities], "party_branch": volunteer.party_branch or "",
-              "availability": "; ".join(roster.week_entries(volunteer)),
+              "availability": "; ".join(roster.week_entries(volunteer, english=language() == "en")),
               "max_callups_per_month": str(volunteer.max_callups_per_month),
               "emergency_calls": volunteer.emergency_calls, "status": volunteer.status.value}
     for row in volunteer.skills:
@@ -246,7 +256,7 @@ def _edit_body(form, skills) -> tuple[dict, list[str], dict[str, list[str]]]:
     body["skills"] = items
     windows, unreadable = roster.parse_week(form.get("availability", ""))
     body["availability"] = windows
-    return body, codes, ({"availability": [both(m) for m in unreadable]} if unreadable else {})
+    return body, codes, ({"availability": [roster.said(m) for m in unreadable]} if unreadable else {})
 
 
 def _edit_errors(errors: dict, codes: list[str]) -> dict[str, list[str]]:
@@ -266,10 +276,10 @@ def _edit_errors(errors: dict, codes: list[str]) -> dict[str, list[str]]:
                 for part, part_messages in parts:
                     key = _skill_field(code, {"certificate_no": "no", "certificate_expires_on": "expires"}
                                        .get(part, "level")) if code else "skills"
-                    found.setdefault(key, []).extend(both(m) for m in flat(part_messages))
+                    found.setdefault(key, []).extend(say(m) for m in flat(part_messages))
         else:
             found.setdefault(name if name in FIELD_LABELS or name in ("emergency_calls", "status") else "form",
-                             []).extend(both(m) for m in flat(messages))
+                             []).extend(say(m) for m in flat(messages))
     return found
 
 
@@ -296,7 +306,7 @@ def edit(volunteer_id: int):
                 db.session.rollback()
                 errors = _edit_errors(error.errors or {"form": [error.message]}, codes)
             else:
-                flash(f"已保存 {volunteer.name} 的资料。Saved.")
+                flash(_("Saved the record of %(name)s.", name=volunteer.name))
                 return redirect(url_for("roster.volunteer", volunteer_id=volunteer_id))
         status = 422
         values = {key: request.form.getlist(key) if key == "identities" else request.form.get(key, "")
@@ -311,7 +321,7 @@ def edit(volunteer_id: int):
     return render_template("office_volunteer_edit.html", volunteer=volunteer, form=form, values=values, errors=errors,
                            labels=FIELD_LABELS, grids=grids, skills=skills, identities=IDENTITY_NAMES,
                            statuses=STATUS_NAMES, emergency=EMERGENCY_NAMES, levels=range(1, 6),
-                           lang=_lang(), user=current_user.user), status
+                           user=current_user.user), status
 
 
 # --- import --------------------------------------------------------------------------------------------------
@@ -334,11 +344,11 @@ def import_roster():
         upload = request.files.get("file")
         dry_run = request.form.get("dry_run") == "1"
         if upload is None or not upload.filename:
-            context["file_errors"], status = ["请选择文件。Choose a file."], 422
+            context["file_errors"], status = [_("Choose a file.")], 422
         else:
             outcome = _import(upload.read(), dry_run=dry_run)
             if isinstance(outcome, roster.ImportResult) and not dry_run:
-                flash(f"已导入 {outcome.imported} 人。Imported {outcome.imported} people.")
+                flash(ngettext("Imported %(num)d person.", "Imported %(num)d people.", outcome.imported))
                 return redirect(url_for("roster.volunteers"))
             if isinstance(outcome, roster.ImportResult):
                 context["result"] = outcome
@@ -348,7 +358,7 @@ def import_roster():
         context["dry_run"] = dry_run
     return render_template("office_volunteer_import.html", form=form, columns=roster.COLUMNS,
                            required=roster.REQUIRED_COLUMNS, max_rows=current_app.config["IMPORT_MAX_ROWS"],
-                           lang=_lang(), user=current_user.user, **context), status
+                           user=current_user.user, **context), status
 
 
 def _import(content: bytes, *, dry_run: bool) -> roster.ImportResult | dict:
@@ -362,14 +372,13 @@ def _import(content: bytes, *, dry_run: bool) -> roster.ImportResult | dict:
         db.session.rollback()
         _note_audit(roster.check_summary(rejected.total, rejected.row_errors, dry_run=dry_run))
         shown = rejected.row_errors[:roster.MAX_REPORTED_ERRORS]
-        return {"row_errors": [{"row": e.row, "column": e.column, "zh": zh_of(e.message), "en": e.message}
-                               for e in shown],
+        return {"row_errors": [{"row": e.row, "column": e.column, "message": roster.said(e.message)} for e in shown],
                 "bad_rows": len({e.row for e in rejected.row_errors}), "total_rows": rejected.total,
                 "error_count": len(rejected.row_errors), "file_errors": []}
     except DomainError as error:
         db.session.rollback()
         messages = [m for ms in (error.errors or {"file": [error.message]}).values() for m in ms]
-        return {"row_errors": [], "file_errors": [both(str(m)) for m in messages]}
+        return {"row_errors": [], "file_errors": [say(m) for m in messages]}
     _note_audit(roster.check_summary(result.total, result.errors, dry_run=dry_run))
     return result
 
@@ -380,4 +389,4 @@ def _import(content: bytes, *, dry_run: bool) -> roster.ImportResult | dict:
 @bp.get("/grids")
 def grids():
     """The office's part of the grid tree (street › community › grid), each node with its counts."""
-    return render_template("office_grids.html", roots=grid_tree(g.scope), lang=_lang(), user=current_user.user)
+    return render_template("office_grids.html", roots=grid_tree(g.scope), user=current_user.user)

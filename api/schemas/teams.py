@@ -35,7 +35,7 @@ class EnterpriseCreateSchema(Schema):
     credit_code = fields.String(
         load_default=None, allow_none=True,
         validate=validate.Regexp(CREDIT_CODE_PATTERN, error="Not a unified social credit code."),
-        metadata={"description": "统一社会信用代码, 18 characters"})
+        metadata={"description": "Unified social credit code, 18 characters"})
     contact_name = optional_text(64)
     contact_mobile = fields.String(load_default=None, allow_none=True, validate=mobile_validator)
     address = optional_text(200)

@@ -39,7 +39,7 @@ def test_roster_certificates_bad_entries_name_the_column(api, catalogue):
     response = upload(api, csv_bytes(rows, header=HEADER))
     assert response.status_code == 422
     errors = {(e["column"], e["message"]) for e in response.get_json()["errors"]["json"]["rows"]}
-    assert ("证书编号", "first_aid: list the skill in 技能/skills too.") in errors
+    assert ("证书编号", "first_aid: list the skill in the skills column too.") in errors
     assert ("证书有效期", "gas_check: 明年 is not a date; write e.g. 2027-06-30.") in errors
 
 

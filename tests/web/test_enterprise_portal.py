@@ -47,12 +47,12 @@ def _flashes(client, path: str) -> str:
 def test_signup_names_each_bad_field_and_writes_nothing(app, tree):
     before = _counts()
     for changes, field, words in [
-        ({"name": ""}, "name", "This field is required"),
+        ({"name": ""}, "name", "该字段是必填字段"),
         ({"contact_mobile": "1381111222"}, "contact_mobile", "11位手机号"),
         ({"credit_code": "abc"}, "credit_code", "18 位"),
         ({"requested_grid_id": ""}, "requested_grid_id", ""),
         ({"requested_grid_id": str(tree.grid_a1.id)}, "requested_grid_id", "结对的街道或社区"),
-        ({"password": "short"}, "password", "at least"),
+        ({"password": "short"}, "password", "至少 8 位"),
     ]:
         _, response = _sign_up(app, tree, **changes)
         text = response.get_data(as_text=True)
@@ -79,7 +79,7 @@ def test_enterprise_signs_up_waits_for_its_street_office_and_then_forms_a_team(a
     enterprise = db.session.scalars(select(Enterprise)).one()
     assert enterprise.status == EnterpriseStatus.PENDING.value and enterprise.requested_grid_id == tree.street.id
     portal = client.get("/enterprise").get_data(as_text=True)
-    assert "待审核 · Awaiting review" in portal and "西兴街道" in portal and 'id="team-form"' not in portal
+    assert 'id="enterprise-status">待审核</span>' in portal and "西兴街道" in portal and 'id="team-form"' not in portal
 
     # Pending: a forged form post forms no team.
     token = form_csrf_token(client.get("/enterprise"))
@@ -111,7 +111,7 @@ def test_enterprise_signs_up_waits_for_its_street_office_and_then_forms_a_team(a
     assert again.status_code == 303 and "Is approved" in _flashes(street, "/partners/review")
 
     portal = client.get("/enterprise").get_data(as_text=True)
-    assert "已通过 · Approved" in portal and 'id="team-form"' in portal
+    assert 'id="enterprise-status">已通过</span>' in portal and 'id="team-form"' in portal
     token = form_csrf_token(client.get("/enterprise"))
     client.post("/enterprise/teams", data={"csrf_token": token, "name": "燃气安全服务队",
                                            "paired_grid_ids": [str(tree.community_a.id)]})
@@ -294,6 +294,6 @@ def test_an_enterprise_sees_its_members_community_service_by_quarter(app, tree, 
     row = table[table.index(f'id="service-{idle.id}"'):table.index("</tr>", table.index(f'id="service-{idle.id}"'))]
     assert [cell.split(">")[-1] for cell in row.split("</td>")[2:6]] == ["1", "0", "0", "0.0"]
     earlier = client.get("/enterprise?quarter=2020Q1").get_data(as_text=True)
-    assert "service, 2020Q1" in earlier and 'id="no-service"' in earlier  # nobody had joined yet
+    assert "<small>2020Q1</small>" in earlier and 'id="no-service"' in earlier  # nobody had joined yet
     garbage = client.get("/enterprise?quarter=garbage")
     assert garbage.status_code == 200 and 'id="service-table"' in garbage.get_data(as_text=True)  # this quarter
