@@ -17,7 +17,6 @@ from accounts.staff import CONTACT_FIELDS, update_own_contact
 from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, LoginFailed, SignInThrottled, authenticate_password,
                             end_sessions, list_own_callups, register_volunteer_account)
 from accounts.verification import TooManyCodes, request_mobile_code
-from campaigns.messaging import callup_context
 from campaigns import attendance, responses
 from campaigns.hours import hours_summary
 from campaigns.models import CallUpStatus
@@ -34,7 +33,7 @@ from volunteers.party_orgs import set_party_org
 from volunteers.services import update_volunteer
 from web.forms import (AnswerForm, CheckInForm, EmergencyCallsForm, LoginForm, LogoutForm, MobileCodeForm,
                        PartyOrgForm, RegisterForm, StaffContactForm)
-from web.responses import ETA_CHOICES, eta_from_form, eta_text
+from web.responses import ETA_CHOICES, eta_from_form, eta_text, page_context
 from web.sessions import end_session, start_session
 
 bp = Blueprint("auth", __name__)
@@ -245,7 +244,7 @@ def me():
         hours = hours_summary(user.volunteer_id)
         for callup in db.session.scalars(list_own_callups(user.volunteer_id).limit(100)):
             emergency = is_emergency(callup)
-            items.append({"callup": callup, "c": callup_context(callup, volunteer),
+            items.append({"callup": callup, "c": page_context(callup, volunteer),
                           "status": STATUS_TEXT.get(callup.status.value, callup.status.value),
                           "open": callup.status in (CallUpStatus.SENT, CallUpStatus.ACCEPTED),
                           "check_in": attendance.may_check_in_self(callup, utcnow()),

@@ -11,7 +11,6 @@ from flask_login import current_user
 from accounts.audit import record_event
 from callups import checkin_codes
 from notices.links import LinkExpired
-from campaigns.messaging import callup_context
 from campaigns import attendance, hours
 from campaigns.changes import get_shift
 from core.clock import utcnow
@@ -23,6 +22,7 @@ from volunteers.models import Volunteer
 from web.auth import _no_store, check_self, require_sign_in
 from web.certificate import FontMissing, render_certificate
 from web.forms import CheckInForm
+from web.responses import page_context
 
 log = logging.getLogger(__name__)
 bp = Blueprint("service", __name__)
@@ -74,7 +74,7 @@ def check_in(token: str):
     volunteer = db.session.get(Volunteer, user.volunteer_id)
     opens, closes = attendance.self_check_in_window(shift)
     return render_template(
-        "check_in.html", state=callup.status.value, shift=shift, callup=callup, c=callup_context(callup, volunteer),
+        "check_in.html", state=callup.status.value, shift=shift, callup=callup, c=page_context(callup, volunteer),
         may_check_in=attendance.may_check_in_self(callup, now), may_check_out=attendance.may_check_out_self(callup, now),
         too_early=now < opens, too_late=now > closes, punctuality=attendance.punctuality(callup, shift),
         form=CheckInForm())

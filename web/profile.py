@@ -29,7 +29,7 @@ from notices.models import Channel
 from notices.outbox import channels_for
 from core.clock import utcnow
 from core.errors import DomainError
-from core.i18n import LANGUAGE_NAMES, _, _l, language, say
+from core.i18n import HTML_LANG, LANGUAGE_NAMES, _, _l, language, say
 from core.masking import mask_mobile
 from extensions import db
 from volunteers.availability import format_hhmm
@@ -79,9 +79,9 @@ class ChannelsForm(FlaskForm):
     consented_channels = SelectMultipleField(_l("I agree to be told by"),
                                              option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
                                              validate_choice=False)
-    # Each language by its own name, so a reader of either finds theirs.
-    language = SelectField(_l("Language of messages"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
-                           validate_choice=False)
+    # Each language by its own name (and marked so, for screen readers), so a reader of either finds theirs.
+    language = SelectField(_l("Language of messages"), validate_choice=False, choices=[
+        SelectChoice(code, name, render_kw={"lang": HTML_LANG[code]}) for code, name in LANGUAGE_NAMES.items()])
 
 
 def skill_name(skill) -> str:

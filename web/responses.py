@@ -15,7 +15,7 @@ from campaigns.services import ETA_BUCKETS, get_callup, is_emergency
 from campaigns.team_offers import MembersRefused, answer_team_callup, is_team_callup
 from core.clock import utcnow
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from core.i18n import LANGUAGE_COOKIE, _, _l, chosen_language, in_language, language
+from core.i18n import LANGUAGE_COOKIE, _, _l, chosen_language, in_language, language, local_datetime
 from extensions import csrf, db, limiter
 from volunteers.models import Team, Volunteer, VolunteerStatus
 
@@ -50,6 +50,8 @@ STATUSES = {"proposed": _l("Proposed"), "scheduled": _l("Scheduled"), "sent": _l
             "accepted": _l("Accepted"), "declined": _l("Declined"), "expired": _l("Expired"),
             "withdrawn": _l("Withdrawn"), "attended": _l("Attended"), "no_show": _l("Did not attend")}
 ETA_NAMES = {0: _l("Already on site"), 15: _l("Within 15 min"), 30: _l("Within 30 min"), 60: _l("Within 60 min")}
+# How a page says a call-up's time (a CLDR pattern, per language): messages say it in the person's language.
+WHEN_PATTERN = _l("EEE d MMM HH:mm")
 LINK_ERRORS = {"not_found": _l("This link is not valid."),
                "expired": _l("This link has expired: the time to answer is over.")}
 
@@ -91,6 +93,14 @@ def eta_text(minutes: int | None) -> str:
     return str(ETA_NAMES[minutes]) if minutes in ETA_NAMES else _("Within %(minutes)s min", minutes=minutes)
 
 
+def page_context(callup: CallUp, person: Volunteer) -> dict[str, str]:
+    """What a page about ``callup`` says (``callup_context``), its times in the page's language and zone."""
+    pattern = str(WHEN_PATTERN)
+    deadline = local_datetime(callup.expires_at, pattern) if callup.expires_at else ""
+    return {**callup_context(callup, person), "when": local_datetime(callup.position.shift.start_at, pattern),
+            "deadline": deadline}
+
+
 def eta_from_form(form, *, allowed: bool) -> int | None:
     """The ``eta_minutes`` a form sent, strictly: absent, or (where ``allowed``) exactly one of ETA_CHOICES.
 
@@ -128,7 +138,7 @@ def _page(callup, status: int = 200, refusal: str | None = None, done: str | Non
         return _team_page(callup, status)
     volunteer = db.session.get(Volunteer, callup.volunteer_id) if callup.volunteer_id else None
     with in_language(_reader_language(volunteer)):
-        context = callup_context(callup, volunteer) if volunteer else {}
+        context = page_context(callup, volunteer) if volunteer else {}
         emergency = is_emergency(callup)
         message = str(REFUSALS[ANSWER_ERROR_KINDS.get(refusal, "failed")]) if refusal else None
         return render_template("response.html", c=context, callup=callup, message=message, statuses=STATUSES,
@@ -160,7 +170,7 @@ def _team_page(callup, status: int = 200, *, error: tuple[str, dict] | None = No
 
 def _render_team_page(callup, team, leader, status, *, error, done, chosen, count):
     """The team's page in the language already chosen (see ``_team_page``), with the refusal or outcome said."""
-    context = callup_context(callup, leader) if leader else {}
+    context = page_context(callup, leader) if leader else {}
     members = [m for m in team.members if m.status is VolunteerStatus.ACTIVE] if team else []
     sent = db.session.scalars(
         select(Volunteer.name).join(CallUp, CallUp.volunteer_id == Volunteer.id)

@@ -205,7 +205,7 @@ def test_me_emergency_callup_offers_four_arrival_buttons_and_stores_the_choice(l
     board = staffing(position.shift.campaign_id)["positions"][0]["eta_board"]
     assert [person["callup_id"] for person in board["within_30"]] == [callup_id]
     after = client.get("/me").get_data(as_text=True)
-    assert 'data-eta-minutes="30">预计到达 · Arriving: 30 分钟内 · Within 30 min</small>' in after
+    assert 'data-eta-minutes="30">预计到达：30 分钟内</small>' in after
 
 
 @pytest.mark.parametrize("eta", ["7", "abc", "99999"])
