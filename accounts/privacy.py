@@ -24,7 +24,8 @@ from grids.models import Grid
 from volunteers.models import (AvailabilityWindow, BlackoutDate, ChannelConsent, Enterprise, Team, Volunteer,
                                VolunteerSkill, VolunteerStatus, team_members)
 
-ERASED_NAME = "已注销用户"
+# Written into the erased records in place of the name (data, so one value whatever the reader's language).
+ERASED_NAME = "已注销用户"  # i18n: as written
 ERASED_ACTION = "volunteer.erased"
 
 

@@ -17,6 +17,7 @@ from accounts.passwords import burn_verify_time, check_password_rules, hash_pass
 from accounts.verification import _attach_code_messages, _spend_mobile_code
 from campaigns.models import CallUp
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from core.i18n import _, _l
 from core.scope import Scope
 from extensions import db
 from volunteers.models import Volunteer
@@ -26,11 +27,8 @@ from volunteers.teams import apply_for_partnership
 # The purpose a self-registering volunteer consents to, and the version of its text (bump when the text changes).
 CONSENT_PURPOSE = "service"
 CONSENT_VERSION = "2026-11"
-CONSENT_TEXT = {
-    "zh": "我同意社区为组织志愿服务（召集、提醒、考勤）使用我的姓名、手机号和所属网格，可随时撤回。",
-    "en": "I agree that the community office uses my name, mobile number and home grid to organise volunteer "
-          "service (call-ups, reminders, attendance). I can withdraw at any time.",
-}
+CONSENT_TEXT = _l("I agree that the community office uses my name, mobile number and home grid to organise volunteer "
+                  "service (call-ups, reminders, attendance). I can withdraw at any time.")
 BAD_CREDENTIALS = "Wrong login or password. 账号或密码错误。"
 
 
@@ -141,7 +139,7 @@ def register_volunteer_account(data: dict[str, Any], *, code: str, password: str
     if find_user(data["mobile"]) is not None:
         raise _mobile_conflict()
     fields = {"name": data["name"], "mobile": data["mobile"], "home_grid_id": data["home_grid_id"],
-              "consent_at": now}
+              "language": data.get("language", "zh"), "consent_at": now}
     volunteer = _register_volunteer(fields, scope=Scope.system("self-registration"), now=now)
     _attach_code_messages(data["mobile"], volunteer.id)
     user = _add_user(login=data["mobile"], display_name=data["name"], password=password, role=Role.VOLUNTEER,
@@ -289,8 +287,8 @@ def list_own_callups(volunteer_id: int) -> Select:
 
 
 # Actors that are not a person: what the call-up history says instead of the raw label.
-MACHINE_ACTORS = {"scheduler": "系统自动 · Automatic", "system": "系统 · System", "cli": "命令行 · Command line",
-                  "anonymous": "回复链接 · Answer link", "sms": "短信回复 · SMS reply"}
+MACHINE_ACTORS = {"scheduler": _l("Automatic"), "system": _l("System"), "cli": _l("Command line"),
+                  "anonymous": _l("Answer link"), "sms": _l("SMS reply")}
 
 
 def _actor_ref(actor: str) -> tuple[str, int] | None:
@@ -316,12 +314,12 @@ def actor_names(actors: set[str]) -> dict[str, str]:
     names = {}
     for actor, ref in refs.items():
         if ref and ref[0] == "volunteer":
-            names[actor] = f"{people.get(ref[1], '—')}（本人 · in person）"
+            names[actor] = _("%(name)s (in person)", name=people.get(ref[1], "—"))
         elif ref:
             who = users.get(ref[1], "—")
-            names[actor] = f"{who}（企业 · enterprise）" if actor.startswith("enterprise:") else who
+            names[actor] = _("%(name)s (enterprise)", name=who) if actor.startswith("enterprise:") else who
         elif actor.startswith("token:"):
-            names[actor] = "手机应用 · App"
+            names[actor] = _("App")
         else:
-            names[actor] = MACHINE_ACTORS.get(actor, actor)
+            names[actor] = str(MACHINE_ACTORS.get(actor, actor))
     return names

@@ -12,6 +12,7 @@ from accounts.models import MobileCode
 from accounts.passwords import hash_password, verify_password
 from notices.models import Channel, Notification, NotificationKind, NotificationStatus
 from core.errors import DomainError, ValidationFailed
+from core.i18n import _, _l, language
 from core.masking import mask_mobile
 from extensions import db
 
@@ -23,7 +24,9 @@ MAX_ATTEMPTS = 5
 # SMS costs money and a flood of codes is harassment: per number and per address, in shared storage (SR-8).
 PER_NUMBER_PER_HOUR = 3
 PER_ADDRESS_PER_HOUR = 10
-CODE_TEXT = "【网格志愿】您的验证码 {code}，{minutes} 分钟内有效。如非本人操作请忽略。Code {code}, valid {minutes} min."
+# The SMS with the code, in the language of the page that asked for it.
+CODE_TEXT = _l("Gridmuster: your code is %(code)s, valid for %(minutes)s minutes. Ignore this if you did not ask "
+               "for it.")
 
 
 class TooManyCodes(DomainError):
@@ -61,12 +64,13 @@ def request_mobile_code(mobile: str, *, now: datetime, ip: str | None = None, lo
                      expires_at=now + timedelta(minutes=CODE_MINUTES), attempts=0)
     db.session.add(row)
     db.session.flush()
-    text = CODE_TEXT.format(code=code, minutes=CODE_MINUTES)
+    text = str(CODE_TEXT) % {"code": code, "minutes": CODE_MINUTES}
     # A confirmation: it answers what the person just did, so quiet hours and the daily cap never hold it.
     db.session.add(Notification(channel=Channel.SMS, kind=NotificationKind.CONFIRMATION,
                                 idempotency_key=f"mobile-code:{row.id}:sms", status=NotificationStatus.PENDING,
                                 due_at=now, attempts=0, created_at=now,
-                                payload={"recipient": mobile, "subject": "验证码", "text": text, "language": "zh"}))
+                                payload={"recipient": mobile, "subject": _("Verification code"), "text": text,
+                                         "language": language()}))
     db.session.commit()
     if log_code:
         log.warning("no SMS gateway: verification code for %s is %s", mask_mobile(mobile), code)

@@ -1,6 +1,9 @@
 """Kinds shared across packages: campaign kinds (campaigns, and volunteers' stated interests) and people's
 identities (volunteers, and the settings that name identities, config.py)."""
 import enum
+from collections.abc import Iterator, Mapping
+
+from core.i18n import _l
 
 
 class CampaignKind(enum.Enum):
@@ -18,16 +21,34 @@ class CampaignKind(enum.Enum):
         return 1 << list(CampaignKind).index(self)
 
 
-KIND_LABELS = {
-    CampaignKind.GARBAGE_SORTING: "垃圾分类宣传",
-    CampaignKind.GAS_SAFETY: "燃气安全入户",
-    CampaignKind.FLOOD_EMERGENCY: "防汛应急",
-    CampaignKind.EMERGENCY: "应急处置",
-    CampaignKind.VISIT: "走访",
-    CampaignKind.PATROL: "巡逻",
-    CampaignKind.EPIDEMIC: "防疫",
-    CampaignKind.OTHER: "其他",
-}
+class SpokenNames(Mapping):
+    """Names marked with ``_l``, read as plain text in the language being spoken: what a report writes to JSON or
+    a spreadsheet must be a ``str``, not a lazy string."""
+
+    def __init__(self, names: Mapping) -> None:
+        self._names = dict(names)
+
+    def __getitem__(self, key) -> str:
+        return str(self._names[key])
+
+    def __iter__(self) -> Iterator:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+# What each kind is called on pages and in reports, in the reader's language.
+KIND_LABELS = SpokenNames({
+    CampaignKind.GARBAGE_SORTING: _l("Garbage sorting outreach"),
+    CampaignKind.GAS_SAFETY: _l("Gas safety home visits"),
+    CampaignKind.FLOOD_EMERGENCY: _l("Flood emergency"),
+    CampaignKind.EMERGENCY: _l("Emergency response"),
+    CampaignKind.VISIT: _l("Visits"),
+    CampaignKind.PATROL: _l("Patrol"),
+    CampaignKind.EPIDEMIC: _l("Epidemic prevention"),
+    CampaignKind.OTHER: _l("Other"),
+})
 
 
 class Identity(enum.Enum):

@@ -10,21 +10,24 @@ from sqlalchemy import (CheckConstraint, Date, ForeignKey, Index, LargeBinary, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TimestampMixin, UTCDateTime, value_enum
+from core.i18n import _l
 from core.kinds import Identity  # noqa: F401  (its home is core: config.py reads identities too)
 from extensions import db
 
 
+# The words of the roster file's identity column (Chinese, as offices type them), read by the import and written
+# by the export; pages name identities in the reader's language.
 IDENTITY_LABELS = {
-    Identity.PARTY_MEMBER: "党员",
-    Identity.RESIDENT_VOLUNTEER: "居民志愿者",
-    Identity.SUNK_DOWN_CADRE: "机关下沉干部",
-    Identity.LAW_ENFORCEMENT: "执法人员",
-    Identity.POLICE: "片警",
-    Identity.DOCTOR: "片医",
-    Identity.BUILDING_LEADER: "楼栋长",
-    Identity.PROPERTY_STAFF: "物业人员",
-    Identity.ENTERPRISE_MEMBER: "共建单位成员",
-    Identity.GRID_WORKER: "网格员",
+    Identity.PARTY_MEMBER: "党员",  # i18n: as written
+    Identity.RESIDENT_VOLUNTEER: "居民志愿者",  # i18n: as written
+    Identity.SUNK_DOWN_CADRE: "机关下沉干部",  # i18n: as written
+    Identity.LAW_ENFORCEMENT: "执法人员",  # i18n: as written
+    Identity.POLICE: "片警",  # i18n: as written
+    Identity.DOCTOR: "片医",  # i18n: as written
+    Identity.BUILDING_LEADER: "楼栋长",  # i18n: as written
+    Identity.PROPERTY_STAFF: "物业人员",  # i18n: as written
+    Identity.ENTERPRISE_MEMBER: "共建单位成员",  # i18n: as written
+    Identity.GRID_WORKER: "网格员",  # i18n: as written
 }
 
 
@@ -35,6 +38,9 @@ class EmergencyCalls(enum.Enum):
     AVAILABLE_HOURS = "available_hours"  # "only in my available hours"
 
 
+EMERGENCY_CALLS_NAMES = {EmergencyCalls.ANY_HOUR: _l("Call me in emergencies, any hour"),
+                         EmergencyCalls.AVAILABLE_HOURS: _l("Only in my available hours")}
+# Still read by the office's roster pages as (Chinese, English) until they use EMERGENCY_CALLS_NAMES.
 EMERGENCY_CALLS_LABELS = {EmergencyCalls.ANY_HOUR: ("应急时任何时间都可召集我", "Call me in emergencies, any hour"),
                           EmergencyCalls.AVAILABLE_HOURS: ("仅在我登记的空闲时段召集我", "Only in my available hours")}
 

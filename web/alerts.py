@@ -14,27 +14,14 @@ from web.responses import _private
 bp = Blueprint("alerts", __name__)
 bp.after_request(_private)  # the token is the credential: no Referer, no cache, no index
 
-LABELS = {
-    "zh": {"title": "网格预警", "received": "我已收到", "note": "备注（可选，如：已通知 3 号楼）",
-           "acked": "已确认收到，谢谢！", "not_found": "链接无效。", "lang": "zh-CN", "campaign": "事件",
-           "message": "情况", "when": "确认时间"},
-    "en": {"title": "Grid alert", "received": "I have received this", "note": "Note (optional, e.g. told block 3)",
-           "acked": "Received, thank you!", "not_found": "This link is not valid.", "lang": "en",
-           "campaign": "Event", "message": "What is happening", "when": "Acknowledged at"},
-}
-
-
-def _labels() -> dict[str, str]:
-    return LABELS["en" if request.args.get("lang") == "en" else "zh"]
-
 
 def _page(token: str, status: int = 200):
     try:
         recipient = find_recipient(token)
     except NotFound:
-        return render_template("alert.html", t=_labels(), lang=_labels()["lang"][:2], recipient=None), 404
+        return render_template("alert.html", recipient=None), 404
     alert = db.session.get(GridAlert, recipient.alert_id)
-    return render_template("alert.html", t=_labels(), lang=_labels()["lang"][:2], recipient=recipient, alert=alert,
+    return render_template("alert.html", recipient=recipient, alert=alert,
                            campaign=get_campaign(alert.campaign_id), token=token), status
 
 

@@ -17,13 +17,13 @@ from accounts.staff import CONTACT_FIELDS, update_own_contact
 from accounts.users import (CONSENT_TEXT, CONSENT_VERSION, LoginFailed, SignInThrottled, authenticate_password,
                             end_sessions, list_own_callups, register_volunteer_account)
 from accounts.verification import TooManyCodes, request_mobile_code
-from campaigns.messaging import callup_context
 from campaigns import attendance, responses
 from campaigns.hours import hours_summary
 from campaigns.models import CallUpStatus
 from campaigns.services import get_callup, is_emergency
 from core.clock import utcnow
 from core.errors import Conflict, DomainError, ValidationFailed
+from core.i18n import _, _l, language, say
 from core.scope import STAFF_ROLES
 from extensions import db, limiter, login_manager
 from grids.services import home_grid_groups
@@ -33,7 +33,7 @@ from volunteers.party_orgs import set_party_org
 from volunteers.services import update_volunteer
 from web.forms import (AnswerForm, CheckInForm, EmergencyCallsForm, LoginForm, LogoutForm, MobileCodeForm,
                        PartyOrgForm, RegisterForm, StaffContactForm)
-from web.responses import ETA_CHOICES, eta_from_form, eta_text
+from web.responses import ETA_CHOICES, eta_from_form, eta_text, page_context
 from web.sessions import end_session, start_session
 
 bp = Blueprint("auth", __name__)
@@ -44,10 +44,9 @@ DEFAULT_LOGIN_LIMIT = "10 per minute"
 HOME_PAGES = {Role.ADMIN: "office.campaigns", Role.OFFICE: "office.campaigns", Role.ENTERPRISE: "enterprise.portal"}
 DEFAULT_REGISTER_LIMIT = "10 per hour"
 STATUS_TEXT = {
-    "sent": "待回复 · Awaiting your answer", "accepted": "已确认参加 · You are coming",
-    "declined": "已婉拒 · You declined", "expired": "已过期 · Expired", "withdrawn": "已撤回 · Withdrawn",
-    "attended": "已到岗 · Attended", "no_show": "未到岗 · Did not attend",
-    "proposed": "拟召集 · Proposed", "scheduled": "待发送 · Scheduled",
+    "sent": _l("Awaiting your answer"), "accepted": _l("You are coming"), "declined": _l("You declined"),
+    "expired": _l("Expired"), "withdrawn": _l("Withdrawn"), "attended": _l("Attended"),
+    "no_show": _l("Did not attend"), "proposed": _l("Proposed"), "scheduled": _l("Scheduled"),
 }
 
 
@@ -66,9 +65,9 @@ login_rate_limit = limiter.shared_limit(login_limit, scope="login", key_func=log
 
 
 def _lang() -> str:
-    if request.args.get("lang") in ("en", "zh"):
-        return request.args["lang"]
-    return "en" if request.accept_languages.best_match(["zh", "en"]) == "en" else "zh"
+    """The language of the page ("zh"/"en"): kept only for the office pages that still pass ``lang=`` to their
+    templates; core.i18n.language() is the one source."""
+    return language()
 
 
 def _safe_next(target: str | None, role: Role | None = None) -> str:
@@ -85,11 +84,11 @@ def _attach_errors(form, error: DomainError) -> None:
     for name, messages in (error.errors or {}).items():
         field = getattr(form, name, None)
         if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + [str(m) for m in messages]
+            field.errors = list(field.errors) + [say(m) for m in messages]
         else:
-            form.form_errors.extend(str(m) for m in messages)
+            form.form_errors.extend(say(m) for m in messages)
     if not error.errors:
-        form.form_errors.append(error.message)
+        form.form_errors.append(say(error.message))
 
 
 @bp.before_request
@@ -131,7 +130,7 @@ def login():
                                          max_failures=config["LOGIN_MAX_FAILURES"],
                                          max_delay_seconds=config["LOGIN_MAX_DELAY_SECONDS"], ip=request.remote_addr)
         except (LoginFailed, SignInThrottled) as error:
-            form.form_errors.append(error.message)
+            form.form_errors.append(say(error.message))
             status = error.status_code
             if isinstance(error, SignInThrottled):
                 headers["Retry-After"] = str(error.retry_after)
@@ -140,7 +139,7 @@ def login():
             return redirect(_safe_next(request.args.get("next"), user.role))
     elif request.method == "POST":
         status = 400 if form.csrf_token.errors else 422
-    return render_template("login.html", form=form, lang=_lang(),
+    return render_template("login.html", form=form,
                            expired=request.args.get("expired") == "1"), status, headers
 
 
@@ -152,8 +151,7 @@ def logout():
         everywhere = bool(form.everywhere.data)
         end_sessions(current_user.user.id, now=utcnow(), ip=request.remote_addr, everywhere=everywhere)
         end_session()
-        flash("已在所有设备退出登录。You have signed out everywhere." if everywhere
-              else "已退出登录。You have signed out.")
+        flash(_("You have signed out everywhere.") if everywhere else _("You have signed out."))
     return redirect(url_for("auth.login"))
 
 
@@ -175,7 +173,7 @@ def _register_page(form, *, code_form=None, sent_to: str | None = None, status: 
             if not groups or groups[-1][0] != choice.optgroup:
                 groups.append((choice.optgroup, []))
             groups[-1][1].append((choice.value, choice.label))
-    return render_template("register.html", form=form, code_form=code_form, sent_to=sent_to, lang=_lang(),
+    return render_template("register.html", form=form, code_form=code_form, sent_to=sent_to,
                            consent_text=CONSENT_TEXT, consent_version=CONSENT_VERSION, grid_groups=groups), status
 
 
@@ -209,8 +207,9 @@ def register():
     form.home_grid_id.choices = _grid_choices()
     status = 200
     if form.validate_on_submit():
+        # Messages reach the person in the language they registered in, until they choose another.
         data = {"name": form.name.data.strip(), "mobile": form.mobile.data.strip(),
-                "home_grid_id": form.home_grid_id.data}
+                "home_grid_id": form.home_grid_id.data, "language": language()}
         try:
             user = register_volunteer_account(data, code=form.code.data.strip(), password=form.password.data,
                                               consent=bool(form.consent.data), now=utcnow(), ip=request.remote_addr)
@@ -220,8 +219,8 @@ def register():
             status = error.status_code
         else:
             start_session(user)
-            flash("注册成功，欢迎加入！再用两分钟填写技能和空闲时间，社区才能召集您。"
-                  "Registered: welcome aboard! Two more minutes on your skills and hours, and your community can call you.")
+            flash(_("Registered: welcome aboard! Two more minutes on your skills and hours, "
+                    "and your community can call you."))
             return redirect(url_for("profile.skills", setup=1))
     else:
         status = 400 if form.csrf_token.errors else 422
@@ -245,12 +244,12 @@ def me():
         hours = hours_summary(user.volunteer_id)
         for callup in db.session.scalars(list_own_callups(user.volunteer_id).limit(100)):
             emergency = is_emergency(callup)
-            items.append({"callup": callup, "c": callup_context(callup, volunteer),
+            items.append({"callup": callup, "c": page_context(callup, volunteer),
                           "status": STATUS_TEXT.get(callup.status.value, callup.status.value),
                           "open": callup.status in (CallUpStatus.SENT, CallUpStatus.ACCEPTED),
                           "check_in": attendance.may_check_in_self(callup, utcnow()),
                           "check_out": attendance.may_check_out_self(callup, utcnow()),
-                          "emergency": emergency, "eta": _eta_both(callup.eta_minutes) if emergency else ""})
+                          "emergency": emergency, "eta": eta_text(callup.eta_minutes) if emergency else ""})
         emergency_form = EmergencyCallsForm(formdata=None, data={"emergency_calls": volunteer.emergency_calls})
         if volunteer.is_party_member:
             current = db.session.get(PartyOrganisation, volunteer.party_org_id) if volunteer.party_org_id else None
@@ -268,9 +267,9 @@ def me():
 
 def _me_page(user, *, items=(), hours=None, contact_form=None, emergency_form=None, profile=None,
              party_form=None, party_names=(), status: int = 200):
-    return render_template("me.html", user=user, items=items, hours=hours, lang=_lang(), logout_form=LogoutForm(),
+    return render_template("me.html", user=user, items=items, hours=hours, logout_form=LogoutForm(),
                            profile=profile, party_form=party_form, party_names=party_names,
-                           answer_form=AnswerForm(), eta_buttons=[(m, _eta_both(m)) for m in ETA_CHOICES],
+                           answer_form=AnswerForm(), eta_buttons=[(m, eta_text(m)) for m in ETA_CHOICES],
                            contact_form=contact_form, emergency_form=emergency_form,
                            check_in_form=CheckInForm()), status
 
@@ -283,18 +282,18 @@ def emergency_calls():
         abort(400)
     update_volunteer(current_user.user.volunteer_id, {"emergency_calls": form.emergency_calls.data},
                      scope=g.scope, now=utcnow())
-    flash("已保存应急召集设置。Emergency call setting saved.")
+    flash(_("Emergency call setting saved."))
     return redirect(url_for("auth.me"))
 
 
-CHECKED_IN = "已签到，感谢您到岗！Checked in: thank you for coming!"
-CHECKED_OUT = "已签退，辛苦了！Checked out: thank you for your work!"
+CHECKED_IN = _l("Checked in: thank you for coming!")
+CHECKED_OUT = _l("Checked out: thank you for your work!")
 
 
 def flash_refusal(error: DomainError) -> None:
     """A refused self-service action as the service's own field messages (rolled back first)."""
     db.session.rollback()
-    flash(" ".join(m for messages in (error.errors or {}).values() for m in messages) or error.message)
+    flash(" ".join(say(m) for messages in (error.errors or {}).values() for m in messages) or say(error.message))
 
 
 def check_self(callup_id: int, *, leaving: bool) -> bool:
@@ -305,7 +304,7 @@ def check_self(callup_id: int, *, leaving: bool) -> bool:
     except Conflict as error:
         flash_refusal(error)
         return False
-    flash(CHECKED_OUT if leaving else CHECKED_IN)
+    flash(str(CHECKED_OUT if leaving else CHECKED_IN))
     return True
 
 
@@ -334,14 +333,14 @@ def party_org():
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
-        flash("单位党组织名称最多 100 字。The organisation's name is at most 100 characters.")
+        flash(_("The organisation's name is at most 100 characters."))
         return redirect(url_for("auth.me"))
     try:
         set_party_org(current_user.user.volunteer_id, form.party_org.data, now=utcnow())
     except ValidationFailed as error:
         flash_refusal(error)
     else:
-        flash("已保存单位党组织（双报到）。Workplace party organisation saved.")
+        flash(_("Workplace party organisation saved."))
     return redirect(url_for("auth.me"))
 
 
@@ -360,13 +359,8 @@ def contact():
         db.session.rollback()
         _attach_errors(form, error)
         return _me_page(user, contact_form=form, status=422)
-    flash("已保存通知方式。Notice channels saved.")
+    flash(_("Notice channels saved."))
     return redirect(url_for("auth.me"))
-
-
-def _eta_both(minutes: int | None) -> str:
-    """An arrival time in both languages, as the rest of /me is ("15 分钟内 · Within 15 min")."""
-    return f"{eta_text(minutes, 'zh')} · {eta_text(minutes, 'en')}" if minutes is not None else ""
 
 
 @bp.post("/me/call-ups/<int:callup_id>")
@@ -384,8 +378,8 @@ def answer(callup_id: int):
             responses.decline_callup(callup_id, actor=g.scope.actor, now=utcnow())
     except Conflict as error:
         db.session.rollback()
-        flash(error.message)
+        flash(say(error.message))
     else:
-        flash("已确认，感谢您参加！Confirmed, thank you!" if form.action.data == "accept"
-              else "已收到，感谢您的回复。Noted, thank you for answering.")
+        flash(_("Confirmed, thank you for coming!") if form.action.data == "accept"
+              else _("Noted, thank you for answering."))
     return redirect(url_for("auth.me"))

@@ -12,49 +12,51 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Reg
 
 from accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from core.errors import DomainError
+from core.i18n import _l, lazy_pgettext
 from core.masking import MOBILE_RE
 from extensions import db
+from volunteers.models import EMERGENCY_CALLS_NAMES
 
 MOBILE_PATTERN = MOBILE_RE.pattern
 
 
 class LoginForm(FlaskForm):
-    login = StringField("账号 / 手机号 · Login or mobile", validators=[DataRequired(), Length(max=64)],
+    login = StringField(_l("Login or mobile"), validators=[DataRequired(), Length(max=64)],
                         render_kw={"autocomplete": "username", "autofocus": True})
-    password = PasswordField("密码 · Password", validators=[DataRequired(), Length(max=MAX_LENGTH)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
                              render_kw={"autocomplete": "current-password"})
 
 
-MOBILE_MESSAGE = "请输入 11 位大陆手机号。Enter an 11-digit mainland mobile number."
+MOBILE_MESSAGE = _l("Enter an 11-digit mainland mobile number.")
 
 
 class MobileCodeForm(FlaskForm):
     """Registration step 1: the number a one-time code is sent to."""
 
-    mobile = StringField("手机号 · Mobile", validators=[DataRequired(), Regexp(MOBILE_PATTERN, message=MOBILE_MESSAGE)],
+    mobile = StringField(_l("Mobile"), validators=[DataRequired(), Regexp(MOBILE_PATTERN, message=MOBILE_MESSAGE)],
                          render_kw={"autocomplete": "tel", "inputmode": "numeric"})
 
 
 class RegisterForm(FlaskForm):
     """Registration step 2: the code proves the number; nothing about it is told before."""
 
-    code = StringField("短信验证码 · Code from the SMS", validators=[
-        DataRequired(), Regexp(r"^\d{6}$", message="请输入 6 位数字验证码。Enter the 6-digit code.")],
+    code = StringField(_l("Code from the SMS"), validators=[
+        DataRequired(), Regexp(r"^\d{6}$", message=_l("Enter the 6-digit code."))],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
-    name = StringField("姓名 · Name", validators=[DataRequired(), Length(max=64)],
+    name = StringField(lazy_pgettext("person", "Name"), validators=[DataRequired(), Length(max=64)],
                        render_kw={"autocomplete": "name"})
-    mobile = StringField("手机号 · Mobile", validators=[
-        DataRequired(), Regexp(MOBILE_PATTERN, message="请输入 11 位大陆手机号。Enter an 11-digit mainland mobile number.")],
+    mobile = StringField(_l("Mobile"), validators=[
+        DataRequired(), Regexp(MOBILE_PATTERN, message=MOBILE_MESSAGE)],
         render_kw={"autocomplete": "tel", "inputmode": "numeric"})
-    home_grid_id = SelectField("所属社区 / 网格 · Home community or grid", coerce=int,
+    home_grid_id = SelectField(_l("Home community or grid"), coerce=int,
                                validators=[InputRequired()])
     # No composition rules and paste allowed: length and the common-password list are checked by the service.
-    password = PasswordField("密码（至少 8 位）· Password (8 characters or more)", validators=[
+    password = PasswordField(_l("Password (8 characters or more)"), validators=[
         DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)], render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("再次输入密码 · Password again", validators=[
-        DataRequired(), EqualTo("password", message="两次输入的密码不一致。The passwords differ.")],
+    confirm = PasswordField(_l("Password again"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
         render_kw={"autocomplete": "new-password"})
-    consent = BooleanField("同意 · I agree")
+    consent = BooleanField(_l("I agree"))
 
 
 class LogoutForm(FlaskForm):
@@ -75,30 +77,29 @@ class CheckInForm(FlaskForm):
 class PartyOrgForm(FlaskForm):
     """双报到: the party organisation of a party member's workplace (empty clears it)."""
 
-    party_org = StringField("单位党组织 · Workplace party organisation", validators=[Length(max=100)], id="party-org",
+    party_org = StringField(_l("Workplace party organisation"), validators=[Length(max=100)], id="party-org",
                             render_kw={"list": "party-org-names", "autocomplete": "organization"})
 
 
 class EmergencyCallsForm(FlaskForm):
     """A volunteer's choice: may emergencies call them outside the weekly hours they gave?"""
 
-    emergency_calls = RadioField("应急召集 · Emergency calls", choices=[
-        SelectChoice("any_hour", "应急时任何时间都可召集我 · Call me in emergencies, any hour"),
-        SelectChoice("available_hours", "仅在我登记的空闲时段召集我 · Only in my available hours")],
+    emergency_calls = RadioField(_l("Emergency calls"), choices=[
+        SelectChoice(choice.value, label) for choice, label in EMERGENCY_CALLS_NAMES.items()],
         validators=[InputRequired()])
 
 
 class StaffContactForm(FlaskForm):
     """Office staff: where their coordinator notices go besides the office inbox (accounts/staff.py checks it)."""
 
-    email = StringField("电子邮箱 · E-mail", validators=[Length(max=254)], render_kw={"autocomplete": "email"})
-    mobile = StringField("手机号 · Mobile", validators=[Length(max=11)],
+    email = StringField(_l("E-mail"), validators=[Length(max=254)], render_kw={"autocomplete": "email"})
+    mobile = StringField(_l("Mobile"), validators=[Length(max=11)],
                          render_kw={"autocomplete": "tel", "inputmode": "numeric"})
-    wecom_id = StringField("企业微信账号 · WeCom id", validators=[Length(max=64)])
+    wecom_id = StringField(_l("WeCom id"), validators=[Length(max=64)])
     notify_channels = SelectMultipleField(
-        "接收活动回复通知 · Tell me of every answer by",
-        choices=[SelectChoice("sms", "短信 · SMS"), SelectChoice("email", "电子邮件 · E-mail"),
-                 SelectChoice("wecom", "企业微信 · WeCom")],
+        _l("Tell me of every answer by"),
+        choices=[SelectChoice("sms", _l("SMS")), SelectChoice("email", _l("E-mail")),
+                 SelectChoice("wecom", _l("WeCom"))],
         option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
 
 

@@ -11,17 +11,18 @@ from flask_login import current_user
 from accounts.audit import record_event
 from callups import checkin_codes
 from notices.links import LinkExpired
-from campaigns.messaging import callup_context
 from campaigns import attendance, hours
 from campaigns.changes import get_shift
 from core.clock import utcnow
 from core.errors import Conflict, NotFound
+from core.i18n import _, local_datetime
 from core.masking import mask_name
 from extensions import db, limiter
 from volunteers.models import Volunteer
-from web.auth import _lang, _no_store, check_self, require_sign_in
-from web.certificate import FontMissing, issued_on, render_certificate
+from web.auth import _no_store, check_self, require_sign_in
+from web.certificate import FontMissing, render_certificate
 from web.forms import CheckInForm
+from web.responses import page_context
 
 log = logging.getLogger(__name__)
 bp = Blueprint("service", __name__)
@@ -40,7 +41,7 @@ def _sign_in():
 
 def qr_svg(url: str, *, scale: int = 4) -> str:
     """The QR code of ``url`` as inline SVG (no script, no image request; prints sharp at any size)."""
-    return segno.make(url, error="m").svg_inline(scale=scale, title="签到二维码 · Check-in QR code")
+    return segno.make(url, error="m").svg_inline(scale=scale, title=_("Check-in QR code"))
 
 
 def _shift_of(token: str) -> int | None:
@@ -57,13 +58,13 @@ def check_in(token: str):
     try:
         shift_id = _shift_of(token)
     except NotFound:
-        return render_template("check_in.html", state="invalid", lang=_lang()), 404
+        return render_template("check_in.html", state="invalid"), 404
     if shift_id is None:
-        return render_template("check_in.html", state="expired", lang=_lang()), 410
+        return render_template("check_in.html", state="expired"), 410
     shift = get_shift(shift_id)
     callup = attendance.own_callup_on_shift(shift_id, user.volunteer_id) if user.volunteer_id else None
     if callup is None:
-        return render_template("check_in.html", state="not_listed", shift=shift, lang=_lang()), 404
+        return render_template("check_in.html", state="not_listed", shift=shift), 404
     if request.method == "POST":
         if not CheckInForm().validate_on_submit() or request.form.get("action") not in ("in", "out"):
             abort(400)
@@ -73,16 +74,10 @@ def check_in(token: str):
     volunteer = db.session.get(Volunteer, user.volunteer_id)
     opens, closes = attendance.self_check_in_window(shift)
     return render_template(
-        "check_in.html", state=callup.status.value, shift=shift, callup=callup, c=callup_context(callup, volunteer),
+        "check_in.html", state=callup.status.value, shift=shift, callup=callup, c=page_context(callup, volunteer),
         may_check_in=attendance.may_check_in_self(callup, now), may_check_out=attendance.may_check_out_self(callup, now),
         too_early=now < opens, too_late=now > closes, punctuality=attendance.punctuality(callup, shift),
-        local=_local_time, form=CheckInForm(), lang=_lang())
-
-
-def _local_time(value) -> str:
-    from zoneinfo import ZoneInfo
-
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M") if value else ""
+        form=CheckInForm())
 
 
 @bp.get("/me/certificate.pdf")
@@ -93,18 +88,17 @@ def certificate():
         issued = hours.issue_certificate(user.volunteer_id, now=utcnow())
     except Conflict:
         db.session.rollback()
-        flash("还没有登记的服务时长，暂不能出具证明。No hours are booked yet: no certificate to issue.")
+        flash(_("No hours are booked yet: no certificate to issue."))
         return redirect(url_for("auth.me"))
     volunteer = db.session.get(Volunteer, user.volunteer_id)
-    zone = current_app.config["TIMEZONE"]
     try:
-        pdf = render_certificate(issued, name=volunteer.name, timezone_name=zone,
+        pdf = render_certificate(issued, name=volunteer.name,
                                  shifts=hours.served_shifts(user.volunteer_id, through_entry_id=issued.through_entry_id),
                                  font_path=current_app.config["CERTIFICATE_FONT"],
                                  verify_url=url_for("service.verify", code=issued.code, _external=True))
     except FontMissing as error:
         log.error("%s", error)
-        return Response(f"证书暂时无法生成：缺少中文字体。The certificate cannot be drawn now. {error}\n", 503,
+        return Response(_("The certificate cannot be drawn now.") + f" {error}\n", 503,
                         mimetype="text/plain")
     record_event(actor=f"user:{user.id}", role=user.role.value, action="certificate.download", now=utcnow(),
                  outcome="ok", object_type="volunteer", object_id=user.volunteer_id, ip=request.remote_addr,
@@ -119,11 +113,11 @@ def verify(code: str):
     """Anyone checks a certificate: the name masked, total hours and the issue date; nothing else."""
     found = hours.find_certificate(code)
     if found is None:
-        return render_template("verify.html", certificate=None, code=code[:20], lang=_lang()), 404
+        return render_template("verify.html", certificate=None, code=code[:20]), 404
     name = db.session.get(Volunteer, found.volunteer_id).name
     return render_template("verify.html", certificate=found, masked=mask_name(name),
                            hours=round((found.recorded_minutes + found.manual_minutes) / 60, 2),
-                           issued=issued_on(found.issued_at, current_app.config["TIMEZONE"]), lang=_lang())
+                           issued=local_datetime(found.issued_at, "yyyy-MM-dd"))
 
 
 

@@ -6,10 +6,14 @@ from sqlalchemy import func, select
 
 from accounts.services import scope_for
 from campaigns.models import Campaign
+from core.i18n import _l
 from core.masking import sees_party_membership
 from extensions import db
-from grids.models import LEVEL_NAMES, Grid
+from grids.models import Grid
 from volunteers.models import Enterprise, Identity, Team, Volunteer, VolunteerStatus
+
+# The front page's row heading for each level of the grid tree (how many there are of it).
+LEVEL_COUNTS = (_l("Districts"), _l("Street offices"), _l("Communities"), _l("Grids"), _l("Micro-grids"))
 
 
 def _sees_party_count() -> bool:
@@ -32,7 +36,7 @@ def district_overview() -> dict:
     campaigns = dict(db.session.execute(select(Campaign.status, func.count()).group_by(Campaign.status)).all())
     return {
         "district": district,
-        "levels": [(LEVEL_NAMES[level], levels.get(level, 0)) for level in range(5)],
+        "levels": [(name, levels.get(level, 0)) for level, name in enumerate(LEVEL_COUNTS)],
         "volunteers": people[0],
         "party_members": int(people[1]) if _sees_party_count() else None,
         "enterprises": db.session.scalar(select(func.count()).select_from(Enterprise)),

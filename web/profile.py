@@ -29,13 +29,14 @@ from notices.models import Channel
 from notices.outbox import channels_for
 from core.clock import utcnow
 from core.errors import DomainError
+from core.i18n import HTML_LANG, LANGUAGE_NAMES, _, _l, language, say
 from core.masking import mask_mobile
 from extensions import db
 from volunteers.availability import format_hhmm
 from volunteers.models import Volunteer
 from volunteers.readiness import NO_CALLUPS_LEFT, NO_HOURS, NOT_ACTIVE, readiness_of
 from volunteers.services import get_volunteer, list_skills, update_volunteer
-from web.auth import _lang, _no_store, require_sign_in
+from web.auth import _no_store, require_sign_in
 from web.forms import EmergencyCallsForm
 from web.sessions import end_session
 
@@ -43,25 +44,22 @@ bp = Blueprint("profile", __name__, url_prefix="/me")
 bp.before_request(require_sign_in)
 bp.after_request(_no_store)
 
-WEEKDAYS = (("周一", "Mon"), ("周二", "Tue"), ("周三", "Wed"), ("周四", "Thu"), ("周五", "Fri"), ("周六", "Sat"),
-            ("周日", "Sun"))
+WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 # Parts of a day a person ticks; adjacent parts join into one window, so a 09:00-15:00 shift fits morning + afternoon.
-DAY_PARTS = (("morning", "上午", "Morning", "08:00", "12:00"), ("afternoon", "下午", "Afternoon", "12:00", "18:00"),
-             ("evening", "晚上", "Evening", "18:00", "22:00"))
+DAY_PARTS = (("morning", _l("Morning"), "08:00", "12:00"), ("afternoon", _l("Afternoon"), "12:00", "18:00"),
+             ("evening", _l("Evening"), "18:00", "22:00"))
 LEVELS = [SelectChoice(value, label) for value, label in (
-    ("0", "不会 · No"), ("1", "1 入门 · Beginner"), ("2", "2 会做 · Can do"), ("3", "3 熟练 · Skilled"),
-    ("4", "4 精通 · Very good"), ("5", "5 专业 · Expert"))]
-CHANNEL_LABELS = {"inapp": ("应用内消息", "in-app inbox"), "sms": ("短信", "SMS"), "email": ("电子邮件", "e-mail"),
-                  "wecom": ("企业微信", "WeCom")}
+    ("0", _l("No skill")), ("1", _l("1 Beginner")), ("2", _l("2 Can do")), ("3", _l("3 Skilled")),
+    ("4", _l("4 Very good")), ("5", _l("5 Expert")))]
+CHANNEL_LABELS = {"inapp": _l("in-app inbox"), "sms": _l("SMS"), "email": _l("E-mail"), "wecom": _l("WeCom")}
 BLOCKER_TEXT = {
-    NOT_ACTIVE: ("您的状态为暂停或已离开，请联系社区恢复。", "Your status is paused or left: ask your community office."),
-    NO_HOURS: ("您还没有填写每周空闲时间，常规活动无法召集您。", "You have not given any weekly hours, so routine "
-                                                        "call-ups cannot reach you."),
-    NO_CALLUPS_LEFT: ("您把每月召集次数设为 0。", "You set your monthly call-ups to 0."),
+    NOT_ACTIVE: _l("Your status is paused or left: ask your community office."),
+    NO_HOURS: _l("You have not given any weekly hours, so routine call-ups cannot reach you."),
+    NO_CALLUPS_LEFT: _l("You set your monthly call-ups to 0."),
 }
-# The steps, in the order a new volunteer meets them: endpoint and (Chinese, English) title.
-STEPS = (("profile.skills", ("技能", "Skills")), ("profile.availability", ("空闲时间", "Weekly hours")),
-         ("profile.channels", ("通知方式", "How you are told")), ("profile.emergency", ("应急召集", "Emergencies")))
+# The steps, in the order a new volunteer meets them: endpoint and title.
+STEPS = (("profile.skills", _l("Skills")), ("profile.availability", _l("Weekly hours")),
+         ("profile.channels", _l("How you are told")), ("profile.emergency", _l("Emergency calls")))
 
 
 class SkillsForm(FlaskForm):
@@ -69,20 +67,26 @@ class SkillsForm(FlaskForm):
 
 
 class AvailabilityForm(FlaskForm):
-    slots = SelectMultipleField("每周空闲时间 · Weekly hours", option_widget=CheckboxInput(),
+    slots = SelectMultipleField(_l("Weekly hours"), option_widget=CheckboxInput(),
                                 widget=ListWidget(prefix_label=False), validate_choice=False)
-    keep = SelectMultipleField("其他时段 · Other hours", option_widget=CheckboxInput(),
+    keep = SelectMultipleField(_l("Other hours"), option_widget=CheckboxInput(),
                                widget=ListWidget(prefix_label=False), validate_choice=False)
-    max_callups_per_month = IntegerField("每月最多召集次数 · At most this many call-ups a month",
+    max_callups_per_month = IntegerField(_l("At most this many call-ups a month"),
                                          render_kw={"inputmode": "numeric"})
 
 
 class ChannelsForm(FlaskForm):
-    consented_channels = SelectMultipleField("同意接收召集的方式 · I agree to be told by",
+    consented_channels = SelectMultipleField(_l("I agree to be told by"),
                                              option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
                                              validate_choice=False)
-    language = SelectField("消息语言 · Language of messages",
-                           choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")], validate_choice=False)
+    # Each language by its own name (and marked so, for screen readers), so a reader of either finds theirs.
+    language = SelectField(_l("Language of messages"), validate_choice=False, choices=[
+        SelectChoice(code, name, render_kw={"lang": HTML_LANG[code]}) for code, name in LANGUAGE_NAMES.items()])
+
+
+def skill_name(skill) -> str:
+    """A skill as the catalogue names it in the page's language (its code when it has no English name)."""
+    return (skill.name_en or skill.code) if language() == "en" else skill.name
 
 
 def _volunteer() -> Volunteer:
@@ -102,7 +106,7 @@ def _setup() -> bool:
 
 def _next_url(endpoint: str) -> str:
     """After saving: the next step during setup (the summary after the last), else the summary."""
-    names = [name for name, _ in STEPS]
+    names = [name for name, _title in STEPS]
     if _setup() and endpoint in names and names.index(endpoint) + 1 < len(names):
         return url_for(names[names.index(endpoint) + 1], setup=1)
     return url_for("profile.summary", done=1 if _setup() else None)
@@ -114,7 +118,7 @@ def _flat_messages(value) -> list[str]:
         return [message for item in value.values() for message in _flat_messages(item)]
     if isinstance(value, (list, tuple)):
         return [message for item in value for message in _flat_messages(item)]
-    return [str(value)]
+    return [say(value)]
 
 
 def _attach(form, errors: Mapping[str, object], fields: Mapping[str, str]) -> None:
@@ -151,8 +155,8 @@ def _save(form, body: dict, fields: Mapping[str, str]) -> bool:
 
 
 def _page(template: str, form, *, endpoint: str, status: int = 200, **context):
-    names = [name for name, _ in STEPS]
-    return render_template(template, form=form, lang=_lang(), setup=_setup(), steps=STEPS,
+    names = [name for name, _title in STEPS]
+    return render_template(template, form=form, setup=_setup(), steps=STEPS, skill_name=skill_name,
                            step_number=names.index(endpoint) + 1, step_title=dict(STEPS)[endpoint],
                            skip_url=_next_url(endpoint), **context), status
 
@@ -169,7 +173,7 @@ def skills():
     held = {row.skill.code: row for row in volunteer.skills}
     open_skills = [skill for skill in catalogue if not skill.certified]
     form_class = type("BoundSkillsForm", (SkillsForm,), {
-        f"skill_{skill.id}": SelectField(f"{skill.name} · {skill.name_en or skill.code}", choices=LEVELS,
+        f"skill_{skill.id}": SelectField(skill_name(skill), choices=LEVELS,
                                          validate_choice=False) for skill in open_skills})
     defaults = {f"skill_{skill.id}": str(held[skill.code].level) if skill.code in held else "0"
                 for skill in open_skills}
@@ -187,7 +191,7 @@ def skills():
                 body["skills"].append({"code": skill.code, "level": int(raw) if raw.isdigit() else raw})
                 sent.append(f"skill_{skill.id}")
         if _save(form, body, {"skills": "skills", **{str(i): name for i, name in enumerate(sent)}}):
-            flash("已保存技能。Skills saved.")
+            flash(_("Skills saved."))
             return redirect(_next_url("profile.skills"))
         return _page("profile_skills.html", form, endpoint="profile.skills", status=422,
                      open_skills=open_skills, field_of=field_of, certified=_certified(volunteer))
@@ -211,7 +215,7 @@ def _window_value(weekday: int, start: int, end: int) -> str:
 def availability():
     """When I am free each week (mornings, afternoons, evenings by weekday) and how often I may be called."""
     volunteer = _volunteer()
-    parts = {key: (start, end) for key, _, _, start, end in DAY_PARTS}
+    parts = {key: (start, end) for key, _name, start, end in DAY_PARTS}
     presets = {(start, end): key for key, (start, end) in parts.items()}
     ticked, others = [], []
     for window in volunteer.availability:
@@ -226,7 +230,7 @@ def availability():
     else:
         form = AvailabilityForm(formdata=None, data={"slots": ticked, "keep": [value for value, *_ in others],
                                                     "max_callups_per_month": volunteer.max_callups_per_month})
-    form.keep.choices = [SelectChoice(value, f"{WEEKDAYS[day][0]} {start}–{end} · {WEEKDAYS[day][1]}")
+    form.keep.choices = [SelectChoice(value, f"{WEEKDAYS[day]} {start}–{end}")
                          for value, day, start, end in others]
     context = {"weekdays": WEEKDAYS, "parts": DAY_PARTS, "others": others}
     if request.method == "POST":
@@ -235,30 +239,30 @@ def availability():
                          status=_status_of(form), **context)
         windows = []
         for value in form.slots.data or []:
-            day, _, part = value.partition("-")
+            day, _dash, part = value.partition("-")
             start, end = parts.get(part, ("", ""))
             windows.append({"weekday": int(day) if day.isdigit() else day, "start": start, "end": end})
         for value in form.keep.data or []:
-            day, _, rest = value.partition("-")
-            start, _, end = rest.partition("-")
+            day, _dash, rest = value.partition("-")
+            start, _dash, end = rest.partition("-")
             windows.append({"weekday": int(day) if day.isdigit() else day, "start": start, "end": end})
         body = {"availability": windows}
         if form.max_callups_per_month.raw_data and form.max_callups_per_month.raw_data[0].strip():
             body["max_callups_per_month"] = form.max_callups_per_month.data
         if form.max_callups_per_month.errors or not _save(form, body, {"availability": "slots"}):
             return _page("profile_availability.html", form, endpoint="profile.availability", status=422, **context)
-        flash("已保存空闲时间。Weekly hours saved.")
+        flash(_("Weekly hours saved."))
         return redirect(_next_url("profile.availability"))
     return _page("profile_availability.html", form, endpoint="profile.availability", **context)
 
 
 def _own_channels(volunteer: Volunteer) -> list[tuple[str, str, str]]:
     """(channel, label, address shown) for the channels this person has an address for."""
-    found = [("sms", "短信 · SMS", mask_mobile(volunteer.mobile))]
+    found = [("sms", CHANNEL_LABELS["sms"], mask_mobile(volunteer.mobile))]
     if volunteer.email:
-        found.append(("email", "电子邮件 · E-mail", volunteer.email))
+        found.append(("email", CHANNEL_LABELS["email"], volunteer.email))
     if volunteer.wecom_id:
-        found.append(("wecom", "企业微信 · WeCom", volunteer.wecom_id))
+        found.append(("wecom", CHANNEL_LABELS["wecom"], volunteer.wecom_id))
     return found
 
 
@@ -272,7 +276,8 @@ def channels():
     else:
         form = ChannelsForm(formdata=None, data={"consented_channels": volunteer.consented_channels,
                                                  "language": volunteer.language})
-    form.consented_channels.choices = [SelectChoice(value, f"{label}（{address}）") for value, label, address in offered]
+    form.consented_channels.choices = [SelectChoice(value, _("%(channel)s (%(address)s)", channel=label, address=address))
+                                       for value, label, address in offered]
     if request.method == "POST":
         if not form.validate_on_submit():
             return _page("profile_channels.html", form, endpoint="profile.channels", status=_status_of(form))
@@ -281,7 +286,7 @@ def channels():
         body = {"consented_channels": list(form.consented_channels.data or []) + unseen,
                 "language": form.language.data}
         if _save(form, body, {}):
-            flash("已保存通知方式。Channels saved.")
+            flash(_("Channels saved."))
             return redirect(_next_url("profile.channels"))
         return _page("profile_channels.html", form, endpoint="profile.channels", status=422)
     return _page("profile_channels.html", form, endpoint="profile.channels")
@@ -294,7 +299,7 @@ def emergency():
     if request.method == "POST":
         form = EmergencyCallsForm()
         if form.validate_on_submit() and _save(form, {"emergency_calls": form.emergency_calls.data}, {}):
-            flash("已保存应急召集设置。Emergency call setting saved.")
+            flash(_("Emergency call setting saved."))
             return redirect(_next_url("profile.emergency"))
         status = 400 if form.csrf_token.errors else 422
         return _page("profile_emergency.html", form, endpoint="profile.emergency", status=status)
@@ -303,27 +308,31 @@ def emergency():
 
 
 def profile_summary(volunteer: Volunteer) -> dict:
-    """What the summary shows: the matcher's view of the person and the channels a call-up would use."""
+    """What the summary shows: the matcher's view of the person and the channels a call-up would use, each list
+    already said as one phrase of the page's language (its own separators)."""
     readiness = readiness_of(volunteer, today=_today())
     every_channel = {Channel.INAPP, Channel.SMS, Channel.EMAIL, Channel.WECOM}
-    used = [channel.value for channel, _ in channels_for(volunteer, every_channel)]
-    return {"readiness": readiness, "channels": [CHANNEL_LABELS[name] for name in used if name in CHANNEL_LABELS],
-            "sms": "sms" in used, "blockers": [BLOCKER_TEXT[code] for code in readiness.blockers],
-            "weekdays": WEEKDAYS}
+    used = [channel.value for channel, _channel in channels_for(volunteer, every_channel)]
+    return {"readiness": readiness,
+            "channels": _(", ").join(str(CHANNEL_LABELS[name]) for name in used if name in CHANNEL_LABELS),
+            "skills": _(", ").join(_("%(skill)s (level %(level)s)", skill=skill_name(held), level=held.level)
+                                   for held in readiness.skills if not held.expired),
+            "hours": _("; ").join(f"{WEEKDAYS[day]} {start}–{end}" for day, start, end in readiness.hours),
+            "sms": "sms" in used, "blockers": [str(BLOCKER_TEXT[code]) for code in readiness.blockers]}
 
 
 @bp.get("/profile")
 def summary():
     """What I can be called for: skills, when, on which channels; or why not yet."""
     volunteer = _volunteer()
-    return render_template("profile.html", lang=_lang(), volunteer=volunteer, steps=STEPS,
+    return render_template("profile.html", volunteer=volunteer, steps=STEPS,
                            just_done=request.args.get("done") == "1", **profile_summary(volunteer))
 
 
 class ErasureForm(FlaskForm):
     """Erasure cannot be undone: the box must be ticked."""
 
-    confirm = BooleanField("我确认注销并删除我的个人信息 · I confirm: erase my personal data")
+    confirm = BooleanField(_l("I confirm: erase my personal data"))
 
 
 @bp.get("/data")
@@ -350,8 +359,8 @@ def erasure():
         if form.confirm.data:
             erase_volunteer(volunteer.id, now=utcnow(), actor=g.scope.actor)
             end_session()
-            flash("您的个人信息已删除，账号已注销。Your personal data was erased and your account closed.")
+            flash(_("Your personal data was erased and your account closed."))
             return redirect(url_for("auth.login"))
-        form.confirm.errors = ["请勾选确认。Tick the box to confirm."]
+        form.confirm.errors = [_("Tick the box to confirm.")]
         status = 422
-    return render_template("profile_erasure.html", form=form, lang=_lang()), status
+    return render_template("profile_erasure.html", form=form), status

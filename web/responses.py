@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
@@ -14,6 +15,8 @@ from campaigns.services import ETA_BUCKETS, get_callup, is_emergency
 from campaigns.team_offers import MembersRefused, answer_team_callup, is_team_callup
 from core.clock import utcnow
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from core.i18n import _, _l, in_language, language, local_datetime
+from web.locale import LANGUAGE_COOKIE, chosen_language
 from extensions import csrf, db, limiter
 from volunteers.models import Team, Volunteer, VolunteerStatus
 
@@ -22,66 +25,57 @@ bp = Blueprint("responses", __name__)
 # What an emergency "yes" says about arrival (minutes; 0 = already on site): the staffing board's columns.
 ETA_CHOICES = tuple(minutes for _, minutes in ETA_BUCKETS)
 
-LABELS = {
-    "zh": {"title": "志愿召集", "what": "活动", "role": "岗位", "when": "时间", "where": "地点",
-           "deadline": "请在此前回复", "contact": "联系人", "accept": "我参加", "decline": "我不参加",
-           "accepted": "已确认，感谢您参加！", "declined": "已收到，感谢您的回复。",
-           "not_found": "链接无效。", "expired": "链接已过期：回复时间已过。", "lang": "zh-CN",
-           "team": "队伍", "places": "需派人数", "choose": "请选择派出的成员（最多 {places} 人）",
-           "send": "派出所选成员", "team_decline": "本队无法参加", "no_members": "本队暂无可派出的在册成员。",
-           "sent_members": "已派出：", "sep": "、", "team_accepted": "已确认：{count} 人参加，感谢！",
-           "team_declined": "已收到：本队不参加，感谢您的回复。",
-           "none_chosen": "请至少选择一名成员；如本队无法参加，请点“本队无法参加”。",
-           "too_many": "最多只能选 {places} 人，您选了 {count} 人。未作任何更改。",
-           "busy": "以下成员同一时间已有任务：{names}。未作任何更改。",
-           "gates": "以下成员不符合岗位要求，未作任何更改。",
-           "gate_codes": {"not_active": "未在册服务", "skill": "缺少所需技能或等级", "no_certificate": "缺少有效证书",
-                          "certificate_expired": "证书已过期", "unavailable": "该时段不在服务时间内",
-                          "blackout": "当天已请假", "busy": "同一时间已有任务", "monthly_cap": "本月召集次数已满"},
-           "already_called": "以下成员已被召集到此岗位：{names}。未作任何更改。",
-           "not_member": "以下人员不是本队在册成员：{names}。未作任何更改。",
-           "full": "岗位名额不足：只剩 {left} 个。未作任何更改。",
-           "not_open": "此召集已答复或已截止，不能再回复。", "failed": "未能提交，请稍后再试。未作任何更改。",
-           "standby": "岗位已满：您已列入候补，有名额空出时会第一时间通知您。",
-           "closed": "活动已取消或班次已结束，不能再回复。",
-           "contact_call": "拨打", "eta_question": "我参加，能在多久内到达？", "eta": "预计到达",
-           "eta_0": "已在现场", "eta_15": "15 分钟内", "eta_30": "30 分钟内", "eta_60": "60 分钟内",
-           "eta_other": "{minutes} 分钟内",
-           "statuses": {"proposed": "拟召集", "scheduled": "待发送", "sent": "待回复", "accepted": "已接受",
-                        "declined": "已拒绝", "expired": "已过期", "withdrawn": "已撤回", "attended": "已到岗",
-                        "no_show": "未到岗"}},
-    "en": {"title": "Call-up", "what": "Activity", "role": "Role", "when": "When", "where": "Where",
-           "deadline": "Please answer by", "contact": "Contact", "accept": "I'll come", "decline": "I can't",
-           "accepted": "Confirmed, thank you for coming!", "declined": "Noted, thank you for answering.",
-           "not_found": "This link is not valid.", "expired": "This link has expired: the time to answer is over.",
-           "lang": "en",
-           "team": "Team", "places": "Places offered", "choose": "Choose who goes (at most {places})",
-           "send": "Send the selected members", "team_decline": "Our team can't come",
-           "no_members": "The team has no active members to send.", "sent_members": "Sent: ", "sep": ", ",
-           "team_accepted": "Confirmed: {count} people are coming, thank you!",
-           "team_declined": "Noted: your team is not coming, thank you for answering.",
-           "none_chosen": "Choose at least one member; if the team cannot come, press \u201cOur team can't come\u201d.",
-           "too_many": "At most {places} people: you chose {count}. Nothing was changed.",
-           "busy": "Already serving at that time: {names}. Nothing was changed.",
-           "gates": "Some members do not meet the position's requirements. Nothing was changed.",
-           "gate_codes": {"not_active": "not active", "skill": "lacks the skill or level",
-                          "no_certificate": "no valid certificate", "certificate_expired": "certificate expired",
-                          "unavailable": "not available at that time", "blackout": "away that day",
-                          "busy": "already serving at that time", "monthly_cap": "monthly call-up limit reached"},
-           "already_called": "Already called up for this position: {names}. Nothing was changed.",
-           "not_member": "Not active members of the team: {names}. Nothing was changed.",
-           "full": "Not enough places left: only {left}. Nothing was changed.",
-           "not_open": "This call-up is already answered or closed.",
-           "failed": "The answer could not be saved; please try again. Nothing was changed.",
-           "standby": "The position is full: you are on standby and will be offered the next place that frees.",
-           "closed": "The activity was cancelled or the shift has ended: answers are closed.",
-           "contact_call": "Call", "eta_question": "I'll come: how soon can you be there?",
-           "eta": "Arriving", "eta_0": "Already on site", "eta_15": "Within 15 min", "eta_30": "Within 30 min",
-           "eta_60": "Within 60 min", "eta_other": "Within {minutes} min",
-           "statuses": {"proposed": "Proposed", "scheduled": "Scheduled", "sent": "Awaiting your answer",
-                        "accepted": "Accepted", "declined": "Declined", "expired": "Expired",
-                        "withdrawn": "Withdrawn", "attended": "Attended", "no_show": "Did not attend"}},
+# What the page says after an answer, and for a refused one (by the key the error code maps to below).
+DONE = {"accepted": _l("Confirmed, thank you for coming!"), "declined": _l("Noted, thank you for answering."),
+        "team_accepted": _l("Confirmed: %(count)s people are coming, thank you!"),
+        "team_declined": _l("Noted: your team is not coming, thank you for answering.")}
+REFUSALS = {
+    "none_chosen": _l("Choose at least one member; if the team cannot come, press \u201cOur team can't come\u201d."),
+    "too_many": _l("At most %(places)s people: you chose %(count)s. Nothing was changed."),
+    "busy": _l("Already serving at that time: %(names)s. Nothing was changed."),
+    "gates": _l("Some members do not meet the position's requirements. Nothing was changed."),
+    "already_called": _l("Already called up for this position: %(names)s. Nothing was changed."),
+    "not_member": _l("Not active members of the team: %(names)s. Nothing was changed."),
+    "full": _l("Not enough places left: only %(left)s. Nothing was changed."),
+    "not_open": _l("This call-up is already answered or closed."),
+    "failed": _l("The answer could not be saved; please try again. Nothing was changed."),
+    "standby": _l("The position is full: you are on standby and will be offered the next place that frees."),
+    "closed": _l("The activity was cancelled or the shift has ended: answers are closed."),
 }
+# Why a member cannot be sent, by the matcher's gate code.
+GATE_REASONS = {"not_active": _l("not active"), "skill": _l("lacks the skill or level"),
+                "no_certificate": _l("no valid certificate"), "certificate_expired": _l("certificate expired"),
+                "unavailable": _l("not available at that time"), "blackout": _l("away that day"),
+                "busy": _l("already serving at that time"), "monthly_cap": _l("monthly call-up limit reached")}
+STATUSES = {"proposed": _l("Proposed"), "scheduled": _l("Scheduled"), "sent": _l("Awaiting your answer"),
+            "accepted": _l("Accepted"), "declined": _l("Declined"), "expired": _l("Expired"),
+            "withdrawn": _l("Withdrawn"), "attended": _l("Attended"), "no_show": _l("Did not attend")}
+ETA_NAMES = {0: _l("Already on site"), 15: _l("Within 15 min"), 30: _l("Within 30 min"), 60: _l("Within 60 min")}
+# How a page says a call-up's time (a CLDR pattern, per language): messages say it in the person's language.
+WHEN_PATTERN = _l("EEE d MMM HH:mm")
+LINK_ERRORS = {"not_found": _l("This link is not valid."),
+               "expired": _l("This link has expired: the time to answer is over.")}
+
+
+class _GateReasonsIn(Mapping):
+    """GATE_REASONS said in one language, for the office's pages that still read ``LABELS[lang]["gate_codes"]``;
+    delete with LABELS once they read GATE_REASONS."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, code: str) -> str:
+        with in_language(self.lang):
+            return str(GATE_REASONS[code])
+
+    def __iter__(self):
+        return iter(GATE_REASONS)
+
+    def __len__(self) -> int:
+        return len(GATE_REASONS)
+
+
+LABELS = {lang: {"gate_codes": _GateReasonsIn(lang)} for lang in ("zh", "en")}
 
 
 @bp.after_request
@@ -93,12 +87,19 @@ def _private(response):
     return response
 
 
-def eta_text(minutes: int | None, lang: str) -> str:
-    """The arrival time a person gave, in words ("15 分钟内"); empty when they did not say."""
+def eta_text(minutes: int | None) -> str:
+    """The arrival time a person gave, in words ("Within 15 min"); empty when they did not say."""
     if minutes is None:
         return ""
-    labels = LABELS["en" if lang == "en" else "zh"]
-    return labels.get(f"eta_{minutes}") or labels["eta_other"].format(minutes=minutes)
+    return str(ETA_NAMES[minutes]) if minutes in ETA_NAMES else _("Within %(minutes)s min", minutes=minutes)
+
+
+def page_context(callup: CallUp, person: Volunteer) -> dict[str, str]:
+    """What a page about ``callup`` says (``callup_context``), its times in the page's language and zone."""
+    pattern = str(WHEN_PATTERN)
+    deadline = local_datetime(callup.expires_at, pattern) if callup.expires_at else ""
+    return {**callup_context(callup, person), "when": local_datetime(callup.position.shift.start_at, pattern),
+            "deadline": deadline}
 
 
 def eta_from_form(form, *, allowed: bool) -> int | None:
@@ -120,29 +121,36 @@ def _tel(phone: str) -> str:
     return "tel:" + re.sub(r"[^0-9+\-]", "", phone)
 
 
-# A refused answer's error code → the key of LABELS that says it on the page.
+# A refused answer's error code → the key of REFUSALS that says it on the page.
 ANSWER_ERROR_KINDS = {"standby": "standby", "not_open": "not_open", "campaign_cancelled": "closed",
                       "shift_ended": "closed"}
+
+
+def _reader_language(person: Volunteer | None) -> str:
+    """The language of an answer page: the reader's own choice (the switch, or its cookie) when they made one,
+    else the language of the person's messages, in which the link reached them."""
+    if chosen_language() or LANGUAGE_COOKIE in request.cookies or person is None:
+        return language()
+    return person.language
 
 
 def _page(callup, status: int = 200, refusal: str | None = None, done: str | None = None):
     if is_team_callup(callup):
         return _team_page(callup, status)
     volunteer = db.session.get(Volunteer, callup.volunteer_id) if callup.volunteer_id else None
-    lang = "en" if volunteer and (volunteer.language or "").startswith("en") else "zh"
-    context = callup_context(callup, volunteer) if volunteer else {}
-    labels = LABELS[lang]
-    emergency = is_emergency(callup)
-    message = labels[ANSWER_ERROR_KINDS.get(refusal, "failed")] if refusal else None
-    return render_template("response.html", c=context, callup=callup, t=labels, message=message,
-                           done=labels.get(done) if done else None, tel=_tel(context.get("contact_phone") or ""),
-                           emergency=emergency, eta_buttons=[(m, eta_text(m, lang)) for m in ETA_CHOICES],
-                           eta=eta_text(callup.eta_minutes, lang) if emergency else "",
-                           open=callup.status.value == "sent" or callup.status.value == "accepted"), status
+    with in_language(_reader_language(volunteer)):
+        context = page_context(callup, volunteer) if volunteer else {}
+        emergency = is_emergency(callup)
+        message = str(REFUSALS[ANSWER_ERROR_KINDS.get(refusal, "failed")]) if refusal else None
+        return render_template("response.html", c=context, callup=callup, message=message, statuses=STATUSES,
+                               done=str(DONE[done]) if done else None, tel=_tel(context.get("contact_phone") or ""),
+                               emergency=emergency, eta_buttons=[(m, eta_text(m)) for m in ETA_CHOICES],
+                               eta=eta_text(callup.eta_minutes) if emergency else "",
+                               open=callup.status.value == "sent" or callup.status.value == "accepted"), status
 
 
 def _error(kind: str, status: int):
-    return render_template("response_error.html", t=LABELS["zh"], en=LABELS["en"], kind=kind), status
+    return render_template("response_error.html", message=LINK_ERRORS[kind], kind=kind), status
 
 
 def _resolve(token: str) -> int:
@@ -157,9 +165,13 @@ def _team_page(callup, status: int = 200, *, error: tuple[str, dict] | None = No
     """The offer to a team: what, when, places offered, and the active members to tick (names only)."""
     team = db.session.get(Team, callup.team_id)
     leader = db.session.get(Volunteer, team.leader_id) if team and team.leader_id else None
-    lang = "en" if leader and (leader.language or "").startswith("en") else "zh"
-    labels = LABELS[lang]
-    context = callup_context(callup, leader) if leader else {}
+    with in_language(_reader_language(leader)):
+        return _render_team_page(callup, team, leader, status, error=error, done=done, chosen=chosen, count=count)
+
+
+def _render_team_page(callup, team, leader, status, *, error, done, chosen, count):
+    """The team's page in the language already chosen (see ``_team_page``), with the refusal or outcome said."""
+    context = page_context(callup, leader) if leader else {}
     members = [m for m in team.members if m.status is VolunteerStatus.ACTIVE] if team else []
     sent = db.session.scalars(
         select(Volunteer.name).join(CallUp, CallUp.volunteer_id == Volunteer.id)
@@ -167,21 +179,22 @@ def _team_page(callup, status: int = 200, *, error: tuple[str, dict] | None = No
                CallUp.status == CallUpStatus.ACCEPTED).order_by(Volunteer.id)).all()
     message = None
     if error and error[0] == "gates":
-        codes = labels["gate_codes"]
-        message = " ".join([labels["gates"]] + [f"{codes.get(code, code)}：{labels['sep'].join(names)}"
-                                               for code, names in error[1]["groups"].items()])
+        message = " ".join([str(REFUSALS["gates"])] + [
+            _("%(reason)s: %(names)s", reason=GATE_REASONS.get(code, code), names=_(", ").join(names))
+            for code, names in error[1]["groups"].items()])
     elif error:
         kind, values = error
-        message = labels[kind].format(**{key: labels["sep"].join(value) if isinstance(value, list) else value
-                                          for key, value in values.items()})
-    done_text = labels[done].format(count=count) if done else None
-    return render_template("response.html", c=context, callup=callup, t=labels, message=message, done=done_text,
+        message = str(REFUSALS[kind]) % {key: _(", ").join(value) if isinstance(value, list) else value
+                                         for key, value in values.items()}
+    done_text = str(DONE[done]) % {"count": count} if done else None
+    return render_template("response.html", c=context, callup=callup, message=message, done=done_text,
+                           statuses=STATUSES,
                            team=team, members=members, chosen=chosen, sent=sent,
                            tel=_tel(context.get("contact_phone") or ""),
                            open=callup.status is CallUpStatus.SENT), status
 
 
-# A refused team answer's error code → the key of LABELS that says it on the page.
+# A refused team answer's error code → the key of REFUSALS that says it on the page.
 TEAM_ERROR_KINDS = {"too_many": "too_many", "not_member": "not_member", "already_called": "already_called",
                     "position_full": "full", "not_open": "not_open", "campaign_cancelled": "not_open",
                     "shift_ended": "not_open"}

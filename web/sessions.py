@@ -6,6 +6,7 @@ from flask_login import UserMixin, login_user, logout_user
 
 from accounts.models import User
 from core.clock import utcnow
+from core.i18n import _l
 from extensions import db, login_manager
 
 # Keys this module keeps in the (signed) session cookie: when the session began and when it was last used.
@@ -72,7 +73,7 @@ def _expire_stale_session() -> None:
 def register_sessions(app: Flask) -> None:
     """Send people who are not signed in to the sign-in page; end idle and over-age sessions."""
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录。Please sign in first."
+    login_manager.login_message = _l("Please sign in first.")
     login_manager.session_protection = "basic"
     if app.config.get("SECURE_COOKIES"):
         # The __Host- prefix binds the cookie to this host over HTTPS; browsers refuse it over plain HTTP.

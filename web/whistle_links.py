@@ -5,9 +5,10 @@ from flask import Blueprint, current_app, render_template, request
 
 from core.clock import utcnow
 from core.errors import Conflict, NotFound
+from core.i18n import _
 from extensions import csrf, limiter
 from gridwork.whistles import ANSWERS, answer_by_token, find_summons
-from web.grid import ANSWER_LABELS, GRADE_LABELS, KIND_LABELS, _local
+from web.grid import ANSWER_LABELS, GRADE_LABELS, KIND_LABELS
 from web.responses import _private
 
 bp = Blueprint("whistle_links", __name__)
@@ -18,9 +19,9 @@ def _page(token: str, message: str | None = None):
     try:
         summons = find_summons(token)
     except NotFound:
-        return render_template("whistle_link.html", summons=None, lang="zh"), 404
+        return render_template("whistle_link.html", summons=None), 404
     return render_template("whistle_link.html", summons=summons, w=summons.whistle, token=token, message=message,
-                           kinds=KIND_LABELS, grades=GRADE_LABELS, answers=ANSWER_LABELS, local=_local, lang="zh")
+                           kinds=KIND_LABELS, grades=GRADE_LABELS, answers=ANSWER_LABELS)
 
 
 @bp.get("/w/<token>")
@@ -36,11 +37,11 @@ def answer(token: str):
     """Record the answer (each stamp once; pressing again changes nothing)."""
     action = request.form.get("action", "")
     if action not in ANSWERS:
-        return _page(token, "请选择 · Choose an answer")
+        return _page(token, _("Choose an answer"))
     try:
         answer_by_token(token, action, now=utcnow(), note=request.form.get("note", "")[:500])
     except NotFound:
         return _page(token)
     except Conflict:
-        return _page(token, "此事项已销号 · This case is closed")
-    return _page(token, "已记录，谢谢 · Recorded, thank you")
+        return _page(token, _("This case is closed"))
+    return _page(token, _("Recorded, thank you"))

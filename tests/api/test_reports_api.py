@@ -110,6 +110,6 @@ def test_cockpit_page_bad_dates_and_roles(login_as, tree, district):
     bad = admin.get("/cockpit", query_string={"from": "2026-02-30"})
     assert bad.status_code == 400 and "from" in bad.get_data(as_text=True).split('id="error-fields"')[1]
     backwards = admin.get("/cockpit", query_string={"from": "2026-12-02", "to": "2026-12-01"})
-    assert backwards.status_code == 422 and 'Fields at fault: to' in backwards.get_data(as_text=True)
+    assert backwards.status_code == 422 and '有误的项：to' in backwards.get_data(as_text=True)
     assert admin.get("/cockpit", query_string=PERIOD).status_code == 200
     assert login_as("volunteer").get("/cockpit").status_code == 403

@@ -110,7 +110,7 @@ def test_certificate_download_on_a_phone_holds_the_chinese_name(phone, live_serv
     data = Path(download.value.path()).read_bytes()
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     assert "陈静" in text and "敬老院探访" in text and "3 小时" in text
-    code = text.split("Verification code:")[1].split()[0]
+    code = text.split("验证码：")[1].split()[0]
     phone.goto(f"{live_server}/verify/{code}")
     assert phone.inner_text("#verify-name") == "陈*"
     _shot(phone, "verify")

@@ -12,7 +12,7 @@ def test_sign_in_and_registration_refuse_nul_and_write_nothing(page_client, tree
     token = form_csrf_token(page_client.get("/login"))
     login = page_client.post("/login", data={"csrf_token": token, "login": "wang\x00", "password": "x" * 10})
     assert login.status_code == 422
-    assert "Fields at fault: login" in login.get_data(as_text=True)
+    assert "有误的项：login" in login.get_data(as_text=True)
     token = form_csrf_token(page_client.get("/register"))
     register = page_client.post("/register", data={
         "csrf_token": token, "name": "陈\x00静", "mobile": "13912345678", "home_grid_id": str(tree.grid_a1.id),

@@ -343,8 +343,8 @@ def test_office_board_history_says_changes_in_words_and_names_who_acted(login_as
     text = office.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
     history = text[text.index('id="timeline"'):text.index("</table>", text.index('id="timeline"'))]
     rows = [row for row in history.split("<tr>")[2:]]
-    assert "李娜" in rows[0] and "已发送 · Sent → 已确认 · Accepted" in rows[0] and "李娜（本人 · in person）" in rows[0]
-    assert "赵磊" in rows[1] and "已发送 · Sent → 已婉拒 · Declined" in rows[1] and "回复链接 · Answer link" in rows[1]
+    assert "李娜" in rows[0] and "已发送 · Sent → 已确认 · Accepted" in rows[0] and "李娜（本人）" in rows[0]
+    assert "赵磊" in rows[1] and "已发送 · Sent → 已婉拒 · Declined" in rows[1] and "回复链接" in rows[1]
     assert "已确认 · Accepted → 已到岗 · Attended" in rows[2] and "王主任" in rows[2]
     assert f"user:{clerk.id}" not in history and "sent → accepted" not in history
 

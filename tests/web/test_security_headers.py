@@ -54,8 +54,13 @@ def test_unknown_page_is_html_404_with_headers(client):
     response = client.get("/no-such-page")
     body = response.get_data(as_text=True)
     assert response.status_code == 404 and response.mimetype == "text/html"
-    assert 'id="error-code">404<' in body and "页面不存在" in body and "This page does not exist" in body
+    assert 'id="error-code">404<' in body and "页面不存在" in body and "This page does not exist" not in body
     assert_secure_headers(response)
+
+
+def test_unknown_page_speaks_the_browsers_language(page_client):
+    english = page_client.get("/no-such-page", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in english and "This page does not exist." in english and "页面不存在" not in english
 
 
 def test_unknown_api_path_keeps_json_404(api):

@@ -46,7 +46,8 @@ def sized(request, browser, live_server):
 
 def _shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-{page.size}.png"), full_page=True)
+    suffix = "-en" if getattr(page, "language", "zh") == "en" else ""
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{page.size}{suffix}.png"), full_page=True)
 
 
 def _no_sideways_scroll(page) -> None:
@@ -81,8 +82,20 @@ def _next_saturday_morning() -> tuple[datetime, datetime]:
     return start, start + timedelta(hours=3)
 
 
-def test_self_service_new_volunteer_registers_completes_profile_and_is_matched(sized, live_server, tree):
+# What the registration and profile pages say in each language (the browser's Accept-Language chooses it).
+SAYS = {
+    "zh": {"step": "第 1 步，共 4 步", "callable": "您可以被召集参加", "other": "You can be called for",
+           "skill": "宣传（3 级）", "hours": "周六 08:00–18:00", "channel": "短信"},
+    "en": {"step": "Step 1 of 4", "callable": "You can be called for", "other": "您可以被召集参加",
+           "skill": "(level 3)", "hours": "Sat 08:00–18:00", "channel": "SMS"},
+}
+
+
+@pytest.mark.parametrize("language", sorted(SAYS))
+def test_self_service_new_volunteer_registers_completes_profile_and_is_matched(sized, live_server, tree, language):
     page = sized
+    page.language = language
+    says = SAYS[language]
     mobile = "13912345678"
     # Two neighbours the matcher must pass over: one with the skill but no weekly hours (a self-registration
     # before this page), one free on Saturday morning without the skill.
@@ -94,7 +107,8 @@ def test_self_service_new_volunteer_registers_completes_profile_and_is_matched(s
     grid_id, publicity = tree.grid_a1.id, tree.skills["publicity"].id
     db.session.commit()
 
-    page.goto(live_server + "/register")
+    page.goto(live_server + f"/register?lang={language}")
+    assert page.locator("html").get_attribute("lang") == ("en" if language == "en" else "zh-CN")
     page.fill("#mobile", mobile)
     _tap(page, "#code-submit")
     page.wait_for_selector("#code-sent")
@@ -116,7 +130,7 @@ def test_self_service_new_volunteer_registers_completes_profile_and_is_matched(s
     _tap(page, "#register-submit")
 
     page.wait_for_url(live_server + "/me/profile/skills?setup=1")
-    assert "第 1 步，共 4 步" in page.locator("#step-count").inner_text()
+    assert says["step"] in page.locator("#step-count").inner_text()
     page.select_option(f"#skill_{publicity}", "3")
     _no_sideways_scroll(page)
     _shot(page, "profile-skills")
@@ -140,10 +154,10 @@ def test_self_service_new_volunteer_registers_completes_profile_and_is_matched(s
 
     page.wait_for_url(live_server + "/me/profile?done=1")
     summary = page.locator("#callable-summary").inner_text()
-    assert "您可以被召集参加" in summary and "You can be called for" in summary
-    assert "宣传（3 级）" in page.locator("#summary-skills").inner_text()
-    assert "周六 08:00–18:00" in page.locator("#summary-hours").inner_text()
-    assert "短信" in page.locator("#summary-channels").inner_text()
+    assert says["callable"] in summary and says["other"] not in summary
+    assert says["skill"] in page.locator("#summary-skills").inner_text()
+    assert says["hours"] in page.locator("#summary-hours").inner_text()
+    assert says["channel"] in page.locator("#summary-channels").inner_text()
     _no_sideways_scroll(page)
     _shot(page, "profile-summary")
     assert all(url.startswith(live_server) for url in page.requests_seen), page.requests_seen
@@ -151,6 +165,7 @@ def test_self_service_new_volunteer_registers_completes_profile_and_is_matched(s
     # The defect this fixes: the matcher now picks the new volunteer for work needing their skill at their time.
     db.session.rollback()
     me = db.session.scalar(select(Volunteer).where(Volunteer.mobile == mobile))
+    assert me.language == language  # messages reach them in the language they registered in
     start, end = _next_saturday_morning()
     campaign = services.draft_campaign({
         "title": "垃圾分类宣传", "kind": CampaignKind.GARBAGE_SORTING, "priority": Priority.ROUTINE,

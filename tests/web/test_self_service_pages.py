@@ -66,9 +66,12 @@ def test_self_service_profile_steps_save_through_the_service_and_sum_up(login_as
         6, ["sms"], "available_hours")
     summary = client.get("/me/profile?done=1").get_data(as_text=True)
     assert 'id="callable-summary"' in summary and "您可以被召集参加" in summary
-    assert "宣传（3 级）" in summary and "周六 08:00–18:00" in summary and "Sat 08:00–18:00" in summary
+    assert "宣传（3 级）" in summary and "周六 08:00–18:00" in summary and "Sat" not in summary
     assert "短信" in summary and "仅在以上时间" in summary and 'id="summary-no-sms"' not in summary
     assert 'id="me-callable"' in client.get("/me").get_data(as_text=True)
+    english = client.get("/me/profile?lang=en").get_data(as_text=True)
+    assert "You can be called for" in english and "Sat 08:00–18:00" in english and "(level 3)" in english
+    assert "SMS" in english and "only in these hours" in english and "周六" not in english
 
 
 def test_self_service_profile_pages_show_what_is_stored(login_as, tree):

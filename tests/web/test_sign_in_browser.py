@@ -31,7 +31,7 @@ def test_volunteer_registers_with_consent_signs_in_and_out(page, live_server, tr
     page.wait_for_selector("#code-sent")
     assert "139****5678" in page.locator("#code-sent").inner_text()
     assert page.locator("#mobile").input_value() == MOBILE
-    assert "组织志愿服务" in page.locator("#consent-zh").inner_text()
+    assert "组织志愿服务" in page.locator("#consent-text").inner_text()
     page.fill("#code", sent_code(MOBILE))
     db.session.rollback()
 
