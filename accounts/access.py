@@ -130,6 +130,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "enterprise.answer": {"POST": frozenset({E})},
     "partners.review_list": {"GET": STAFF},
     "partners.review": {"POST": STAFF},
+    "partners.record_agreement": {"POST": STAFF},
     "auth.me": {"GET": frozenset({O, V, E})},
     "auth.logout": {"POST": frozenset({O, V, E})},
     "auth.answer": {"POST": frozenset({V})},

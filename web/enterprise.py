@@ -13,29 +13,34 @@ Every action calls the domain service the API calls and redirects back with a fl
 """
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from marshmallow import ValidationError
 from sqlalchemy import select
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from accounts.users import register_enterprise_account
+from api.schemas.agreements import AgreementCreateSchema
 from api.schemas.teams import CREDIT_CODE_PATTERN
 from campaigns.models import CallUp, CallUpStatus, Position, Shift
 from campaigns.party_report import enterprise_team_report, parse_quarter, previous_quarters
 from campaigns.places import join_shift
 from campaigns.team_offers import answer_team_callup
 from core.clock import utcnow
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, ValidationFailed
 from core.i18n import _, _l, lazy_pgettext, local_datetime, ngettext, say
 from core.masking import MOBILE_RE, mask_mobile
 from extensions import db, limiter
 from grids.models import Grid
 from grids.services import home_grid_groups
-from volunteers import teams
+from volunteers import agreements, teams
 from volunteers.models import EnterpriseStatus, Team
 from web.auth import DEFAULT_REGISTER_LIMIT, _no_store, require_sign_in
+from web.form_messages import form_int
 from web.sessions import start_session
 
 partners_bp = Blueprint("partners", __name__, url_prefix="/partners")
@@ -52,6 +57,8 @@ FIELD_LABELS = {"name": _l("Name"), "credit_code": _l("Credit code"),
                 "password": _l("Password"), "mobile": _l("Mobile"), "home_grid_id": _l("Home grid"),
                 "member_ids": _l("Members"), "member_id": _l("Member"), "leader_id": _l("Leader"),
                 "paired_grid_ids": _l("Paired communities"), "enterprise": _l("Enterprise"),
+                "grid_id": _l("Signed by"), "signed_on": _l("Signed on"), "valid_until": _l("Valid until"),
+                "enterprise_id": _l("Enterprise"),
                 "note": _l("Reason"), "status": _l("Status")}
 MOBILE_MESSAGE = _l("Give an 11-digit mobile number")
 
@@ -86,6 +93,14 @@ class MemberForm(FlaskForm):
 
 class ReviewForm(FlaskForm):
     note = StringField(_l("Reason (needed to reject)"), validators=[Optional(), Length(max=500)])
+
+
+class AgreementForm(FlaskForm):
+    """A signed pairing agreement; checked again by the API's schema and the service."""
+
+
+AGREEMENT_STATES = {"valid": _l("In force"), "ending": _l("Ending soon"), "ended": _l("Ended"),
+                    "superseded": _l("Renewed")}
 
 
 class ActionForm(FlaskForm):
@@ -165,8 +180,41 @@ def signup():
 def review_list():
     """Enterprises asking to pair within the office's subtree, pending first."""
     rows = db.session.scalars(teams.enterprises_to_review(scope=g.scope).limit(200)).all()
+    today = _today()
+    signing = [(value, text) for value, text in _pairing_choices()
+               if g.scope.covers(db.session.get(Grid, value).path)]
     return render_template("enterprise_review.html", enterprises=rows, labels=STATUS_LABELS, form=ReviewForm(),
-                           user=current_user.user, mask_mobile=mask_mobile)
+                           user=current_user.user, mask_mobile=mask_mobile, agreement_form=AgreementForm(),
+                           agreements_by_enterprise={e.id: agreements.agreements_of(e.id, today=today) for e in rows
+                                                     if e.status == EnterpriseStatus.APPROVED.value},
+                           signing_grids=signing, agreement_states=AGREEMENT_STATES)
+
+
+@partners_bp.post("/agreements")
+def record_agreement():
+    """Record a pairing agreement the office signed; the API's schema names each bad field."""
+    if not AgreementForm().validate_on_submit():
+        flash(_("The form expired; please try again."))
+        return redirect(url_for("partners.review_list")), 303
+    fields = ("enterprise_id", "grid_id", "signed_on", "valid_until", "note")
+    raw = {name: request.form.get(name, "").strip() for name in fields}
+    body = {name: (form_int(value) if name.endswith("_id") else value) for name, value in raw.items()
+            if value or name != "note"}
+    try:
+        data = AgreementCreateSchema().load(body)
+        agreement = agreements.record_agreement(data["enterprise_id"], data, scope=g.scope, now=utcnow())
+    except ValidationError as error:
+        _flash_refused(ValidationFailed(error.messages))
+    except DomainError as error:
+        _flash_refused(error)
+    else:
+        flash(_("Agreement recorded: %(grid)s, valid until %(until)s.", grid=agreement.grid.name,
+                until=agreement.valid_until.isoformat()))
+    return redirect(url_for("partners.review_list")), 303
+
+
+def _today():
+    return utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 @partners_bp.post("/review/<int:enterprise_id>")
@@ -220,7 +268,9 @@ def portal():
         quarter=quarter, quarters=previous_quarters(quarter), service=service,
         approved=enterprise.status == EnterpriseStatus.APPROVED.value, callups=_open_team_callups([t.id for t in rows]),
         team_form=TeamForm(), member_form=MemberForm(), action_form=ActionForm(), pairing=_pairing_choices(),
-        home_groups=_home_grid_groups(), mask_mobile=mask_mobile, user=current_user.user)
+        home_groups=_home_grid_groups(), mask_mobile=mask_mobile, user=current_user.user,
+        agreements=agreements.agreements_of(enterprise.id, today=_today()), agreements_of_id=enterprise.id,
+        agreement_states=AGREEMENT_STATES)
 
 
 def _own_team(team_id: int) -> Team:
