@@ -21,7 +21,7 @@ from reports.areas import area_map, children, shift_rows
 from reports.hours import attended_hours
 from reports.period import Period
 from reports.sql import median_and_total_postgres, median_by, seconds_between
-from volunteers.models import (IDENTITY_LABELS, Enterprise, Identity, Skill, Team, Volunteer, VolunteerSkill,
+from volunteers.models import (IDENTITY_NAMES, Enterprise, Identity, Skill, Team, Volunteer, VolunteerSkill,
                                VolunteerStatus)
 
 S = CallUpStatus
@@ -219,7 +219,7 @@ def people_report(area: Grid) -> dict:
     return {"total": {**blank, **total}, "rows": _rows(area, by_child, blank),
             "by_skill": [{"code": row.code, "name": row.name, "name_en": row.name_en, "people": row.people}
                          for row in skills],
-            "by_identity": [{"code": identity.value, "name": IDENTITY_LABELS[identity],
+            "by_identity": [{"code": identity.value, "name": str(IDENTITY_NAMES[identity]),
                              "name_en": identity.value.replace("_", " "), "people": int(identities[identity.value])}
                             for identity in Identity]}
 

@@ -29,6 +29,14 @@ IDENTITY_LABELS = {
     Identity.ENTERPRISE_MEMBER: "共建单位成员",  # i18n: as written
     Identity.GRID_WORKER: "网格员",  # i18n: as written
 }
+# Identities as pages and reports name them, in the reader's language.
+IDENTITY_NAMES = {
+    Identity.PARTY_MEMBER: _l("Party member"), Identity.RESIDENT_VOLUNTEER: _l("Resident volunteer"),
+    Identity.SUNK_DOWN_CADRE: _l("Cadre sent down to the community"), Identity.LAW_ENFORCEMENT: _l("Law enforcement"),
+    Identity.POLICE: _l("Community police officer"), Identity.DOCTOR: _l("Community doctor"),
+    Identity.BUILDING_LEADER: _l("Building leader"), Identity.PROPERTY_STAFF: _l("Property staff"),
+    Identity.ENTERPRISE_MEMBER: _l("Partner enterprise member"), Identity.GRID_WORKER: _l("Grid worker"),
+}
 
 
 class EmergencyCalls(enum.Enum):
@@ -40,9 +48,6 @@ class EmergencyCalls(enum.Enum):
 
 EMERGENCY_CALLS_NAMES = {EmergencyCalls.ANY_HOUR: _l("Call me in emergencies, any hour"),
                          EmergencyCalls.AVAILABLE_HOURS: _l("Only in my available hours")}
-# Still read by the office's roster pages as (Chinese, English) until they use EMERGENCY_CALLS_NAMES.
-EMERGENCY_CALLS_LABELS = {EmergencyCalls.ANY_HOUR: ("应急时任何时间都可召集我", "Call me in emergencies, any hour"),
-                          EmergencyCalls.AVAILABLE_HOURS: ("仅在我登记的空闲时段召集我", "Only in my available hours")}
 
 
 # Channels that reach the person through an outside carrier and so need their own consent (PIPL Art. 14);

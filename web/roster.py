@@ -30,7 +30,7 @@ from extensions import db, limiter
 from grids.services import HOME_GRID_MIN_LEVEL, list_grids
 from volunteers import roster
 from volunteers.availability import format_hhmm
-from volunteers.models import EmergencyCalls, Identity, Volunteer, VolunteerStatus
+from volunteers.models import EMERGENCY_CALLS_NAMES, IDENTITY_NAMES, Identity, Volunteer, VolunteerStatus
 from volunteers.readiness import NO_CALLUPS_LEFT, NO_HOURS, NOT_ACTIVE, readiness_of
 from volunteers.services import get_volunteer, list_skills, list_volunteers, update_volunteer
 from web.auth import _no_store, require_sign_in
@@ -52,17 +52,9 @@ RECENT_CALLUPS = 10
 FILTER_KEYS = ("q", "grid_id", "skill", "min_level", "identity", "emergency_calls", "callable", "status", "sort")
 WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
                  _l("Sunday"))
-IDENTITY_NAMES = {
-    Identity.PARTY_MEMBER: _l("Party member"), Identity.RESIDENT_VOLUNTEER: _l("Resident volunteer"),
-    Identity.SUNK_DOWN_CADRE: _l("Cadre sent down to the community"), Identity.LAW_ENFORCEMENT: _l("Law enforcement"),
-    Identity.POLICE: _l("Community police officer"), Identity.DOCTOR: _l("Community doctor"),
-    Identity.BUILDING_LEADER: _l("Building leader"), Identity.PROPERTY_STAFF: _l("Property staff"),
-    Identity.ENTERPRISE_MEMBER: _l("Partner enterprise member"), Identity.GRID_WORKER: _l("Grid worker"),
-}
 STATUS_NAMES = {VolunteerStatus.ACTIVE: _l("Active"), VolunteerStatus.PAUSED: _l("Paused"),
                 VolunteerStatus.LEFT: _l("Left")}
-EMERGENCY_NAMES = {EmergencyCalls.ANY_HOUR.value: _l("Call me in emergencies, any hour"),
-                   EmergencyCalls.AVAILABLE_HOURS.value: _l("Only in my available hours")}
+EMERGENCY_NAMES = {choice.value: name for choice, name in EMERGENCY_CALLS_NAMES.items()}
 CHANNEL_NAMES = {"sms": _l("SMS"), "email": _l("E-mail"), "wecom": _l("WeCom")}
 BLOCKER_NAMES = {NOT_ACTIVE: _l("Paused or left"), NO_HOURS: _l("No weekly hours"),
                  NO_CALLUPS_LEFT: _l("Monthly cap is 0")}
