@@ -76,7 +76,7 @@ def export():
     today, zone = _today_and_zone()
     query = _query(ReportExportQuerySchema())
     fmt = query.pop("format")
-    query.pop("lang")  # the API's choice of headers; the page's is its own language
+    query.pop("lang", None)  # the API's choice of headers; the page's is its own language
     report = services.build_report(query.pop("report"), scope=g.scope, today=today, zone=zone, **query)
     return Response(tables.export_report(report, fmt), mimetype=tables.EXPORT_MIMETYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{tables.export_filename(report, fmt)}"'})

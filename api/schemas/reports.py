@@ -16,8 +16,8 @@ class ReportQuerySchema(Schema):
 class ReportExportQuerySchema(ReportQuerySchema):
     report = fields.String(load_default="campaigns", validate=validate.OneOf(REPORT_NAMES))
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
-    lang = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]),
-                         metadata={"description": "Headers: Chinese with English, or English only"})
+    lang = fields.String(load_default=None, validate=validate.OneOf(["zh", "en"]), metadata={
+        "description": "Language of the headers (default: the request's Accept-Language, else English)"})
 
 
 class AreaSchema(Schema):
