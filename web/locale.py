@@ -6,7 +6,7 @@ and Chinese. The API (``/api/``): ``Accept-Language``, else the contract's Engli
 from __future__ import annotations
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel
+from flask_babel import Babel, refresh
 
 from core.i18n import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGE_NAMES, LANGUAGES, LOCALES, _known, language, local_datetime
 
@@ -59,6 +59,9 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("TIMEZONE", "Asia/Shanghai")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    # Babel caches the locale on the application context; a request inside a longer-lived context (a test, a
+    # job calling a view) must choose its own.
+    app.before_request(refresh)
     app.after_request(remember_language)
     app.jinja_env.globals.update(language=language, html_lang=lambda: HTML_LANG[language()],
                                  language_names=LANGUAGE_NAMES, languages=LANGUAGES)
