@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from accounts.models import Role
 from accounts.users import create_user, register_enterprise_account
 from notices.links import PATH_PREFIX, _issue_link
-from campaigns.models import CampaignStatus
+from campaigns.models import CampaignStatus, PositionSkill
 from core.clock import utcnow
 from core.scope import Scope
 from extensions import db
@@ -39,6 +39,13 @@ def _world(tree) -> dict:
     first, second = sent_callups(position, 2, now=now)
     token = _issue_link(second.id, expires_at=second.expires_at, now=now)
     draft = CampaignFactory(office_grid_id=tree.community_a.id, title="周末敬老院探访")
+    # Activities near me: one the volunteer may take, one that needs a certificate they lack.
+    for title, skilled in (("社区清洁日", False), ("燃气入户检查", True)):
+        opening = make_position(now=now, headcount=4, office_grid_id=tree.community_a.id, title=title,
+                                status=CampaignStatus.PUBLISHED, published_at=now, policy={"sign_ups": True})
+        opening.shift.grid_id = tree.grid_a2.id
+        if skilled:
+            opening.skills = [PositionSkill(skill_id=tree.skills["gas_check"].id, min_level=2)]
     create_user(login="13912340000", display_name="陈静", password=PASSWORD, role=Role.VOLUNTEER, actor="test",
                 now=now, volunteer_id=first.volunteer_id)
     enterprise_user = register_enterprise_account(
@@ -65,7 +72,8 @@ def _pages(world: dict) -> dict[str | None, list[str]]:
         None: ["/", "/login", "/register", "/partners/signup", f"{PATH_PREFIX}{world['token']}",
                "/no-such-page"],
         "13912340000": ["/me", "/me/profile", "/me/profile/skills", "/me/profile/availability",
-                        "/me/profile/channels", "/me/profile/emergency", "/me/erasure", "/grid/visits"],
+                        "/me/profile/channels", "/me/profile/emergency", "/me/erasure", "/grid/visits",
+                        "/me/activities"],
         "wang": ["/office/campaigns", "/office/campaigns/new", f"/office/campaigns/{world['campaign']}",
                  f"/office/campaigns/{world['draft']}", f"/office/campaigns/{world['draft']}/edit",
                  f"/office/campaigns/{world['campaign']}/preview",
@@ -86,7 +94,8 @@ def _describe(violations: list[dict]) -> str:
 
 
 @pytest.mark.parametrize("size", sorted(SIZES))
-def test_accessibility_every_page_has_no_serious_or_critical_axe_violation(browser, live_server, tree, size):
+@pytest.mark.parametrize("locale", ["zh-CN", "en-GB"])
+def test_accessibility_every_page_has_no_serious_or_critical_axe_violation(browser, live_server, tree, size, locale):
     world = _world(tree)
     db.session.rollback()  # the server's threads write: this test holds no SQLite lock while they do
     axe = Axe()
@@ -94,7 +103,7 @@ def test_accessibility_every_page_has_no_serious_or_critical_axe_violation(brows
     checked = 0
     for login, paths in _pages(world).items():
         phone = size == "phone"
-        context = browser.new_context(viewport=SIZES[size], locale="zh-CN", is_mobile=phone, has_touch=phone)
+        context = browser.new_context(viewport=SIZES[size], locale=locale, is_mobile=phone, has_touch=phone)
         page = context.new_page()
         try:
             if login:
@@ -108,6 +117,7 @@ def test_accessibility_every_page_has_no_serious_or_critical_axe_violation(brows
                 response = page.goto(live_server + path)
                 page.wait_for_load_state()
                 assert response.status == (404 if path == "/no-such-page" else 200), (path, response.status)
+                assert page.locator("html").get_attribute("lang") == ("en" if locale == "en-GB" else "zh-CN"), path
                 results = axe.run(page)
                 blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
                 checked += 1
