@@ -308,7 +308,7 @@ def _roster(campaign_id: int) -> list[dict]:
     people = []
     for callup, name, mobile, role, shift in db.session.execute(attendance.list_roster(campaign_id)).all():
         opens, closes = attendance.marking_window(shift, attended=True)
-        no_show_opens, _ = attendance.marking_window(shift, attended=False)
+        no_show_opens = attendance.marking_window(shift, attended=False)[0]
         note = (_("Opens two hours before the shift") if now < opens
                 else _("Closed a week after the shift") if now > closes else "")
         people.append({"callup": callup, "name": name, "mobile": mask_mobile(mobile), "role": role,
@@ -635,7 +635,7 @@ def preview(campaign_id: int):
         _flash_error(_("Could not run the dry run"), error)
         return _back(campaign_id)
     people = name_cards({p.volunteer_id for pos in plan.positions for p in pos.proposals}
-                        | {vid for pos in plan.positions for vid, _ in pos.standby[:STANDBY_SHOWN]})
+                        | {vid for pos in plan.positions for vid, _cost in pos.standby[:STANDBY_SHOWN]})
     terms = [term for term in TERM_LABELS
              if any(p.breakdown.get(term) for pos in plan.positions for p in pos.proposals)]
     return render_template("office_preview.html", campaign=campaign, plan=plan, people=people, terms=terms,
