@@ -159,12 +159,9 @@ def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now
     zone = ZoneInfo(timezone_name)
     policy = effective_policy(campaign)
     grids = _GridTable()
-    catalogue = db.session.execute(select(Skill.id, Skill.code, Skill.name, Skill.name_en).order_by(Skill.id)).all()
+    catalogue = db.session.execute(select(Skill.id, Skill.code).order_by(Skill.id)).all()
     skill_ids = [row.id for row in catalogue]
     skill_column = {skill_id: column for column, skill_id in enumerate(skill_ids)}
-    # Display names for the reasons' texts (the matcher never reads the catalogue itself).
-    skill_names = {"zh": [row.name or row.code for row in catalogue],
-                   "en": [row.name_en or row.code for row in catalogue]}
 
     specs, scopes = [], set()
     allowed_level = widest_level(campaign, now)
@@ -216,7 +213,7 @@ def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now
         callups_left=np.clip(cap - month_used, 0, 10_000).astype(np.int16),
         availability=availability, interests=interests, emergency_any_hour=any_hour, **extras)
     problem = matching.Problem(candidates=candidates, positions=specs, rest_hours=rest_hours,
-                               party_bit=Identity.PARTY_MEMBER.bit, skill_names=skill_names)
+                               party_bit=Identity.PARTY_MEMBER.bit)
     timings["total_build"] = time.perf_counter() - started
     return problem, {"timings": timings, "skill_ids": skill_ids, "skill_codes": [row.code for row in catalogue]}
 
@@ -399,13 +396,12 @@ def remember_unfilled(plan: MatchPlan, *, now: datetime) -> list[dict[str, Any]]
 
 
 def describe_reason(reason: matching.Reason, column_code: dict[int, str]) -> dict[str, Any]:
-    """A matcher reason as stored and shown: skill columns as codes in ``params``, texts in English and
-    Chinese as the matcher wrote them (skill names come from the catalogue through ``build_problem``)."""
+    """A matcher reason as stored: its code, and its numbers with skill columns as skill codes (words in the
+    reader's language are added where it is shown, by ``campaigns.reasons``)."""
     params = {k: _plain(v) for k, v in reason.params.items()}
     if isinstance(reason.params.get("skill"), (int, np.integer)):
         params["skill"] = column_code.get(int(reason.params["skill"]), params["skill"])
-    return {"code": reason.code, "params": params, "text": reason.text,
-            "text_zh": reason.texts.get("zh", reason.text)}
+    return {"code": reason.code, "params": params}
 
 
 def _plain(value: Any) -> Any:

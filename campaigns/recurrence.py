@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campaigns.models import Campaign, CampaignStatus, Position, PositionSkill, Shift
 from campaigns.services import publish_campaign
 from core.clock import ensure_utc
+from core.i18n import LOCALES, language
 from extensions import db
 
 log = logging.getLogger(__name__)
@@ -95,7 +97,8 @@ def _existing_occurrence(template_id: int, at: datetime) -> int | None:
 
 
 def _occurrence_title(title: str, local: datetime) -> str:
-    suffix = f" {local.month}月{local.day}日"
+    """The template's title and the day ("… 12月5日"), in the language spoken (the office's, for the scheduler)."""
+    suffix = f" {format_skeleton('MMMd', local.date(), locale=LOCALES[language()])}"
     return title[:200 - len(suffix)] + suffix
 
 

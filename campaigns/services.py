@@ -13,6 +13,7 @@ from campaigns.models import (CLOSED_CAMPAIGN_STATES, OPEN_CALLUP_STATES, TAKEN_
                               Shift)
 from campaigns.places import join_shift
 from campaigns import places
+from campaigns.reasons import said, said_unfilled
 from campaigns.reliability import show_up_prior
 from campaigns.states import _record_event, _transition_many
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -341,7 +342,7 @@ def staffing(campaign_id: int) -> dict[str, Any]:
             entry["open"] = max(position.headcount - entry["accepted"], 0)
             # The last match's reasons stay until the places are taken or asked for.
             still_open = places.open_places_of(position, entry["pending"]) > 0
-            entry["unfilled"] = position.unfilled_reasons if still_open else None
+            entry["unfilled"] = said_unfilled(position.unfilled_reasons) if still_open else None
             expected_attendance = float(row.get("expected_attendance") or 0.0)
             entry["expected_attendance"] = round(expected_attendance, 2)
             # Full on paper, but the people who said yes are, on their record, likely to leave a gap.
@@ -465,7 +466,7 @@ def list_timeline(campaign_id: int) -> Select:
 
 
 def match_campaign(campaign_id: int, *, now: datetime, timezone_name: str):
-    """Dry run: who would be called for each open place, and why places stay open."""
+    """Dry run: who would be called for each open place, and why places stay open (in words)."""
     from campaigns.recruitment import plan_recruitment
 
     campaign = get_campaign(campaign_id)
@@ -474,6 +475,8 @@ def match_campaign(campaign_id: int, *, now: datetime, timezone_name: str):
     plan = plan_recruitment(campaign, now=now, timezone_name=timezone_name,
                             fill_all=campaign.status is CampaignStatus.DRAFT)
     db.session.rollback()  # a dry run changes nothing, and releases SQLite's write slot at once
+    for position in plan.positions:  # shown at once: the reasons in the reader's language
+        position.reasons = said(position.reasons)
     return plan
 
 

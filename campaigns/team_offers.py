@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from notices.links import _issue_link
-from notices.messages import language_of
 from notices.models import NotificationKind
 from campaigns.messaging import _queue_callup_message, _queue_coordinator_notice
 from notices.outbox import deployment_zone
@@ -18,6 +17,7 @@ from campaigns.responses import _not_open
 from campaigns.services import get_callup
 from campaigns.states import _record_event, _transition
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import in_language, ngettext
 from core.scope import Scope
 from extensions import db
 import matching
@@ -82,7 +82,8 @@ def offer_to_team(position_id: int, team_id: int, *, scope: Scope, now: datetime
     db.session.add(callup)
     db.session.flush()
     leader = db.session.get(Volunteer, team.leader_id)
-    note = f"需 {places} 人" if language_of(leader.language) == "zh" else f"{places} people needed"
+    with in_language(leader.language):  # the note goes into the leader's message, in their language
+        note = ngettext("%(num)s person needed", "%(num)s people needed", places)
     token = _issue_link(callup.id, expires_at=expires, now=now)
     _queue_callup_message(callup, NotificationKind.CALLUP, template="team_callup", now=now, serial="team",
                           token=token, note=note, to=leader.id, push_at=reaches)

@@ -337,8 +337,6 @@ class Problem:
 
     prune_margin: extra candidates kept per slot group beyond its headcount in the first
     pruning round (the certificate widens as needed, so this only affects speed).
-    skill_names: display names of the skill columns by language ({"en": [...], "zh": [...]}),
-    used only in the texts of reasons; a missing name is shown as "#column".
     """
 
     candidates: Candidates
@@ -348,7 +346,6 @@ class Problem:
     party_bit: int = PARTY_MEMBER
     standby_size: int = 5
     prune_margin: int = 8
-    skill_names: Mapping[str, Sequence[str]] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "positions", tuple(self.positions))
@@ -378,13 +375,11 @@ class Problem:
 
 @dataclass(frozen=True)
 class Reason:
-    """Why slots stay open: a stable `code`, structured `params`, an English `text` and
-    the text in every language the matcher writes (`texts`: {"en": ..., "zh": ...})."""
+    """Why slots stay open: a stable `code` and structured `params` (people before, lost at and left after the
+    gate, the skill column, ...); the application says it in words, in its reader's language."""
 
     code: str
     params: dict[str, Any]
-    text: str
-    texts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

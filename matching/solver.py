@@ -138,8 +138,7 @@ def _solve(problem: Problem, group_solver: GroupSolver) -> Result:
             others = index.drop_marked(taken, mine) if mine.size else taken
             level = plans[j][min(len(steps[j]), len(plans[j])) - 1] if steps[j] else plans[j][0]
             out.reasons = explain_position(index, pos, j, level, others, int(party_open[j]),
-                                           int(ord_open[j]), problem.party_bit, problem.rest_hours,
-                                           problem.skill_names)
+                                           int(ord_open[j]), problem.party_bit, problem.rest_hours)
         outcomes.append(out)
     stats["time"]["explain"] = time.perf_counter() - t
     stats["time"].update(candidates=t_cand, scoring=t_score, solve=t_solve,

@@ -14,27 +14,27 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from campaigns.models import Campaign
-from web.form_messages import form_int, zh_of
+from core.i18n import _, _l, lazy_pgettext, say
+from web.form_messages import form_int
 
 MAX_FORM_SHIFTS = 8
 MAX_FORM_POSITIONS = 3
 # Policy fields the form offers (blank: the priority's default); the API has more.
 POLICY_FIELDS = ("response_minutes", "over_recruit_percent", "follow_up_minutes")
-REPEATS = (("", "不重复 · Does not repeat"), ("weekly", "每周同一时间 · Weekly at this time"),
-           ("monthly", "每月同一天同一时间 · Monthly on this day and time"),
-           ("custom", "自定义（cron）· Custom (cron)"))
+REPEATS = (("", _l("Does not repeat")), ("weekly", _l("Weekly at this time")),
+           ("monthly", _l("Monthly on this day and time")), ("custom", _l("Custom (cron)")))
 LABELS = {
-    "title": "标题 · Title", "kind": "类型 · Kind", "priority": "优先级 · Priority",
-    "office_grid_id": "办公网格 · Office", "description": "说明 · Description",
-    "contact_name": "联系人 · Contact", "contact_phone": "联系电话 · Contact phone",
-    "date": "日期 · Date", "start": "开始时间 · Start", "end": "结束时间 · End", "place": "地点 · Place",
-    "shift_grid_id": "班次网格 · Shift grid", "positions": "岗位 · Positions", "role": "岗位名称 · Role",
-    "headcount": "人数 · Headcount", "skill": "所需技能 · Required skill", "min_level": "最低等级 · Minimum level",
-    "min_party_members": "党员至少 · Party members at least", "form": "活动 · Campaign",
-    "repeat": "重复 · Repeat", "recurrence_cron": "cron 表达式 · Cron expression",
-    "response_minutes": "回复时限（分钟）· Answer within (minutes)",
-    "over_recruit_percent": "多邀比例（%）· Over-recruit (%)",
-    "follow_up_minutes": "未读跟进（分钟）· Follow up silence after (minutes)", "shifts": "班次 · Shifts",
+    "title": lazy_pgettext("campaign", "Title"), "kind": lazy_pgettext("campaign", "Kind"), "priority": lazy_pgettext("campaign", "Priority"),
+    "office_grid_id": _l("Office"), "description": _l("Description"),
+    "contact_name": _l("Contact"), "contact_phone": _l("Contact phone"),
+    "date": _l("Date"), "start": _l("Start time"), "end": _l("End time"), "place": _l("Place"),
+    "shift_grid_id": _l("Shift grid"), "positions": _l("Positions"), "role": _l("Role name"),
+    "headcount": _l("Headcount"), "skill": _l("Required skill"), "min_level": _l("Minimum level"),
+    "min_party_members": _l("Party members at least"), "form": _l("Campaign"),
+    "repeat": _l("Repeat"), "recurrence_cron": _l("Cron expression"),
+    "response_minutes": _l("Answer within (minutes)"),
+    "over_recruit_percent": _l("Over-recruit (%)"),
+    "follow_up_minutes": _l("Follow up silence after (minutes)"), "shifts": lazy_pgettext("campaign", "Shifts"),
 }
 def prefix(number: int) -> str:
     """The name prefix of shift ``number``'s fields."""
@@ -51,15 +51,17 @@ def shift_count(form: Mapping[str, str]) -> int:
 
 
 def field_text(field: str, message: str) -> str:
-    """One error as "label（班次 n）（岗位 m）: 中文 English"."""
-    zh = zh_of(message)
+    """One error as "label (shift n) (position m): message", in the language spoken."""
     shift = ""
     if field.startswith("s") and "-" in field and field[1:field.index("-")].isdecimal():
-        number, _, field = field[1:].partition("-")
-        shift = f"（班次 {number} · shift {number}）"
-    name, _, row = field.partition("-")
-    label = LABELS.get(name, name) + shift + (f"（岗位 {row} · position {row}）" if row else "")
-    return f"{label}: {zh}{' ' if zh else ''}{message}"
+        shift, field = field[1:].split("-", 1)
+    name, row = field.partition("-")[::2]
+    label = str(LABELS.get(name, name))
+    if shift:
+        label = _("%(label)s (shift %(number)s)", label=label, number=shift)
+    if row:
+        label = _("%(label)s (position %(number)s)", label=label, number=row)
+    return _("%(field)s: %(message)s", field=label, message=say(message))
 
 
 def local_time(day: str, clock: str, zone: ZoneInfo):

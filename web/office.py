@@ -3,10 +3,11 @@
 Pages for signed-in office and admin accounts. The sign-in and access check is the one of ``web/auth.py``
 (``require_sign_in`` → ``accounts.access.authorize``), so ``PERMISSIONS`` decides who may open each page and
 ``OWNERS`` turns a ``campaign_id`` outside the office's subtree into a 404. Every action calls the service the
-API view calls, flashes the outcome in Chinese and English and redirects back to the board (POST-redirect-GET).
+API view calls, flashes the outcome in the clerk's language and redirects back to the board (POST-redirect-GET).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ from campaigns.models import (CLOSED_CAMPAIGN_STATES, CallUpEvent, CallUpStatus,
 from campaigns.team_offers import MembersRefused
 from core.clock import utcnow
 from core.errors import DomainError
+from core.i18n import _, _l, lazy_pgettext, local_datetime, ngettext, say
 from core.kinds import KIND_LABELS, CampaignKind
 from core.masking import mask_mobile
 from extensions import db
@@ -42,10 +44,8 @@ from volunteers.services import list_skills, name_cards
 from volunteers.models import Enterprise, Team
 from volunteers.teams import list_offerable_teams
 from web import campaign_form
-from web.auth import _lang, _no_store, require_sign_in
-from web.forms import flash_refused
+from web.auth import _no_store, require_sign_in
 from web.hours import qr_svg
-from web.responses import LABELS as ANSWER_LABELS
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 bp.before_request(require_sign_in)
@@ -54,18 +54,19 @@ bp.after_request(_no_store)
 PAGE_SIZE = 20
 TIMELINE_SIZE = 50
 STATUS_LABELS = {
-    CampaignStatus.DRAFT: "草稿 · Draft", CampaignStatus.PUBLISHED: "已发布 · Published",
-    CampaignStatus.STAFFED: "已满员 · Staffed", CampaignStatus.PARTLY_STAFFED: "部分满员 · Partly staffed",
-    CampaignStatus.RUNNING: "进行中 · Running", CampaignStatus.DONE: "已结束 · Done",
-    CampaignStatus.CANCELLED: "已取消 · Cancelled",
+    CampaignStatus.DRAFT: _l("Draft"), CampaignStatus.PUBLISHED: _l("Published"),
+    CampaignStatus.STAFFED: _l("Staffed"), CampaignStatus.PARTLY_STAFFED: _l("Partly staffed"),
+    CampaignStatus.RUNNING: _l("Running"), CampaignStatus.DONE: lazy_pgettext("campaign", "Done"), CampaignStatus.CANCELLED: _l("Cancelled"),
 }
-PRIORITY_LABELS = {Priority.ROUTINE: "常规 · Routine", Priority.URGENT: "紧急 · Urgent",
-                   Priority.EMERGENCY: "应急 · Emergency"}
-ETA_COLUMNS = (("on_site", "已到岗 · On site"), ("within_15", "15 分钟内 · ≤15 min"),
-               ("within_30", "30 分钟内 · ≤30 min"), ("within_60", "1 小时内 · ≤1 h"),
-               ("later", "1 小时以上 · Later"), ("unknown", "未告知 · Not said"))
-FIELD_LABELS = {"attended": "到岗 · attendance", "status": "状态 · status", "reason": "原因 · reason", "hours": "时长 · hours",
-                "grid_id": "范围 · grid", "shifts": "班次 · shifts"}
+PRIORITY_LABELS = {Priority.ROUTINE: lazy_pgettext("campaign", "Routine"), Priority.URGENT: _l("Urgent"), Priority.EMERGENCY: lazy_pgettext("campaign", "Emergency")}
+ETA_COLUMNS = (("on_site", lazy_pgettext("campaign", "On site")), ("within_15", _l("≤15 min")), ("within_30", _l("≤30 min")),
+               ("within_60", _l("≤1 h")), ("later", lazy_pgettext("campaign", "Later")), ("unknown", _l("Not said")))
+FIELD_LABELS = {"attended": _l("Attendance"), "status": _l("Status"), "reason": _l("Reason"), "hours": lazy_pgettext("campaign", "Hours"),
+                "grid_id": _l("Recruit across"), "shifts": lazy_pgettext("campaign", "Shifts")}
+
+
+# web/roster.py still imports this name; it goes once that page shows times with core.i18n.local_datetime.
+_local = local_datetime
 
 
 class ActionForm(FlaskForm):
@@ -73,45 +74,38 @@ class ActionForm(FlaskForm):
 
 
 class AlertForm(FlaskForm):
-    message = StringField("预警内容 · What is happening", validators=[DataRequired(), Length(max=200)],
+    message = StringField(lazy_pgettext("campaign", "What is happening"), validators=[DataRequired(), Length(max=200)],
                           id="alert-message")
 
 
 class CancelForm(FlaskForm):
     # Cancelling tells everyone called: a real reason, and a tick that the clerk means it.
-    reason = StringField("取消原因 · Reason (told to everyone called)", validators=[DataRequired(), Length(min=4, max=500)])
-    confirm = BooleanField("确认取消并通知所有已召集的人 · Yes, cancel and tell everyone called",
+    reason = StringField(_l("Reason (told to everyone called)"), validators=[DataRequired(), Length(min=4, max=500)])
+    confirm = BooleanField(_l("Yes, cancel and tell everyone called"),
                            validators=[DataRequired()], id="cancel-confirm")
 
 
 class DeleteForm(FlaskForm):
-    confirm = BooleanField("确认删除此草稿 · Yes, delete this draft", validators=[DataRequired()], id="delete-confirm")
+    confirm = BooleanField(_l("Yes, delete this draft"), validators=[DataRequired()], id="delete-confirm")
 
 
 class ShiftChangeForm(FlaskForm):
     """A published shift's new day, times and place; the note goes to everyone told."""
-    day = DateField("日期 · Date", validators=[InputRequired()])
-    start = TimeField("开始 · Start", validators=[InputRequired()])
-    end = TimeField("结束 · End", validators=[InputRequired()])
-    place = StringField("地点 · Place", validators=[Length(max=200)])
-    note = StringField("留言 · Message to people", validators=[Length(max=500)])
+    day = DateField(_l("Date"), validators=[InputRequired()])
+    start = TimeField(_l("Start"), validators=[InputRequired()])
+    end = TimeField(_l("End"), validators=[InputRequired()])
+    place = StringField(_l("Place"), validators=[Length(max=200)])
+    note = StringField(_l("Message to people"), validators=[Length(max=500)])
 
 
 class OverrideForm(FlaskForm):
     # The service checks the grid (above the office, within the caller's scope): one rule, one place.
     # Own ids: the cancel form on the same page has a "reason" too.
-    grid_id = SelectField("招募范围 · Recruit across", coerce=int, validate_choice=False, validators=[InputRequired()],
+    grid_id = SelectField(_l("Recruit across"), coerce=int, validate_choice=False, validators=[InputRequired()],
                           id="override-grid")
-    reason = StringField("原因 · Reason", validators=[DataRequired(), Length(min=4, max=500)], id="override-reason")
-    hours = IntegerField("时长（小时）· Hours", default=6, id="override-hours",
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(min=4, max=500)], id="override-reason")
+    hours = IntegerField(lazy_pgettext("campaign", "Hours"), default=6, id="override-hours",
                          validators=[InputRequired(), NumberRange(min=1, max=overrides.MAX_OVERRIDE_HOURS)])
-
-
-def _local(value):
-    """A UTC time as local ``YYYY-MM-DD HH:MM`` (the deployment's zone), or an empty string."""
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
 
 
 def _override_grids(campaign) -> list[Grid]:
@@ -125,14 +119,24 @@ def _override_grids(campaign) -> list[Grid]:
     return [grid for grid in rows if own or g.scope.covers(grid.path)]
 
 
-def _flash_error(zh: str, en: str, error: DomainError) -> None:
-    flash_refused(zh, en, error, FIELD_LABELS)
+def _flash_error(what: str, error: DomainError) -> None:
+    """A refused action as one flashed message naming the fields the service named; rolls the session back
+    first, so the page that follows reads what is committed."""
+    db.session.rollback()
+    details = _details({FIELD_LABELS.get(name, name): [say(m) for m in messages]
+                        for name, messages in (error.errors or {}).items()}) or say(error.message)
+    flash(_("%(what)s: %(details)s", what=what, details=details))
 
 
-def _flash_form_errors(zh: str, en: str, form: FlaskForm) -> None:
-    details = "; ".join(f"{getattr(form, name).label.text}: {' '.join(messages)}"
-                        for name, messages in form.errors.items())
-    flash(f"{zh} {en}: {details}")
+def _flash_form_errors(what: str, form: FlaskForm) -> None:
+    details = _details({getattr(form, name).label.text: messages for name, messages in form.errors.items()})
+    flash(_("%(what)s: %(details)s", what=what, details=details))
+
+
+def _details(messages: Mapping[object, list]) -> str:
+    """"Field: message message; field: message", in the language spoken."""
+    return _("; ").join(_("%(field)s: %(message)s", field=name, message=" ".join(str(m) for m in found))
+                        for name, found in messages.items())
 
 
 def _back(campaign_id: int):
@@ -155,10 +159,10 @@ def campaigns():
         board = services.staffing(campaign.id)
         items.append({"campaign": campaign, "status": STATUS_LABELS[campaign.status],
                       "priority": PRIORITY_LABELS[campaign.priority], "kind": KIND_LABELS[campaign.kind],
-                      "first_shift": _local(campaign.shifts[0].start_at) if campaign.shifts else "",
+                      "first_shift": local_datetime(campaign.shifts[0].start_at) if campaign.shifts else "",
                       "fill_rate": board["fill_rate"], "accepted": board["accepted"], "headcount": board["headcount"]})
     return render_template("office_campaigns.html", items=items, status=status, statuses=STATUS_LABELS,
-                           page=page, pages=pages, total=total, lang=_lang(), user=current_user.user)
+                           page=page, pages=pages, total=total, user=current_user.user)
 
 
 @bp.get("/campaigns/<int:campaign_id>")
@@ -188,7 +192,7 @@ def campaign(campaign_id: int):
         and campaign.status is not CampaignStatus.DRAFT else None
     return render_template(
         "office_campaign.html", campaign=campaign, board=board, timeline=timeline, failed=failed,
-        overrides=active_overrides, now=utcnow(), local=_local, closed=closed,
+        overrides=active_overrides, now=utcnow(), closed=closed,
         status=STATUS_LABELS[campaign.status], priority=PRIORITY_LABELS[campaign.priority],
         kind=KIND_LABELS[campaign.kind], eta_columns=ETA_COLUMNS, action_form=ActionForm(), roster=roster,
         roster_total=len(roster_all), roster_pager=roster_pager, positions=positions, positions_pager=positions_pager,
@@ -197,7 +201,7 @@ def campaign(campaign_id: int):
         cancel_form=CancelForm(), delete_form=DeleteForm(), shift_forms=_shift_forms(campaign),
         offer_forms=_offer_forms(campaign, board),
         override_form=override_form, alert_form=alert_form,
-        confirm_publish=confirm_publish, lang=_lang(), user=current_user.user)
+        confirm_publish=confirm_publish, user=current_user.user)
 
 
 def _offer_forms(campaign, board) -> tuple[InviteForm, TeamOfferForm | None] | None:
@@ -207,7 +211,7 @@ def _offer_forms(campaign, board) -> tuple[InviteForm, TeamOfferForm | None] | N
         return None
     now = utcnow()
     started = {shift.id for shift in campaign.shifts if shift.start_at <= now}
-    positions = [SelectChoice(p["position_id"], f"{p['role']}（空缺 {p['open']} · {p['open']} open）")
+    positions = [SelectChoice(p["position_id"], _("%(role)s (%(open)s open)", role=p["role"], open=p["open"]))
                  for p in board["positions"] if p["open"] >= 1 and p["shift_id"] not in started]
     if not positions:
         return None
@@ -237,35 +241,33 @@ def _shift_forms(campaign) -> dict[int, "ShiftChangeForm"]:
 
 
 CALLUP_STATUS_LABELS = {
-    CallUpStatus.PROPOSED: "拟召集 · Proposed", CallUpStatus.SCHEDULED: "待发送 · Scheduled",
-    CallUpStatus.SENT: "已发送 · Sent", CallUpStatus.ACCEPTED: "已确认 · Accepted",
-    CallUpStatus.DECLINED: "已婉拒 · Declined", CallUpStatus.EXPIRED: "已过期 · Expired",
-    CallUpStatus.WITHDRAWN: "已撤回 · Withdrawn", CallUpStatus.ATTENDED: "已到岗 · Attended",
-    CallUpStatus.NO_SHOW: "未到 · No-show"}
+    CallUpStatus.PROPOSED: _l("Proposed"), CallUpStatus.SCHEDULED: _l("Scheduled"), CallUpStatus.SENT: _l("Sent"),
+    CallUpStatus.ACCEPTED: lazy_pgettext("campaign", "Accepted"), CallUpStatus.DECLINED: lazy_pgettext("campaign", "Declined"), CallUpStatus.EXPIRED: _l("Expired"),
+    CallUpStatus.WITHDRAWN: _l("Withdrawn"), CallUpStatus.ATTENDED: _l("Attended"), CallUpStatus.NO_SHOW: _l("No-show")}
 ROSTER_STATUS = {status: CALLUP_STATUS_LABELS[status]
                  for status in (CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED, CallUpStatus.NO_SHOW)}
 # The notes the services write on call-up events (English, for the API), as the board says them.
 TIMELINE_NOTES = (
-    ("standby: position full", "满员，候补 · Standby: the position was full"),
-    ("standby: a place freed, offered", "有空缺，已邀请候补 · A place freed: offered from standby"),
-    ("no answer before the deadline", "截止前未回复 · No answer before the deadline"),
-    ("the shift starts before anyone could answer", "班次开始前来不及回复 · The shift starts before an answer"),
-    ("extra offer: position at risk", "岗位有风险，加邀 · Extra offer: position at risk"),
-    ("published", "已发布 · Published"),
-    ("campaign cancelled", "活动已取消 · Campaign cancelled"),
-    ("backfill wave", "补招 · Backfill wave"),
-    ("no answer yet: sent again by", "未回复，已再次发送 · No answer yet: sent again by"),
+    ("standby: position full", _l("Standby: the position was full")),
+    ("standby: a place freed, offered", _l("A place freed: offered from standby")),
+    ("no answer before the deadline", _l("No answer before the deadline")),
+    ("the shift starts before anyone could answer", _l("The shift starts before an answer")),
+    ("extra offer: position at risk", _l("Extra offer: position at risk")),
+    ("published", _l("Published")),
+    ("campaign cancelled", _l("Campaign cancelled")),
+    ("backfill wave", _l("Backfill wave")),
+    ("no answer yet: sent again by", _l("No answer yet: sent again by")),
 )
 
 
 def _timeline_note(note: str | None) -> str:
-    """A stored note in words: a known start is said in both languages, the rest (a reason typed) as is."""
+    """A stored note in words: a known start is said in the clerk's language, the rest (a reason typed) as is."""
     if not note:
         return ""
     for start, words in TIMELINE_NOTES:
         if note.startswith(start):
             rest = note[len(start):].lstrip(": ")
-            return f"{words}{'：' + rest if rest else ''}"
+            return _("%(note)s: %(detail)s", note=words, detail=rest) if rest else str(words)
     return note
 
 
@@ -275,7 +277,7 @@ def _timeline(campaign_id: int) -> list[dict]:
               .order_by(CallUpEvent.at.desc(), CallUpEvent.id.desc()).limit(TIMELINE_SIZE))
     rows = list(reversed(db.session.execute(newest).all()))
     by = actor_names({row.actor for row in rows})
-    return [{"at": row.at, "who": row.volunteer_name or (f"队伍 · team {row.team_id}" if row.team_id else "—"),
+    return [{"at": row.at, "who": row.volunteer_name or (_("Team %(id)s", id=row.team_id) if row.team_id else "—"),
              "change": (CALLUP_STATUS_LABELS[CallUpStatus(row.to_state)] if row.from_state in (None, row.to_state)
                         else f"{CALLUP_STATUS_LABELS[CallUpStatus(row.from_state)]} → "
                              f"{CALLUP_STATUS_LABELS[CallUpStatus(row.to_state)]}"),
@@ -306,14 +308,15 @@ def _roster(campaign_id: int) -> list[dict]:
     people = []
     for callup, name, mobile, role, shift in db.session.execute(attendance.list_roster(campaign_id)).all():
         opens, closes = attendance.marking_window(shift, attended=True)
-        no_show_opens, _ = attendance.marking_window(shift, attended=False)
-        note = ("班次前两小时开放 · Opens two hours before the shift" if now < opens
-                else "登记已截止 · Closed a week after the shift" if now > closes else "")
-        people.append({"callup": callup, "name": name, "mobile": mask_mobile(mobile), "role": role, "start": _local(shift.start_at), "status": ROSTER_STATUS[callup.status],
+        no_show_opens = attendance.marking_window(shift, attended=False)[0]
+        note = (_("Opens two hours before the shift") if now < opens
+                else _("Closed a week after the shift") if now > closes else "")
+        people.append({"callup": callup, "name": name, "mobile": mask_mobile(mobile), "role": role,
+                       "start": local_datetime(shift.start_at), "status": ROSTER_STATUS[callup.status],
                        "may_attend": opens <= now <= closes, "may_no_show": no_show_opens <= now <= closes,
                        "may_check_out": callup.status is CallUpStatus.ATTENDED and callup.checked_out_at is None
-                       and now <= closes, "checked_in": _local(callup.attended_at)[11:],
-                       "checked_out": _local(callup.checked_out_at)[11:],
+                       and now <= closes, "checked_in": local_datetime(callup.attended_at, "HH:mm"),
+                       "checked_out": local_datetime(callup.checked_out_at, "HH:mm"),
                        "punctuality": attendance.punctuality(callup, shift), "note": note})
     return people
 
@@ -327,7 +330,7 @@ def _check_in_codes(campaign) -> list[dict]:
             continue
         opens, closes = attendance.marking_window(shift, attended=True)
         codes.append({"shift": shift, "svg": qr_svg(checkin_codes.shift_check_in_url(shift), scale=3),
-                      "start": _local(shift.start_at), "everyone_open": opens <= now <= closes})
+                      "start": local_datetime(shift.start_at), "everyone_open": opens <= now <= closes})
     return codes
 
 
@@ -344,8 +347,9 @@ def shift_code(campaign_id: int, shift_id: int):
     shift = _shift_of_campaign(campaign_id, shift_id)
     url = checkin_codes.shift_check_in_url(shift)
     return render_template("office_shift_code.html", campaign=shift.campaign, shift=shift, url=url,
-                           svg=qr_svg(url, scale=8), start=_local(shift.start_at), end=_local(shift.end_at)[11:],
-                           expires=_local(checkin_codes.code_expires_at(shift)), lang=_lang(), user=current_user.user)
+                           svg=qr_svg(url, scale=8), start=local_datetime(shift.start_at),
+                           end=local_datetime(shift.end_at, "HH:mm"),
+                           expires=local_datetime(checkin_codes.code_expires_at(shift)), user=current_user.user)
 
 
 @bp.post("/campaigns/<int:campaign_id>/shifts/<int:shift_id>/everyone-came")
@@ -357,9 +361,9 @@ def everyone_came(campaign_id: int, shift_id: int):
     try:
         batch, marked = attendance.mark_everyone_attended(shift_id, actor=g.scope.actor, now=utcnow())
     except DomainError as error:
-        _flash_error("未能登记", "Could not record attendance", error)
+        _flash_error(_("Could not record attendance"), error)
         return redirect(url_for("office.campaign", campaign_id=campaign_id, _anchor="roster"))
-    flash(f"已登记 {len(marked)} 人到岗。Checked in {len(marked)} people.")
+    flash(ngettext("Checked in %(num)s person.", "Checked in %(num)s people.", len(marked)))
     return redirect(url_for("office.campaign", campaign_id=campaign_id, undo=batch, shift=shift_id, _anchor="roster"))
 
 
@@ -372,9 +376,9 @@ def undo_everyone_came(campaign_id: int, shift_id: int):
     try:
         undone = attendance.undo_batch(shift_id, request.form.get("batch", ""), actor=g.scope.actor, now=utcnow())
     except DomainError as error:
-        _flash_error("未能撤销", "Could not undo", error)
+        _flash_error(_("Could not undo"), error)
     else:
-        flash(f"已撤销 {len(undone)} 人的到岗登记。Undone for {len(undone)} people.")
+        flash(ngettext("Undone for %(num)s person.", "Undone for %(num)s people.", len(undone)))
     return redirect(url_for("office.campaign", campaign_id=campaign_id, _anchor="roster"))
 
 
@@ -388,9 +392,9 @@ def check_out(campaign_id: int, callup_id: int):
     try:
         attendance.check_out(callup_id, actor=g.scope.actor, now=utcnow())
     except DomainError as error:
-        _flash_error("未能签退", "Could not check out", error)
+        _flash_error(_("Could not check out"), error)
     else:
-        flash("已登记签退。Checked out.")
+        flash(_("Checked out."))
     return redirect(url_for("office.campaign", campaign_id=campaign_id, _anchor="roster"))
 
 
@@ -406,9 +410,9 @@ def mark_attendance(campaign_id: int, callup_id: int):
     try:
         attendance.record_attendance(callup_id, attended=choice == "1", actor=g.scope.actor, now=utcnow())
     except DomainError as error:
-        _flash_error("未能登记", "Could not record attendance", error)
+        _flash_error(_("Could not record attendance"), error)
     else:
-        flash("已登记到岗。Checked in." if choice == "1" else "已登记未到。Recorded as a no-show.")
+        flash(_("Checked in.") if choice == "1" else _("Recorded as a no-show."))
     return redirect(url_for("office.campaign", campaign_id=campaign_id, _anchor="roster"))
 
 
@@ -428,15 +432,16 @@ def publish(campaign_id: int):
                                         _anchor="confirm-publish"))
         published = services.publish_campaign(campaign_id, actor=g.scope.actor, now=utcnow(), timezone_name=zone)
     except DomainError as error:
-        _flash_error("未能发布", "Could not publish", error)
+        _flash_error(_("Could not publish"), error)
     else:
         left = sum((p.unfilled_reasons or {}).get("open", 0) for s in published.shifts for p in s.positions)
         if left:
-            flash(f"已发布，但有 {left} 个名额暂时无人可召集，原因见岗位表；放宽范围或修改要求后会立即重新匹配。"
-                  f"Published, but {left} places have nobody to call yet: see the reasons in the positions table; "
-                  f"widening the search or changing the needs re-matches at once.")
+            flash(ngettext("Published, but %(num)s place has nobody to call yet: see the reasons in the positions "
+                           "table; widening the search or changing the needs re-matches at once.",
+                           "Published, but %(num)s places have nobody to call yet: see the reasons in the positions "
+                           "table; widening the search or changing the needs re-matches at once.", left))
         else:
-            flash("已发布，召集将按计划发出。Published: the call-ups go out as planned.")
+            flash(_("Published: the call-ups go out as planned."))
     return _back(campaign_id)
 
 
@@ -447,17 +452,18 @@ def alert(campaign_id: int):
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
-        _flash_form_errors("未能发出预警", "Could not send the alert", form)
+        _flash_form_errors(_("Could not send the alert"), form)
         return _back(campaign_id)
     try:
         sent = alerts.broadcast_alert(campaign_id, message=form.message.data, actor=g.scope.actor, now=utcnow())
     except DomainError as error:
-        _flash_error("未能发出预警", "Could not send the alert", error)
+        _flash_error(_("Could not send the alert"), error)
     else:
         count = db.session.scalar(select(func.count()).select_from(GridAlertRecipient)
                                   .where(GridAlertRecipient.alert_id == sent.id))
-        flash(f"预警已发给 {count} 人（网格各级工作人员和网格员），确认情况见下方。"
-              f"Alert sent to {count} people (staff and grid members of every level); acknowledgements below.")
+        flash(ngettext("Alert sent to %(num)s person (staff and grid members of every level); acknowledgements below.",
+                       "Alert sent to %(num)s people (staff and grid members of every level); acknowledgements below.",
+                       count))
     return _back(campaign_id)
 
 
@@ -468,14 +474,14 @@ def cancel(campaign_id: int):
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
-        _flash_form_errors("未能取消", "Could not cancel", form)
+        _flash_form_errors(_("Could not cancel"), form)
         return _back(campaign_id)
     try:
         services.cancel_campaign(campaign_id, reason=form.reason.data, actor=g.scope.actor, now=utcnow())
     except DomainError as error:
-        _flash_error("未能取消", "Could not cancel", error)
+        _flash_error(_("Could not cancel"), error)
     else:
-        flash("活动已取消，已通知已确认的志愿者。Cancelled: the people who accepted have been told.")
+        flash(_("Cancelled: the people who accepted have been told."))
     return _back(campaign_id)
 
 
@@ -487,34 +493,41 @@ def match(campaign_id: int):
     try:
         plan = services.match_campaign(campaign_id, now=utcnow(), timezone_name=current_app.config["TIMEZONE"])
     except DomainError as error:
-        _flash_error("未能试匹配", "Could not run the dry run", error)
+        _flash_error(_("Could not run the dry run"), error)
         return _back(campaign_id)
     proposals = sum(len(position.proposals) for position in plan.positions)
     unfilled = sum(position.unfilled for position in plan.positions)
-    flash(f"试匹配（未做任何更改）：拟召集 {proposals} 人，仍缺 {unfilled} 人。"
-          f"Dry run (nothing changed): {proposals} proposals, {unfilled} places unfilled.")
+    flash(_("Dry run (nothing changed): people proposed: %(proposals)s; places unfilled: %(unfilled)s.",
+            proposals=proposals, unfilled=unfilled))
     return redirect(url_for("office.preview", campaign_id=campaign_id))
 
 
 class InviteForm(FlaskForm):
-    position_id = SelectField("岗位 · Position", coerce=int, validate_choice=False, validators=[InputRequired()],
+    position_id = SelectField(_l("Position"), coerce=int, validate_choice=False, validators=[InputRequired()],
                               id="invite-position")
-    mobile = StringField("手机号 · Mobile", validators=[DataRequired(), Length(min=11, max=11)], id="invite-mobile")
+    mobile = StringField(_l("Mobile"), validators=[DataRequired(), Length(min=11, max=11)], id="invite-mobile")
 
 
 class TeamOfferForm(FlaskForm):
-    position_id = SelectField("岗位 · Position", coerce=int, validate_choice=False, validators=[InputRequired()],
+    position_id = SelectField(_l("Position"), coerce=int, validate_choice=False, validators=[InputRequired()],
                               id="team-position")
-    team_id = SelectField("队伍 · Team", coerce=int, validate_choice=False, validators=[InputRequired()])
-    places = IntegerField("名额 · Places", default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)])
+    team_id = SelectField(_l("Team"), coerce=int, validate_choice=False, validators=[InputRequired()])
+    places = IntegerField(_l("Places"), default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)])
+
+
+# The gate that refuses a person named by the office (campaigns/team_offers.py ``MembersRefused``), in words.
+GATE_LABELS = {"not_active": _l("not active"), "skill": _l("lacks the skill or level"),
+               "no_certificate": _l("no valid certificate"), "certificate_expired": _l("certificate expired"),
+               "unavailable": _l("not available at that time"), "blackout": _l("away that day"),
+               "busy": _l("already serving at that time"), "monthly_cap": _l("monthly call-up limit reached")}
 
 
 def _refused_text(error: DomainError) -> str:
     """A refusal by the matcher's gates in words (by code), otherwise the service's own message."""
     if isinstance(error, MembersRefused):
-        return "；".join(f"{r.name}：{ANSWER_LABELS['zh']['gate_codes'].get(r.code, r.code)} · "
-                        f"{ANSWER_LABELS['en']['gate_codes'].get(r.code, r.code)}" for r in error.refusals)
-    return " ".join(str(m) for messages in (error.errors or {}).values() for m in messages) or error.message
+        return _("; ").join(_("%(field)s: %(message)s", field=r.name, message=GATE_LABELS.get(r.code, r.code))
+                            for r in error.refusals)
+    return " ".join(say(m) for messages in (error.errors or {}).values() for m in messages) or say(error.message)
 
 
 @bp.post("/campaigns/<int:campaign_id>/invite")
@@ -522,16 +535,16 @@ def invite(campaign_id: int):
     """Invite one named person (by mobile, within the office's area) to a position; the same gates as the matcher."""
     form = InviteForm()
     if not form.validate_on_submit():
-        _flash_form_errors("未邀请", "Not invited", form)
+        _flash_form_errors(_("Not invited"), form)
         return _back(campaign_id)
     try:
         person = invitations.find_person(form.mobile.data, scope=g.scope)
         invitations.invite_person(campaign_id, form.position_id.data, person.id, scope=g.scope, now=utcnow())
     except DomainError as error:
         db.session.rollback()
-        flash(f"未邀请 · Not invited：{_refused_text(error)}")
+        flash(_("%(what)s: %(details)s", what=_("Not invited"), details=_refused_text(error)))
         return _back(campaign_id)
-    flash(f"已邀请 {person.name}，召集消息即将发出。{person.name} is invited; the call-up goes out now.")
+    flash(_("%(name)s is invited; the call-up goes out now.", name=person.name))
     return _back(campaign_id)
 
 
@@ -540,16 +553,17 @@ def team_offer(campaign_id: int):
     """Offer places of a position to a partner enterprise's team; its leader names who goes."""
     form = TeamOfferForm()
     if not form.validate_on_submit():
-        _flash_form_errors("未发出", "Not offered", form)
+        _flash_form_errors(_("Not offered"), form)
         return _back(campaign_id)
     try:
         callup = team_offers.offer_to_team(form.position_id.data, form.team_id.data, scope=g.scope, now=utcnow(),
                                            places=form.places.data, campaign_id=campaign_id)
     except DomainError as error:
         db.session.rollback()
-        flash(f"未发出 · Not offered：{_refused_text(error)}")
+        flash(_("%(what)s: %(details)s", what=_("Not offered"), details=_refused_text(error)))
         return _back(campaign_id)
-    flash(f"已向队伍发出 {callup.places} 个名额，等待队长回复。{callup.places} places offered; the leader answers.")
+    flash(ngettext("%(num)s place offered; the leader answers.", "%(num)s places offered; the leader answers.",
+                   callup.places))
     return _back(campaign_id)
 
 
@@ -559,16 +573,16 @@ def _team_choices() -> list[SelectChoice]:
         list_offerable_teams().with_only_columns(Team.id, Team.name, Enterprise.name))]
 
 
-CHANNEL_LABELS = {Channel.INAPP: "站内 · In-app", Channel.EMAIL: "邮件 · E-mail", Channel.WEBHOOK: "接口 · Webhook",
-                  Channel.WECOM: "企业微信 · WeCom", Channel.SMS: "短信 · SMS"}
-MESSAGE_STATUS_LABELS = {NotificationStatus.PENDING: "待发送 · Pending", NotificationStatus.SENDING: "发送中 · Sending",
-                         NotificationStatus.SENT: "已发送 · Sent", NotificationStatus.FAILED: "失败 · Failed"}
+CHANNEL_LABELS = {Channel.INAPP: lazy_pgettext("campaign", "In-app"), Channel.EMAIL: lazy_pgettext("campaign", "E-mail"), Channel.WEBHOOK: _l("Webhook"),
+                  Channel.WECOM: _l("WeCom"), Channel.SMS: _l("SMS")}
+MESSAGE_STATUS_LABELS = {NotificationStatus.PENDING: _l("Pending"), NotificationStatus.SENDING: _l("Sending"),
+                         NotificationStatus.SENT: _l("Sent"), NotificationStatus.FAILED: _l("Failed")}
 MESSAGE_KIND_LABELS = {
-    NotificationKind.CALLUP: "召集 · Call-up", NotificationKind.REMINDER: "提醒 · Reminder",
-    NotificationKind.CONFIRMATION: "确认 · Confirmation", NotificationKind.FILLED: "已满员 · Filled",
-    NotificationKind.CANCELLATION: "取消 · Cancellation", NotificationKind.COORDINATOR: "给负责人 · To the coordinator",
-    NotificationKind.CHANGE: "变更 · Change", NotificationKind.FOLLOW_UP: "再次联系 · Follow-up",
-    NotificationKind.ALERT: "预警 · Alert"}
+    NotificationKind.CALLUP: lazy_pgettext("campaign", "Call-up"), NotificationKind.REMINDER: _l("Reminder"),
+    NotificationKind.CONFIRMATION: _l("Confirmation"), NotificationKind.FILLED: _l("Filled"),
+    NotificationKind.CANCELLATION: _l("Cancellation"), NotificationKind.COORDINATOR: _l("To the coordinator"),
+    NotificationKind.CHANGE: _l("Change of shift"), NotificationKind.FOLLOW_UP: _l("Follow-up"),
+    NotificationKind.ALERT: _l("Alert")}
 MESSAGES_PAGE_SIZE = 50
 
 
@@ -588,7 +602,7 @@ def messages(campaign_id: int):
     return render_template("office_messages.html", campaign=campaign, rows=rows, people=people, total=total,
                            page=page, pages=max(1, -(-total // MESSAGES_PAGE_SIZE)), wanted=wanted,
                            statuses=MESSAGE_STATUS_LABELS, channels=CHANNEL_LABELS, kinds=MESSAGE_KIND_LABELS,
-                           local=_local, action_form=ActionForm(), lang=_lang(), user=current_user.user)
+                           action_form=ActionForm(), user=current_user.user)
 
 
 @bp.post("/campaigns/<int:campaign_id>/messages/retry")
@@ -597,15 +611,16 @@ def retry_messages(campaign_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     count = send_failed_again(campaign_id, now=utcnow())
-    flash(f"已重新发送 {count} 条失败的消息。{count} failed messages are going out again.")
+    flash(ngettext("%(num)s failed message is going out again.", "%(num)s failed messages are going out again.",
+                   count))
     return redirect(url_for("office.messages", campaign_id=campaign_id))
 
 
 # The matcher's cost terms (matching/scoring.py TERMS) as a clerk reads them; lower is a better fit.
-TERM_LABELS = {"distance": "距离 · Distance", "preferred": "优选技能 · Preferred skills",
-               "fairness": "公平（近期服务）· Fairness (recent service)", "reliability": "可靠性 · Reliability",
-               "team": "团队 · Team", "interest": "意愿 · Interest", "off_hours": "非空闲时段 · Off hours",
-               "duty": "值班 · Duty"}
+TERM_LABELS = {"distance": _l("Distance"), "preferred": _l("Preferred skills"),
+               "fairness": _l("Fairness (recent service)"), "reliability": _l("Reliability"),
+               "team": _l("Team pairing"), "interest": _l("Interest"), "off_hours": _l("Off hours"),
+               "duty": _l("Duty")}
 STANDBY_SHOWN = 5
 
 
@@ -617,15 +632,15 @@ def preview(campaign_id: int):
     try:
         plan = services.match_campaign(campaign_id, now=utcnow(), timezone_name=current_app.config["TIMEZONE"])
     except DomainError as error:
-        _flash_error("未能试匹配", "Could not run the dry run", error)
+        _flash_error(_("Could not run the dry run"), error)
         return _back(campaign_id)
     people = name_cards({p.volunteer_id for pos in plan.positions for p in pos.proposals}
-                        | {vid for pos in plan.positions for vid, _ in pos.standby[:STANDBY_SHOWN]})
+                        | {vid for pos in plan.positions for vid, _cost in pos.standby[:STANDBY_SHOWN]})
     terms = [term for term in TERM_LABELS
              if any(p.breakdown.get(term) for pos in plan.positions for p in pos.proposals)]
     return render_template("office_preview.html", campaign=campaign, plan=plan, people=people, terms=terms,
                            term_labels=TERM_LABELS, standby_shown=STANDBY_SHOWN, action_form=ActionForm(),
-                           lang=_lang(), user=current_user.user)
+                           user=current_user.user)
 
 
 @bp.post("/campaigns/<int:campaign_id>/override")
@@ -637,18 +652,17 @@ def override(campaign_id: int):
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
-        _flash_form_errors("未能放宽招募范围", "Could not open the override", form)
+        _flash_form_errors(_("Could not open the override"), form)
         return _back(campaign_id)
     try:
         opened = backfill.widen_search(campaign, grid_id=form.grid_id.data, reason=form.reason.data,
                                        hours=form.hours.data, scope=g.scope, now=utcnow(),
                                        timezone_name=current_app.config["TIMEZONE"])
     except DomainError as error:
-        _flash_error("未能放宽招募范围", "Could not open the override", error)
+        _flash_error(_("Could not open the override"), error)
     else:
-        flash(f"已放宽招募范围至 {opened.grid.name}，至 {_local(opened.expires_at)} 结束；已立即重新匹配，"
-              f"新召集 {opened.rematched} 人。Override open across {opened.grid.name} until "
-              f"{_local(opened.expires_at)}; re-matched at once: {opened.rematched} more people called.")
+        flash(_("Override open across %(grid)s until %(until)s; re-matched at once, %(count)s more called.",
+                grid=opened.grid.name, until=local_datetime(opened.expires_at), count=opened.rematched))
     return _back(campaign_id)
 
 
@@ -660,7 +674,7 @@ OFFICE_MAX_LEVEL = 2  # street (1) and community (2) offices; the district (0) f
 def _editor_choices() -> dict:
     """What the selects offer: the caller's offices (street, community), the grids of their subtree, the skills."""
     grids = db.session.scalars(list_grids(scope=g.scope)).all()
-    return {"kinds": [(kind.value, f"{KIND_LABELS[kind]} · {kind.value.replace('_', ' ')}") for kind in CampaignKind],
+    return {"kinds": [(kind.value, KIND_LABELS[kind]) for kind in CampaignKind],
             "priorities": [(priority.value, label) for priority, label in PRIORITY_LABELS.items()],
             "offices": [grid for grid in grids if grid.level <= OFFICE_MAX_LEVEL],
             "grids": grids, "skills": db.session.scalars(list_skills()).all(),
@@ -703,14 +717,14 @@ def _editor(campaign=None):
         else:
             saved, failed = _save_campaign(campaign.id if campaign else None)
             if saved is not None:
-                flash(f"已保存活动草稿“{saved.title}”，请试匹配后发布。Draft saved: run a dry run, then publish."
-                      if campaign else f"已创建活动草稿“{saved.title}”，请试匹配后发布。"
-                                       f"Draft campaign created: run a dry run, then publish.")
+                flash(_('Draft "%(title)s" saved: run a dry run, then publish.', title=saved.title)
+                      if campaign else
+                      _('Draft campaign "%(title)s" created: run a dry run, then publish.', title=saved.title))
                 return redirect(url_for("office.campaign", campaign_id=saved.id))
             errors, status = failed
             if not campaign_form.is_date(request.form.get("date", "")):  # the times failed for want of a date
                 errors.pop("start", None), errors.pop("end", None)
-                errors["date"] = [campaign_form.field_text("date", "请填写日期。Enter a date (YYYY-MM-DD).")]
+                errors["date"] = [campaign_form.field_text("date", _("Enter a date (YYYY-MM-DD)."))]
         values["shift_count"] = str(count)
     elif campaign is not None:
         values, fits = campaign_form.values_of(campaign, ZoneInfo(current_app.config["TIMEZONE"]))
@@ -719,7 +733,7 @@ def _editor(campaign=None):
         values = campaign_form.blank_values(current_user.user.grid_id, today, Priority.ROUTINE.value)
     return render_template("office_new_campaign.html", form=form, values=values, errors=errors, campaign=campaign,
                            fits=fits, shift_numbers=range(1, int(values["shift_count"]) + 1),
-                           labels=campaign_form.LABELS, lang=_lang(), user=current_user.user,
+                           labels=campaign_form.LABELS, user=current_user.user,
                            **_editor_choices()), status
 
 
@@ -734,7 +748,7 @@ def edit_campaign(campaign_id: int):
     """Change a draft on the same form (published campaigns change shift by shift on their board)."""
     campaign = services.get_campaign(campaign_id)
     if campaign.status is not CampaignStatus.DRAFT:
-        flash("已发布的活动不能整体修改；请在班次处修改时间地点。A published campaign is changed shift by shift below.")
+        flash(_("A published campaign is changed shift by shift below."))
         return _back(campaign_id)
     return _editor(campaign)
 
@@ -744,16 +758,15 @@ def delete_campaign(campaign_id: int):
     """Delete a draft, once the clerk has ticked that they mean it."""
     form = DeleteForm()
     if not form.validate_on_submit():
-        _flash_form_errors("未删除", "Not deleted", form)
+        _flash_form_errors(_("Not deleted"), form)
         return _back(campaign_id)
     title = services.get_campaign(campaign_id).title
     try:
         services.delete_campaign(campaign_id, actor=g.scope.actor, now=utcnow())
     except DomainError as error:
-        db.session.rollback()
-        _flash_error("未删除", "Not deleted", error)
+        _flash_error(_("Not deleted"), error)
         return _back(campaign_id)
-    flash(f"已删除活动草稿“{title}”。Draft deleted.")
+    flash(_('Draft "%(title)s" deleted.', title=title))
     return redirect(url_for("office.campaigns"))
 
 
@@ -765,7 +778,7 @@ def change_shift(campaign_id: int, shift_id: int):
     if shift.campaign_id != campaign_id:
         abort(404)
     if not form.validate_on_submit():
-        _flash_form_errors("未修改班次", "Shift not changed", form)
+        _flash_form_errors(_("Shift not changed"), form)
         return _back(campaign_id)
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     data = {"start": datetime.combine(form.day.data, form.start.data, tzinfo=zone),
@@ -774,8 +787,7 @@ def change_shift(campaign_id: int, shift_id: int):
     try:
         changes.change_shift(shift_id, data, scope=g.scope, now=utcnow())
     except DomainError as error:
-        db.session.rollback()
-        _flash_error("未修改班次", "Shift not changed", error)
+        _flash_error(_("Shift not changed"), error)
         return _back(campaign_id)
-    flash("已通知本班次已确认和待回复的人。Everyone accepted or invited on this shift has been told.")
+    flash(_("Everyone accepted or invited on this shift has been told."))
     return _back(campaign_id)

@@ -4,6 +4,7 @@ from marshmallow import fields, validate
 from api.schemas.common import LocalDateTime, Schema, optional_text, positive_id, required_text
 from campaigns.attendance import punctuality
 from campaigns.models import CallUpStatus, CampaignStatus, Priority
+from campaigns.reasons import said_unfilled
 from core.kinds import CampaignKind
 from core.masking import mask_name
 from volunteers.models import Identity
@@ -96,8 +97,9 @@ class PositionSchema(Schema):
         lambda p: SkillRequirementOutSchema(many=True).dump([s for s in p.skills if not s.preferred]))
     preferred_skills = fields.Function(
         lambda p: SkillRequirementOutSchema(many=True).dump([s for s in p.skills if s.preferred]))
-    unfilled = fields.Dict(attribute="unfilled_reasons", allow_none=True, metadata={
-        "description": "Places the last match could not fill: {open, reasons: [{code, text, text_zh, params}], at}"})
+    unfilled = fields.Function(lambda p: said_unfilled(p.unfilled_reasons), allow_none=True, metadata={
+        "description": "Places the last match could not fill: {open, reasons: [{code, params, text}], at}; "
+                       "text in the language of Accept-Language"})
 
 
 class ShiftSchema(Schema):
@@ -202,7 +204,7 @@ class CallUpQuerySchema(Schema):
 class ArrivingSchema(Schema):
     callup_id = fields.Integer()
     volunteer_id = fields.Integer(allow_none=True)
-    name = fields.Function(lambda p: mask_name(p["name"]), metadata={"description": "Family name only: 张**"})
+    name = fields.Function(lambda p: mask_name(p["name"]), metadata={"description": "Family name only, the rest masked (**)"})
     eta_minutes = fields.Integer(allow_none=True, metadata={"description": "What the person said: 0, 15, 30, 60"})
     arrive_at = LocalDateTime(allow_none=True, metadata={"description": "Answer time + ETA (check-in time once there)"})
     in_time = fields.Boolean(metadata={"description": "Expected within 60 minutes of the alarm"})
@@ -238,7 +240,8 @@ class PositionStaffingSchema(Schema):
         "description": "Emergencies only: someone accepted and everyone who did is expected within 60 minutes "
                        "of the alarm (an unknown ETA counts as late)"})
     unfilled = fields.Dict(allow_none=True, metadata={
-        "description": "Places still open that the last match found nobody for, with the reasons (null once filled)"})
+        "description": "Places still open that the last match found nobody for, with the reasons "
+                       "({open, reasons: [{code, params, text}], at}; null once filled)"})
     reached = fields.Integer(metadata={"description": "Call-ups that went out (sent, answered or closed since)"})
     opened = fields.Integer(metadata={"description": "Of those, opened by the person (link page or app)"})
     answered = fields.Integer(metadata={"description": "Of those, answered (accepted or declined)"})
@@ -261,7 +264,7 @@ class StaffingSchema(Schema):
         "description": "Emergencies: people checked in within 15, 30 and 60 minutes of the alarm, later, and "
                        "accepted but not yet arrived: {within_15, within_30, within_60, later, not_arrived}"})
     alerts = fields.Dict(allow_none=True, metadata={
-        "description": "Emergencies: the grid alert (预警) sent, its recipients and acknowledgements"})
+        "description": "Emergencies: the grid alert sent, its recipients and acknowledgements"})
     standard_met = fields.Boolean(allow_none=True, metadata={
         "description": "Emergencies: every position full and everyone expected within 60 minutes (null otherwise)"})
 
@@ -274,7 +277,7 @@ class TimelineEventSchema(Schema):
     volunteer_id = fields.Integer(allow_none=True)
     team_id = fields.Integer(allow_none=True)
     volunteer = fields.Function(lambda row: mask_name(row.volunteer_name),
-                                metadata={"description": "Family name only: 张**"})
+                                metadata={"description": "Family name only, the rest masked (**)"})
     from_state = fields.String(allow_none=True)
     to_state = fields.String()
     actor = fields.String()
@@ -296,10 +299,10 @@ class StandbySchema(Schema):
 
 
 class ReasonSchema(Schema):
-    code = fields.String()
-    params = fields.Dict()
-    text = fields.String()
-    text_zh = fields.String()
+    code = fields.String(metadata={"description": "Stable: the gate (radius, no_skill, all_busy, ...) or "
+                                                  "party_minimum"})
+    params = fields.Dict(metadata={"description": "The numbers: before, lost, after, needed, skill (code), ..."})
+    text = fields.String(metadata={"description": "In words, in the language of Accept-Language (English by default)"})
 
 
 class PositionPlanSchema(Schema):
@@ -328,7 +331,7 @@ class AlertCreateSchema(Schema):
 
 class AlertRecipientSchema(Schema):
     kind = fields.String(metadata={"description": "staff or grid_member"})
-    name = fields.String(metadata={"description": "Family name only: 张**"})
+    name = fields.String(metadata={"description": "Family name only, the rest masked (**)"})
     grid = fields.String(allow_none=True)
     acked_at = LocalDateTime(allow_none=True)
     note = fields.String(allow_none=True)

@@ -28,7 +28,12 @@ def test_match_answers_contract_shape(api, tree):
     assert (len(first["proposals"]), len(second["proposals"])) == (1, 2)
     assert first["unfilled"] == 3
     taken = [r for r in first["reasons"] if r["code"] == "taken"]
-    assert taken and taken[0]["text"] and "其他岗位" in taken[0]["text_zh"]
+    assert taken and set(taken[0]) == {"code", "params", "text"}
+    assert "assigned to other positions" in taken[0]["text"]  # English by default
+    with api.client.application.app_context():  # a request of its own (the language is kept per context)
+        in_chinese = api.post(f"/campaigns/{campaign['id']}/match", headers={"Accept-Language": "zh-CN"}).get_json()
+    said = [r["text"] for r in in_chinese["positions"][0]["reasons"] if r["code"] == "taken"]
+    assert said and "其他岗位" in said[0]
     assert body["total_cost"] == round(sum(p["cost"] for pos in body["positions"] for p in pos["proposals"]), 4)
     assert api.get(f"/campaigns/{campaign['id']}").get_json()["status"] == "draft"
 

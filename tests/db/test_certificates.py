@@ -2,6 +2,8 @@
 from datetime import date
 
 from campaigns.models import Position
+from campaigns.reasons import said
+from core.i18n import in_language
 from extensions import db
 from tests.db.test_recruitment import campaign, match, person
 from volunteers.services import update_skill
@@ -22,7 +24,10 @@ def test_certificates_person_without_one_is_not_picked_for_a_certified_skill(tre
     lost = {r["code"]: r["params"]["lost"] for r in position.reasons}
     assert lost["no_certificate"] == 1 and lost["certificate_expired"] == 1
     missing = next(r for r in position.reasons if r["code"] == "no_certificate")
-    assert "急救" in missing["text_zh"] and "First aid" in missing["text"]
+    assert "急救" in missing["text"]
+    with in_language("en"):
+        [english] = said([missing])
+    assert english["text"] == "1 of 3 people hold no First aid certificate; 2 left for 3 places"
 
 
 def test_certificates_number_without_expiry_is_valid_and_uncertified_skills_need_none(tree):

@@ -3,9 +3,17 @@ from datetime import date
 
 from campaigns import services
 from campaigns.models import Position
+from campaigns.reasons import said
+from core.i18n import in_language
 from extensions import db
 from tests.db.test_recruitment import NOW, TZ, campaign, match, person
 from volunteers.services import create_skill
+
+
+def in_words(reasons, lang):
+    """The reasons' sentences as a reader of ``lang`` sees them."""
+    with in_language(lang):
+        return [reason["text"] for reason in said(reasons)]
 
 
 def test_unfilled_reasons_count_every_gate_not_only_the_first(tree):
@@ -27,8 +35,10 @@ def test_unfilled_reasons_blackout_day_is_not_called_busy(tree):
     plan = match(campaign(tree, headcount=1))
     [reason] = plan.positions[0].reasons
     assert reason["code"] == "blackout" and reason["params"]["lost"] == 1
-    assert "busy" not in reason["text"] and "rest" not in reason["text"]
-    assert "休息" not in reason["text_zh"] and "不能服务" in reason["text_zh"]
+    [english], [chinese] = in_words([reason], "en"), in_words([reason], "zh")
+    assert english == "1 of 1 people marked the day as one they cannot serve; 0 left for 1 place"
+    assert chinese == "1 人中有 1 人已登记当天不能服务，剩 0 人，需 1 人"
+    assert reason["text"] == chinese  # the dry run says them in the language spoken (Chinese by default)
 
 
 def test_unfilled_reasons_name_skills_in_the_readers_language(tree):
@@ -39,6 +49,8 @@ def test_unfilled_reasons_name_skills_in_the_readers_language(tree):
     db.session.expire_all()
     kept = db.session.get(Position, c.shifts[0].positions[0].id).unfilled_reasons
     [reason] = kept["reasons"]
+    assert set(reason) == {"code", "params"}  # kept without words: each reader gets their own language
     assert reason["code"] == "no_skill" and reason["params"]["skill"] == "sign_language"
-    assert "手语" in reason["text_zh"] and "sign_language" not in reason["text_zh"]
-    assert "Sign language" in reason["text"] and "sign_language" not in reason["text"]
+    [english], [chinese] = in_words([reason], "en"), in_words([reason], "zh")
+    assert chinese == "1 人中有 1 人不具备“手语”1级及以上，剩 0 人，需 1 人"
+    assert english == "1 of 1 people lack Sign language at level 1 or above; 0 left for 1 place"

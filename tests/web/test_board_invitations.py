@@ -48,7 +48,7 @@ def test_a_named_person_is_invited_from_the_board_and_the_call_up_goes_out(login
     field = "mobile"
 
     assert office.post(url, data={"csrf_token": token, "position_id": position.id, field: "13911110002"}).status_code == 302
-    assert "赵磊：缺少所需技能或等级 · lacks the skill or level" in _flashes(office, campaign_id)
+    assert "未邀请：赵磊：缺少所需技能或等级<" in _flashes(office, campaign_id)
     office.post(url, data={"csrf_token": token, "position_id": position.id, field: "13911110003"})
     assert "您的辖区内没有此手机号的人" in _flashes(office, campaign_id)
     office.post(url, data={"csrf_token": token, "position_id": position.id, field: "139"})

@@ -46,7 +46,7 @@ def test_board_shows_an_answer_without_a_reload_and_keeps_what_is_typed(page, li
     db.session.rollback()
 
     expect(page.locator("#fill")).to_have_text(re.compile(r"^\s*1 / 2"), timeout=10_000)
-    assert "已确认 · Accepted" in page.locator("#history").inner_text()
+    assert "已发送 → 已确认" in page.locator("#history").inner_text()
     assert "已更新" in page.locator("#board-updated").inner_text()
     assert page.locator("#reason").input_value() == "暴雨预警，活动延期"
     assert loads == []  # no reload: the figures were swapped in place

@@ -75,12 +75,12 @@ def test_an_added_block_left_empty_is_not_a_shift(office, tree):
 
 
 @pytest.mark.parametrize(("changes", "field", "words"), [
-    ({"s2-end": "13:00"}, "s2-end", "结束时间 · End（班次 2 · shift 2）: 结束时间须晚于开始时间。"),
-    ({"s2-headcount-1": "0"}, "s2-headcount-1", "人数 · Headcount（班次 2 · shift 2）（岗位 1 · position 1）"),
-    ({"s2-shift_grid_id": "999999"}, "s2-shift_grid_id", "Unknown grid"),
-    ({"response_minutes": "0"}, "response_minutes", "回复时限（分钟）· Answer within (minutes): 超出允许范围。"),
-    ({"repeat": "custom", "recurrence_cron": "* * * * *"}, "repeat", "重复 · Repeat"),
-    ({"repeat": "custom", "recurrence_cron": "every saturday"}, "repeat", "重复 · Repeat"),
+    ({"s2-end": "13:00"}, "s2-end", "结束时间（班次 2）：结束时间须晚于开始时间。"),
+    ({"s2-headcount-1": "0"}, "s2-headcount-1", "人数（班次 2）（岗位 1）：超出允许范围。"),
+    ({"s2-shift_grid_id": "999999"}, "s2-shift_grid_id", "班次网格（班次 2）：网格不存在或不在您的管辖范围内。"),
+    ({"response_minutes": "0"}, "response_minutes", "回复时限（分钟）：超出允许范围。"),
+    ({"repeat": "custom", "recurrence_cron": "* * * * *"}, "repeat", "重复："),
+    ({"repeat": "custom", "recurrence_cron": "every saturday"}, "repeat", "重复："),
 ])
 def test_a_bad_field_of_a_later_shift_or_a_rule_is_named_and_nothing_is_written(office, tree, changes, field, words):
     token = form_csrf_token(office.get("/office/campaigns/new"))

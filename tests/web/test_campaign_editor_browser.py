@@ -1,7 +1,9 @@
-"""A clerk drafts a two-shift weekly campaign in Chromium (desktop and phone), fixes a mistake in shift 2 that
-the form names, and lands on the board; then moves the published shift there. Screenshots in screenshots/."""
+"""A clerk drafts a two-shift weekly campaign in Chromium (desktop and phone, Chinese and English), fixes a mistake
+in shift 2 that the form names, and lands on the board; then moves the published shift there. Screenshots in
+screenshots/."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,10 +23,19 @@ pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 PASSWORD = "river-stone-42"
+HAN = re.compile(r"[\u3400-\u9fff]")
+# What each language's pages say at each step (the browser's language chooses; nothing else differs).
+SAYS = {"zh": {"locale": "zh-CN", "shift_error": "结束时间（班次 2）：结束时间须晚于开始时间。",
+               "created": "已创建活动草稿", "told": "已通知本班次", "match": "试匹配（不做更改）"},
+        "en": {"locale": "en-GB", "shift_error": "End time (shift 2): Must be after start.",
+               "created": 'Draft campaign "江南燃气安全周" created',
+               "told": "Everyone accepted or invited on this shift has been told.", "match": "Dry run (changes nothing)"}}
 
 
+@pytest.mark.parametrize("lang", sorted(SAYS))
 @pytest.mark.parametrize("size", sorted(SIZES))
-def test_campaign_editor_two_shifts_weekly_then_a_published_shift_moved(browser, live_server, tree, size):
+def test_campaign_editor_two_shifts_weekly_then_a_published_shift_moved(browser, live_server, tree, size, lang):
+    says = SAYS[lang]
     create_user(login="wang", display_name="王主任", password=PASSWORD, role=Role.OFFICE, actor="test",
                 now=utcnow(), grid_id=tree.community_a.id)
     grid_a1, grid_a2 = tree.grid_a1.id, tree.grid_a2.id
@@ -34,7 +45,7 @@ def test_campaign_editor_two_shifts_weekly_then_a_published_shift_moved(browser,
     db.session.commit()
     db.session.rollback()  # the server's threads write: this test holds no SQLite lock while they do
     phone = size == "phone"
-    context = browser.new_context(viewport=SIZES[size], locale="zh-CN", is_mobile=phone, has_touch=phone)
+    context = browser.new_context(viewport=SIZES[size], locale=says["locale"], is_mobile=phone, has_touch=phone)
     page = context.new_page()
     try:
         page.goto(live_server + "/login?next=/office/campaigns/new")
@@ -62,19 +73,23 @@ def test_campaign_editor_two_shifts_weekly_then_a_published_shift_moved(browser,
         page.select_option("#repeat", "weekly")
         page.click("#create-campaign")
         page.wait_for_selector("#s2-end-error")
-        assert "班次 2 · shift 2" in page.locator("#s2-end-error").inner_text()
+        assert page.locator("#s2-end-error").inner_text() == says["shift_error"]
+        if lang == "en":  # the form's own words (labels, legends, hints, buttons) in English; data is as typed
+            words = page.locator("#new-campaign-form :is(label, legend, small, button, .hint)").all_inner_texts()
+            assert len(words) > 20 and not [text for text in words if HAN.search(text)]
         assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
         page.fill("#s2-end", "17:00")
         SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"campaign-editor-{size}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"campaign-editor-{size}-{lang}.png"), full_page=True)
         page.click("#create-campaign")
         page.wait_for_selector("#campaign-title")
-        assert "已创建活动草稿" in page.locator("#flashes").inner_text()
+        assert says["created"] in page.locator("#flashes").inner_text()
+        assert page.locator("#match").inner_text() == says["match"]
         page.click("#match")  # the dry run, with names and score terms
         page.wait_for_selector(".preview-position")
         assert "李娜" in page.locator("table.board").first.inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
-        page.screenshot(path=str(SCREENSHOTS / f"campaign-preview-{size}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"campaign-preview-{size}-{lang}.png"), full_page=True)
 
         db.session.rollback()
         campaign = db.session.scalars(select(Campaign)).one()
@@ -91,9 +106,9 @@ def test_campaign_editor_two_shifts_weekly_then_a_published_shift_moved(browser,
         page.fill(f"#shift-{shift_id}-note", "改到广场集合")
         page.click(f"#shift-save-{shift_id}")
         page.wait_for_selector("#flashes")
-        assert "已通知本班次" in page.locator("#flashes").inner_text()
+        assert says["told"] in page.locator("#flashes").inner_text()
         assert "江南社区广场" in page.locator(f"#shift-{shift_id}").inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
-        page.screenshot(path=str(SCREENSHOTS / f"campaign-shift-changed-{size}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"campaign-shift-changed-{size}-{lang}.png"), full_page=True)
     finally:
         context.close()

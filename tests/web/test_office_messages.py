@@ -46,7 +46,7 @@ def test_failed_messages_are_listed_by_person_and_sent_again_once_the_gateway_is
     assert text.count('data-status="failed"') == len(failed)
     for callup in callups:
         assert db.session.get(Volunteer, callup.volunteer_id).name in text
-    assert "失败 · Failed" in text and "503" in text
+    assert "<td data-label=\"状态\">失败</td>" in text and "Failed" not in text and "503" in text
     assert "all" in office.get(f"/office/campaigns/{campaign_id}/messages?status=all").get_data(as_text=True)
     assert office.get(f"/office/campaigns/{campaign_id}/messages?status=lost").status_code == 400
 

@@ -93,15 +93,15 @@ def test_the_form_offers_the_offices_own_grids_kinds_and_skills(office, tree):
 
 
 @pytest.mark.parametrize(("changes", "field", "words"), [
-    ({"title": "  "}, "title", "标题 · Title: 必填。"),
-    ({"end": "08:00"}, "end", "结束时间 · End: 结束时间须晚于开始时间。"),
-    ({"headcount-1": "0"}, "headcount-1", "人数 · Headcount"),
+    ({"title": "  "}, "title", "标题：必填。"),
+    ({"end": "08:00"}, "end", "结束时间：结束时间须晚于开始时间。"),
+    ({"headcount-1": "0"}, "headcount-1", "人数（岗位 1）：超出允许范围。"),
     ({"headcount-3": "many"}, "headcount-3", "请输入整数。"),
     ({"min_party_members-1": "5"}, "min_party_members-1", "不能多于人数。"),
-    ({"contact_phone": "call me"}, "contact_phone", "Not a phone number."),
-    ({"date": ""}, "date", "日期 · Date: 请填写日期。"),
-    ({"skill-1": "juggling"}, "skill-1", "Unknown skill juggling."),
-    ({"role-1": "", "headcount-1": "", "role-3": "", "headcount-3": ""}, "positions", "岗位 · Positions"),
+    ({"contact_phone": "call me"}, "contact_phone", "联系电话：电话号码格式不对。"),
+    ({"date": ""}, "date", "日期：请填写日期。"),
+    ({"skill-1": "juggling"}, "skill-1", "所需技能（岗位 1）：技能不存在。"),
+    ({"role-1": "", "headcount-1": "", "role-3": "", "headcount-3": ""}, "positions", "岗位："),
 ])
 def test_a_bad_field_is_named_next_to_the_form_and_nothing_is_written(office, tree, changes, field, words):
     token = form_csrf_token(office.get("/office/campaigns/new"))
@@ -124,11 +124,11 @@ def test_office_cannot_use_another_communitys_grid(office, tree):
     forged = office.post("/office/campaigns/new", data=_body(tree, token, office_grid_id=str(tree.community_b.id),
                                                              shift_grid_id=str(tree.grid_b1.id)))
     assert forged.status_code == 422
-    assert f"Unknown grid {tree.community_b.id}" in _field_error(forged.get_data(as_text=True), "office_grid_id")
+    assert "办公网格：网格不存在或不在您的管辖范围内。" in _field_error(forged.get_data(as_text=True), "office_grid_id")
 
     elsewhere = office.post("/office/campaigns/new", data=_body(tree, token, shift_grid_id=str(tree.grid_b1.id)))
     assert elsewhere.status_code == 422
-    assert "outside the office" in _field_error(elsewhere.get_data(as_text=True), "shift_grid_id")
+    assert "班次网格：不在办公网格之内。" in _field_error(elsewhere.get_data(as_text=True), "shift_grid_id")
     assert _campaigns() == 0
 
 
