@@ -134,8 +134,9 @@ def campaign_body(form: Mapping[str, str], zone: ZoneInfo) -> tuple[dict, list[t
         layout.append((number, rows))
     body["shifts"] = shifts
     policy = {key: form_int(str(form.get(key, ""))) for key in POLICY_FIELDS if text(key)}
-    if policy:
-        body["policy"] = policy
+    # The box is always on the form: unticked means closed to sign-ups (an edit must be able to close them).
+    policy["sign_ups"] = bool(form.get("sign_ups"))
+    body["policy"] = policy
     cron = repeat_cron(str(form.get("repeat", "")), str(form.get("date", "")), str(form.get("start", "")),
                        text("recurrence_cron"))
     body["recurrence_cron"] = cron
@@ -206,6 +207,8 @@ def values_of(campaign: Campaign, zone: ZoneInfo) -> tuple[dict[str, str], bool]
     for key in POLICY_FIELDS:
         if (campaign.policy or {}).get(key) is not None:
             values[key] = str(campaign.policy[key])
+    if (campaign.policy or {}).get("sign_ups"):
+        values["sign_ups"] = "1"
     shifts = sorted(campaign.shifts, key=lambda s: (s.start_at, s.id))
     fits = len(shifts) <= MAX_FORM_SHIFTS
     for number, shift in enumerate(shifts[:MAX_FORM_SHIFTS], start=1):

@@ -64,7 +64,7 @@ def test_a_two_shift_weekly_campaign_with_its_own_answer_window(office, tree):
     assert [(p.role, p.headcount, p.min_party_members) for p in sunday.positions] == [("巡查员", 3, 1)]
     assert len(saturday.positions) == 2
     assert campaign.recurrence_cron == "0 9 * * 6"  # Saturdays at 09:00, the first shift's time
-    assert campaign.policy == {"response_minutes": 90, "follow_up_minutes": 20}
+    assert campaign.policy == {"response_minutes": 90, "follow_up_minutes": 20, "sign_ups": False}
 
 
 def test_an_added_block_left_empty_is_not_a_shift(office, tree):
@@ -110,7 +110,7 @@ def test_a_draft_is_edited_on_the_same_form_and_what_the_form_does_not_show_is_k
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/office/campaigns/{campaign.id}")
     edited = _only_campaign()
     assert edited.title == "江南垃圾分类（改期）" and len(edited.shifts) == 1 and edited.recurrence_cron is None
-    assert edited.policy == {"reminder_hours": [6]}
+    assert edited.policy == {"reminder_hours": [6], "sign_ups": False}
     assert "已保存活动草稿" in office.get(response.headers["Location"]).get_data(as_text=True)
 
 
@@ -193,3 +193,17 @@ def test_a_published_shift_moves_on_the_board_and_the_people_on_it_are_told(offi
     assert stranger.post(f"/office/campaigns/{campaign.id}/shifts/{shift.id}",
                          data=dict(body, csrf_token=form_csrf_token(stranger.get("/office/campaigns")))
                          ).status_code == 404
+
+
+def test_a_campaign_open_to_sign_ups_is_ticked_on_the_form_and_stays_ticked_when_edited(office, tree):
+    token = form_csrf_token(office.get("/office/campaigns/new"))
+    assert 'id="sign_ups"' in office.get("/office/campaigns/new").get_data(as_text=True)
+    response = office.post("/office/campaigns/new", data=_two_shifts(tree, token, sign_ups="1"))
+    assert response.status_code == 302
+    campaign = _only_campaign()
+    assert campaign.policy == {"sign_ups": True}  # nothing else typed: the priority's defaults
+    edit = office.get(f"/office/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert 'value="1" checked>' in edit[edit.index('id="sign_ups"') - 80:edit.index('id="sign_ups"') + 40]
+    unticked = office.post(f"/office/campaigns/{campaign.id}/edit", data=_two_shifts(tree, token))
+    assert unticked.status_code == 302
+    assert not _only_campaign().policy.get("sign_ups")
