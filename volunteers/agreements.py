@@ -7,7 +7,7 @@ community says whether the pairing stands (valid, ending within ``ENDING_SOON_DA
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError

@@ -64,12 +64,6 @@ def login_limit() -> str:
 login_rate_limit = limiter.shared_limit(login_limit, scope="login", key_func=login_rate_key, methods=["POST"])
 
 
-def _lang() -> str:
-    """The language of the page ("zh"/"en"): kept only for the office pages that still pass ``lang=`` to their
-    templates; core.i18n.language() is the one source."""
-    return language()
-
-
 def _safe_next(target: str | None, role: Role | None = None) -> str:
     """Only a path on this site: an open redirect would make a fine phishing tool. Without one, each role
     lands where its work is: staff on the console, enterprises on their portal, volunteers on /me."""

@@ -41,6 +41,7 @@ from volunteers import agreements, teams
 from volunteers.models import EnterpriseStatus, Team
 from web.auth import DEFAULT_REGISTER_LIMIT, _no_store, require_sign_in
 from web.form_messages import form_int
+from web.forms import flash_refused
 from web.sessions import start_session
 
 partners_bp = Blueprint("partners", __name__, url_prefix="/partners")
@@ -108,12 +109,7 @@ class ActionForm(FlaskForm):
 
 
 def _flash_refused(error: DomainError) -> None:
-    """A refused action as one message naming the fields the service named, in the page's language (rolls the
-    session back first, so the page that follows reads what is committed)."""
-    db.session.rollback()
-    details = _("; ").join(f"{FIELD_LABELS.get(name, name)}: {' '.join(say(m) for m in messages)}"
-                           for name, messages in (error.errors or {}).items())
-    flash(_("Not done: %(details)s", details=details or say(error.message)))
+    flash_refused(error, FIELD_LABELS)
 
 
 def _flash_form(form: FlaskForm) -> None:

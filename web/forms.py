@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Reg
 
 from accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from core.errors import DomainError
-from core.i18n import _l, lazy_pgettext
+from core.i18n import _, _l, lazy_pgettext, say
 from core.masking import MOBILE_RE
 from extensions import db
 from volunteers.models import EMERGENCY_CALLS_NAMES
@@ -103,13 +103,21 @@ class StaffContactForm(FlaskForm):
         option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
 
 
-def flash_refused(zh: str, en: str, error: DomainError, labels: Mapping[str, str]) -> None:
-    """A refused action as one flashed message naming the fields the service named (by their ``labels``);
-    rolls the session back first, so the page that follows reads what is committed."""
+def flash_refused(error: DomainError, labels: Mapping[str, object], what: str | None = None) -> None:
+    """A refused action as one flashed message, in the page's language, naming the fields the service named
+    (by their ``labels``) with its messages said by meaning; rolls the session back first, so the page that
+    follows reads what is committed. ``what`` names the action refused ("Not done" when not given)."""
     db.session.rollback()
-    details = "; ".join(f"{labels.get(name, name)}: {' '.join(str(m) for m in messages)}"
-                        for name, messages in (error.errors or {}).items())
-    flash(f"{zh} · {en}: {details or error.message}")
+    details = field_details({labels.get(name, name): [say(m) for m in messages]
+                             for name, messages in (error.errors or {}).items()}) or say(error.message)
+    flash(_("%(what)s: %(details)s", what=what, details=details) if what else
+          _("Not done: %(details)s", details=details))
+
+
+def field_details(messages: Mapping[object, list]) -> str:
+    """"Field: message message; field: message", in the language spoken."""
+    return _("; ").join(_("%(field)s: %(message)s", field=name, message=" ".join(str(m) for m in found))
+                        for name, found in messages.items())
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -31,7 +31,7 @@ from gridwork import reports, units, visits, whistles
 from gridwork.models import ProblemKind, RoundKind, UnitType, VisitOutcome, VisitTargetKind, WhistleStatus
 from web.auth import _no_store, require_sign_in
 from web.campaign_form import local_time
-from web.forms import MultiCheckboxField
+from web.forms import MultiCheckboxField, flash_refused
 
 bp = Blueprint("grid", __name__, url_prefix="/grid")
 bp.before_request(require_sign_in)
@@ -92,10 +92,7 @@ def _local(value) -> str:
 
 
 def _flash_error(error: DomainError) -> None:
-    db.session.rollback()
-    details = "; ".join(f"{name}: {' '.join(say(m) for m in messages)}"
-                        for name, messages in (error.errors or {}).items())
-    flash(_("Not done: %(details)s", details=details or say(error.message)))
+    flash_refused(error, {})
 
 
 def _my_grids(min_level: int = 2) -> list[Grid]:

@@ -7,7 +7,6 @@ API view calls, flashes the outcome in the clerk's language and redirects back t
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -45,6 +44,7 @@ from volunteers.models import Enterprise, Team
 from volunteers.teams import list_offerable_teams
 from web import campaign_form
 from web.auth import _no_store, require_sign_in
+from web.forms import field_details, flash_refused
 from web.hours import qr_svg
 
 bp = Blueprint("office", __name__, url_prefix="/office")
@@ -63,10 +63,6 @@ ETA_COLUMNS = (("on_site", lazy_pgettext("campaign", "On site")), ("within_15", 
                ("within_60", _l("≤1 h")), ("later", lazy_pgettext("campaign", "Later")), ("unknown", _l("Not said")))
 FIELD_LABELS = {"attended": _l("Attendance"), "status": _l("Status"), "reason": _l("Reason"), "hours": lazy_pgettext("campaign", "Hours"),
                 "grid_id": _l("Recruit across"), "shifts": lazy_pgettext("campaign", "Shifts")}
-
-
-# web/roster.py still imports this name; it goes once that page shows times with core.i18n.local_datetime.
-_local = local_datetime
 
 
 class ActionForm(FlaskForm):
@@ -120,23 +116,12 @@ def _override_grids(campaign) -> list[Grid]:
 
 
 def _flash_error(what: str, error: DomainError) -> None:
-    """A refused action as one flashed message naming the fields the service named; rolls the session back
-    first, so the page that follows reads what is committed."""
-    db.session.rollback()
-    details = _details({FIELD_LABELS.get(name, name): [say(m) for m in messages]
-                        for name, messages in (error.errors or {}).items()}) or say(error.message)
-    flash(_("%(what)s: %(details)s", what=what, details=details))
+    flash_refused(error, FIELD_LABELS, what)
 
 
 def _flash_form_errors(what: str, form: FlaskForm) -> None:
-    details = _details({getattr(form, name).label.text: messages for name, messages in form.errors.items()})
+    details = field_details({getattr(form, name).label.text: messages for name, messages in form.errors.items()})
     flash(_("%(what)s: %(details)s", what=what, details=details))
-
-
-def _details(messages: Mapping[object, list]) -> str:
-    """"Field: message message; field: message", in the language spoken."""
-    return _("; ").join(_("%(field)s: %(message)s", field=name, message=" ".join(str(m) for m in found))
-                        for name, found in messages.items())
 
 
 def _back(campaign_id: int):
