@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select, update
 from accounts.models import User
 from accounts.staff import staff_channels
 from notices.links import TOKEN_BYTES, hash_token
-from notices.messages import render
+from notices.messages import language_of, render
 from notices.models import Channel, NotificationKind, NotificationStatus
 from notices.outbox import _format_when, insert_rows, channels_for, configured_channels
 from core.masking import mask_name
@@ -82,7 +82,7 @@ def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime
     alert = GridAlert(campaign_id=campaign.id, message=message, created_by=actor[:100], created_at=now)
     db.session.add(alert)
     db.session.flush()
-    context = _alert_context(campaign, message)
+    contexts: dict[str, dict[str, str]] = {}
     rows: list[dict[str, Any]] = []
 
     def add(recipient: GridAlertRecipient, pairs: list[tuple[Channel, str | None]], language: str) -> None:
@@ -90,6 +90,10 @@ def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime
         recipient.token_hash = hash_token(token)
         db.session.add(recipient)
         who = f"u{recipient.user_id}" if recipient.user_id else f"v{recipient.volunteer_id}"
+        language = language_of(language)
+        if language not in contexts:
+            contexts[language] = _alert_context(campaign, message, language)
+        context = contexts[language]
         for channel, address in pairs:
             text = render("alert", language, context | {"link": alert_url(token)}, channel=channel.value)
             rows.append({"callup_id": None, "volunteer_id": recipient.volunteer_id, "channel": channel,
@@ -112,7 +116,8 @@ def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime
     return alert
 
 
-def _alert_context(campaign: Campaign, message: str) -> dict[str, str]:
+def _alert_context(campaign: Campaign, message: str, lang: str) -> dict[str, str]:
+    """What an alert says, its time in the recipient's language ``lang``."""
     zone = current_app.config["TIMEZONE"]
     shift = min(campaign.shifts, key=lambda s: s.start_at) if campaign.shifts else None
     place = ""
@@ -120,7 +125,7 @@ def _alert_context(campaign: Campaign, message: str) -> dict[str, str]:
     if shift is not None:
         grid = db.session.get(Grid, shift.grid_id)
         place = shift.place or (grid.name if grid else "")
-        when, short_when = _format_when(shift.start_at, zone, "zh")
+        when, short_when = _format_when(shift.start_at, zone, lang)
     return {"title": campaign.title, "note": message, "place": place, "when": when, "short_when": short_when,
             "contact": campaign.contact_name or ""}
 

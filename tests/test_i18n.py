@@ -37,7 +37,7 @@ PENDING_MODULES: set[str] = {
     'api/gridwork.py', 'api/party_orgs.py', 'api/schemas/accounts.py', 'api/schemas/campaigns.py',
     'api/schemas/gridwork.py', 'api/schemas/teams.py', 'api/teams.py', 'campaigns/invitations.py',
     'campaigns/recurrence.py', 'campaigns/team_offers.py', 'core/kinds.py', 'grids/models.py', 'gridwork/units.py',
-    'gridwork/visits.py', 'gridwork/whistles.py', 'matching/explain.py', 'notices/messages.py', 'notices/outbox.py',
+    'gridwork/visits.py', 'gridwork/whistles.py', 'matching/explain.py',
     'reports/figures.py', 'reports/period.py', 'reports/services.py', 'reports/tables.py', 'volunteers/models.py',
     'volunteers/party_orgs.py', 'volunteers/roster.py', 'volunteers/services.py', 'volunteers/teams.py',
     'web/alerts.py', 'web/auth.py', 'web/campaign_form.py', 'web/certificate.py', 'web/enterprise.py',
