@@ -24,6 +24,7 @@ from core.masking import mask_name
 from campaigns.models import Campaign, CampaignStatus, GridAlert, GridAlertRecipient, Priority
 from campaigns.services import get_campaign
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import _l
 from core.scope import Role
 from extensions import db
 from grids.models import Grid
@@ -70,11 +71,12 @@ def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime
     (quiet hours and daily caps never hold it), each with an acknowledgement link; one transaction."""
     message = (message or "").strip()
     if not message or len(message) > MESSAGE_MAX:
-        raise ValidationFailed.field("message", f"Say what is happening, in 1-{MESSAGE_MAX} characters.")
+        raise ValidationFailed.field("message", _l("Say what is happening, in 1-%(message_max)s characters.",
+                                                   message_max=MESSAGE_MAX))
     campaign = get_campaign(campaign_id)
     if campaign.priority not in ALERT_PRIORITIES:
-        raise Conflict("only urgent and emergency campaigns alert the grid",
-                       {"priority": ["Alerts are for urgent and emergency campaigns."]})
+        raise Conflict(_l("only urgent and emergency campaigns alert the grid"),
+                       {"priority": [_l("Alerts are for urgent and emergency campaigns.")]})
     if campaign.status not in ALERT_STATES:
         raise Conflict.wrong_state("campaign", campaign.status.value, "alert")
     config = current_app.config
@@ -134,7 +136,7 @@ def find_recipient(token: str) -> GridAlertRecipient:
     """The recipient an acknowledgement link belongs to; NotFound for an unknown token."""
     recipient = db.session.scalar(select(GridAlertRecipient).where(GridAlertRecipient.token_hash == hash_token(token)))
     if recipient is None:
-        raise NotFound("unknown alert link")
+        raise NotFound(_l("unknown alert link"))
     return recipient
 
 
