@@ -52,10 +52,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         db.session.rollback()
-        message, fields = error.said()
-        errors = {"json": fields} if fields else None
+        errors = {"json": error.errors} if error.errors else None
         headers = {"Retry-After": "2"} if error.status_code == 503 else None
-        return _error_response(error.status_code, message, errors, headers)
+        return _error_response(error.status_code, error.message, errors, headers)
 
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(error: IntegrityError):

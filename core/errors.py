@@ -1,13 +1,15 @@
 """Domain errors raised by services; api/ and web/ render them.
 
 Their messages are catalogue entries (``_l``), so each is said in the language of whoever reads it:
-``said()`` gives the message and field messages in the language being spoken (a request's), while
-``message``, ``errors`` and ``str()`` stay in English, the code's language (logs, tests).
+``message``, ``errors`` and ``str()`` give them in the request's language (an API client's, a page's), and
+outside a request (logs, the command line) in English, the code's language.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 
+from flask import has_request_context
 from flask_babel.speaklater import LazyString
 
 from core.i18n import _l, in_language, say
@@ -80,25 +82,25 @@ def word(value: str) -> Message:
     return _l(WORDS[value]) if value in WORDS else value
 
 
-def _texts(value: object, speak: Callable[[object], str]) -> object:
-    """Messages (and the lists and mappings holding them, as nested input gives) as text."""
-    if isinstance(value, Mapping):
-        return {key: _texts(inner, speak) for key, inner in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_texts(inner, speak) for inner in value]
-    return speak(value) if isinstance(value, (str, LazyString)) else value
+def _reading() -> AbstractContextManager:
+    """The language an error is read in: the request's; outside a request, English."""
+    return nullcontext() if has_request_context() else in_language("en")
 
 
 def said(messages: object) -> object:
     """Messages (as nested as input gives them: marshmallow's, webargs', a service's) in the language being
     spoken; text that is already said stays as it is."""
-    return _texts(messages, say)
+    if isinstance(messages, Mapping):
+        return {key: said(inner) for key, inner in messages.items()}
+    if isinstance(messages, (list, tuple)):
+        return [said(inner) for inner in messages]
+    return say(messages) if isinstance(messages, (str, LazyString)) else messages
 
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose.
 
-    ``code`` is stable (pages map it to their own words; they never read the English message) and
+    ``code`` is stable (pages map it to their own words, not to the message) and
     ``about`` carries the plain values a page may show with it (ids, counts).
     """
 
@@ -117,19 +119,15 @@ class DomainError(Exception):
 
     @property
     def message(self) -> str:
-        """The message in English."""
-        with in_language("en"):
-            return str(self._message)
+        """The message, in the reader's language (see the module's docstring)."""
+        with _reading():
+            return say(self._message)
 
     @property
     def errors(self) -> dict[str, object]:
-        """The field messages in English."""
-        with in_language("en"):
-            return _texts(self._errors, str)
-
-    def said(self) -> tuple[str, dict[str, object]]:
-        """The message and field messages in the language being spoken, for whoever reads them now."""
-        return say(self._message), said(self._errors)
+        """The field messages, in the reader's language."""
+        with _reading():
+            return said(self._errors)
 
     def __str__(self) -> str:
         return self.message
