@@ -98,7 +98,7 @@ def push_time(volunteer_id: int | None, *, now: datetime, kind: NotificationKind
     if not cap or volunteer_id is None or kind in CAP_EXEMPT_KINDS:
         return due
     held = due
-    for _ in range(CAP_MAX_DAYS):
+    for _day in range(CAP_MAX_DAYS):
         if messages_on_day(volunteer_id, held, zone) < cap:
             break
         next_day = held.astimezone(ZoneInfo(zone)).date() + timedelta(days=1)
