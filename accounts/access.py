@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from campaigns.models import Campaign, CallUp, Position, Shift
 from campaigns.places import join_shift
 from core.errors import NotFound, PermissionDenied
+from core.i18n import _l
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
@@ -330,7 +331,7 @@ def authorize(scope: Scope, endpoint: str | None, method: str, view_args: Mappin
     if method in ("HEAD", "OPTIONS"):
         method = "GET"
     if not may_call(scope.role, endpoint, method):
-        raise PermissionDenied(f"The {scope.role.value} role may not do this.")
+        raise PermissionDenied(_l("The %(role)s role may not do this.", role=scope.role.value))
     for name, value in (view_args or {}).items():
         if name in PUBLIC_ARGS:
             continue
@@ -338,7 +339,8 @@ def authorize(scope: Scope, endpoint: str | None, method: str, view_args: Mappin
         if find_owner is None:
             if scope.is_admin:
                 continue
-            raise PermissionDenied(f"No access rule for '{name}'.")  # a new kind of id: deny until ruled
+            raise PermissionDenied(_l("No access rule for '%(name)s'.",
+                                      name=name))  # a new kind of id: deny until ruled
         owner = find_owner(int(value))
         if owner is None:
             continue  # the view answers 404 for a missing object

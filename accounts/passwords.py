@@ -8,6 +8,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from core.errors import ValidationFailed
+from core.i18n import _l
 
 # argon2id with m=19 MiB, t=2, p=1 (OWASP's minimum); hashes made with other parameters are
 # upgraded on the next successful sign-in (see ``needs_rehash``).
@@ -32,11 +33,13 @@ def check_password_rules(password: str, *, field: str = "password") -> None:
     No composition rules (NIST SP 800-63B, ASVS 6.2): length and a deny-list only.
     """
     if len(password) < MIN_LENGTH:
-        raise ValidationFailed.field(field, f"Use at least {MIN_LENGTH} characters. 密码至少 {MIN_LENGTH} 位。")
+        raise ValidationFailed.field(field, _l("Use at least %(min_length)s characters.",
+                                               min_length=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        raise ValidationFailed.field(field, f"Use at most {MAX_LENGTH} characters. 密码最多 {MAX_LENGTH} 位。")
+        raise ValidationFailed.field(field, _l("Use at most %(max_length)s characters.",
+                                               max_length=MAX_LENGTH))
     if password.strip().lower() in common_passwords():
-        raise ValidationFailed.field(field, "This password is too common; choose another. 该密码过于常见，请换一个。")
+        raise ValidationFailed.field(field, _l("This password is too common; choose another."))
 
 
 def hash_password(password: str) -> str:

@@ -18,6 +18,7 @@ from campaigns.places import _give_back_place, join_shift
 from notices.models import Channel, Notification, NotificationStatus
 from campaigns.states import _transition
 from core.errors import Conflict, NotFound
+from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -111,7 +112,7 @@ def _withdraw_future_callups(volunteer_id: int, *, now: datetime, actor: str) ->
         withdrawn += 1
         # The erased person will not come: their place goes back, first to whoever is on standby.
         if row.status is CallUpStatus.ACCEPTED and not _give_back_place(row.position_id, now=now, actor=actor):
-            raise Conflict("the position counter is inconsistent; nothing was changed")
+            raise Conflict(_l("the position counter is inconsistent; nothing was changed"))
     return withdrawn
 
 

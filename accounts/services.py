@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from accounts.models import ApiToken, Role, User
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -29,7 +30,7 @@ def create_token(*, name: str, role: Role, now: datetime, grid_id: int | None = 
     """Issue a token; the plain value is returned once and never stored. ``user_id``: a sign-in token's account."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationFailed.field("name", "Give a name of 1 to 100 characters.")
+        raise ValidationFailed.field("name", _l("Give a name of 1 to 100 characters."))
     check_binding(role, grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id, holder="token")
     plain = "gm_" + secrets.token_urlsafe(32)
     token = ApiToken(name=name, role=role, token_hash=hash_token(plain), grid_id=grid_id,
@@ -98,15 +99,17 @@ def check_binding(role: Role, *, grid_id: int | None, volunteer_id: int | None, 
     given = {"grid_id": grid_id, "volunteer_id": volunteer_id, "enterprise_id": enterprise_id}
     needed = TOKEN_BINDINGS[role]
     if needed is not None and given[needed] is None:
-        raise ValidationFailed.field(needed, f"A {role.value} {holder} needs the {needed.removesuffix('_id')} "
-                                             "it is bound to.")
+        raise ValidationFailed.field(needed, _l("A %(role)s %(holder)s needs the %(needed)s it is bound to.",
+                                                role=role.value, holder=holder, needed=needed.removesuffix('_id')))
     for field, value in given.items():
         if value is None:
             continue
         if field != needed:
-            raise ValidationFailed.field(field, f"A {role.value} {holder} is not bound to a {field.removesuffix('_id')}.")
+            raise ValidationFailed.field(field, _l("A %(role)s %(holder)s is not bound to a %(field)s.",
+                                                   role=role.value, holder=holder, field=field.removesuffix('_id')))
         if db.session.get(BINDING_MODELS[field], value) is None:
-            raise ValidationFailed.field(field, f"Unknown {field.removesuffix('_id')} {value}.")
+            raise ValidationFailed.field(field, _l("Unknown %(field)s %(value)s.",
+                                                   field=field.removesuffix('_id'), value=value))
 
 
 def issue_token(*, name: str, role: Role, now: datetime, default_days: int, grid_id: int | None = None,
@@ -120,6 +123,6 @@ def issue_token(*, name: str, role: Role, now: datetime, default_days: int, grid
     if expires_at is None:
         expires_at = now + timedelta(days=expires_in_days or default_days)
     if expires_at <= now:
-        raise ValidationFailed.field("expires_at", "Must lie in the future.")
+        raise ValidationFailed.field("expires_at", _l("Must lie in the future."))
     return create_token(name=name, role=role, now=now, grid_id=grid_id, volunteer_id=volunteer_id,
                         enterprise_id=enterprise_id, expires_at=expires_at)

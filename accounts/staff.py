@@ -7,6 +7,7 @@ from typing import Any
 
 from accounts.models import Role, User
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _l
 from core.masking import MOBILE_RE
 from core.scope import STAFF_ROLES, Scope
 from extensions import db
@@ -109,7 +110,7 @@ def coordinator_addresses(user_id: int) -> list[tuple[str, str]]:
 def _own_account(scope: Scope) -> User:
     user = db.session.get(User, scope.user_id) if scope.user_id is not None else None
     if user is None:
-        raise NotFound("This token does not belong to a signed-in account (sign in at /api/v1/auth/token).")
+        raise NotFound(_l("This token does not belong to a signed-in account (sign in at /api/v1/auth/token)."))
     return user
 
 

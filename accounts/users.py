@@ -49,8 +49,8 @@ class SignInThrottled(DomainError):
     code = "sign_in_throttled"
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed sign-ins from this address; try again in {retry_after} s. "
-                         "登录失败次数过多，请稍后再试。")
+        super().__init__(_l("Too many failed sign-ins from this address; try again in %(seconds)s s.",
+                            seconds=retry_after))
         self.retry_after = retry_after
 
 
@@ -82,15 +82,15 @@ def _add_user(*, login: str, display_name: str, password: str, role: Role, now: 
     login = normalise_login(login)
     display_name = (display_name or "").strip()
     if not login or len(login) > 64:
-        raise ValidationFailed.field("login", "Give a login of 1 to 64 characters.")
+        raise ValidationFailed.field("login", _l("Give a login of 1 to 64 characters."))
     if not display_name or len(display_name) > 100:
-        raise ValidationFailed.field("name", "Give a name of 1 to 100 characters.")
+        raise ValidationFailed.field("name", _l("Give a name of 1 to 100 characters."))
     check_password_rules(password)
     if role is Role.GATEWAY:
-        raise ValidationFailed.field("role", "A gateway signs in with a token, not a password.")
+        raise ValidationFailed.field("role", _l("A gateway signs in with a token, not a password."))
     check_binding(role, grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id, holder="account")
     if db.session.scalar(select(exists().where(User.login == login))):
-        raise Conflict("this login is taken", {"login": ["Already registered."]})
+        raise Conflict(_l("this login is taken"), {"login": [_l("Already registered.")]})
     user = User(login=login, display_name=display_name, password_hash=hash_password(password), role=role,
                 grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id, active=True,
                 session_version=1, failed_logins=0, created_at=now)
@@ -269,7 +269,7 @@ def deactivate_user(login: str, *, actor: str, now: datetime) -> User:
     """Disable an account: it can no longer sign in, its open sessions end and its sign-in tokens are revoked."""
     user = find_user(login)
     if user is None:
-        raise NotFound("no account with this login")
+        raise NotFound(_l("no account with this login"))
     user.active = False
     user.session_version += 1
     db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))

@@ -54,11 +54,11 @@ def request_mobile_code(mobile: str, *, now: datetime, ip: str | None = None, lo
     mobile_hash, ip_hash = _digest(mobile), _digest(ip) if ip else None
     hour_ago = now - timedelta(hours=1)
     if _sent_since(MobileCode.mobile_hash, mobile_hash, hour_ago) >= PER_NUMBER_PER_HOUR:
-        raise TooManyCodes("Too many codes for this number; try again in an hour. 验证码发送过于频繁，请一小时后再试。",
-                           {"mobile": ["Too many codes requested."]})
+        raise TooManyCodes(_l("Too many codes for this number; try again in an hour."),
+                           {"mobile": [_l("Too many codes requested.")]})
     if ip_hash and _sent_since(MobileCode.ip_hash, ip_hash, hour_ago) >= PER_ADDRESS_PER_HOUR:
-        raise TooManyCodes("Too many codes from this address; try again in an hour. 请求过于频繁，请一小时后再试。",
-                           {"mobile": ["Too many codes requested."]})
+        raise TooManyCodes(_l("Too many codes from this address; try again in an hour."),
+                           {"mobile": [_l("Too many codes requested.")]})
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
     row = MobileCode(mobile_hash=mobile_hash, ip_hash=ip_hash, code_hash=hash_password(code), created_at=now,
                      expires_at=now + timedelta(minutes=CODE_MINUTES), attempts=0)
@@ -88,11 +88,11 @@ def _spend_mobile_code(mobile: str, code: str, *, now: datetime) -> None:
                                  MobileCode.expires_at > now, MobileCode.attempts < MAX_ATTEMPTS)
         .order_by(MobileCode.id.desc()).limit(1).with_for_update())
     if row is None:
-        raise ValidationFailed.field("code", "No valid code for this number: request a new one. 验证码已失效，请重新获取。")
+        raise ValidationFailed.field("code", _l("No valid code for this number: request a new one."))
     if not (code or "").isdigit() or not verify_password(row.code_hash, code):
         row.attempts += 1
         db.session.commit()
-        raise ValidationFailed.field("code", "Wrong code. 验证码错误。")
+        raise ValidationFailed.field("code", _l("Wrong code."))
     row.used_at = now
 
 

@@ -13,6 +13,7 @@ from api.schemas.accounts import (AuditEventQuerySchema, AuditEventSchema, Erasu
                                   ApiTokenCreateSchema, ApiTokenSchema)
 from core.clock import utcnow
 from core.errors import NotFound
+from core.i18n import _l
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1",
                 description="The caller's own data (access, export, erasure), the audit log and API tokens.")
@@ -24,7 +25,7 @@ def _own_volunteer_id() -> int:
     """The person behind a volunteer token; other callers (the admin) have no own data here."""
     volunteer_id = current_scope().volunteer_id
     if volunteer_id is None:
-        raise NotFound("This token does not belong to a volunteer.")
+        raise NotFound(_l("This token does not belong to a volunteer."))
     return volunteer_id
 
 

@@ -1,4 +1,8 @@
-"""One JSON error shape for the API (smorest's {code, status, message, errors}); an HTML page elsewhere."""
+"""One JSON error shape for the API (smorest's {code, status, message, errors}); an HTML page elsewhere.
+
+The message and each field message are said in the request's language (the API's is English unless
+Accept-Language asks for Chinese); ``code`` and the shape never change with it.
+"""
 from __future__ import annotations
 
 import logging
@@ -8,7 +12,8 @@ from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from core.errors import DomainError
+from core.errors import DomainError, said
+from core.i18n import _l, say
 from extensions import db
 
 log = logging.getLogger(__name__)
@@ -32,10 +37,10 @@ def _json_error(code: int, message: str | None = None, errors: dict | None = Non
     return response
 
 
-def _error_response(code: int, message: str | None = None, errors: dict | None = None, headers=None):
+def _error_response(code: int, message: object = None, errors: dict | None = None, headers=None):
     """The JSON shape under /api/; elsewhere a page showing only the status and a short sentence."""
     if request.path.startswith("/api/"):
-        return _json_error(code, message, errors, headers)
+        return _json_error(code, say(message) if message else None, said(errors), headers)
     # Pages name the fields at fault (never their values or other details).
     fields = sorted(name for group in (errors or {}).values() if isinstance(group, dict) for name in group)
     return render_template("errors.html", code=code, fields=fields), code, headers or {}
@@ -56,17 +61,17 @@ def register_error_handlers(app: Flask) -> None:
         # A unique or check constraint fired under a race the service could not see.
         db.session.rollback()
         log.info("integrity error on %s %s: %s", request.method, request.path, error.orig)
-        return _error_response(409, "The change conflicts with existing data; reload and try again.")
+        return _error_response(409, _l("The change conflicts with existing data; reload and try again."))
 
     @app.errorhandler(OperationalError)
     def handle_operational_error(error: OperationalError):
         db.session.rollback()
         text = str(error.orig).lower()
         if "locked" in text or "lock timeout" in text or "canceling statement" in text:
-            return _error_response(503, "The database is busy; try again in a moment.",
+            return _error_response(503, _l("The database is busy; try again in a moment."),
                                    headers={"Retry-After": "2"})
         log.exception("database error on %s %s", request.method, request.path)
-        return _error_response(503, "The database is not answering.", headers={"Retry-After": "5"})
+        return _error_response(503, _l("The database is not answering."), headers={"Retry-After": "5"})
 
     @app.errorhandler(MethodNotAllowed)
     def handle_method_not_allowed(error: MethodNotAllowed):
@@ -85,4 +90,4 @@ def register_error_handlers(app: Flask) -> None:
     def handle_unexpected(error: Exception):
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _error_response(500, "Something went wrong on our side; it has been logged.")
+        return _error_response(500, _l("Something went wrong on our side; it has been logged."))

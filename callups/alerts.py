@@ -17,13 +17,14 @@ from sqlalchemy import func, or_, select, update
 from accounts.models import User
 from accounts.staff import staff_channels
 from notices.links import TOKEN_BYTES, hash_token
-from notices.messages import render
+from notices.messages import language_of, render
 from notices.models import Channel, NotificationKind, NotificationStatus
 from notices.outbox import _format_when, insert_rows, channels_for, configured_channels
 from core.masking import mask_name
 from campaigns.models import Campaign, CampaignStatus, GridAlert, GridAlertRecipient, Priority
 from campaigns.services import get_campaign
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import _l
 from core.scope import Role
 from extensions import db
 from grids.models import Grid
@@ -70,11 +71,12 @@ def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime
     (quiet hours and daily caps never hold it), each with an acknowledgement link; one transaction."""
     message = (message or "").strip()
     if not message or len(message) > MESSAGE_MAX:
-        raise ValidationFailed.field("message", f"Say what is happening, in 1-{MESSAGE_MAX} characters.")
+        raise ValidationFailed.field("message", _l("Say what is happening, in 1-%(message_max)s characters.",
+                                                   message_max=MESSAGE_MAX))
     campaign = get_campaign(campaign_id)
     if campaign.priority not in ALERT_PRIORITIES:
-        raise Conflict("only urgent and emergency campaigns alert the grid",
-                       {"priority": ["Alerts are for urgent and emergency campaigns."]})
+        raise Conflict(_l("only urgent and emergency campaigns alert the grid"),
+                       {"priority": [_l("Alerts are for urgent and emergency campaigns.")]})
     if campaign.status not in ALERT_STATES:
         raise Conflict.wrong_state("campaign", campaign.status.value, "alert")
     config = current_app.config
@@ -82,7 +84,7 @@ def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime
     alert = GridAlert(campaign_id=campaign.id, message=message, created_by=actor[:100], created_at=now)
     db.session.add(alert)
     db.session.flush()
-    context = _alert_context(campaign, message)
+    contexts: dict[str, dict[str, str]] = {}
     rows: list[dict[str, Any]] = []
 
     def add(recipient: GridAlertRecipient, pairs: list[tuple[Channel, str | None]], language: str) -> None:
@@ -90,6 +92,10 @@ def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime
         recipient.token_hash = hash_token(token)
         db.session.add(recipient)
         who = f"u{recipient.user_id}" if recipient.user_id else f"v{recipient.volunteer_id}"
+        language = language_of(language)
+        if language not in contexts:
+            contexts[language] = _alert_context(campaign, message, language)
+        context = contexts[language]
         for channel, address in pairs:
             text = render("alert", language, context | {"link": alert_url(token)}, channel=channel.value)
             rows.append({"callup_id": None, "volunteer_id": recipient.volunteer_id, "channel": channel,
@@ -112,7 +118,8 @@ def broadcast_alert(campaign_id: int, *, message: str, actor: str, now: datetime
     return alert
 
 
-def _alert_context(campaign: Campaign, message: str) -> dict[str, str]:
+def _alert_context(campaign: Campaign, message: str, lang: str) -> dict[str, str]:
+    """What an alert says, its time in the recipient's language ``lang``."""
     zone = current_app.config["TIMEZONE"]
     shift = min(campaign.shifts, key=lambda s: s.start_at) if campaign.shifts else None
     place = ""
@@ -120,7 +127,7 @@ def _alert_context(campaign: Campaign, message: str) -> dict[str, str]:
     if shift is not None:
         grid = db.session.get(Grid, shift.grid_id)
         place = shift.place or (grid.name if grid else "")
-        when, short_when = _format_when(shift.start_at, zone, "zh")
+        when, short_when = _format_when(shift.start_at, zone, lang)
     return {"title": campaign.title, "note": message, "place": place, "when": when, "short_when": short_when,
             "contact": campaign.contact_name or ""}
 
@@ -129,7 +136,7 @@ def find_recipient(token: str) -> GridAlertRecipient:
     """The recipient an acknowledgement link belongs to; NotFound for an unknown token."""
     recipient = db.session.scalar(select(GridAlertRecipient).where(GridAlertRecipient.token_hash == hash_token(token)))
     if recipient is None:
-        raise NotFound("unknown alert link")
+        raise NotFound(_l("unknown alert link"))
     return recipient
 
 

@@ -15,6 +15,7 @@ from notices.links import LinkExpired
 from campaigns.attendance import CHECK_OUT_CLOSES
 from campaigns.models import Shift
 from core.errors import NotFound
+from core.i18n import _l
 
 SALT = "gridmuster.shift-check-in"
 PATH_PREFIX = "/check-in/"
@@ -48,13 +49,13 @@ def shift_check_in_url(shift: Shift) -> str:
 def read_shift_code(token: str, *, now: datetime, secret_key: str) -> int:
     """The shift id a code names; NotFound for a forged or garbled code, LinkExpired once it has run out."""
     if not token or len(token) > 200:
-        raise NotFound("This check-in code is not valid.")
+        raise NotFound(_l("This check-in code is not valid."))
     try:
         shift_id, expires = _serializer(secret_key).loads(token)
     except (BadSignature, ValueError, TypeError):
-        raise NotFound("This check-in code is not valid.") from None
+        raise NotFound(_l("This check-in code is not valid.")) from None
     if not isinstance(shift_id, int) or not isinstance(expires, int):
-        raise NotFound("This check-in code is not valid.")
+        raise NotFound(_l("This check-in code is not valid."))
     if datetime.fromtimestamp(expires, tz=timezone.utc) <= now:
-        raise LinkExpired("This check-in code has expired: the shift is over.")
+        raise LinkExpired(_l("This check-in code has expired: the shift is over."))
     return shift_id

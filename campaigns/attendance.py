@@ -18,7 +18,8 @@ from campaigns.models import AttendanceChange, CallUp, CallUpEvent, CallUpStatus
 from campaigns.places import join_shift
 from campaigns.services import get_callup
 from campaigns.states import _transition, _transition_many
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed, word
+from core.i18n import _l
 from core.scope import Role, Scope
 from extensions import db
 from volunteers.models import Volunteer
@@ -94,7 +95,7 @@ def _record_change(callup_id: int, field: str, before, after, *, actor: str, now
 def _own(callup_id: int, volunteer_id: int) -> CallUp:
     callup = get_callup(callup_id)
     if callup.volunteer_id != volunteer_id:
-        raise Conflict("not your call-up", {"attended": ["This is not your call-up."]})
+        raise Conflict(_l("not your call-up"), {"attended": [_l("This is not your call-up.")]})
     return callup
 
 
@@ -104,8 +105,8 @@ def check_in_self(callup_id: int, *, volunteer_id: int, now: datetime) -> CallUp
     if callup.status is S.ATTENDED:
         return callup
     if not may_check_in_self(callup, now):
-        raise Conflict("check-in is not open", {"attended": [
-            "You can check in from two hours before the shift until it ends, once you have accepted."]})
+        raise Conflict(_l("check-in is not open"), {"attended": [
+            _l("You can check in from two hours before the shift until it ends, once you have accepted.")]})
     return record_attendance(callup_id, attended=True, actor=f"volunteer:{volunteer_id}", now=now)
 
 
@@ -115,8 +116,8 @@ def check_out_self(callup_id: int, *, volunteer_id: int, now: datetime) -> CallU
     if callup.status is S.ATTENDED and callup.checked_out_at is not None:
         return callup
     if not may_check_out_self(callup, now):
-        raise Conflict("check-out is not open", {"checked_out_at": [
-            "You can check out once checked in, until two hours after the shift ends."]})
+        raise Conflict(_l("check-out is not open"), {"checked_out_at": [
+            _l("You can check out once checked in, until two hours after the shift ends.")]})
     return check_out(callup_id, actor=f"volunteer:{volunteer_id}", now=now)
 
 
@@ -124,7 +125,7 @@ def check_in(callup_id: int, *, scope: Scope, now: datetime, at: datetime | None
     """Check in: a volunteer themselves, now (in the window around the start); an office anyone, at a given time."""
     if scope.role is Role.VOLUNTEER:
         if at is not None:
-            raise ValidationFailed({"at": ["You check in at the moment you arrive: leave 'at' out."]})
+            raise ValidationFailed({"at": [_l("You check in at the moment you arrive: leave 'at' out.")]})
         return check_in_self(callup_id, volunteer_id=scope.volunteer_id, now=now)
     return record_attendance(callup_id, attended=True, actor=scope.actor, now=now, at=at)
 
@@ -133,7 +134,7 @@ def check_out_by(callup_id: int, *, scope: Scope, now: datetime, at: datetime | 
     """Check out: a volunteer themselves, now; an office anyone, at a given time."""
     if scope.role is Role.VOLUNTEER:
         if at is not None:
-            raise ValidationFailed({"at": ["You check out at the moment you leave: leave 'at' out."]})
+            raise ValidationFailed({"at": [_l("You check out at the moment you leave: leave 'at' out.")]})
         return check_out_self(callup_id, volunteer_id=scope.volunteer_id, now=now)
     return check_out(callup_id, actor=scope.actor, now=now, at=at)
 
@@ -160,18 +161,20 @@ def record_attendance(callup_id: int, *, attended: bool, actor: str, now: dateti
     if callup.status is target:
         return callup
     if callup.status not in ON_THE_ROSTER:
-        raise Conflict(f"only people who accepted can be marked; this call-up is {callup.status.value}",
-                       {"attended": [f"The call-up is {callup.status.value}, not accepted."]})
+        raise Conflict(_l("only people who accepted can be marked; this call-up is %(status)s",
+                          status=word(callup.status.value)),
+                       {"attended": [_l("The call-up is %(status)s, not accepted.",
+                                        status=word(callup.status.value))]})
     opens, closes = marking_window(callup.position.shift, attended=attended)
     if now < opens:
-        raise Conflict("too early to record attendance for this shift",
+        raise Conflict(_l("too early to record attendance for this shift"),
                        {"attended": ["Check-in opens two hours before the shift." if attended
                                      else "A no-show can be recorded once the shift has started."]})
     if now > closes:
-        raise Conflict("too late to record attendance for this shift",
-                       {"attended": ["Attendance closes a week after the shift ends."]})
+        raise Conflict(_l("too late to record attendance for this shift"),
+                       {"attended": [_l("Attendance closes a week after the shift ends.")]})
     if at is not None and (at > now or at < opens):
-        raise ValidationFailed({"at": ["The arrival time must lie between two hours before the shift and now."]})
+        raise ValidationFailed({"at": [_l("The arrival time must lie between two hours before the shift and now.")]})
     values = {"attended_at": (at or now) if attended else None, "checked_out_at": None}
     correction = callup.status in MARKED
     if not _transition(callup_id, callup.status, target, now=now, actor=actor, values=values,
@@ -180,8 +183,8 @@ def record_attendance(callup_id: int, *, attended: bool, actor: str, now: dateti
         current = get_callup(callup_id)
         if current.status is target:
             return current
-        raise Conflict(f"the call-up changed meanwhile; it is {current.status.value}",
-                       {"attended": [f"The call-up is {current.status.value}."]})
+        raise Conflict(_l("the call-up changed meanwhile; it is %(status)s", status=word(current.status.value)),
+                       {"attended": [_l("The call-up is %(status)s.", status=word(current.status.value))]})
     if correction:
         _record_change(callup_id, "status", callup.status, target, actor=actor, now=now, reason=reason)
     hours._sync_recorded(callup_id, actor=actor, now=now, reason=reason or f"marked {target.value}")
@@ -196,13 +199,14 @@ def check_out(callup_id: int, *, actor: str, now: datetime, at: datetime | None 
     shift = callup.position.shift
     at = at or now
     if callup.status is not S.ATTENDED or callup.attended_at is None:
-        raise Conflict("only people who checked in can check out",
-                       {"checked_out_at": [f"The call-up is {callup.status.value}, not checked in."]})
+        raise Conflict(_l("only people who checked in can check out"),
+                       {"checked_out_at": [_l("The call-up is %(status)s, not checked in.",
+                                              status=word(callup.status.value))]})
     if now > shift.end_at + MARKS_CLOSE:
-        raise Conflict("too late to record attendance for this shift",
-                       {"checked_out_at": ["Attendance closes a week after the shift ends."]})
+        raise Conflict(_l("too late to record attendance for this shift"),
+                       {"checked_out_at": [_l("Attendance closes a week after the shift ends.")]})
     if at > now or at < callup.attended_at:
-        raise ValidationFailed({"checked_out_at": ["The leaving time must lie between the check-in and now."]})
+        raise ValidationFailed({"checked_out_at": [_l("The leaving time must lie between the check-in and now.")]})
     return _set_times(callup, {"checked_out_at": at}, actor=actor, now=now, reason=reason)
 
 
@@ -212,14 +216,15 @@ def correct_times(callup_id: int, *, actor: str, now: datetime, reason: str | No
     new values."""
     callup = get_callup(callup_id)
     if not reason:
-        raise ValidationFailed({"reason": ["Say why the times change: the trail keeps it."]})
+        raise ValidationFailed({"reason": [_l("Say why the times change: the trail keeps it.")]})
     shift = callup.position.shift
     if callup.status is not S.ATTENDED:
-        raise Conflict("only the times of people who checked in can be corrected",
-                       {"status": [f"The call-up is {callup.status.value}, not attended."]})
+        raise Conflict(_l("only the times of people who checked in can be corrected"),
+                       {"status": [_l("The call-up is %(status)s, not attended.",
+                                      status=word(callup.status.value))]})
     if now > shift.end_at + MARKS_CLOSE:
-        raise Conflict("too late to correct attendance for this shift",
-                       {"checked_in_at": ["Attendance closes a week after the shift ends."]})
+        raise Conflict(_l("too late to correct attendance for this shift"),
+                       {"checked_in_at": [_l("Attendance closes a week after the shift ends.")]})
     arrived = checked_in_at or callup.attended_at
     left = checked_out_at or callup.checked_out_at
     errors = {}
@@ -234,7 +239,7 @@ def correct_times(callup_id: int, *, actor: str, now: datetime, reason: str | No
     values = {key: value for key, value in (("attended_at", checked_in_at), ("checked_out_at", checked_out_at))
               if value is not None}
     if not values:
-        raise ValidationFailed({"checked_in_at": ["Give checked_in_at, checked_out_at or both."]})
+        raise ValidationFailed({"checked_in_at": [_l("Give checked_in_at, checked_out_at or both.")]})
     return _set_times(callup, values, actor=actor, now=now, reason=reason)
 
 
@@ -249,7 +254,7 @@ def _set_times(callup: CallUp, values: dict[str, datetime], *, actor: str, now: 
                                 .values(updated_at=now, **changed).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
-        raise Conflict("the call-up changed meanwhile", {"status": ["The call-up is no longer attended."]})
+        raise Conflict(_l("the call-up changed meanwhile"), {"status": [_l("The call-up is no longer attended.")]})
     names = {"attended_at": "checked_in_at", "checked_out_at": "checked_out_at"}
     for key, value in changed.items():
         if getattr(callup, key) is not None or reason:
@@ -270,8 +275,8 @@ def mark_everyone_attended(shift_id: int, *, actor: str, now: datetime) -> tuple
         raise NotFound.of("shift", shift_id)
     opens, closes = marking_window(shift, attended=True)
     if not opens <= now <= closes:
-        raise Conflict("attendance is not open for this shift", {"attended": [
-            "Check-in opens two hours before the shift and closes a week after it ends."]})
+        raise Conflict(_l("attendance is not open for this shift"), {"attended": [
+            _l("Check-in opens two hours before the shift and closes a week after it ends.")]})
     batch = secrets.token_hex(4)
     on_shift = select(Position.id).where(Position.shift_id == shift_id)
     moved = _transition_many(S.ACCEPTED, S.ATTENDED, CallUp.position_id.in_(on_shift), CallUp.volunteer_id.is_not(None),
@@ -286,13 +291,13 @@ def mark_everyone_attended(shift_id: int, *, actor: str, now: datetime) -> tuple
 def undo_batch(shift_id: int, batch: str, *, actor: str, now: datetime) -> list[int]:
     """Take back an "everyone came": those still marked as the batch left them return to accepted (trail kept)."""
     if not batch or len(batch) > 16:
-        raise ValidationFailed({"batch": ["Unknown batch."]})
+        raise ValidationFailed({"batch": [_l("Unknown batch.")]})
     ids = db.session.scalars(
         select(CallUpEvent.callup_id).join(CallUp, CallUp.id == CallUpEvent.callup_id)
         .join(Position, Position.id == CallUp.position_id)
         .where(Position.shift_id == shift_id, CallUpEvent.note == f"{BULK_NOTE}{batch}")).all()
     if not ids:
-        raise ValidationFailed({"batch": ["Unknown batch for this shift."]})
+        raise ValidationFailed({"batch": [_l("Unknown batch for this shift.")]})
     undone = []
     for callup_id in ids:
         callup = get_callup(callup_id)

@@ -12,6 +12,7 @@ from campaigns.messaging import _queue_callup_message
 from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Position, Shift
 from campaigns.states import _record_event
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -81,11 +82,11 @@ def change_shift(shift_id: int, data: dict[str, Any], *, scope: Scope, now: date
     if campaign.status not in CHANGEABLE:
         raise Conflict.wrong_state("campaign", campaign.status.value, "change a shift of")
     if shift.start_at <= now:
-        raise Conflict("the shift has already started", {"start": ["The shift has already started."]})
+        raise Conflict(_l("the shift has already started"), {"start": [_l("The shift has already started.")]})
     note = (data.get("note") or "").strip() or None
     values = _new_values(shift, data, scope=scope, now=now)
     if not values and not note:
-        raise ValidationFailed.field("note", "Nothing changes: give a new time or place, or a note.")
+        raise ValidationFailed.field("note", _l("Nothing changes: give a new time or place, or a note."))
     if values:
         values["changed_at"] = now
         open_campaign = select(Campaign.id).where(Campaign.id == Shift.campaign_id,
@@ -95,7 +96,7 @@ def change_shift(shift_id: int, data: dict[str, Any], *, scope: Scope, now: date
             .values(**values).execution_options(synchronize_session=False)).rowcount
         if moved != 1:
             db.session.rollback()
-            raise Conflict("the shift started or its campaign closed meanwhile; nothing was changed")
+            raise Conflict(_l("the shift started or its campaign closed meanwhile; nothing was changed"))
         db.session.refresh(shift)
     _tell_affected(shift, note=note, summary=_describe(values, note), actor=scope.actor, now=now)
     db.session.commit()

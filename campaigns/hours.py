@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from campaigns.models import (CallUp, CallUpStatus, Campaign, HoursEntry, HoursSource, Position,
                               ServiceCertificate, Shift)
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import _l
 from extensions import db
 from volunteers.services import get_volunteer
 
@@ -129,21 +130,24 @@ def add_manual_hours(callup_id: int, *, volunteer_id: int, hours: float, reason:
     """Hours added by hand for a call-up of someone on the roster, after the shift ended; with all other
     hours of the call-up, never more than the shift's length."""
     if db.session.get(CallUp, callup_id) is None:
-        raise ValidationFailed({"callup_id": ["Not a call-up of this volunteer."]})
+        raise ValidationFailed({"callup_id": [_l("Not a call-up of this volunteer.")]})
     callup, shift = _lock_callup(callup_id)
     if callup.volunteer_id != volunteer_id:
-        raise ValidationFailed({"callup_id": ["Not a call-up of this volunteer."]})
+        raise ValidationFailed({"callup_id": [_l("Not a call-up of this volunteer.")]})
     if callup.volunteer_id is None or callup.status not in (CallUpStatus.ACCEPTED, CallUpStatus.ATTENDED,
                                                             CallUpStatus.NO_SHOW):
-        raise Conflict("only people on the roster can be given hours",
-                       {"callup_id": ["The call-up was not accepted."]})
+        raise Conflict(_l("only people on the roster can be given hours"),
+                       {"callup_id": [_l("The call-up was not accepted.")]})
     if now < shift.end_at:
-        raise Conflict("hours are booked once the shift has ended", {"callup_id": ["The shift has not ended yet."]})
+        raise Conflict(_l("hours are booked once the shift has ended"),
+                       {"callup_id": [_l("The shift has not ended yet.")]})
     minutes = _minutes(hours)
     room = shift_minutes(shift) - _net(callup_id, R) - _net(callup_id, M)
     if minutes > room:
-        raise ValidationFailed({"hours": [f"At most {room / 60:g} more hours: the shift is {shift_minutes(shift) / 60:g} "
-                                          f"hours long and {(shift_minutes(shift) - room) / 60:g} are booked."]})
+        raise ValidationFailed({"hours": [_l("At most %(more)s more hours: the shift is %(long)s hours long and "
+                                             "%(booked)s are booked.", more=format(room / 60, "g"),
+                                             long=format(shift_minutes(shift) / 60, "g"),
+                                             booked=format((shift_minutes(shift) - room) / 60, "g"))]})
     entry = HoursEntry(volunteer_id=callup.volunteer_id, callup_id=callup_id, source=M, minutes=minutes,
                        served_on=_served_on(shift, timezone_name), booked_at=now, booked_by=approved_by[:100],
                        approved_by=approved_by[:100], reason=reason[:500])
@@ -157,19 +161,20 @@ def correct_entry(entry_id: int, *, volunteer_id: int, hours: float, reason: str
     """Set a booking's hours to ``hours`` by appending a correction row for the difference (never an edit)."""
     entry = db.session.get(HoursEntry, entry_id)
     if entry is None or entry.volunteer_id != volunteer_id:
-        raise ValidationFailed({"entry_id": ["No such entry for this volunteer."]})
+        raise ValidationFailed({"entry_id": [_l("No such entry for this volunteer.")]})
     if entry.corrects_id is not None:
-        raise ValidationFailed({"entry_id": ["Correct the booking itself, not a correction."]})
+        raise ValidationFailed({"entry_id": [_l("Correct the booking itself, not a correction.")]})
     callup, shift = _lock_callup(entry.callup_id)
     minutes = _minutes(hours)
     current = int(db.session.scalar(select(func.coalesce(func.sum(HoursEntry.minutes), 0)).where(
         (HoursEntry.id == entry_id) | (HoursEntry.corrects_id == entry_id))))
     other = _net(callup.id, R) + _net(callup.id, M) - current
     if minutes + other > shift_minutes(shift):
-        raise ValidationFailed({"hours": [f"At most {(shift_minutes(shift) - other) / 60:g} hours: the shift is "
-                                          f"{shift_minutes(shift) / 60:g} hours long."]})
+        raise ValidationFailed({"hours": [_l("At most %(most)s hours: the shift is %(long)s hours long.",
+                                             most=format((shift_minutes(shift) - other) / 60, "g"),
+                                             long=format(shift_minutes(shift) / 60, "g"))]})
     if minutes == current:
-        raise Conflict("the entry already has these hours", {"hours": ["Nothing to correct."]})
+        raise Conflict(_l("the entry already has these hours"), {"hours": [_l("Nothing to correct.")]})
     row = HoursEntry(volunteer_id=entry.volunteer_id, callup_id=entry.callup_id, source=entry.source,
                      minutes=minutes - current, served_on=entry.served_on, corrects_id=entry.id, booked_at=now,
                      booked_by=approved_by[:100], approved_by=approved_by[:100], reason=reason[:500])
@@ -181,7 +186,7 @@ def correct_entry(entry_id: int, *, volunteer_id: int, hours: float, reason: str
 def _minutes(hours: float) -> int:
     minutes = round(float(hours) * 60)
     if minutes <= 0:
-        raise ValidationFailed({"hours": ["Must be more than zero."]})
+        raise ValidationFailed({"hours": [_l("Must be more than zero.")]})
     return minutes
 
 
@@ -287,7 +292,7 @@ def issue_certificate(volunteer_id: int, *, now: datetime) -> ServiceCertificate
     get_volunteer(volunteer_id)
     last_entry = db.session.scalar(select(func.max(HoursEntry.id)).where(HoursEntry.volunteer_id == volunteer_id))
     if last_entry is None:
-        raise Conflict("no hours on the ledger yet", {"hours": ["No service hours have been booked yet."]})
+        raise Conflict(_l("no hours on the ledger yet"), {"hours": [_l("No service hours have been booked yet.")]})
     latest = db.session.scalar(select(ServiceCertificate).where(ServiceCertificate.volunteer_id == volunteer_id)
                                .order_by(ServiceCertificate.id.desc()).limit(1))
     if latest is not None and latest.through_entry_id == last_entry:

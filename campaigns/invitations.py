@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from campaigns.models import CallUp, CallUpEvent, CallUpStatus, Position
 from campaigns.places import open_places_of
 from campaigns.team_offers import OFFERABLE, MembersRefused, _member_refusals
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed, word
+from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -31,7 +32,7 @@ def _position_of(campaign_id: int, position_id: int, *, now: datetime) -> Positi
     if position.shift.campaign.status not in OFFERABLE:
         raise Conflict.wrong_state("campaign", position.shift.campaign.status.value, "invite people to")
     if position.shift.start_at <= now:
-        raise Conflict("the shift has already started", {"position_id": ["The shift has already started."]})
+        raise Conflict(_l("the shift has already started"), {"position_id": [_l("The shift has already started.")]})
     return position
 
 
@@ -40,7 +41,7 @@ def find_person(mobile: str, *, scope: Scope) -> Volunteer:
     person = db.session.scalar(select(Volunteer).join(Grid, Grid.id == Volunteer.home_grid_id)
                                .where(Volunteer.mobile == mobile.strip(), scope.grid_clause(Grid.path)))
     if person is None:
-        raise ValidationFailed.field("mobile", "Nobody with this mobile in your area. 您的辖区内没有此手机号的人。")
+        raise ValidationFailed.field("mobile", _l("Nobody with this mobile in your area."))
     return person
 
 
@@ -53,10 +54,10 @@ def invite_person(campaign_id: int, position_id: int, volunteer_id: int, *, scop
     held = db.session.scalar(select(CallUp.status).where(
         CallUp.position_id == position.id, CallUp.volunteer_id == person.id, CallUp.status != CallUpStatus.DECLINED))
     if held is not None:
-        raise Conflict("this person is already called for this position",
-                       {"volunteer_id": [f"Already called ({held.value}). 已召集过此人（{held.value}）。"]})
+        raise Conflict(_l("this person is already called for this position"),
+                       {"volunteer_id": [_l("Already called (%(held)s).", held=word(held.value))]})
     if open_places_of(position) < 1:
-        raise ValidationFailed.field("position_id", "No place is open. 此岗位已无空缺。")
+        raise ValidationFailed.field("position_id", _l("No place is open."))
     refusals = _member_refusals(position, [person.id])
     if refusals:
         raise MembersRefused(refusals, field="volunteer_id")
@@ -69,6 +70,6 @@ def invite_person(campaign_id: int, position_id: int, volunteer_id: int, *, scop
         db.session.commit()
     except IntegrityError:  # a second click, or the matcher, called them meanwhile
         db.session.rollback()
-        raise Conflict("this person is already called for this position",
-                       {"volunteer_id": ["Already called. 已召集过此人。"]}) from None
+        raise Conflict(_l("this person is already called for this position"),
+                       {"volunteer_id": [_l("Already called.")]}) from None
     return callup

@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 
 from campaigns.models import CLOSED_CAMPAIGN_STATES, Campaign, RecruitmentOverride
 from core.errors import Conflict, PermissionDenied, ValidationFailed
+from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -24,8 +25,8 @@ def open_override(campaign: Campaign, *, grid_id: int, reason: str, hours: int, 
                   now: datetime) -> RecruitmentOverride:
     """Let ``campaign`` recruit across ``grid_id``'s subtree for ``hours``; street offices and the district only."""
     if not scope.may_open_override:
-        raise PermissionDenied("Only a street office or the district may open an override.",
-                               {"grid_id": ["Ask your street office or the district."]})
+        raise PermissionDenied(_l("Only a street office or the district may open an override."),
+                               {"grid_id": [_l("Ask your street office or the district.")]})
     if campaign.status in CLOSED_CAMPAIGN_STATES:
         raise Conflict.wrong_state("campaign", campaign.status.value, "widen")
     reason = (reason or "").strip()

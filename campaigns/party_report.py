@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, select
 
 from campaigns.models import CallUp, CallUpStatus, HoursEntry, Position, Shift
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -51,7 +52,7 @@ def parse_quarter(text: str | None, *, now: datetime, timezone_name: str) -> Qua
         return Quarter(local.year, (local.month - 1) // 3 + 1)
     match = QUARTER_RE.match(text.strip().upper())
     if not match:
-        raise ValidationFailed({"quarter": ["Use the form 2026Q4."]})
+        raise ValidationFailed({"quarter": [_l("Use the form 2026Q4.")]})
     return Quarter(int(match.group(1)), int(match.group(2)))
 
 

@@ -16,7 +16,8 @@ from campaigns.models import Campaign, CampaignStatus, CallUp, CallUpStatus, Pos
 from campaigns.places import _give_back_place, _take_places, with_addressee
 from campaigns.services import get_callup, is_emergency
 from campaigns.states import _record_event, _transition, _transition_many
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed, word
+from core.i18n import _l
 from extensions import db
 from notices.outbox import insert_rows
 from volunteers.models import Volunteer
@@ -53,18 +54,20 @@ def _load(callup_id: int, now: datetime) -> tuple[CallUp, Volunteer | None]:
 
 
 def _not_open(callup: CallUp, action: str) -> Conflict:
-    return Conflict(f"cannot {action} a call-up that is {callup.status.value}; it is no longer open",
-                    {"status": [f"Is {callup.status.value}."]}, code="not_open", about={"status": callup.status.value})
+    return Conflict(_l("cannot %(action)s a call-up that is %(status)s; it is no longer open",
+                       action=word(action), status=word(callup.status.value)),
+                    {"status": [_l("Is %(state)s.", state=word(callup.status.value))]}, code="not_open",
+                    about={"status": callup.status.value})
 
 
 def _refuse_closed(callup: CallUp, now: datetime) -> None:
     """The entry guard of every answer: none counts once the campaign is cancelled or the shift has ended (409)."""
     shift = callup.position.shift
     if shift.campaign.status is CampaignStatus.CANCELLED:
-        raise Conflict("the campaign was cancelled; answers are closed", {"campaign": ["Is cancelled."]},
+        raise Conflict(_l("the campaign was cancelled; answers are closed"), {"campaign": [_l("Is cancelled.")]},
                        code="campaign_cancelled")
     if shift.end_at <= now:
-        raise Conflict("the shift has ended; answers are closed", {"shift": ["Has ended."]}, code="shift_ended")
+        raise Conflict(_l("the shift has ended; answers are closed"), {"shift": [_l("Has ended.")]}, code="shift_ended")
 
 
 def _still_answerable(now: datetime):
@@ -117,8 +120,8 @@ def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int
     if callup.status is S.ACCEPTED:
         return callup
     if not callup.is_person:
-        raise Conflict("a team call-up is answered with how many and who (team-answer)",
-                       {"member_ids": ["Name the team members who come."]})
+        raise Conflict(_l("a team call-up is answered with how many and who (team-answer)"),
+                       {"member_ids": [_l("Name the team members who come.")]})
     counts = _take_places(callup.position_id, 1)
     if counts is None:
         return _standby(callup, actor=actor, now=now)
@@ -156,8 +159,8 @@ def _standby(callup: CallUp, *, actor: str, now: datetime) -> CallUp:
 
 
 def _full() -> Conflict:
-    return Conflict("the position is already full; you are on standby",
-                    {"position_id": ["Position is full."], "standby": ["Kept on standby."]}, code="standby")
+    return Conflict(_l("the position is already full; you are on standby"),
+                    {"position_id": [_l("Position is full.")], "standby": [_l("Kept on standby.")]}, code="standby")
 
 
 def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | None = None) -> CallUp:
@@ -191,7 +194,7 @@ def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | N
             counts = _give_back_place(callup.position_id, now=now, actor=actor, outbox=outbox)
             if counts is None:
                 db.session.rollback()
-                raise Conflict("the position counter is inconsistent; nothing was changed")
+                raise Conflict(_l("the position counter is inconsistent; nothing was changed"))
         _notify(callup, template="declined", serial="declined", answer=answer, now=now, counts=counts,
                 outbox=outbox)
     db.session.commit()
@@ -216,7 +219,7 @@ def record_seen(callup_id: int, *, now: datetime) -> CallUp:
 
 # "1" alone, or in an emergency "1", a space and the minutes to arrive; "115" is ambiguous and refused.
 _SMS_ANSWER = re.compile(r"1(?:\s+(?P<eta>0|15|30|60))?|(?P<decline>2)")
-SMS_HELP = "Reply 1 to accept or 2 to decline; in an emergency 1 0, 1 15, 1 30 or 1 60 (minutes to arrive)."
+SMS_HELP = _l("Reply 1 to accept or 2 to decline; in an emergency 1 0, 1 15, 1 30 or 1 60 (minutes to arrive).")
 
 
 def answer_by_sms(mobile: str, text: str, *, now: datetime) -> CallUp:
@@ -228,18 +231,18 @@ def answer_by_sms(mobile: str, text: str, *, now: datetime) -> CallUp:
     eta_minutes = int(match["eta"]) if match["eta"] is not None else None
     volunteer = db.session.scalar(select(Volunteer).where(Volunteer.mobile == mobile))
     if volunteer is None:
-        raise NotFound("No volunteer has this mobile number.")
+        raise NotFound(_l("No volunteer has this mobile number."))
     open_ids = db.session.scalars(
         select(CallUp.id).where(CallUp.volunteer_id == volunteer.id, CallUp.status == S.SENT,
                                 CallUp.expires_at > now).limit(2)).all()
     if not open_ids:
-        raise NotFound("The sender has no open call-up.")
+        raise NotFound(_l("The sender has no open call-up."))
     if len(open_ids) > 1:
-        raise Conflict("the sender has several open call-ups; answer each by its link",
-                       {"text": ["Several open call-ups: use the links."]})
+        raise Conflict(_l("the sender has several open call-ups; answer each by its link"),
+                       {"text": [_l("Several open call-ups: use the links.")]})
     actor = f"sms:{volunteer.id}"
     if match["decline"]:
         return decline_callup(open_ids[0], actor=actor, now=now)
     if eta_minutes is not None and not is_emergency(get_callup(open_ids[0])):
-        raise ValidationFailed.field("text", "Arrival times are for emergencies only: reply 1 or 2.")
+        raise ValidationFailed.field("text", _l("Arrival times are for emergencies only: reply 1 or 2."))
     return accept_callup(open_ids[0], actor=actor, now=now, eta_minutes=eta_minutes)

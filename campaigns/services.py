@@ -17,6 +17,7 @@ from campaigns.reasons import said, said_unfilled
 from campaigns.reliability import show_up_prior
 from campaigns.states import _record_event, _transition_many
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import _l
 from core.scope import STAFF_ROLES, Role, Scope
 from extensions import db
 from grids.models import Grid
@@ -115,10 +116,10 @@ def _check_cron(expression: str | None) -> None:
     try:
         CronTrigger.from_crontab(expression)
     except ValueError as error:
-        raise ValidationFailed.field("recurrence_cron", f"Not a cron expression: {error}") from None
+        raise ValidationFailed.field("recurrence_cron", _l("Not a cron expression: %(error)s", error=error)) from None
     if too_frequent(expression):
-        raise ValidationFailed.field("recurrence_cron", "Recurs more often than once a day; weekly or monthly "
-                                                        "rules are what recurring campaigns are for.")
+        raise ValidationFailed.field("recurrence_cron", _l("Recurs more often than once a day; weekly or monthly "
+                                                        "rules are what recurring campaigns are for."))
 
 
 # The accounts table, read as a plain table: accounts sits above campaigns and is not imported here.
@@ -136,7 +137,8 @@ def check_coordinator(user_id: int, office: Grid) -> int:
         fits = home is not None and is_within(office.path, home.path)
     if not fits:
         raise ValidationFailed.field("coordinator_user_id",
-                                     f"No office or admin account {user_id} whose grid covers the office {office.code}.")
+                                     _l("No office or admin account %(user_id)s whose grid covers the office %(code)s.",
+                                        user_id=user_id, code=office.code))
     return user_id
 
 
@@ -213,7 +215,7 @@ def update_campaign(campaign_id: int, data: dict[str, Any], *, scope: Scope, now
     elif "office_grid_id" in data:
         outside = [s.id for s in campaign.shifts if not is_within(db.session.get(Grid, s.grid_id).path, office.path)]
         if outside:
-            raise ValidationFailed.field("office_grid_id", "Some shifts are outside this office.")
+            raise ValidationFailed.field("office_grid_id", _l("Some shifts are outside this office."))
     if "coordinator_user_id" in data:
         campaign.coordinator_user_id = data["coordinator_user_id"]
     campaign.updated_at = now
@@ -503,7 +505,7 @@ def check_publishable(campaign_id: int, *, now: datetime) -> Campaign:
     if campaign.status is not CampaignStatus.DRAFT:
         raise Conflict.wrong_state("campaign", campaign.status.value, "publish")
     if any(shift.start_at <= now for shift in campaign.shifts):
-        raise ValidationFailed.field("shifts", "A shift has already started; move it before publishing.")
+        raise ValidationFailed.field("shifts", _l("A shift has already started; move it before publishing."))
     return campaign
 
 
@@ -537,7 +539,7 @@ def cancel_campaign(campaign_id: int, *, reason: str, actor: str, now: datetime)
     A recurring template takes its occurrences that have not started with it."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed.field("reason", "Give a reason.")
+        raise ValidationFailed.field("reason", _l("Give a reason."))
     campaign = get_campaign(campaign_id)
     if not _cancel(campaign.id, reason=reason, actor=actor, now=now):
         db.session.rollback()

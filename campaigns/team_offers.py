@@ -17,7 +17,7 @@ from campaigns.responses import _not_open
 from campaigns.services import get_callup
 from campaigns.states import _record_event, _transition
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.i18n import in_language, ngettext
+from core.i18n import _l, in_language, ngettext
 from core.scope import Scope
 from extensions import db
 import matching
@@ -57,21 +57,21 @@ def offer_to_team(position_id: int, team_id: int, *, scope: Scope, now: datetime
     if campaign.status not in OFFERABLE:
         raise Conflict.wrong_state("campaign", campaign.status.value, "offer places of")
     if shift.start_at <= now:
-        raise Conflict("the shift has already started", {"position_id": ["The shift has already started."]})
+        raise Conflict(_l("the shift has already started"), {"position_id": [_l("The shift has already started.")]})
     team = db.session.get(Team, team_id)
     if team is None:
-        raise ValidationFailed.field("team_id", f"Unknown team {team_id}.")
+        raise ValidationFailed.field("team_id", _l("Unknown team %(team_id)s.", team_id=team_id))
     if team.leader_id is None:
-        raise ValidationFailed.field("team_id", "The team has no leader to answer.")
+        raise ValidationFailed.field("team_id", _l("The team has no leader to answer."))
     if team.enterprise.status != EnterpriseStatus.APPROVED.value:
-        raise ValidationFailed.field("team_id", "The team's enterprise is not approved yet. 该队伍所属单位尚未通过审核。")
+        raise ValidationFailed.field("team_id", _l("The team's enterprise is not approved yet."))
     if db.session.scalar(select(CallUp.id).where(CallUp.position_id == position.id, CallUp.team_id == team.id,
                                                  ~CallUp.is_person, CallUp.is_open)) is not None:
-        raise Conflict("this team already has an open offer for this position",
-                       {"team_id": ["Already offered and not yet answered."]})
+        raise Conflict(_l("this team already has an open offer for this position"),
+                       {"team_id": [_l("Already offered and not yet answered.")]})
     open_places = open_places_of(position)
     if places > open_places:
-        raise ValidationFailed.field("places", f"Only {max(open_places, 0)} places are open.")
+        raise ValidationFailed.field("places", _l("Only %(places)s places are open.", places=max(open_places, 0)))
     # The leader's window opens when the message reaches them, as a person's does (places.answer_window).
     reaches, expires = answer_window(team.leader_id, shift=shift, campaign=campaign, now=now,
                                      minutes=response_minutes)
@@ -101,8 +101,8 @@ def answer_team_callup(callup_id: int, *, member_ids: list[int], now: datetime, 
     """
     callup = get_callup(callup_id)
     if not is_team_callup(callup):
-        raise Conflict("only a team call-up is answered with a list of members",
-                       {"member_ids": ["Not a team call-up."]})
+        raise Conflict(_l("only a team call-up is answered with a list of members"),
+                       {"member_ids": [_l("Not a team call-up.")]})
     if callup.status is not S.SENT or callup.expires_at is None or callup.expires_at <= now:
         raise _not_open(callup, "answer")
     chosen = list(dict.fromkeys(member_ids))
@@ -120,8 +120,9 @@ def answer_team_callup(callup_id: int, *, member_ids: list[int], now: datetime, 
     if not _take_places(callup.position_id, len(chosen)):
         db.session.rollback()
         left = max(open_places_of(db.session.get(Position, callup.position_id), pending=0), 0)
-        raise Conflict(f"only {left} places are left; nothing was changed",
-                       {"member_ids": [f"Only {left} places are left."]}, code="position_full", about={"left": left})
+        raise Conflict(_l("only %(left)s places are left; nothing was changed", left=left),
+                       {"member_ids": [_l("Only %(left)s places are left.",
+                                          left=left)]}, code="position_full", about={"left": left})
     how_many = "all" if len(chosen) == callup.places else "part"
     if not _transition(callup.id, S.SENT, S.ACCEPTED, now=now, actor=actor, guard=CallUp.expires_at > now,
                        values={"responded_at": now, "answered_by": actor[:100],
@@ -152,7 +153,8 @@ def answer_team_callup(callup_id: int, *, member_ids: list[int], now: datetime, 
 def _check_members(callup: CallUp, chosen: list[int]) -> None:
     """Every named person is an active member of the team, within the places, not already called."""
     if len(chosen) > (callup.places or 0):
-        raise ValidationFailed.field("member_ids", f"At most {callup.places} people: the places offered.",
+        raise ValidationFailed.field("member_ids", _l("At most %(places)s people: the places offered.",
+                                                      places=callup.places),
                                      code="too_many", about={"places": callup.places})
     if not chosen:
         return
@@ -161,13 +163,15 @@ def _check_members(callup: CallUp, chosen: list[int]) -> None:
         .where(team_members.c.team_id == callup.team_id, Volunteer.id.in_(chosen))).all())
     strangers = [v for v in chosen if v not in members]
     if strangers:
-        raise ValidationFailed.field("member_ids", f"Not members of the team: {strangers}.", code="not_member",
+        raise ValidationFailed.field("member_ids", _l("Not members of the team: %(strangers)s.",
+                                                      strangers=strangers), code="not_member",
                                      about={"volunteer_ids": strangers})
     called = db.session.scalars(select(CallUp.volunteer_id).where(
         CallUp.position_id == callup.position_id, CallUp.volunteer_id.in_(chosen),
         CallUp.status != S.DECLINED)).all()
     if called:
-        raise ValidationFailed.field("member_ids", f"Already called up for this position: {sorted(called)}.",
+        raise ValidationFailed.field("member_ids", _l("Already called up for this position: %(called)s.",
+                                                      called=sorted(called)),
                                      code="already_called", about={"volunteer_ids": sorted(called)})
     # The matcher's gates, member by member: skills, certificates, availability, blackout days,
     # other shifts (with the rest between), the monthly cap.

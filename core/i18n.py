@@ -84,6 +84,10 @@ MEANINGS = (
     ("Unknown field", _l("Unknown field.")), ("Not a valid string", _l("Not a valid text.")),
     ("Not a valid boolean", _l("Not a valid yes or no.")), ("Invalid input type", _l("Not valid input.")),
     ("Not a valid list", _l("Not a valid list.")), ("Field may not be null", _l("Cannot be empty.")),
+    ("Not a valid email address", _l("Not a valid e-mail address.")), ("Not a valid time", _l("Not a valid time.")),
+    ("Not a valid number", _l("Not a valid number.")), ("Not a valid mapping", _l("Not valid input.")),
+    ("String does not match expected pattern", _l("Not in the expected form.")),
+    ("Invalid value", _l("Not a valid value.")), ("Not a valid URL", _l("Not a valid web address.")),
 )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import Select, or_, select
 
 from core.db import referencing_tables
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -30,7 +31,7 @@ def resolve_grid(grid_id: int, field: str, scope: Scope | None = None) -> Grid:
     """A grid referenced from a request body; unknown ids, and ids outside ``scope``, are a 422 on ``field``."""
     grid = db.session.get(Grid, grid_id)
     if grid is None or (scope is not None and not scope.covers(grid.path)):
-        raise ValidationFailed.field(field, f"Unknown grid {grid_id}.")
+        raise ValidationFailed.field(field, _l("Unknown grid %(grid_id)s.", grid_id=grid_id))
     return grid
 
 
@@ -43,10 +44,11 @@ def _add_grid(*, code: str, name: str, level: int, parent: Grid | None,
               lat: float | None = None, lon: float | None = None) -> Grid:
     """Insert a node and its path inside the caller's transaction."""
     if parent is None and level != 0:
-        raise ValidationFailed.field("parent_id", "Only a district (level 0) has no parent.")
+        raise ValidationFailed.field("parent_id", _l("Only a district (level 0) has no parent."))
     if parent is not None and parent.level != level - 1:
         raise ValidationFailed.field(
-            "level", f"Must be one below the parent's level {parent.level} (that is {parent.level + 1}).")
+            "level", _l("Must be one below the parent's level %(level)s (that is %(child_level)s).",
+                        level=parent.level, child_level=parent.level + 1))
     if find_grid_by_code(code) is not None:
         raise Conflict.duplicate("code", code)
     grid = Grid(code=code, name=name, level=level, parent_id=parent.id if parent else None,
@@ -61,7 +63,7 @@ def create_grid(data: dict[str, Any], *, scope: Scope) -> Grid:
     """Add a node under its parent (parent level + 1); offices add only inside their subtree."""
     parent = resolve_grid(data["parent_id"], "parent_id", scope) if data.get("parent_id") else None
     if parent is None and not scope.is_admin:
-        raise ValidationFailed.field("parent_id", "Give the parent grid inside your area.")
+        raise ValidationFailed.field("parent_id", _l("Give the parent grid inside your area."))
     grid = _add_grid(code=data["code"], name=data["name"], level=data["level"], parent=parent,
                      lat=data.get("lat"), lon=data.get("lon"))
     db.session.commit()
@@ -83,8 +85,8 @@ def delete_grid(grid_id: int) -> None:
     grid = get_grid(grid_id)
     users = referencing_tables(db.session, "grids", grid.id, db.metadata)
     if users:
-        raise Conflict(f"grid {grid.code} is still used by {', '.join(users)}",
-                       {"id": [f"Still used by {', '.join(users)}."]})
+        raise Conflict(_l("grid %(code)s is still used by %(users)s", code=grid.code, users=', '.join(users)),
+                       {"id": [_l("Still used by %(users)s.", users=', '.join(users))]})
     db.session.delete(grid)
     db.session.commit()
 

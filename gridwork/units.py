@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, exists, false, or_, select
 
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -68,7 +69,7 @@ def find_by_mobile(mobile: str) -> Volunteer:
     """A unit's member by their mobile: department staff may live anywhere in the district."""
     person = db.session.scalar(select(Volunteer).where(Volunteer.mobile == mobile.strip()))
     if person is None:
-        raise ValidationFailed.field("member_ids", "Nobody is registered with this mobile. 此手机号尚未登记。")
+        raise ValidationFailed.field("member_ids", _l("Nobody is registered with this mobile."))
     return person
 
 
@@ -102,33 +103,34 @@ def _apply(unit: ResponderUnit, data: dict[str, Any], *, scope: Scope, creating:
     if creating or "office_grid_id" in data:
         office = db.session.get(Grid, data.get("office_grid_id") or 0)
         if office is None or office.level not in KEEPER_LEVELS or not scope.covers(office.path):
-            raise ValidationFailed.field("office_grid_id", "Choose your street office or the district. 请选择所属街道或区。")
+            raise ValidationFailed.field("office_grid_id", _l("Choose your street office or the district."))
         unit.office_grid_id = office.id
     if creating or "kinds" in data:
         kinds = list(dict.fromkeys(data.get("kinds") or []))
         if not kinds:
-            raise ValidationFailed.field("kinds", "Name at least one kind of problem the unit handles.")
+            raise ValidationFailed.field("kinds", _l("Name at least one kind of problem the unit handles."))
         unit.kinds = ",".join(ProblemKind(kind).value for kind in kinds)
     if creating or "grid_ids" in data:
         grids = _load_all(Grid, data.get("grid_ids") or [], "grid_ids")
         if not grids:
-            raise ValidationFailed.field("grid_ids", "Name at least one grid the unit covers.")
+            raise ValidationFailed.field("grid_ids", _l("Name at least one grid the unit covers."))
         office_path = db.session.scalar(select(Grid.path).where(Grid.id == unit.office_grid_id))
         outside = [grid.code for grid in grids if not grid.path.startswith(office_path)]
         if outside:
-            raise ValidationFailed.field("grid_ids", f"Outside the unit's office: {', '.join(outside)}.")
+            raise ValidationFailed.field("grid_ids", _l("Outside the unit's office: %(outside)s.",
+                                                        outside=', '.join(outside)))
         unit.grids = grids
     if "member_ids" in data:
         unique = list(dict.fromkeys(data["member_ids"]))
         people = {row.id: row for row in db.session.scalars(select(Volunteer).where(Volunteer.id.in_(unique)))}
         unknown = [str(i) for i in unique if i not in people]
         if unknown:
-            raise ValidationFailed.field("member_ids", f"Unknown id(s): {', '.join(unknown)}.")
+            raise ValidationFailed.field("member_ids", _l("Unknown id(s): %(unknown)s.", unknown=', '.join(unknown)))
         unit.members = [people[i] for i in unique]
     members = [member.id for member in unit.members]
     duty = data.get("duty_volunteer_id")
     if duty is not None and duty not in members:
-        raise ValidationFailed.field("duty_volunteer_id", "The duty contact must be a member of the unit.")
+        raise ValidationFailed.field("duty_volunteer_id", _l("The duty contact must be a member of the unit."))
     if duty is None and unit.duty_volunteer_id in members:
         duty = unit.duty_volunteer_id  # kept while still a member
     unit.duty_volunteer_id = duty if duty is not None else (members[0] if members else None)

@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import Select, case, false, func, select
 
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import _l
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
@@ -55,7 +56,7 @@ def list_targets(*, scope: Scope, grid_id: int | None = None, kind: VisitTargetK
 def _check_grid(grid_id: int | None, scope: Scope, field: str = "grid_id", min_level: int = GRID_LEVEL) -> Grid:
     grid = db.session.get(Grid, grid_id or 0)
     if grid is None or grid.level < min_level or not scope.covers(grid.path):
-        raise ValidationFailed.field(field, "Choose a grid of yours. 请选择您负责的网格。")
+        raise ValidationFailed.field(field, _l("Choose a grid of yours."))
     return grid
 
 
@@ -73,7 +74,7 @@ def _apply_target(target: VisitTarget, data: dict[str, Any], scope: Scope) -> No
             path = db.session.scalar(select(Grid.path).join(Volunteer, Volunteer.home_grid_id == Grid.id)
                                      .where(Volunteer.id == linked))
             if path is None or not scope.covers(path):
-                raise ValidationFailed.field("linked_volunteer_id", f"Unknown id: {linked}.")
+                raise ValidationFailed.field("linked_volunteer_id", _l("Unknown id: %(linked)s.", linked=linked))
         target.linked_volunteer_id = linked
 
 
@@ -132,18 +133,18 @@ def create_round(data: dict[str, Any], *, scope: Scope, now: datetime) -> VisitR
     area = _check_grid(data.get("grid_id"), scope, min_level=1)
     kinds = [VisitTargetKind(kind) for kind in dict.fromkeys(data.get("target_kinds") or ["household"])]
     if data["due_at"] <= now:
-        raise ValidationFailed.field("due_at", "The round must end in the future.")
+        raise ValidationFailed.field("due_at", _l("The round must end in the future."))
     targets = db.session.execute(
         select(VisitTarget.id, VisitTarget.x, VisitTarget.y, VisitTarget.linked_volunteer_id, Grid.path)
         .join(Grid, Grid.id == VisitTarget.grid_id)
         .where(VisitTarget.active.is_(True), VisitTarget.kind.in_(kinds), Grid.path.startswith(area.path, autoescape=True))
         .order_by(VisitTarget.id)).all()
     if not targets:
-        raise ValidationFailed.field("grid_id", "No targets of these kinds to visit in this area.")
+        raise ValidationFailed.field("grid_id", _l("No targets of these kinds to visit in this area."))
     visitors = _visitors(area, data.get("visitor_ids"))
     if not visitors:
-        raise ValidationFailed.field("visitor_ids", "Nobody to visit: register grid workers, building leaders or "
-                                                    "party members in this area.")
+        raise ValidationFailed.field("visitor_ids", _l("Nobody to visit: register grid workers, building leaders or "
+                                                    "party members in this area."))
     round_ = VisitRound(grid_id=area.id, kind=RoundKind(data.get("kind") or "monthly"), title=data["title"],
                         period=data.get("period") or now.strftime("%Y-%m"),
                         target_kinds=",".join(kind.value for kind in kinds), due_at=data["due_at"],
@@ -172,7 +173,7 @@ def _visitors(area: Grid, visitor_ids: list[int] | None) -> list[tuple[int, str]
     rows = db.session.execute(stmt.order_by(Volunteer.id)).all()
     if visitor_ids and len(rows) != len(set(visitor_ids)):
         unknown = sorted(set(visitor_ids) - {row.id for row in rows})
-        raise ValidationFailed.field("visitor_ids", f"Not active people of this area: {unknown}.")
+        raise ValidationFailed.field("visitor_ids", _l("Not active people of this area: %(unknown)s.", unknown=unknown))
     return [(row.id, row.path) for row in rows]
 
 
@@ -225,7 +226,7 @@ def record_visit(visit_id: int, data: dict[str, Any], *, scope: Scope, now: date
         raise NotFound.of("visit", visit_id)
     outcome = VisitOutcome(data["outcome"])
     if outcome not in RECORDABLE:
-        raise ValidationFailed.field("outcome", "One of: done, nobody_home, problem.")
+        raise ValidationFailed.field("outcome", _l("One of: done, nobody_home, problem."))
     if visit.round.due_at < now:
         raise Conflict.wrong_state("round", "ended", "record")
     note = (data.get("note") or "").strip()[:500] or None

@@ -24,7 +24,7 @@ from campaigns.models import Priority
 from campaigns.services import _draft_campaign
 from core.kinds import CampaignKind
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.i18n import _
+from core.i18n import _, _l
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
@@ -61,10 +61,11 @@ def _check_photo(photo: bytes | None) -> tuple[bytes | None, str | None]:
     if not photo:
         return None, None
     if len(photo) > PHOTO_MAX_BYTES:
-        raise ValidationFailed.field("photo", f"The photo is larger than {PHOTO_MAX_BYTES // (1024 * 1024)} MB.")
+        raise ValidationFailed.field("photo", _l("The photo is larger than %(megabytes)s MB.",
+                                                 megabytes=PHOTO_MAX_BYTES // (1024 * 1024)))
     kind = photo_type(photo)
     if kind is None:
-        raise ValidationFailed.field("photo", "Send a JPEG, PNG or WebP picture. 请上传 JPEG、PNG 或 WebP 图片。")
+        raise ValidationFailed.field("photo", _l("Send a JPEG, PNG or WebP picture."))
     return photo, kind
 
 
@@ -109,7 +110,7 @@ def _raise(data: dict[str, Any], *, scope: Scope, now: datetime, photo: bytes | 
     """The raise in the caller's transaction (a visit that found a problem raises one with its record)."""
     grid = db.session.get(Grid, data.get("grid_id") or 0)
     if grid is None or grid.level < 2 or not (scope.covers(grid.path) or actor):
-        raise ValidationFailed.field("grid_id", "Choose a community or grid of yours. 请选择您负责的社区或网格。")
+        raise ValidationFailed.field("grid_id", _l("Choose a community or grid of yours."))
     photo, kind_of_photo = _check_photo(photo)
     grade = Priority(data.get("grade") or Priority.ROUTINE.value)
     ack, arrive, resolve = DEADLINES[grade]
@@ -143,10 +144,10 @@ def _raise(data: dict[str, Any], *, scope: Scope, now: datetime, photo: bytes | 
 def find_summons(token: str) -> WhistleSummons:
     """The summons an answer link belongs to; NotFound for an unknown token."""
     if not token or len(token) > 64:
-        raise NotFound("This link is not valid.")
+        raise NotFound(_l("This link is not valid."))
     found = db.session.scalar(select(WhistleSummons).where(WhistleSummons.token_hash == hash_token(token)))
     if found is None:
-        raise NotFound("This link is not valid.")
+        raise NotFound(_l("This link is not valid."))
     return found
 
 
@@ -162,7 +163,7 @@ def answer_for_unit(whistle_id: int, unit_id: int, action: str, *, scope: Scope,
     summons = db.session.scalar(select(WhistleSummons).where(WhistleSummons.whistle_id == whistle_id,
                                                              WhistleSummons.unit_id == unit_id))
     if summons is None:
-        raise ValidationFailed.field("unit_id", "This unit was not summoned to this whistle.")
+        raise ValidationFailed.field("unit_id", _l("This unit was not summoned to this whistle."))
     return _answer(summons, action, actor=scope.actor, now=now, note=note)
 
 
@@ -170,7 +171,7 @@ def _answer(summons: WhistleSummons, action: str, *, actor: str, now: datetime, 
     """Stamp the answer once (a conditional UPDATE, so two presses or two people never stamp it twice);
     arriving implies acknowledging, resolving implies both. Answering a closed whistle is a conflict."""
     if action not in ANSWERS:
-        raise ValidationFailed.field("action", f"One of: {', '.join(ANSWERS)}.")
+        raise ValidationFailed.field("action", _l("One of: %(answers)s.", answers=', '.join(ANSWERS)))
     whistle = summons.whistle
     if whistle.status is WhistleStatus.CLOSED:
         raise Conflict.wrong_state("whistle", whistle.status.value, action)
@@ -207,7 +208,7 @@ def close_whistle(whistle_id: int, *, note: str, scope: Scope, now: datetime) ->
     whistle = get_whistle(whistle_id)
     note = (note or "").strip()
     if not note:
-        raise ValidationFailed.field("note", "Say how the problem was solved. 请填写办结情况。")
+        raise ValidationFailed.field("note", _l("Say how the problem was solved."))
     if not _may_close(whistle, scope):
         raise NotFound.of("whistle", whistle_id)
     done = db.session.execute(update(Whistle).where(Whistle.id == whistle.id, Whistle.status == WhistleStatus.OPEN)
@@ -227,7 +228,7 @@ def reopen_whistle(whistle_id: int, *, note: str, scope: Scope, now: datetime) -
     whistle = get_whistle(whistle_id)
     note = (note or "").strip()
     if not note:
-        raise ValidationFailed.field("note", "Say why the case is reopened. 请填写重新办理的原因。")
+        raise ValidationFailed.field("note", _l("Say why the case is reopened."))
     if not _may_close(whistle, scope):
         raise NotFound.of("whistle", whistle_id)
     ack, arrive, resolve = DEADLINES[whistle.grade]
@@ -310,7 +311,7 @@ def turn_into_campaign(whistle_id: int, data: dict[str, Any], *, scope: Scope, n
         raise Conflict.wrong_state("whistle", "closed" if whistle.status is WhistleStatus.CLOSED else "has a campaign",
                                    "staff")
     if data["end"] <= data["start"]:
-        raise ValidationFailed.field("end", "The end must come after the start.")
+        raise ValidationFailed.field("end", _l("The end must come after the start."))
     office_id = data.get("office_grid_id") or path_ids(whistle.grid.path)[min(2, len(path_ids(whistle.grid.path)) - 1)]
     campaign = _draft_campaign(
         {"title": _("Whistle: %(title)s", title=whistle.title)[:200],

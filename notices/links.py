@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from notices.models import ResponseLink
 from core.errors import DomainError, NotFound
+from core.i18n import _l
 from extensions import db
 
 # 16 random bytes = 128 bits (RELIABILITY SR-4) in 22 URL-safe characters: "/r/" + token is 25
@@ -45,10 +46,10 @@ def link_url(public_url: str, token: str) -> str:
 def resolve_link(token: str, *, now: datetime) -> int:
     """The call-up id a token answers; NotFound for unknown tokens, LinkExpired after the deadline."""
     if not token or len(token) > 64:
-        raise NotFound("This link is not valid.")
+        raise NotFound(_l("This link is not valid."))
     link = db.session.scalar(select(ResponseLink).where(ResponseLink.token_hash == hash_token(token)))
     if link is None:
-        raise NotFound("This link is not valid.")
+        raise NotFound(_l("This link is not valid."))
     if link.expires_at <= now:
-        raise LinkExpired("This link has expired: the time to answer is over.")
+        raise LinkExpired(_l("This link has expired: the time to answer is over."))
     return link.callup_id

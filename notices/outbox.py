@@ -8,13 +8,16 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import current_app
+from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from notices.links import link_url
-from notices.messages import SMS_LIMIT, render
+from notices.messages import SMS_LIMIT, language_of, render
 from notices.models import Channel, Notification, NotificationKind, NotificationStatus
+from core.i18n import _, _l, in_language
 from core.masking import mask_name
 from extensions import db
 from volunteers.models import Volunteer
@@ -95,7 +98,7 @@ def push_time(volunteer_id: int | None, *, now: datetime, kind: NotificationKind
     if not cap or volunteer_id is None or kind in CAP_EXEMPT_KINDS:
         return due
     held = due
-    for _ in range(CAP_MAX_DAYS):
+    for _day in range(CAP_MAX_DAYS):
         if messages_on_day(volunteer_id, held, zone) < cap:
             break
         next_day = held.astimezone(ZoneInfo(zone)).date() + timedelta(days=1)
@@ -151,10 +154,16 @@ def follow_up_channels(volunteer: Volunteer, available: set[Channel],
 
 
 def _format_when(start: datetime, zone: str, lang: str) -> tuple[str, str]:
+    """A message's time in ``lang``, in the office's zone: long (for sentences) and short (for an SMS).
+    Each language writes dates its own way, so the CLDR patterns are catalogue entries."""
     local = start.astimezone(ZoneInfo(zone))
-    if lang == "en":
-        return local.strftime("%a %d %b %H:%M"), local.strftime("%d/%m %H:%M")
-    return f"{local.month}月{local.day}日 {local:%H:%M}", f"{local.month}/{local.day} {local:%H:%M}"
+    with in_language(lang):
+        # TRANSLATORS: a CLDR date pattern (letters are fields: EEE weekday, MMM month, dd day); 12月7日 09:00 in Chinese.
+        long_pattern = _("EEE dd MMM HH:mm")
+        # TRANSLATORS: a CLDR date pattern for an SMS, day before month; 12/7 09:00 in Chinese.
+        short_pattern = _("dd/MM HH:mm")
+        return (format_datetime(local, long_pattern, locale=get_locale()),
+                format_datetime(local, short_pattern, locale=get_locale()))
 
 
 @dataclass(frozen=True)
@@ -182,7 +191,7 @@ def message_context(notice: CallUpNotice, volunteer: Volunteer, *, token: str | 
     """What a message or answer page about a call-up may say: what, where, when, deadline, contact, link."""
     config = current_app.config
     zone = config["TIMEZONE"]
-    lang = "en" if (volunteer.language or "").startswith("en") else "zh"
+    lang = language_of(volunteer.language)
     when, short_when = _format_when(notice.start_at, zone, lang)
     deadline = _format_when(notice.expires_at, zone, lang)[0] if notice.expires_at else ""
     return {"name": volunteer.name, "title": notice.title, "role": notice.role, "when": when,
@@ -265,7 +274,13 @@ def insert_rows(rows: list[dict[str, Any]]) -> None:
                        .execution_options(render_nulls=True), rows)
 
 
-COORDINATOR_VERBS = {"accepted": "接受了", "declined": "拒绝了", "withdrawn": "撤回了接受"}
+# What the office is told about an answer: who, the answer, about what (the campaign and role, or in a short
+# SMS the role alone) and the position's count.
+COORDINATOR_NOTES = {"accepted": _l("%(who)s accepted %(what)s (%(count)s)"),
+                     "declined": _l("%(who)s declined %(what)s (%(count)s)"),
+                     "withdrawn": _l("%(who)s withdrew their acceptance of %(what)s (%(count)s)")}
+# Staff accounts have no language of their own yet: the office is told in the default language.
+OFFICE_LANGUAGE = "zh"
 
 
 def coordinator_rows(notice: CallUpNotice, *, answer: str, now: datetime, accepted: int,
@@ -286,14 +301,19 @@ def coordinator_rows(notice: CallUpNotice, *, answer: str, now: datetime, accept
     emergencies they go at once; the volunteers' daily cap does not apply to staff.
     """
     config = current_app.config
-    who = mask_name(volunteer_name) if volunteer_name else "某志愿者"
-    verb = COORDINATOR_VERBS[answer]
-    note = f"{who} {verb} {notice.title} · {notice.role} ({accepted}/{headcount})"
-    subject = render("coordinator", "zh", {"title": notice.title}, channel=Channel.INAPP.value).subject
+    count = f"{accepted}/{headcount}"
+
+    def say_note(what: str) -> str:
+        with in_language(OFFICE_LANGUAGE):
+            who = mask_name(volunteer_name) if volunteer_name else _("A volunteer")
+            return COORDINATOR_NOTES[answer] % {"who": who, "what": what, "count": count}
+
+    note = say_note(f"{notice.title} · {notice.role}")
+    subject = render("coordinator", OFFICE_LANGUAGE, {"title": notice.title}, channel=Channel.INAPP.value).subject
     serial = "declined" if answer == "withdrawn" else answer
     facts = {"campaign_id": notice.campaign_id, "office_grid_id": notice.office_grid_id,
              "position_id": notice.position_id, "answer": answer, "accepted": accepted, "headcount": headcount,
-             "language": "zh"}
+             "language": OFFICE_LANGUAGE}
 
     def row(channel: Channel, recipient: str, text: str, due: datetime) -> dict[str, Any]:
         return {"callup_id": notice.callup_id, "volunteer_id": None, "channel": channel,
@@ -311,17 +331,18 @@ def coordinator_rows(notice: CallUpNotice, *, answer: str, now: datetime, accept
         def short_note(limit: int | None) -> str:
             # The template names the campaign already; the note says who, what and the count. In an SMS a
             # long role is cut first (the title next, by fit_sms) so the count always fits.
-            role, count = notice.role, f"({accepted}/{headcount})"
-            room = None if limit is None else limit - len(f"{who} {verb}  {count}")
+            role = notice.role
+            room = None if limit is None else limit - len(say_note(""))
             if room is not None and len(role) > room:
                 role = role[:max(room - 1, 0)] + "…"
-            return f"{who} {verb} {role} {count}"
+            return say_note(role)
 
         for channel, recipient in pairs:
             # Keep a dozen characters of an SMS for the campaign's title.
             values = {"title": notice.title,
-                      "note": short_note(SMS_LIMIT["zh"] - 12 if channel is Channel.SMS else None)}
-            rows.append(row(channel, recipient, render("coordinator", "zh", values, channel=channel.value).text, due))
+                      "note": short_note(SMS_LIMIT[OFFICE_LANGUAGE] - 12 if channel is Channel.SMS else None)}
+            rows.append(row(channel, recipient,
+                            render("coordinator", OFFICE_LANGUAGE, values, channel=channel.value).text, due))
     return rows
 
 

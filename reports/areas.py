@@ -6,6 +6,7 @@ from sqlalchemy.orm import aliased
 
 from campaigns.models import Campaign, CampaignStatus, Shift
 from core.errors import NotFound, PermissionDenied
+from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -16,13 +17,13 @@ from reports.period import Period
 def resolve_area(scope: Scope, grid_id: int | None) -> Grid:
     """The node asked for, or the caller's own (the district for the admin); 404 outside the caller's subtree."""
     if not scope.sees_grid_tree:
-        raise PermissionDenied("Reports are for office staff and the district.")
+        raise PermissionDenied(_l("Reports are for office staff and the district."))
     if grid_id is None:
         grid_id = scope.grid_id
     if grid_id is None:
         grid = db.session.scalar(select(Grid).where(Grid.level == 0).order_by(Grid.id).limit(1))
         if grid is None:
-            raise NotFound("the district has no grid tree yet")
+            raise NotFound(_l("the district has no grid tree yet"))
         return grid
     grid = db.session.get(Grid, grid_id)
     if grid is None or not scope.covers(grid.path):

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from core.errors import ValidationFailed
+from core.i18n import _l
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366
@@ -54,7 +55,8 @@ def make_period(first: date | None, last: date | None, *, today: date, zone: str
     last = last or today
     first = first or last - timedelta(days=DEFAULT_DAYS - 1)
     if last < first:
-        raise ValidationFailed({"to": ["The end date is before the start date. 结束日期早于开始日期。"]})
+        raise ValidationFailed({"to": [_l("The end date is before the start date.")]})
     if (last - first).days >= MAX_DAYS:
-        raise ValidationFailed({"from": [f"A report covers at most {MAX_DAYS} days. 报表期间最多 {MAX_DAYS} 天。"]})
+        raise ValidationFailed({"from": [_l("A report covers at most %(max_days)s days.",
+                                            max_days=MAX_DAYS)]})
     return Period(first=first, last=last, zone=zone)

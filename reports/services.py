@@ -57,7 +57,7 @@ def build_report(name: str, *, scope: Scope, grid_id: int | None = None, first: 
                  last: date | None = None, today: date, zone: str) -> Report:
     """One report for the caller's area and period."""
     if name not in REPORTS:
-        raise BadRequest({"report": [f"Unknown report; one of {', '.join(REPORTS)}."]})
+        raise BadRequest({"report": [_l("Unknown report; one of %(reports)s.", reports=', '.join(REPORTS))]})
     area, period = report_area(scope, grid_id, first, last, today=today, zone=zone)
     _room_to_sort()
     return Report(name=name, area=area, period=period, data=REPORTS[name][1](area, period))

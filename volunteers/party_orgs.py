@@ -7,6 +7,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import ValidationFailed
+from core.i18n import _l
 from extensions import db
 from volunteers.models import PartyOrganisation, Volunteer
 from volunteers.services import get_volunteer
@@ -42,9 +43,9 @@ def set_party_org(volunteer_id: int, name: str | None, *, now: datetime) -> Volu
         db.session.commit()
         return volunteer
     if not volunteer.is_party_member:
-        raise ValidationFailed({"party_org": ["Only party members report to a party organisation (双报到)."]})
+        raise ValidationFailed({"party_org": [_l("Only party members report to a party organisation.")]})
     if len(name) > MAX_NAME:
-        raise ValidationFailed({"party_org": [f"At most {MAX_NAME} characters."]})
+        raise ValidationFailed({"party_org": [_l("At most %(max_name)s characters.", max_name=MAX_NAME)]})
     volunteer.party_org_id = _find_or_add(name, now=now).id
     db.session.commit()
     return volunteer

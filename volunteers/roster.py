@@ -17,7 +17,7 @@ from openpyxl.reader.excel import ExcelReader
 from sqlalchemy import Select, insert, inspect, select
 
 from core.errors import ValidationFailed
-from core.i18n import _, gettext, in_language, say
+from core.i18n import _, _l, gettext, in_language, say
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
@@ -158,8 +158,8 @@ class RosterRejected(ValidationFailed):
     def __init__(self, row_errors: list[RowError], total: int) -> None:
         bad_rows = len({error.row for error in row_errors})
         shown = min(len(row_errors), MAX_REPORTED_ERRORS)
-        message = (f"{bad_rows} of {total} rows have errors ({len(row_errors)} in all, "
-                   f"{shown} listed); nothing was imported.")
+        message = _l("%(bad_rows)s of %(total)s rows have errors (%(count)s in all, %(shown)s listed); nothing "
+                     "was imported.", bad_rows=bad_rows, total=total, count=len(row_errors), shown=shown)
         super().__init__({"rows": [error.as_dict() for error in row_errors[:MAX_REPORTED_ERRORS]]},
                          message)
         self.row_errors = row_errors

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from core.kinds import CampaignKind
 from core.db import referencing_tables
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.i18n import _l
 from core.masking import mask_mobile
 from core.scope import Role, Scope
 from extensions import db
@@ -76,7 +77,7 @@ def _mobile_conflict() -> Conflict:
     It names no one (no id, name or grid) and does not echo the number, so a clash tells an office
     no more than that the number is taken.
     """
-    return Conflict("this mobile number is already registered", {"mobile": ["Already registered."]})
+    return Conflict(_l("this mobile number is already registered"), {"mobile": [_l("Already registered.")]})
 
 
 def _mobile_taken(mobile: str, except_id: int | None = None) -> bool:
@@ -171,7 +172,7 @@ def _own_skill_list(volunteer: Volunteer, items: list[dict[str, Any]]) -> list[d
                       and (item["code"] not in held or held[item["code"]].level != item["level"]
                            or held[item["code"]].certificate_expires_on != item.get("certificate_expires_on"))})
     if refused:
-        raise PermissionDenied("Only your community office can record certified skills.",
+        raise PermissionDenied(_l("Only your community office can record certified skills."),
                                {"skills": [f"{code} needs a certificate: ask your community office. "
                                            f"{code} 需要证书，请联系社区登记。" for code in refused]})
     sent = {item["code"] for item in items}
@@ -212,7 +213,7 @@ def update_volunteer(volunteer_id: int, data: dict[str, Any], *, scope: Scope, n
     if scope.role is Role.VOLUNTEER:
         locked = sorted(set(data) - SELF_EDITABLE)
         if locked:
-            raise PermissionDenied("Only your community office can change these fields.",
+            raise PermissionDenied(_l("Only your community office can change these fields."),
                                    {field: ["Ask your community office to change this."] for field in locked})
         if "skills" in data:
             data = {**data, "skills": _own_skill_list(volunteer, data["skills"])}
@@ -229,8 +230,8 @@ def delete_volunteer(volunteer_id: int) -> None:
     """Remove a person who was never called up; otherwise they must be marked as left."""
     volunteer = get_volunteer(volunteer_id)
     if referencing_tables(db.session, "volunteers", volunteer.id, db.metadata):
-        raise Conflict("the volunteer has call-up history; set status to 'left' instead",
-                       {"status": ["Has call-up history: set it to 'left'."]})
+        raise Conflict(_l("the volunteer has call-up history; set status to 'left' instead"),
+                       {"status": [_l("Has call-up history: set it to 'left'.")]})
     db.session.delete(volunteer)
     db.session.commit()
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Select, case, exists, false, select, true
 
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed, word
+from core.i18n import _l
 from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
@@ -67,7 +68,7 @@ def apply_for_partnership(data: dict[str, Any]) -> Enterprise:
     grid = db.session.get(Grid, data.get("requested_grid_id") or 0)
     if grid is None or grid.level not in PAIRING_LEVELS:
         raise ValidationFailed.field("requested_grid_id",
-                                     "Choose the street office or community to pair with. 请选择结对的街道或社区。")
+                                     _l("Choose the street office or community to pair with."))
     return _add_enterprise(data, status=EnterpriseStatus.PENDING)
 
 
@@ -93,7 +94,7 @@ def review_enterprise(enterprise_id: int, *, approve: bool, note: str | None, sc
     if enterprise.status != EnterpriseStatus.PENDING.value:
         raise Conflict.wrong_state("enterprise", enterprise.status, "review")
     if not approve and not (note or "").strip():
-        raise ValidationFailed.field("note", "Say why the registration is rejected. 请填写不通过的原因。")
+        raise ValidationFailed.field("note", _l("Say why the registration is rejected."))
     done = db.session.execute(
         Enterprise.__table__.update()
         .where(Enterprise.id == enterprise.id, Enterprise.status == EnterpriseStatus.PENDING.value)
@@ -114,8 +115,8 @@ def require_approved(enterprise_id: int) -> None:
     if status is None:
         raise NotFound.of("enterprise", enterprise_id)
     if status != EnterpriseStatus.APPROVED.value:
-        raise Conflict(f"the enterprise is {status}, not approved",
-                       {"enterprise": ["The enterprise is not approved yet. 单位尚未通过审核。"]})
+        raise Conflict(_l("the enterprise is %(status)s, not approved", status=word(status)),
+                       {"enterprise": [_l("The enterprise is not approved yet.")]})
 
 
 def update_enterprise(enterprise_id: int, data: dict[str, Any]) -> Enterprise:
@@ -157,7 +158,7 @@ def _load_all(model, ids: list[int], field: str) -> list:
     rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(unique)))}
     missing = [str(i) for i in unique if i not in rows]
     if missing:
-        raise ValidationFailed.field(field, f"Unknown id(s): {', '.join(missing)}.")
+        raise ValidationFailed.field(field, _l("Unknown id(s): %(missing)s.", missing=', '.join(missing)))
     return [rows[i] for i in unique]
 
 
@@ -182,19 +183,20 @@ def _apply_team(team: Team, data: dict[str, Any], scope: Scope) -> None:
             select(Volunteer).where(Volunteer.id.in_(unique), _nameable_people(scope, team.enterprise_id)))}
         unknown = [str(i) for i in unique if i not in allowed]
         if unknown:
-            raise ValidationFailed.field("member_ids", f"Unknown id(s): {', '.join(unknown)}.")
+            raise ValidationFailed.field("member_ids", _l("Unknown id(s): %(unknown)s.", unknown=', '.join(unknown)))
         team.members = [allowed[i] for i in unique]
     if "paired_grid_ids" in data:
         grids = _load_all(Grid, data["paired_grid_ids"], "paired_grid_ids")
         wrong = [g.code for g in grids if g.level not in (1, 2, 3)]
         if wrong:
             raise ValidationFailed.field(
-                "paired_grid_ids", f"Pair with street offices, communities or grids, not {', '.join(wrong)}.")
+                "paired_grid_ids", _l("Pair with street offices, communities or grids, not %(wrong)s.",
+                                      wrong=', '.join(wrong)))
         team.paired_grids = grids
     if "leader_id" in data:
         leader = data["leader_id"]
         if leader is not None and leader not in {member.id for member in team.members}:
-            raise ValidationFailed.field("leader_id", "The leader must be a member of the team.")
+            raise ValidationFailed.field("leader_id", _l("The leader must be a member of the team."))
         team.leader_id = leader
 
 
@@ -236,7 +238,7 @@ def add_employee(team_id: int, data: dict[str, Any], *, scope: Scope, now: datet
     require_approved(team.enterprise_id)
     grid = db.session.get(Grid, data.get("home_grid_id") or 0)
     if grid is None or grid.level < 2:
-        raise ValidationFailed.field("home_grid_id", "Choose the employee's home community or grid. 请选择员工居住的社区或网格。")
+        raise ValidationFailed.field("home_grid_id", _l("Choose the employee's home community or grid."))
     fields = {"name": data["name"], "mobile": data["mobile"], "home_grid_id": grid.id,
               "identities": [Identity.ENTERPRISE_MEMBER.value]}
     volunteer = _register_volunteer(fields, scope=Scope.system(scope.actor), now=now)
@@ -249,7 +251,8 @@ def remove_member(team_id: int, volunteer_id: int, *, scope: Scope) -> Team:
     """Take a person off a team (their volunteer record stays); a leader who leaves leaves no leader."""
     team = get_team(team_id)
     if volunteer_id not in team.member_ids:
-        raise ValidationFailed.field("member_id", f"Not a member of the team: {volunteer_id}.")
+        raise ValidationFailed.field("member_id", _l("Not a member of the team: %(volunteer_id)s.",
+                                                     volunteer_id=volunteer_id))
     data: dict[str, Any] = {"member_ids": [m for m in team.member_ids if m != volunteer_id]}
     if team.leader_id == volunteer_id:
         data["leader_id"] = None

@@ -98,7 +98,8 @@ class PersonalRecordSchema(VolunteerSchema):
     wecom_id = fields.String(allow_none=True)
     notify_channels = fields.String(allow_none=True)
     party_org_id = fields.Integer(allow_none=True, metadata={
-        "description": "双报到: the workplace party organisation the person reports to"})
+        # The OpenAPI contract is English; 双报到 is the policy's own name.
+        "description": "双报到: the workplace party organisation the person reports to"})  # i18n: as written
 
 
 class AccountSchema(Schema):

@@ -108,7 +108,7 @@ def test_enterprise_signs_up_waits_for_its_street_office_and_then_forms_a_team(a
     assert approved.status == EnterpriseStatus.APPROVED.value and approved.reviewed_by.startswith("user:")
     again = street.post(f"/partners/review/{enterprise.id}", data={"csrf_token": token, "decision": "reject",
                                                                    "note": "重复"})
-    assert again.status_code == 303 and "Is approved" in _flashes(street, "/partners/review")
+    assert again.status_code == 303 and "未能完成：状态：当前为“已通过”。" in _flashes(street, "/partners/review")
 
     portal = client.get("/enterprise").get_data(as_text=True)
     assert 'id="enterprise-status">已通过</span>' in portal and 'id="team-form"' in portal

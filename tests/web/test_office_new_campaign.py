@@ -124,7 +124,8 @@ def test_office_cannot_use_another_communitys_grid(office, tree):
     forged = office.post("/office/campaigns/new", data=_body(tree, token, office_grid_id=str(tree.community_b.id),
                                                              shift_grid_id=str(tree.grid_b1.id)))
     assert forged.status_code == 422
-    assert "办公网格：网格不存在或不在您的管辖范围内。" in _field_error(forged.get_data(as_text=True), "office_grid_id")
+    assert f"办公网格：网格 {tree.community_b.id} 不存在或不在您的管辖范围内。" in _field_error(
+        forged.get_data(as_text=True), "office_grid_id")
 
     elsewhere = office.post("/office/campaigns/new", data=_body(tree, token, shift_grid_id=str(tree.grid_b1.id)))
     assert elsewhere.status_code == 422
