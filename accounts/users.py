@@ -29,7 +29,7 @@ CONSENT_PURPOSE = "service"
 CONSENT_VERSION = "2026-11"
 CONSENT_TEXT = _l("I agree that the community office uses my name, mobile number and home grid to organise volunteer "
                   "service (call-ups, reminders, attendance). I can withdraw at any time.")
-BAD_CREDENTIALS = "Wrong login or password. 账号或密码错误。"
+BAD_CREDENTIALS = _l("Wrong login or password.")
 
 
 class LoginFailed(DomainError):
@@ -128,7 +128,7 @@ def register_volunteer_account(data: dict[str, Any], *, code: str, password: str
     """
     errors: dict[str, list[str]] = {}
     if not consent:
-        errors["consent"] = ["Consent to the stated purpose is needed to register. 需同意用途说明才能注册。"]
+        errors["consent"] = [_l("Consent to the stated purpose is needed to register.")]
     try:
         check_password_rules(password)
     except ValidationFailed as refused:

@@ -19,17 +19,6 @@ LETTERS = re.compile(r"[A-Za-z\u3400-\u9fff\uf900-\ufaff]")
 KEEP_AS_WRITTEN = re.compile(r"\b(Gridmuster|API|OpenAPI|PDF|QR|XLSX|CSV|WeCom|SMS|ID|cron)\b")
 # Attributes people read or hear (a button's value, a field's hint, an image's description).
 READ_ATTRIBUTES = frozenset({"aria-label", "title", "placeholder", "alt", "aria-description"})
-# Templates and modules still written in both languages side by side; each is converted and struck off.
-PENDING_TEMPLATES: set[str] = {
-
-}
-PENDING_MODULES: set[str] = {
-    'accounts/passwords.py', 'accounts/users.py', 'accounts/verification.py', 'campaigns/invitations.py',
-    'campaigns/team_offers.py', 'gridwork/units.py', 'gridwork/visits.py', 'gridwork/whistles.py',
-    'reports/period.py', 'volunteers/party_orgs.py', 'volunteers/services.py', 'volunteers/teams.py',
-}
-# Data, not interface: names for the demo district, and the grid tree's own names.
-HAN_DATA_MODULES = {"demo/names.py", "demo/seed.py"}
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +99,6 @@ def words_outside_jinja(source: str) -> list[tuple[int, str]]:
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
 def test_templates_say_nothing_outside_the_catalogue(template):
-    if template.name in PENDING_TEMPLATES:
-        pytest.xfail("still bilingual")
     found = words_outside_jinja(template.read_text(encoding="utf-8"))
     assert found == [], f"{template.name}: text not marked for translation (line, text): {found[:10]}"
 
@@ -148,8 +135,6 @@ def _han_literals(path: Path) -> list[tuple[int, str]]:
 def test_code_says_chinese_only_through_the_catalogue(path):
     """Chinese in a string literal is text that bypasses the catalogue (docstrings and comments may quote it)."""
     name = str(path.relative_to(ROOT))
-    if name in PENDING_MODULES:
-        pytest.xfail("still bilingual")
     assert _han_literals(path) == [], f"{name}: Chinese outside the catalogue"
 
 

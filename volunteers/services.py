@@ -173,8 +173,8 @@ def _own_skill_list(volunteer: Volunteer, items: list[dict[str, Any]]) -> list[d
                            or held[item["code"]].certificate_expires_on != item.get("certificate_expires_on"))})
     if refused:
         raise PermissionDenied(_l("Only your community office can record certified skills."),
-                               {"skills": [f"{code} needs a certificate: ask your community office. "
-                                           f"{code} 需要证书，请联系社区登记。" for code in refused]})
+                               {"skills": [_l("%(code)s needs a certificate: ask your community office.", code=code)
+                                           for code in refused]})
     sent = {item["code"] for item in items}
     return list(items) + [{"code": code, "level": row.level, "certificate_expires_on": row.certificate_expires_on}
                           for code, row in held.items() if code not in sent]
