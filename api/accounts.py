@@ -6,27 +6,18 @@ from accounts import privacy, services, staff
 from accounts.audit import list_audit_events
 from accounts.users import list_own_callups
 from api import Blueprint
-from api.auth import current_actor, current_scope
+from api.auth import current_actor, current_scope, own_volunteer_id
 from api.pagination import SelectPage
 from api.schemas.accounts import (AuditEventQuerySchema, AuditEventSchema, ErasureResultSchema, ErasureSchema,
                                   MeSchema, MeUpdateSchema, MyCallUpSchema, MyDataSchema, ApiTokenCreatedSchema,
                                   ApiTokenCreateSchema, ApiTokenSchema)
 from core.clock import utcnow
-from core.errors import NotFound
-from core.i18n import _l
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1",
                 description="The caller's own data (access, export, erasure), the audit log and API tokens.")
 # Answers that carry a person's data or a token value stay out of browser and proxy caches.
 NO_STORE = {"Cache-Control": "no-store"}
 
-
-def _own_volunteer_id() -> int:
-    """The person behind a volunteer token; other callers (the admin) have no own data here."""
-    volunteer_id = current_scope().volunteer_id
-    if volunteer_id is None:
-        raise NotFound(_l("This token does not belong to a volunteer."))
-    return volunteer_id
 
 
 @blp.route("/me")
@@ -53,7 +44,7 @@ class MyCallUps(MethodView):
     @blp.paginate(SelectPage)
     def get(self):
         """List the caller's call-ups, newest first."""
-        return list_own_callups(_own_volunteer_id())
+        return list_own_callups(own_volunteer_id())
 
 
 @blp.route("/me/data")
@@ -62,7 +53,7 @@ class MyData(MethodView):
     @blp.alt_response(404, description="The token is not a volunteer's")
     def get(self):
         """Download everything held about the caller (audited)."""
-        data = privacy.personal_data(_own_volunteer_id())
+        data = privacy.personal_data(own_volunteer_id())
         return data, 200, {**NO_STORE, "Content-Disposition": 'attachment; filename="my-data.json"'}
 
 
@@ -73,7 +64,7 @@ class MyErasure(MethodView):
     @blp.alt_response(404, description="The token is not a volunteer's")
     def post(self, data):
         """Erase the caller: anonymise the person and end their tokens; service hours stay in the statistics."""
-        return privacy.erase_volunteer(_own_volunteer_id(), now=utcnow(), actor=current_actor())
+        return privacy.erase_volunteer(own_volunteer_id(), now=utcnow(), actor=current_actor())
 
 
 @blp.route("/audit-events")

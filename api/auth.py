@@ -8,7 +8,8 @@ from accounts.audit import record_event
 from accounts.services import authenticate, scope_for
 from api.errors import _json_error
 from core.clock import utcnow
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
+from core.i18n import _l
 from core.scope import Scope
 
 API_PREFIX = "/api/v1/"
@@ -102,6 +103,14 @@ def note_audit(detail: str) -> None:
 def current_scope() -> Scope:
     """The scope of this request's caller (set by the auth hook before any view runs)."""
     return g.scope
+
+
+def own_volunteer_id() -> int:
+    """The person behind a volunteer token; other callers (the admin) have no own data here (404)."""
+    volunteer_id = current_scope().volunteer_id
+    if volunteer_id is None:
+        raise NotFound(_l("This token does not belong to a volunteer."))
+    return volunteer_id
 
 
 def current_actor() -> str:

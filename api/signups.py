@@ -2,23 +2,15 @@
 from flask.views import MethodView
 
 from api import Blueprint
-from api.auth import current_actor, current_scope
+from api.auth import current_actor, own_volunteer_id
 from api.schemas.accounts import MyCallUpSchema
 from api.schemas.signups import OpeningSchema, SignUpSchema
 from campaigns.signups import openings_near, sign_up
 from core.clock import utcnow
-from core.errors import NotFound
-from core.i18n import _l
 
 blp = Blueprint("signups", __name__, url_prefix="/api/v1",
                 description="Open places of campaigns that take sign-ups, near the caller's home, and signing up.")
 
-
-def _own_volunteer_id() -> int:
-    volunteer_id = current_scope().volunteer_id
-    if volunteer_id is None:
-        raise NotFound(_l("This token does not belong to a volunteer."))
-    return volunteer_id
 
 
 @blp.route("/me/openings")
@@ -27,7 +19,7 @@ class MyOpenings(MethodView):
     @blp.alt_response(404, description="The token is not a volunteer's")
     def get(self):
         """List open places the caller may sign up for: their street's, nearest first, then soonest (at most 50)."""
-        return openings_near(_own_volunteer_id(), now=utcnow())
+        return openings_near(own_volunteer_id(), now=utcnow())
 
 
 @blp.route("/me/sign-ups")
@@ -40,4 +32,4 @@ class MySignUps(MethodView):
     @blp.alt_response(422, description="The caller does not pass the position's gates (skill, availability, ...)")
     def post(self, data):
         """Take an open place: accepted at once, confirmed like any other yes."""
-        return sign_up(_own_volunteer_id(), data["position_id"], now=utcnow(), actor=current_actor())
+        return sign_up(own_volunteer_id(), data["position_id"], now=utcnow(), actor=current_actor())

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 from campaigns.models import CallUp, CallUpStatus
 from core.clock import utcnow
@@ -11,39 +10,14 @@ from extensions import db
 from tests.conftest import form_csrf_token
 from tests.web.test_office_pages import ALWAYS, _campaign
 from tests.factories import VolunteerFactory
+from tests.web.reading import HAN, read_aloud
 
-HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 # Words a Chinese page may show as they are: the product, the API's path, the language switch, a time zone.
 NAMES = re.compile(r"Gridmuster|POST /api/v1/campaigns|English|Asia/Shanghai|cron|office user|\d+")
 
 
-class _Visible(HTMLParser):
-    """The text a person reads or hears: text outside scripts and styles, and the attributes read aloud."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "svg"):
-            self._skip += 1
-        self.parts += [value for name, value in attrs if value and name in ("aria-label", "title", "placeholder",
-                                                                          "data-label", "alt")]
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "svg") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip and data.strip():
-            self.parts.append(data.strip())
 
 
-def visible(page: str) -> str:
-    reader = _Visible()
-    reader.feed(page)
-    return "\n".join(reader.parts)
 
 
 def _seeded(tree) -> tuple[int, int, list[str]]:
@@ -76,7 +50,7 @@ def _pages(office, campaign_id: int, shift_id: int) -> dict[str, str]:
              "code": f"/office/campaigns/{campaign_id}/shifts/{shift_id}/code"}
     found = {name: office.get(path) for name, path in paths.items()}
     assert all(response.status_code == 200 for response in found.values()), {k: v.status_code for k, v in found.items()}
-    return {name: visible(response.get_data(as_text=True)) for name, response in found.items()}
+    return {name: read_aloud(response.get_data(as_text=True)) for name, response in found.items()}
 
 
 def _without(text: str, data: list[str]) -> str:

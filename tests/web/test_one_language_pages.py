@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from html import unescape
-from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
@@ -17,52 +16,18 @@ from core.clock import utcnow
 from extensions import db
 from grids.models import Grid
 from notices.links import _issue_link
-from tests.conftest import form_csrf_token
 from tests.scheduler.helpers import make_position, sent_callups
+from tests.web.reading import HAN, read_aloud
 from tests.web.test_check_in_pages import _served
 from volunteers.models import Skill, Volunteer
 
-HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 WORD = re.compile(r"[A-Za-z]{3,}")
 # Names a Chinese page prints as they are.
 NAMES = {"Gridmuster", "API", "OpenAPI", "PDF", "JSON", "SMS", "WeCom", "English"}
-READ_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt", "data-label"}
-VOID = {"meta", "link", "input", "br", "img", "hr"}
 
 
-class _Visible(HTMLParser):
-    """The text a person reads or hears in the page's language: text nodes and the attributes read aloud, but not
-    script, style, code (commands are not a language) or an element that says it is in another (the switch)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._open: list[bool] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in VOID:
-            return
-        self._open.append(tag in ("script", "style", "code") or (tag != "html" and "lang" in dict(attrs)))
-        if not self._skip:
-            self.parts.extend(value for name, value in attrs if value and name in READ_ATTRIBUTES)
-
-    def handle_endtag(self, tag):
-        if tag not in VOID and self._open:
-            self._open.pop()
-
-    @property
-    def _skip(self) -> bool:
-        return any(self._open)
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
 
 
-def visible_text(html: str) -> str:
-    parser = _Visible()
-    parser.feed(html)
-    return " ".join(parser.parts)
 
 
 def _data_words() -> set[str]:
@@ -77,16 +42,16 @@ def _data_words() -> set[str]:
 def assert_english(html: str, page: str) -> None:
     assert '<html lang="en">' in html, page
     data = _data_words()
-    foreign = [run for run in HAN.findall(visible_text(html)) if not any(run in value for value in data)]
+    foreign = [run for run in HAN.findall(read_aloud(html)) if not any(run in value for value in data)]
     assert foreign == [], f"{page}: Chinese outside the data: {foreign[:10]}"
 
 
 def assert_chinese(html: str, page: str) -> None:
     assert '<html lang="zh-CN">' in html, page
     data = " ".join(_data_words())
-    english = [word for word in WORD.findall(visible_text(html)) if word not in NAMES and word not in data]
+    english = [word for word in WORD.findall(read_aloud(html)) if word not in NAMES and word not in data]
     assert english == [], f"{page}: English on the Chinese page: {english[:10]}"
-    assert HAN.search(visible_text(html)), page
+    assert HAN.search(read_aloud(html)), page
 
 
 def _both(client, path: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
@@ -16,68 +15,28 @@ from core.scope import Scope
 from extensions import db
 from tests.conftest import form_csrf_token, new_page_client
 from tests.factories import TeamFactory, VolunteerFactory
+from tests.web.reading import HAN, read_aloud
 from volunteers.models import Enterprise, EnterpriseStatus, Identity, PartyOrganisation
 from volunteers.services import register_volunteer
 
-HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Words a Chinese page may print as they are: names of formats and products, not sentences.
 AS_WRITTEN = re.compile(r"\b(Gridmuster|Excel|XLSX|CSV|API|SMS|WeCom|xlsx)\b")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
-class _Visible(HTMLParser):
-    """What a person reads or hears on a page: text and read attributes, but not scripts, styles, or elements that
-    declare their own language (the switch to the other language, the Chinese column headers a file may use)."""
-
-    READ = ("aria-label", "placeholder", "title", "alt")
-    VOID = {"input", "br", "img", "meta", "link", "hr", "source", "col", "wbr", "area", "base"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._stack: list[bool] = []  # per open element: is it skipped?
-
-    def _skipping(self) -> bool:
-        return any(self._stack)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        skip = tag in ("script", "style") or ("lang" in attrs and tag != "html")
-        if not skip and not self._skipping():
-            self.parts.extend(value for name, value in attrs.items() if name in self.READ and value)
-            if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
-                self.parts.append(attrs["value"])
-        if tag not in self.VOID:
-            self._stack.append(skip)
-
-    def handle_endtag(self, tag):
-        if tag not in self.VOID and self._stack:
-            self._stack.pop()
-
-    def handle_data(self, data):
-        if not self._skipping() and data.strip():
-            self.parts.append(data.strip())
 
 
-def visible(html: str, data: list[str]) -> str:
-    """The page's readable text with the given data (names people entered) taken out."""
-    parser = _Visible()
-    parser.feed(html)
-    text = "\n".join(parser.parts)
-    for value in sorted(data, key=len, reverse=True):
-        text = text.replace(value, " ")
-    return text
 
 
 def assert_english(html: str, data: list[str]) -> None:
     assert '<html lang="en">' in html
-    found = [line for line in visible(html, data).splitlines() if HAN.search(line)]
+    found = [line for line in read_aloud(html, data).splitlines() if HAN.search(line)]
     assert found == [], found
 
 
 def assert_chinese(html: str, data: list[str]) -> None:
     assert '<html lang="zh-CN">' in html
-    text = AS_WRITTEN.sub(" ", visible(html, data))
+    text = AS_WRITTEN.sub(" ", read_aloud(html, data))
     found = [line for line in text.splitlines() if ENGLISH_WORD.search(line)]
     assert found == [], found
     assert HAN.search(text)
