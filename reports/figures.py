@@ -7,10 +7,10 @@ counted where the shift takes place; people where they live (their home grid).
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import String, and_, case, func, literal, null, or_, select, type_coerce, union_all
 
 from campaigns.models import TAKEN_CALLUP_STATES, CallUp, CallUpStatus, Position, PositionSkill, Priority
 from core.i18n import _l
@@ -18,7 +18,7 @@ from core.kinds import KIND_LABELS, CampaignKind
 from extensions import db
 from grids.models import Grid
 from reports.areas import area_map, children, shift_rows
-from reports.hours import attended_hours
+from reports.hours import attended_hours, attended_hours_select, summed_hours
 from reports.period import Period
 from reports.sql import median_and_total_postgres, median_by, seconds_between
 from volunteers.models import (IDENTITY_NAMES, Enterprise, Identity, Skill, Team, Volunteer, VolunteerSkill,
@@ -83,6 +83,14 @@ def _merge(*parts: tuple[dict, dict]) -> tuple[dict, dict]:
     return total, by_child
 
 
+def _tenths(hours) -> float:
+    """Hours to one decimal, a half rounded up: 2 h 15 min and 61,514 h 15 min are 2.3 and 61,514.3 h. The sums
+    come from whole minutes (``summed_hours``), so the shortest decimal of the float is the exact figure."""
+    if not hours:
+        return 0.0
+    return float(Decimal(repr(float(hours))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def _minutes(seconds) -> float | None:
     return None if seconds is None else round(float(seconds) / 60, 1)
 
@@ -111,7 +119,7 @@ def campaign_report(area: Grid, period: Period) -> dict:
     hours = attended_hours(area, period)
 
     def hour_sums(group):
-        return (select(*_group_cols(group), func.coalesce(func.sum(hours.c.hours), 0).label("hours"))
+        return (select(*_group_cols(group), summed_hours(hours.c.minutes).label("hours"))
                 .group_by(*([group] if group is not None else [])))
 
     fills = (select(shifts.c.child_id, seconds_between(func.max(CallUp.responded_at), shifts.c.published_at)
@@ -153,7 +161,7 @@ def _medians(values) -> tuple[float | None, dict]:
 
 
 def _finish_campaigns(row: dict) -> dict:
-    row["hours"] = round(float(row["hours"] or 0), 1)
+    row["hours"] = _tenths(row["hours"])
     row["fill_rate"] = round(row["accepted"] / row["places"], 3) if row["places"] else None
     return row
 
@@ -230,31 +238,27 @@ def activity_report(area: Grid, period: Period) -> dict:
     people = _people(area)
     since = min(period.start_at, period.dormant_since)
 
-    def did(start, end):
-        return or_(and_(CallUp.responded_at >= start, CallUp.responded_at < end),
-                   and_(CallUp.attended_at >= start, CallUp.attended_at < end))
+    # Each person's last answer or check-in before the period's end (since ``since``): active when it falls in
+    # the period, recent when in the last 180 days. Two range scans of narrow indexes (answer times, check-in
+    # times, each with the person) instead of reading every call-up of the half year.
+    def times(column):
+        return (select(CallUp.volunteer_id, column.label("at"))
+                .where(CallUp.volunteer_id.is_not(None), column >= since, column < period.end_at,
+                       *([] if area.level == 0 else [CallUp.volunteer_id.in_(select(people.c.volunteer_id))])))
 
-    acts = (select(CallUp.volunteer_id, func.max(case((did(period.start_at, period.end_at), 1), else_=0)).label("in_period"),
-                   func.max(case((did(period.dormant_since, period.end_at), 1), else_=0)).label("recent"))
-            .where(CallUp.volunteer_id.is_not(None),
-                   *([] if area.level == 0 else [CallUp.volunteer_id.in_(select(people.c.volunteer_id))]),
-                   or_(and_(CallUp.responded_at >= since, CallUp.responded_at < period.end_at),
-                       and_(CallUp.attended_at >= since, CallUp.attended_at < period.end_at)))
-            .group_by(CallUp.volunteer_id).subquery("acts"))
+    acted = union_all(times(CallUp.responded_at), times(CallUp.attended_at)).subquery("acted")
+    acts = (select(acted.c.volunteer_id, func.max(acted.c.at).label("last_at"))
+            .group_by(acted.c.volunteer_id).subquery("acts"))
 
-    # Counted from the people who did something (joined to the people), so nobody is looked up twice;
-    # dormant = people - recent.
+    # One pass over the area's people, their last act joined on: dormant = people - recent.
     def counted(group):
-        return (select(*_group_cols(group), func.count().label("people")).select_from(people)
+        return (select(*_group_cols(group), func.count().label("people"),
+                       _count_if(acts.c.last_at >= period.start_at).label("active"),
+                       _count_if(acts.c.last_at >= period.dormant_since).label("recent"))
+                .select_from(people).outerjoin(acts, acts.c.volunteer_id == people.c.volunteer_id)
                 .group_by(*([group] if group is not None else [])))
 
-    def acted(group):
-        return (select(*_group_cols(group), func.coalesce(func.sum(acts.c.in_period), 0).label("active"),
-                       func.coalesce(func.sum(acts.c.recent), 0).label("recent"))
-                .select_from(acts).join(people, people.c.volunteer_id == acts.c.volunteer_id)
-                .group_by(*([group] if group is not None else [])))
-
-    total, by_child = _merge(_summed(counted, people.c.child_id), _summed(acted, people.c.child_id))
+    total, by_child = _summed(counted, people.c.child_id)
     blank = {"people": 0, "active": 0, "recent": 0}
     rows = _rows(area, by_child, blank)
     for row in [total, *rows]:
@@ -264,41 +268,68 @@ def activity_report(area: Grid, period: Period) -> dict:
 
 def hours_report(area: Grid, period: Period) -> dict:
     """Hours served (``reports.hours``) by grid, by the positions' required skills (a position needing two
-    skills counts for both), by kind of campaign and by calendar month of the shift."""
-    hours = attended_hours(area, period)
-    total_hours = func.coalesce(func.sum(hours.c.hours), 0)
+    skills counts for both), by kind of campaign and by calendar month of the shift.
 
-    def build(group):
-        return (select(*_group_cols(group), total_hours.label("hours"), func.count().label("shifts_served"),
-                       func.count(func.distinct(hours.c.volunteer_id)).label("people"))
-                .group_by(*([group] if group is not None else [])))
+    One statement: the person-shifts are found once (a common table expression) and grouped five ways, the
+    groupings stacked by UNION ALL, each row saying which one it belongs to."""
+    hours = attended_hours_select(area, period).cte("attended_hours")
+    total_hours = summed_hours(hours.c.minutes)
+    nothing = {"child_id": hours.c.child_id.type, "kind": hours.c.kind.type, "month": String(), "code": Skill.code.type,
+               "name": Skill.name.type, "name_en": Skill.name_en.type}
 
-    total, by_child = _grouped(build, hours.c.child_id)
-    skill = (select(Skill.code, Skill.name, Skill.name_en, total_hours.label("hours"))
-             .select_from(hours)
-             .outerjoin(PositionSkill, and_(PositionSkill.position_id == hours.c.position_id,
-                                            PositionSkill.preferred.is_(False)))
-             .outerjoin(Skill, Skill.id == PositionSkill.skill_id)
-             .group_by(Skill.code, Skill.name, Skill.name_en).order_by(total_hours.desc()))
-    kinds = dict(db.session.execute(select(hours.c.kind, total_hours).group_by(hours.c.kind)).all())
+    def facet(name: str, keys: dict, sums, *, source=None, group=None):
+        columns = [literal(name, String()).label("facet")]
+        columns += [keys[key].label(key) if key in keys else type_coerce(null(), type_).label(key)
+                    for key, type_ in nothing.items()]
+        stmt = select(*columns, *sums)
+        if source is not None:
+            stmt = stmt.select_from(source)
+        return stmt.group_by(*(group if group is not None else keys.values()))
+
+    people = [total_hours.label("hours"), func.count().label("shifts_served"),
+              func.count(func.distinct(hours.c.volunteer_id)).label("people")]
+    just_hours = [total_hours.label("hours"), literal(0).label("shifts_served"), literal(0).label("people")]
     months = period.months()
     month = case(*((and_(hours.c.start_at >= start, hours.c.start_at < end), literal(label))
                    for label, start, end in months), else_=literal(None))
     # Grouped through a subquery: PostgreSQL would not match the CASE's bound bounds in GROUP BY to the SELECT's.
-    monthly = select(month.label("month"), hours.c.hours).subquery()
-    by_month = dict(db.session.execute(select(monthly.c.month, func.sum(monthly.c.hours))
-                                       .group_by(monthly.c.month)).all())
+    monthly = select(month.label("month"), hours.c.minutes).subquery()
+    skill_source = (hours.outerjoin(PositionSkill, and_(PositionSkill.position_id == hours.c.position_id,
+                                                        PositionSkill.preferred.is_(False)))
+                    .outerjoin(Skill, Skill.id == PositionSkill.skill_id))
+    stmt = union_all(
+        facet("total", {}, people, source=hours, group=[]),
+        facet("grid", {"child_id": hours.c.child_id}, people),
+        facet("kind", {"kind": hours.c.kind}, just_hours),
+        facet("month", {"month": monthly.c.month},
+              [summed_hours(monthly.c.minutes).label("hours"), literal(0).label("shifts_served"),
+               literal(0).label("people")]),
+        facet("skill", {"code": Skill.code, "name": Skill.name, "name_en": Skill.name_en}, just_hours,
+              source=skill_source))
+    facets: dict[str, list] = {}
+    for row in db.session.execute(stmt).mappings():
+        facets.setdefault(row["facet"], []).append(row)
+
+    def counts(row) -> dict:
+        return _plain({"hours": row["hours"], "shifts_served": row["shifts_served"], "people": row["people"]})
+
+    total = counts(facets["total"][0])
+    by_child = {row["child_id"]: counts(row) for row in facets.get("grid", [])}
+    kinds = {row["kind"]: row["hours"] for row in facets.get("kind", [])}
+    by_month = {row["month"]: row["hours"] for row in facets.get("month", [])}
+    skills = sorted(facets.get("skill", []), key=lambda row: -row["hours"])
     blank = {"hours": 0.0, "shifts_served": 0, "people": 0}
     rows = _rows(area, by_child, blank)
     for row in [total, *rows]:
-        row["hours"] = round(float(row["hours"] or 0), 1)
+        row["hours"] = _tenths(row["hours"])
     return {
         "total": {**blank, **total}, "rows": rows,
-        "by_skill": [{"code": row.code or "", "name": row.name or str(NO_SKILL), "name_en": row.name_en or "No skill required",
-                      "hours": round(float(row.hours), 1)} for row in db.session.execute(skill).all()],
-        "by_kind": [{"code": kind.value, "name": KIND_LABELS[kind], "hours": round(float(kinds.get(kind, 0)), 1)}
+        "by_skill": [{"code": row["code"] or "", "name": row["name"] or str(NO_SKILL),
+                      "name_en": row["name_en"] or "No skill required", "hours": _tenths(row["hours"])}
+                     for row in skills],
+        "by_kind": [{"code": kind.value, "name": KIND_LABELS[kind], "hours": _tenths(kinds.get(kind))}
                     for kind in CampaignKind if kinds.get(kind)],
-        "by_month": [{"month": label, "hours": round(float(by_month.get(label) or 0), 1)} for label, *_ in months],
+        "by_month": [{"month": label, "hours": _tenths(by_month.get(label))} for label, *_ in months],
     }
 
 
@@ -308,11 +339,11 @@ def enterprise_report(area: Grid, period: Period) -> dict:
     rows = db.session.execute(
         select(Enterprise.id, Enterprise.name, func.count(func.distinct(Team.id)).label("teams"),
                func.count(func.distinct(hours.c.volunteer_id)).label("people"), func.count().label("shifts_served"),
-               func.coalesce(func.sum(hours.c.hours), 0).label("hours"))
+               summed_hours(hours.c.minutes).label("hours"))
         .select_from(hours).join(Team, Team.id == hours.c.team_id).join(Enterprise, Enterprise.id == Team.enterprise_id)
-        .group_by(Enterprise.id, Enterprise.name).order_by(func.sum(hours.c.hours).desc(), Enterprise.id)).all()
+        .group_by(Enterprise.id, Enterprise.name).order_by(func.sum(hours.c.minutes).desc(), Enterprise.id)).all()
     items = [{"enterprise_id": row.id, "name": row.name, "teams": row.teams, "people": row.people,
-              "shifts_served": row.shifts_served, "hours": round(float(row.hours), 1)} for row in rows]
+              "shifts_served": row.shifts_served, "hours": _tenths(row.hours)} for row in rows]
     return {"total": {"enterprises": len(items), "people": sum(i["people"] for i in items),
                       "shifts_served": sum(i["shifts_served"] for i in items),
                       "hours": round(sum(i["hours"] for i in items), 1)},
