@@ -18,7 +18,7 @@ from core.kinds import KIND_LABELS, CampaignKind
 from extensions import db
 from grids.models import Grid
 from reports.areas import area_map, children, shift_rows
-from reports.hours import attended_hours, attended_hours_select, summed_hours
+from reports.hours import attended_hours, attended_hours_select, summed_minutes
 from reports.period import Period
 from reports.sql import median_and_total_postgres, median_by, seconds_between
 from volunteers.models import (IDENTITY_NAMES, Enterprise, Identity, Skill, Team, Volunteer, VolunteerSkill,
@@ -83,12 +83,9 @@ def _merge(*parts: tuple[dict, dict]) -> tuple[dict, dict]:
     return total, by_child
 
 
-def _tenths(hours) -> float:
-    """Hours to one decimal, a half rounded up: 2 h 15 min and 61,514 h 15 min are 2.3 and 61,514.3 h. The sums
-    come from whole minutes (``summed_hours``), so the shortest decimal of the float is the exact figure."""
-    if not hours:
-        return 0.0
-    return float(Decimal(repr(float(hours))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+def _tenths(minutes) -> float:
+    """Whole minutes as hours to one decimal, a half rounded up (135 minutes are 2.3 h), counted exactly."""
+    return float((Decimal(int(minutes or 0)) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _minutes(seconds) -> float | None:
@@ -119,7 +116,7 @@ def campaign_report(area: Grid, period: Period) -> dict:
     hours = attended_hours(area, period)
 
     def hour_sums(group):
-        return (select(*_group_cols(group), summed_hours(hours.c.minutes).label("hours"))
+        return (select(*_group_cols(group), summed_minutes(hours.c.minutes).label("minutes"))
                 .group_by(*([group] if group is not None else [])))
 
     fills = (select(shifts.c.child_id, seconds_between(func.max(CallUp.responded_at), shifts.c.published_at)
@@ -143,7 +140,7 @@ def campaign_report(area: Grid, period: Period) -> dict:
         for child_id, value in medians.items():
             by_child.setdefault(child_id, {})[name] = value
     blank = {"campaigns": 0, "places": 0, "positions": 0, "positions_filled": 0, "called": 0, "accepted": 0,
-             "attended": 0, "hours": 0.0, "time_to_fill_minutes": None, "response_minutes": None}
+             "attended": 0, "hours": 0.0, "minutes": 0, "time_to_fill_minutes": None, "response_minutes": None}
     total = _finish_campaigns({**blank, **total})
     rows = [_finish_campaigns(row) for row in _rows(area, by_child, blank)]
     return {"total": total, "rows": rows}
@@ -161,7 +158,7 @@ def _medians(values) -> tuple[float | None, dict]:
 
 
 def _finish_campaigns(row: dict) -> dict:
-    row["hours"] = _tenths(row["hours"])
+    row["hours"] = _tenths(row.pop("minutes"))
     row["fill_rate"] = round(row["accepted"] / row["places"], 3) if row["places"] else None
     return row
 
@@ -273,7 +270,7 @@ def hours_report(area: Grid, period: Period) -> dict:
     One statement: the person-shifts are found once (a common table expression) and grouped five ways, the
     groupings stacked by UNION ALL, each row saying which one it belongs to."""
     hours = attended_hours_select(area, period).cte("attended_hours")
-    total_hours = summed_hours(hours.c.minutes)
+    total_minutes = summed_minutes(hours.c.minutes)
     nothing = {"child_id": hours.c.child_id.type, "kind": hours.c.kind.type, "month": String(), "code": Skill.code.type,
                "name": Skill.name.type, "name_en": Skill.name_en.type}
 
@@ -286,9 +283,9 @@ def hours_report(area: Grid, period: Period) -> dict:
             stmt = stmt.select_from(source)
         return stmt.group_by(*(group if group is not None else keys.values()))
 
-    people = [total_hours.label("hours"), func.count().label("shifts_served"),
+    people = [total_minutes.label("minutes"), func.count().label("shifts_served"),
               func.count(func.distinct(hours.c.volunteer_id)).label("people")]
-    just_hours = [total_hours.label("hours"), literal(0).label("shifts_served"), literal(0).label("people")]
+    just_minutes = [total_minutes.label("minutes"), literal(0).label("shifts_served"), literal(0).label("people")]
     months = period.months()
     month = case(*((and_(hours.c.start_at >= start, hours.c.start_at < end), literal(label))
                    for label, start, end in months), else_=literal(None))
@@ -300,24 +297,24 @@ def hours_report(area: Grid, period: Period) -> dict:
     stmt = union_all(
         facet("total", {}, people, source=hours, group=[]),
         facet("grid", {"child_id": hours.c.child_id}, people),
-        facet("kind", {"kind": hours.c.kind}, just_hours),
+        facet("kind", {"kind": hours.c.kind}, just_minutes),
         facet("month", {"month": monthly.c.month},
-              [summed_hours(monthly.c.minutes).label("hours"), literal(0).label("shifts_served"),
+              [summed_minutes(monthly.c.minutes).label("minutes"), literal(0).label("shifts_served"),
                literal(0).label("people")]),
-        facet("skill", {"code": Skill.code, "name": Skill.name, "name_en": Skill.name_en}, just_hours,
+        facet("skill", {"code": Skill.code, "name": Skill.name, "name_en": Skill.name_en}, just_minutes,
               source=skill_source))
     facets: dict[str, list] = {}
     for row in db.session.execute(stmt).mappings():
         facets.setdefault(row["facet"], []).append(row)
 
     def counts(row) -> dict:
-        return _plain({"hours": row["hours"], "shifts_served": row["shifts_served"], "people": row["people"]})
+        return _plain({"hours": row["minutes"], "shifts_served": row["shifts_served"], "people": row["people"]})
 
     total = counts(facets["total"][0])
     by_child = {row["child_id"]: counts(row) for row in facets.get("grid", [])}
-    kinds = {row["kind"]: row["hours"] for row in facets.get("kind", [])}
-    by_month = {row["month"]: row["hours"] for row in facets.get("month", [])}
-    skills = sorted(facets.get("skill", []), key=lambda row: -row["hours"])
+    kinds = {row["kind"]: row["minutes"] for row in facets.get("kind", [])}
+    by_month = {row["month"]: row["minutes"] for row in facets.get("month", [])}
+    skills = sorted(facets.get("skill", []), key=lambda row: -row["minutes"])
     blank = {"hours": 0.0, "shifts_served": 0, "people": 0}
     rows = _rows(area, by_child, blank)
     for row in [total, *rows]:
@@ -325,7 +322,7 @@ def hours_report(area: Grid, period: Period) -> dict:
     return {
         "total": {**blank, **total}, "rows": rows,
         "by_skill": [{"code": row["code"] or "", "name": row["name"] or str(NO_SKILL),
-                      "name_en": row["name_en"] or "No skill required", "hours": _tenths(row["hours"])}
+                      "name_en": row["name_en"] or "No skill required", "hours": _tenths(row["minutes"])}
                      for row in skills],
         "by_kind": [{"code": kind.value, "name": KIND_LABELS[kind], "hours": _tenths(kinds.get(kind))}
                     for kind in CampaignKind if kinds.get(kind)],
@@ -335,15 +332,15 @@ def hours_report(area: Grid, period: Period) -> dict:
 
 def enterprise_report(area: Grid, period: Period) -> dict:
     """Partner enterprises' teams: members who served through a team answer, shifts and hours, per enterprise."""
-    hours = attended_hours(area, period)
+    hours = attended_hours(area, period, teams_only=True)
     rows = db.session.execute(
         select(Enterprise.id, Enterprise.name, func.count(func.distinct(Team.id)).label("teams"),
                func.count(func.distinct(hours.c.volunteer_id)).label("people"), func.count().label("shifts_served"),
-               summed_hours(hours.c.minutes).label("hours"))
+               summed_minutes(hours.c.minutes).label("minutes"))
         .select_from(hours).join(Team, Team.id == hours.c.team_id).join(Enterprise, Enterprise.id == Team.enterprise_id)
         .group_by(Enterprise.id, Enterprise.name).order_by(func.sum(hours.c.minutes).desc(), Enterprise.id)).all()
     items = [{"enterprise_id": row.id, "name": row.name, "teams": row.teams, "people": row.people,
-              "shifts_served": row.shifts_served, "hours": _tenths(row.hours)} for row in rows]
+              "shifts_served": row.shifts_served, "hours": _tenths(row.minutes)} for row in rows]
     return {"total": {"enterprises": len(items), "people": sum(i["people"] for i in items),
                       "shifts_served": sum(i["shifts_served"] for i in items),
                       "hours": round(sum(i["hours"] for i in items), 1)},

@@ -15,21 +15,22 @@ from reports.areas import shift_rows
 from reports.period import Period
 
 
-def summed_hours(minutes):
-    """Hours of a sum of ledger minutes: the integers added up first and divided once, so a total does not depend
-    on the order the database adds fractions of hours in (a half-tenth would round either way)."""
-    return func.coalesce(func.sum(minutes), 0) / 60.0
+def summed_minutes(minutes):
+    """A sum of ledger minutes: whole numbers, turned into hours (``figures._tenths``) only once added up, so a
+    total does not depend on the order the database adds fractions of hours in."""
+    return func.coalesce(func.sum(minutes), 0)
 
 
-def attended_hours(area: Grid, period: Period):
+def attended_hours(area: Grid, period: Period, *, teams_only: bool = False):
     """One row per person-shift with hours on the ledger in the area and period: who, which team, position, place
-    group, kind, shift start, minutes and hours. Reports add up the minutes (``summed_hours``). A subquery the report queries group in the database."""
-    return attended_hours_select(area, period).subquery("attended_hours")
+    group, kind, shift start, minutes and hours. Reports add up the minutes (``summed_minutes``). A subquery the report queries group in the database."""
+    return attended_hours_select(area, period, teams_only=teams_only).subquery("attended_hours")
 
 
-def attended_hours_select(area: Grid, period: Period) -> Select:
+def attended_hours_select(area: Grid, period: Period, *, teams_only: bool = False) -> Select:
     """The SELECT behind ``attended_hours``, for a statement that reads it several times (a common table
-    expression, computed once)."""
+    expression, computed once). ``teams_only``: person-shifts answered through a team (a small partial index
+    finds their call-ups)."""
     shifts = shift_rows(area, period)
     # Joined from the area's shifts down to their ledger rows (indexed by call-up), then summed per call-up: the
     # ledger is never read beyond the area and period.
@@ -43,5 +44,5 @@ def attended_hours_select(area: Grid, period: Period) -> Select:
             .join(Position, Position.shift_id == shifts.c.shift_id)
             .join(CallUp, CallUp.position_id == Position.id)
             .join(HoursEntry, HoursEntry.callup_id == CallUp.id)
-            .where(CallUp.is_person)
+            .where(CallUp.is_person, *([CallUp.team_id.is_not(None)] if teams_only else []))
             .group_by(*keys).having(minutes > 0))
