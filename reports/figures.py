@@ -6,7 +6,9 @@ counted where the shift takes place; people where they live (their home grid).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -113,11 +115,6 @@ def campaign_report(area: Grid, period: Period) -> dict:
                 .join(CallUp, CallUp.position_id == Position.id).where(CallUp.is_person)
                 .group_by(*([group] if group is not None else [])))
 
-    hours = attended_hours(area, period)
-
-    def hour_sums(group):
-        return (select(*_group_cols(group), summed_minutes(hours.c.minutes).label("minutes"))
-                .group_by(*([group] if group is not None else [])))
 
     fills = (select(shifts.c.child_id, seconds_between(func.max(CallUp.responded_at), shifts.c.published_at)
                     .label("seconds"))
@@ -133,7 +130,7 @@ def campaign_report(area: Grid, period: Period) -> dict:
     # Each shift lies under one child, so the figures add up; only the campaigns (one may have shifts under
     # two children) are counted again for the total.
     total, by_child = _merge(_summed(places, shifts.c.child_id), _summed(callups, shifts.c.child_id),
-                             _summed(hour_sums, hours.c.child_id))
+                             _minutes_by_child(area, period))
     total["campaigns"] = db.session.scalar(select(func.count(func.distinct(shifts.c.campaign_id))))
     for name, sub in (("time_to_fill_minutes", fills), ("response_minutes", answers)):
         total[name], medians = _medians(sub)
@@ -144,6 +141,43 @@ def campaign_report(area: Grid, period: Period) -> dict:
     total = _finish_campaigns({**blank, **total})
     rows = [_finish_campaigns(row) for row in _rows(area, by_child, blank)]
     return {"total": total, "rows": rows}
+
+
+# The cockpit's reports, while ``sharing``: hours by child node, which the hours report finds anyway and the
+# campaign report needs too; keyed by area and period.
+_shared: ContextVar[dict | None] = ContextVar("report_figures_shared", default=None)
+
+
+@contextmanager
+def sharing() -> Iterator[None]:
+    """Reports built within share figures they both need (the cockpit builds every report for one area)."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def _keep_shared(key: tuple, value) -> None:
+    shared = _shared.get()
+    if shared is not None:
+        shared[key] = value
+
+
+def _minutes_by_child(area: Grid, period: Period) -> tuple[dict, dict]:
+    """Minutes served, in all and by child node: (``{"minutes": n}``, ``{child_id: {"minutes": n}}``)."""
+    shared = _shared.get() or {}
+    key = ("minutes by child", area.id, period)
+    if key not in shared:
+        hours = attended_hours(area, period)
+        rows = db.session.execute(select(hours.c.child_id, summed_minutes(hours.c.minutes))
+                                  .group_by(hours.c.child_id)).all()
+        by_child = {child_id: int(minutes) for child_id, minutes in rows}
+        _keep_shared(key, by_child)
+    else:
+        by_child = shared[key]
+    return ({"minutes": sum(by_child.values())},
+            {child_id: {"minutes": minutes} for child_id, minutes in by_child.items()})
 
 
 def _medians(values) -> tuple[float | None, dict]:
@@ -205,21 +239,25 @@ def people_report(area: Grid) -> dict:
     """Active people by skill, identity and grid (where they live); the period does not apply."""
     people = _people(area)
 
+    # The identities are counted in the same pass as the people by child node, and added up like them.
     def build(group):
         return (select(*_group_cols(group), func.count().label("people"),
                        _count_if(people.c.identity_flags.op("&")(Identity.PARTY_MEMBER.bit) != 0)
-                       .label("party_members"))
+                       .label("party_members"),
+                       *(_count_if(people.c.identity_flags.op("&")(identity.bit) != 0).label(f"identity_{identity.value}")
+                         for identity in Identity))
                 .group_by(*([group] if group is not None else [])))
 
     total, by_child = _summed(build, people.c.child_id)
+    identities = {identity.value: total.pop(f"identity_{identity.value}") for identity in Identity}
+    for row in by_child.values():
+        for identity in Identity:
+            row.pop(f"identity_{identity.value}")
     skills = db.session.execute(
         select(Skill.code, Skill.name, Skill.name_en, func.count().label("people"))
         .select_from(people).join(VolunteerSkill, VolunteerSkill.volunteer_id == people.c.volunteer_id)
         .join(Skill, Skill.id == VolunteerSkill.skill_id)
         .group_by(Skill.id, Skill.code, Skill.name, Skill.name_en).order_by(func.count().desc(), Skill.code)).all()
-    identities = db.session.execute(select(*(
-        _count_if(people.c.identity_flags.op("&")(identity.bit) != 0).label(identity.value)
-        for identity in Identity))).mappings().one()
     blank = {"people": 0, "party_members": 0}
     return {"total": {**blank, **total}, "rows": _rows(area, by_child, blank),
             "by_skill": [{"code": row.code, "name": row.name, "name_en": row.name_en, "people": row.people}
@@ -312,6 +350,7 @@ def hours_report(area: Grid, period: Period) -> dict:
 
     total = counts(facets["total"][0])
     by_child = {row["child_id"]: counts(row) for row in facets.get("grid", [])}
+    _keep_shared(("minutes by child", area.id, period), {child_id: row["hours"] for child_id, row in by_child.items()})
     kinds = {row["kind"]: row["minutes"] for row in facets.get("kind", [])}
     by_month = {row["month"]: row["minutes"] for row in facets.get("month", [])}
     skills = sorted(facets.get("skill", []), key=lambda row: -row["minutes"])
