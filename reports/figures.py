@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, case, func, literal, null, or_, select, type_coerce, union_all
+from sqlalchemy import String, and_, case, func, literal, null, select, type_coerce, union_all
 
 from campaigns.models import TAKEN_CALLUP_STATES, CallUp, CallUpStatus, Position, PositionSkill, Priority
 from core.i18n import _l
@@ -114,7 +114,6 @@ def campaign_report(area: Grid, period: Period) -> dict:
                 .select_from(shifts).join(Position, Position.shift_id == shifts.c.shift_id)
                 .join(CallUp, CallUp.position_id == Position.id).where(CallUp.is_person)
                 .group_by(*([group] if group is not None else [])))
-
 
     fills = (select(shifts.c.child_id, seconds_between(func.max(CallUp.responded_at), shifts.c.published_at)
                     .label("seconds"))
@@ -244,8 +243,8 @@ def people_report(area: Grid) -> dict:
         return (select(*_group_cols(group), func.count().label("people"),
                        _count_if(people.c.identity_flags.op("&")(Identity.PARTY_MEMBER.bit) != 0)
                        .label("party_members"),
-                       *(_count_if(people.c.identity_flags.op("&")(identity.bit) != 0).label(f"identity_{identity.value}")
-                         for identity in Identity))
+                       *(_count_if(people.c.identity_flags.op("&")(identity.bit) != 0)
+                         .label(f"identity_{identity.value}") for identity in Identity))
                 .group_by(*([group] if group is not None else [])))
 
     total, by_child = _summed(build, people.c.child_id)

@@ -23,7 +23,8 @@ def summed_minutes(minutes):
 
 def attended_hours(area: Grid, period: Period, *, teams_only: bool = False):
     """One row per person-shift with hours on the ledger in the area and period: who, which team, position, place
-    group, kind, shift start, minutes and hours. Reports add up the minutes (``summed_minutes``). A subquery the report queries group in the database."""
+    group, kind, shift start and minutes (reports add them up with ``summed_minutes``). A subquery the report
+    queries group in the database."""
     return attended_hours_select(area, period, teams_only=teams_only).subquery("attended_hours")
 
 
@@ -39,7 +40,7 @@ def attended_hours_select(area: Grid, period: Period, *, teams_only: bool = Fals
     minutes = func.sum(HoursEntry.minutes)
     return (select(CallUp.id.label("callup_id"), CallUp.volunteer_id, CallUp.team_id, CallUp.position_id,
                    shifts.c.shift_id, shifts.c.child_id, shifts.c.kind, shifts.c.start_at,
-                   minutes.label("minutes"), (minutes / 60.0).label("hours"))
+                   minutes.label("minutes"))
             .select_from(shifts)
             .join(Position, Position.shift_id == shifts.c.shift_id)
             .join(CallUp, CallUp.position_id == Position.id)
