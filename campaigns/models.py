@@ -174,6 +174,16 @@ class CallUp(TimestampMixin, db.Model):
         CheckConstraint("places IS NULL OR places >= 1", name="places_positive"),
         Index("ix_call_ups_volunteer_status", "volunteer_id", "status"),
         Index("ix_call_ups_status_send_at", "status", "send_at"),
+        # Reports: who answered or checked in when (range scans that never read the table), and the few call-ups
+        # answered through a team, by position.
+        Index("ix_call_ups_responded_volunteer", "responded_at", "volunteer_id",
+              sqlite_where=text("volunteer_id IS NOT NULL AND responded_at IS NOT NULL"),
+              postgresql_where=text("volunteer_id IS NOT NULL AND responded_at IS NOT NULL")),
+        Index("ix_call_ups_attended_volunteer", "attended_at", "volunteer_id",
+              sqlite_where=text("volunteer_id IS NOT NULL AND attended_at IS NOT NULL"),
+              postgresql_where=text("volunteer_id IS NOT NULL AND attended_at IS NOT NULL")),
+        Index("ix_call_ups_team_position", "position_id", "team_id", sqlite_where=text("team_id IS NOT NULL"),
+              postgresql_where=text("team_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -68,5 +68,9 @@ def build_cockpit(*, scope: Scope, grid_id: int | None = None, first: date | Non
     """Every report for one area and period: the cockpit's figures."""
     area, period = report_area(scope, grid_id, first, last, today=today, zone=zone)
     _room_to_sort()
-    return {name: Report(name=name, area=area, period=period, data=function(area, period))
-            for name, (_title, function) in REPORTS.items()}
+    data = {}
+    # The hours report first: the campaign report takes its hours by child node from it (figures.sharing).
+    with figures.sharing():
+        for name in sorted(REPORTS, key=lambda name: name != "hours"):
+            data[name] = REPORTS[name][1](area, period)
+    return {name: Report(name=name, area=area, period=period, data=data[name]) for name in REPORTS}
