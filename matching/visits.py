@@ -10,7 +10,9 @@ and load is balanced by giving every visitor ``cap = ceil(targets / visitors)`` 
 cost rises with the slot number (``balance_weight * k / cap``): an exact linear assignment
 (``scipy.optimize.linear_sum_assignment``) over targets × slots fills the cheapest slots, so nobody gets
 slot k+1 while someone else could take slot k for less. Groups (grids) are solved independently, which
-keeps every problem a few hundred rows wide at district scale. Targets of a group without visitors go to
+keeps every problem a few hundred rows wide at district scale. The same optimum is found as a min-cost flow
+(targets → visitors → slots) by cancelling negative cycles of its residual graph contracted to the group's
+few visitors (``_flow_assign``); the dense assignment over the expanded slots remains the fallback. Targets of a group without visitors go to
 the nearest visitor anywhere (reported as ``borrowed``).
 """
 from __future__ import annotations
