@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     first = VisitProblem(xy, group, vxy, vgroup, np.full(len(group), -1), linked)
     print("cycle 1 (no previous cycle)\n" + header)
     exact, took = _timed(partial(assign_visits, workers=args.workers), first)
-    print(_row("exact (linear_sum_assignment per grid)", took, first, exact.visitor))
+    print(_row("exact (min-cost flow per grid)", took, first, exact.visitor))
     greedy, took = _timed(assign_visits_greedy, first)
     print(_row("greedy (cheapest free visitor)", took, first, greedy.visitor))
     if args.cycles == 1:
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
                           np.where(linked >= 0, renumber[np.maximum(linked, 0)], -1))
     print("\ncycle 2 (last cycle's visitors, 3 % of them gone)\n" + header)
     exact2, took = _timed(partial(assign_visits, workers=args.workers), second)
-    print(_row("exact (linear_sum_assignment per grid)", took, second, exact2.visitor))
+    print(_row("exact (min-cost flow per grid)", took, second, exact2.visitor))
     greedy2, took = _timed(assign_visits_greedy, second)
     print(_row("greedy (cheapest free visitor)", took, second, greedy2.visitor))
 

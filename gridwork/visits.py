@@ -195,11 +195,21 @@ def _problem(targets, visitors, previous: dict[int, int]) -> tuple[VisitProblem,
     linked = np.array([index.get(row.linked_volunteer_id, -1) for row in targets], dtype=np.int64)
     vgroup = np.array([_grid_key(path) for _, path in visitors], dtype=np.int64)
     vxy = np.zeros((len(visitors), 2))
-    for k in range(len(visitors)):
-        for mask in (prev == k, linked == k, group == vgroup[k], np.ones(len(targets), dtype=bool)):
-            if mask.any():
-                vxy[k] = xy[mask].mean(axis=0)
-                break
+    placed = np.zeros(len(visitors), dtype=bool)
+    # Where a visitor stands: the mean of last cycle's targets, else of the linked ones, else of the grid's.
+    keys, grid_of = np.unique(group, return_inverse=True)
+    slot = np.searchsorted(keys, vgroup).clip(0, len(keys) - 1)
+    in_grid = keys[slot] == vgroup
+    for owner, size, known in ((prev, len(visitors), prev >= 0), (linked, len(visitors), linked >= 0),
+                               (grid_of, len(keys), np.ones(len(targets), dtype=bool))):
+        count = np.bincount(owner[known], minlength=size)
+        sums = np.stack([np.bincount(owner[known], weights=xy[known, axis], minlength=size) for axis in (0, 1)], 1)
+        if size == len(keys):
+            count, sums = np.where(in_grid, count[slot], 0), sums[slot]
+        fill = ~placed & (count > 0)
+        vxy[fill] = sums[fill] / count[fill, None]
+        placed |= fill
+    vxy[~placed] = xy.mean(axis=0)
     return VisitProblem(xy, group, vxy, vgroup, prev, linked), [vid for vid, _ in visitors]
 
 
