@@ -4,7 +4,11 @@ from sqlalchemy import func, select
 
 from campaigns.models import CallUp, CallUpStatus, Campaign, Position
 from extensions import db
+from tests.calendar_ahead import saturday_ahead
 from tests.factories import VolunteerFactory
+
+# A Saturday a week or two ahead: the API publishes against the real clock.
+SHIFT_DAY = saturday_ahead()
 
 
 def campaign_body(tree, **extra):
@@ -12,7 +16,7 @@ def campaign_body(tree, **extra):
         "title": "燃气安全入户排查", "kind": "gas_safety", "priority": "urgent",
         "office_grid_id": tree.community_a.id,
         "shifts": [{
-            "start": "2026-12-05T09:00:00+08:00", "end": "2026-12-05T12:00:00+08:00",
+            "start": f"{SHIFT_DAY}T09:00:00+08:00", "end": f"{SHIFT_DAY}T12:00:00+08:00",
             "grid_id": tree.grid_a1.id, "place": "江南小区3幢",
             "positions": [{"role": "入户检查员", "headcount": 4, "min_party_members": 1,
                            "required_skills": [{"code": "gas_check", "min_level": 3}],
@@ -31,7 +35,7 @@ def test_campaigns_draft_returns_ids_and_times_with_offset(api, tree):
     assert body["status"] == "draft" and body["headcount"] == 6
     shift = body["shifts"][0]
     assert shift["id"] and [p["role"] for p in shift["positions"]] == ["入户检查员", "宣传员"]
-    assert shift["start"] == "2026-12-05T09:00:00+08:00"
+    assert shift["start"] == f"{SHIFT_DAY}T09:00:00+08:00"
     position = shift["positions"][0]
     assert position["required_skills"] == [{"code": "gas_check", "name": "燃气安全检查", "min_level": 3}]
     assert position["preferred_skills"][0]["code"] == "first_aid"
@@ -43,7 +47,7 @@ def test_campaigns_draft_returns_ids_and_times_with_offset(api, tree):
     (lambda b: b.update(kind="party"), ["kind"]),
     (lambda b: b.update(priority="asap"), ["priority"]),
     (lambda b: b.update(shifts=[]), ["shifts"]),
-    (lambda b: b["shifts"][0].update(end="2026-12-05T08:00:00+08:00"), ["shifts", "0", "end"]),
+    (lambda b: b["shifts"][0].update(end=f"{SHIFT_DAY}T08:00:00+08:00"), ["shifts", "0", "end"]),
     (lambda b: b["shifts"][0].update(start="tomorrow"), ["shifts", "0", "start"]),
     (lambda b: b["shifts"][0]["positions"][0].update(headcount=0), ["shifts", "0", "positions", "0", "headcount"]),
     (lambda b: b["shifts"][0]["positions"][0].update(min_party_members=9),

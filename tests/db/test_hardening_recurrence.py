@@ -11,9 +11,11 @@ from notices.models import Notification, NotificationKind
 from campaigns import recurrence, services
 from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus
 from campaigns.responses import accept_callup
+from core.clock import utcnow
 from core.errors import ValidationFailed
 from extensions import db
 from tests.api.test_campaigns import campaign_body
+from tests.calendar_ahead import local_at, saturday_ahead
 from tests.db.test_recruitment import NOW, SAT_9, person
 from tests.db.test_recurrence import materialise, occurrences, template
 
@@ -109,9 +111,11 @@ def test_cancelling_a_template_cancels_its_occurrences_not_started_and_tells_peo
 
 
 def test_deleting_a_draft_template_cancels_its_leftover_occurrences(tree, api):
+    # The DELETE reads the real clock, so this template and its occurrence lie around today, not NOW.
+    today = utcnow()
     person(tree.grid_a1, "13900000001", identities=("party_member",))
-    t = template(tree)
-    [occurrence] = materialise()
+    t = template(tree, start=local_at(saturday_ahead(weeks=0), 9) - timedelta(days=7))
+    [occurrence] = materialise(now=today)
     accepted = _accepted_on(occurrence)
     # A template left in draft with occurrences (made before drafts stopped recurring).
     db.session.execute(update(Campaign).where(Campaign.id == t.id).values(status=CampaignStatus.DRAFT))
