@@ -26,7 +26,7 @@ from extensions import db
 from grids.models import Grid
 from volunteers.models import Enterprise, PartyOrganisation, Team, Volunteer
 
-A, O, V, E, G = Role.ADMIN, Role.OFFICE, Role.VOLUNTEER, Role.ENTERPRISE, Role.GATEWAY
+A, O, V, E, G, P = Role.ADMIN, Role.OFFICE, Role.VOLUNTEER, Role.ENTERPRISE, Role.GATEWAY, Role.PARTY_ORG
 STAFF = frozenset({O})
 
 # endpoint -> method -> roles besides the admin. One table, tested in full.
@@ -76,7 +76,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "hours.VolunteerCertificates": {"POST": frozenset({O, V})},
     # 双报到: the organisations' names are no one's personal data; the report lists the office's own residents.
     "party_orgs.PartyOrgs": {"GET": frozenset({O, V})},
-    "party_orgs.PartyOrgReport": {"GET": STAFF},
+    # 双报到: the organisation's own contact reads its report too (the service checks which organisation).
+    "party_orgs.PartyOrgReport": {"GET": frozenset({O, P})},
     "party_orgs.VolunteerPartyOrg": {"PUT": frozenset({O, V})},
     "callups.VolunteerInbox": {"GET": frozenset({V})},
     "callups.SmsInbound": {"POST": frozenset({G})},
@@ -84,7 +85,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "shifts.TeamOffers": {"POST": STAFF},
     "shifts.Invitations": {"POST": STAFF},
     "shifts.CallUpTeamAnswer": {"POST": frozenset({O, V})},
-    "accounts.Me": {"GET": frozenset({O, V, E}), "PATCH": STAFF},
+    "accounts.Me": {"GET": frozenset({O, V, E, P}), "PATCH": STAFF},
     "accounts.MyCallUps": {"GET": frozenset({V})},
     # Sign-ups (api/signups.py): a volunteer's own openings; the service keeps them to their street.
     "signups.MyOpenings": {"GET": frozenset({V})},
@@ -132,8 +133,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "partners.review_list": {"GET": STAFF},
     "partners.review": {"POST": STAFF},
     "partners.record_agreement": {"POST": STAFF},
-    "auth.me": {"GET": frozenset({O, V, E})},
-    "auth.logout": {"POST": frozenset({O, V, E})},
+    "auth.me": {"GET": frozenset({O, V, E, P})},
+    "auth.logout": {"POST": frozenset({O, V, E, P})},
     "auth.answer": {"POST": frozenset({V})},
     "auth.arrived": {"POST": frozenset({V})},
     "auth.emergency_calls": {"POST": frozenset({V})},
@@ -183,9 +184,11 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "openings.sign_up_for": {"POST": frozenset({V})},
     "grid.record_visit": {"POST": frozenset({V})},
     # 双报到 (web/party.py): any office reads an organisation; its report lists only the members in the office's area.
+    # The organisation's contact reads its own report, with every member in the district.
     "party.orgs": {"GET": STAFF},
-    "party.report": {"GET": STAFF},
-    "party.report_xlsx": {"GET": STAFF},
+    "party.ours": {"GET": frozenset({P})},
+    "party.report": {"GET": frozenset({O, P})},
+    "party.report_xlsx": {"GET": frozenset({O, P})},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},
     "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},
@@ -213,6 +216,7 @@ class Owner:
     path: str | None = None
     volunteer_id: int | None = None
     enterprise_id: int | None = None
+    party_org_id: int | None = None
     # Partner enterprises and their teams serve the whole district: every office may read them.
     any_office_reads: bool = False
 
@@ -272,7 +276,7 @@ def _party_org_owner(org_id: int) -> Owner | None:
     # A workplace party organisation is outside the grid tree: every office reads it, and the report it gets is
     # filtered to the members living in the caller's area (campaigns/party_report.py).
     found = db.session.scalar(select(PartyOrganisation.id).where(PartyOrganisation.id == org_id))
-    return None if found is None else Owner(any_office_reads=True)
+    return None if found is None else Owner(party_org_id=org_id, any_office_reads=True)
 
 
 def _team_owner(team_id: int) -> Owner | None:
@@ -323,6 +327,8 @@ def may_see(scope: Scope, owner: Owner, *, reading: bool) -> bool:
         return owner.volunteer_id is not None and owner.volunteer_id == scope.volunteer_id
     if scope.role is Role.ENTERPRISE:
         return owner.enterprise_id is not None and owner.enterprise_id == scope.enterprise_id
+    if scope.role is Role.PARTY_ORG:
+        return owner.party_org_id is not None and owner.party_org_id == scope.party_org_id
     return False
 
 

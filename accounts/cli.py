@@ -33,17 +33,18 @@ def _fail(error: DomainError):
 @click.option("--grid-id", type=int, default=None, help="Grid node an office token is bound to.")
 @click.option("--volunteer-id", type=int, default=None)
 @click.option("--enterprise-id", type=int, default=None)
+@click.option("--party-org-id", type=int, default=None, help="Workplace party organisation a contact's token reads.")
 @click.option("--days", type=click.IntRange(1, 3650), default=None,
               help="Days until the token expires (default GRIDMUSTER_INTEGRATION_TOKEN_DAYS, 90).")
 @pass_script_info
-def create_command(info: ScriptInfo, name, is_admin, role, grid_id, volunteer_id, enterprise_id, days):
+def create_command(info: ScriptInfo, name, is_admin, role, grid_id, volunteer_id, enterprise_id, party_org_id, days):
     """Create an API token and print it alone on the last line."""
     if is_admin and role not in (None, Role.ADMIN.value):
         raise click.UsageError("--admin and --role disagree")
     chosen = Role.ADMIN if is_admin or role is None else Role(role)
     try:
         token, plain = issue_token(name=name, role=chosen, now=utcnow(), grid_id=grid_id, volunteer_id=volunteer_id,
-                                   enterprise_id=enterprise_id, expires_in_days=days,
+                                   enterprise_id=enterprise_id, party_org_id=party_org_id, expires_in_days=days,
                                    default_days=info.load_app().config["INTEGRATION_TOKEN_DAYS"])
     except DomainError as error:
         raise click.ClickException(f"{error.message}: {error.errors}") from None
@@ -83,6 +84,8 @@ def revoke_command(token_id):
 @click.option("--grid-code", default=None, help="Grid node (street office or community) an office account is bound to.")
 @click.option("--volunteer-id", type=int, default=None)
 @click.option("--enterprise-id", type=int, default=None)
+@click.option("--party-org-id", type=int, default=None,
+              help="The workplace party organisation whose members' report a party_org contact reads.")
 @click.option("--email", default=None, help="Staff: e-mail address for coordinator notices.")
 @click.option("--mobile", default=None, help="Staff: mainland mobile number for coordinator notices by SMS.")
 @click.option("--wecom-id", default=None, help="Staff: WeCom id the group robot mentions.")
@@ -90,9 +93,10 @@ def revoke_command(token_id):
               help="Staff: comma-separated channels for coordinator notices besides in-app (sms,email,wecom).")
 @click.password_option("--password", prompt="Password", confirmation_prompt=True, hide_input=True,
                        help="Asked twice when not given; never echoed.")
-def create_user_command(role, login, name, grid_code, volunteer_id, enterprise_id, email, mobile, wecom_id, notify,
-                        password):
-    """Create an account (the first district admin, office staff, a volunteer or an enterprise)."""
+def create_user_command(role, login, name, grid_code, volunteer_id, enterprise_id, party_org_id, email, mobile,
+                        wecom_id, notify, password):
+    """Create an account (the first district admin, office staff, a volunteer, an enterprise or the contact of a
+    workplace party organisation)."""
     contact = {key: value for key, value in (("email", email), ("mobile", mobile), ("wecom_id", wecom_id),
                                              ("notify_channels", notify)) if value is not None}
     grid_id = None
@@ -104,7 +108,7 @@ def create_user_command(role, login, name, grid_code, volunteer_id, enterprise_i
     try:
         user = create_user(login=login, display_name=name, password=password, role=Role(role), actor="cli",
                            now=utcnow(), grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id,
-                           contact=contact)
+                           party_org_id=party_org_id, contact=contact)
     except DomainError as error:
         raise _fail(error) from None
     notices = ""

@@ -27,6 +27,7 @@ class ApiToken(db.Model):
     grid_id: Mapped[Optional[int]] = mapped_column(ForeignKey("grids.id", ondelete="CASCADE"))
     volunteer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
     enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    party_org_id: Mapped[Optional[int]] = mapped_column(ForeignKey("party_organisations.id", ondelete="CASCADE"))
     # The account a sign-in token (POST /auth/token) was issued to; None for integration tokens.
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -50,6 +51,8 @@ class User(db.Model):
     volunteer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"),
                                                         unique=True)
     enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    # A workplace party organisation's contact (双报到): the organisation whose report the account reads.
+    party_org_id: Mapped[Optional[int]] = mapped_column(ForeignKey("party_organisations.id", ondelete="CASCADE"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on logout-everywhere, password change and deactivation: older sessions stop working.
     session_version: Mapped[int] = mapped_column(default=1)

@@ -22,8 +22,8 @@ from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
-from volunteers.models import (AvailabilityWindow, BlackoutDate, ChannelConsent, Enterprise, Team, Volunteer,
-                               VolunteerSkill, VolunteerStatus, team_members)
+from volunteers.models import (AvailabilityWindow, BlackoutDate, ChannelConsent, Enterprise, PartyOrganisation, Team,
+                               Volunteer, VolunteerSkill, VolunteerStatus, team_members)
 
 # Written into the erased records in place of the name (data, so one value whatever the reader's language).
 ERASED_NAME = "已注销用户"  # i18n: as written
@@ -94,7 +94,8 @@ def caller_profile(scope: Scope) -> dict[str, Any]:
             "grid": db.session.get(Grid, scope.grid_id) if scope.grid_id else None,
             "volunteer": db.session.get(Volunteer, scope.volunteer_id) if scope.volunteer_id else None,
             "service_hours": hours_summary(scope.volunteer_id).total if scope.volunteer_id else None,
-            "enterprise": db.session.get(Enterprise, scope.enterprise_id) if scope.enterprise_id else None}
+            "enterprise": db.session.get(Enterprise, scope.enterprise_id) if scope.enterprise_id else None,
+            "party_org": db.session.get(PartyOrganisation, scope.party_org_id) if scope.party_org_id else None}
 
 
 def _withdraw_future_callups(volunteer_id: int, *, now: datetime, actor: str) -> int:

@@ -13,7 +13,7 @@ from core.i18n import _l
 from core.scope import Scope
 from extensions import db
 from grids.models import Grid
-from volunteers.models import Enterprise, Volunteer
+from volunteers.models import Enterprise, PartyOrganisation, Volunteer
 
 # Writing last_used_at on every request would make each GET a write; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -25,17 +25,18 @@ def hash_token(plain: str) -> str:
 
 
 def create_token(*, name: str, role: Role, now: datetime, grid_id: int | None = None,
-                 volunteer_id: int | None = None, enterprise_id: int | None = None,
+                 volunteer_id: int | None = None, enterprise_id: int | None = None, party_org_id: int | None = None,
                  expires_at: datetime | None = None, user_id: int | None = None) -> tuple[ApiToken, str]:
     """Issue a token; the plain value is returned once and never stored. ``user_id``: a sign-in token's account."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed.field("name", _l("Give a name of 1 to 100 characters."))
-    check_binding(role, grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id, holder="token")
+    check_binding(role, grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id,
+                  party_org_id=party_org_id, holder="token")
     plain = "gm_" + secrets.token_urlsafe(32)
     token = ApiToken(name=name, role=role, token_hash=hash_token(plain), grid_id=grid_id,
-                     volunteer_id=volunteer_id, enterprise_id=enterprise_id, user_id=user_id,
-                     created_at=now, expires_at=expires_at)
+                     volunteer_id=volunteer_id, enterprise_id=enterprise_id, party_org_id=party_org_id,
+                     user_id=user_id, created_at=now, expires_at=expires_at)
     db.session.add(token)
     db.session.commit()
     return token, plain
@@ -68,7 +69,8 @@ def scope_for(holder: ApiToken | User, *, actor: str) -> Scope:
     path, level = _grid_place(holder.grid_id)
     user_id = holder.id if isinstance(holder, User) else holder.user_id
     return Scope(role=holder.role, actor=actor, grid_id=holder.grid_id, grid_path=path, grid_level=level,
-                 volunteer_id=holder.volunteer_id, enterprise_id=holder.enterprise_id, user_id=user_id)
+                 volunteer_id=holder.volunteer_id, enterprise_id=holder.enterprise_id,
+                 party_org_id=holder.party_org_id, user_id=user_id)
 
 
 def list_tokens() -> list[ApiToken]:
@@ -89,14 +91,17 @@ def revoke_token(token_id: int, *, now: datetime) -> ApiToken:
 
 # Which binding each role needs; any other binding on a token is refused, so a token never looks wider than it is.
 TOKEN_BINDINGS = {Role.ADMIN: None, Role.OFFICE: "grid_id", Role.VOLUNTEER: "volunteer_id",
-                  Role.ENTERPRISE: "enterprise_id", Role.GATEWAY: None}
-BINDING_MODELS = {"grid_id": Grid, "volunteer_id": Volunteer, "enterprise_id": Enterprise}
+                  Role.ENTERPRISE: "enterprise_id", Role.GATEWAY: None, Role.PARTY_ORG: "party_org_id"}
+BINDING_MODELS = {"grid_id": Grid, "volunteer_id": Volunteer, "enterprise_id": Enterprise,
+                  "party_org_id": PartyOrganisation}
 
 
 def check_binding(role: Role, *, grid_id: int | None, volunteer_id: int | None, enterprise_id: int | None,
-                  holder: str) -> None:
-    """A token or account is bound to exactly what its role needs (a grid, a person, an enterprise), which exists."""
-    given = {"grid_id": grid_id, "volunteer_id": volunteer_id, "enterprise_id": enterprise_id}
+                  holder: str, party_org_id: int | None = None) -> None:
+    """A token or account is bound to exactly what its role needs (a grid, a person, an enterprise, a party
+    organisation), which exists."""
+    given = {"grid_id": grid_id, "volunteer_id": volunteer_id, "enterprise_id": enterprise_id,
+             "party_org_id": party_org_id}
     needed = TOKEN_BINDINGS[role]
     if needed is not None and given[needed] is None:
         raise ValidationFailed.field(needed, _l("A %(role)s %(holder)s needs the %(needed)s it is bound to.",
@@ -113,7 +118,8 @@ def check_binding(role: Role, *, grid_id: int | None, volunteer_id: int | None, 
 
 
 def issue_token(*, name: str, role: Role, now: datetime, default_days: int, grid_id: int | None = None,
-                volunteer_id: int | None = None, enterprise_id: int | None = None, expires_at: datetime | None = None,
+                volunteer_id: int | None = None, enterprise_id: int | None = None, party_org_id: int | None = None,
+                expires_at: datetime | None = None,
                 expires_in_days: int | None = None) -> tuple[ApiToken, str]:
     """Issue an integration token (admin API, CLI): the bound grid, person or enterprise must exist.
 
@@ -125,4 +131,4 @@ def issue_token(*, name: str, role: Role, now: datetime, default_days: int, grid
     if expires_at <= now:
         raise ValidationFailed.field("expires_at", _l("Must lie in the future."))
     return create_token(name=name, role=role, now=now, grid_id=grid_id, volunteer_id=volunteer_id,
-                        enterprise_id=enterprise_id, expires_at=expires_at)
+                        enterprise_id=enterprise_id, party_org_id=party_org_id, expires_at=expires_at)

@@ -77,7 +77,7 @@ def get_user(user_id: int) -> User:
 
 def _add_user(*, login: str, display_name: str, password: str, role: Role, now: datetime,
               grid_id: int | None = None, volunteer_id: int | None = None,
-              enterprise_id: int | None = None) -> User:
+              enterprise_id: int | None = None, party_org_id: int | None = None) -> User:
     """Validate and add an account to the caller's transaction."""
     login = normalise_login(login)
     display_name = (display_name or "").strip()
@@ -88,11 +88,13 @@ def _add_user(*, login: str, display_name: str, password: str, role: Role, now: 
     check_password_rules(password)
     if role is Role.GATEWAY:
         raise ValidationFailed.field("role", _l("A gateway signs in with a token, not a password."))
-    check_binding(role, grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id, holder="account")
+    check_binding(role, grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id,
+                  party_org_id=party_org_id, holder="account")
     if db.session.scalar(select(exists().where(User.login == login))):
         raise Conflict(_l("this login is taken"), {"login": [_l("Already registered.")]})
     user = User(login=login, display_name=display_name, password_hash=hash_password(password), role=role,
-                grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id, active=True,
+                grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id, party_org_id=party_org_id,
+                active=True,
                 session_version=1, failed_logins=0, created_at=now)
     db.session.add(user)
     db.session.flush()
@@ -101,13 +103,16 @@ def _add_user(*, login: str, display_name: str, password: str, role: Role, now: 
 
 def create_user(*, login: str, display_name: str, password: str, role: Role, actor: str, now: datetime,
                 grid_id: int | None = None, volunteer_id: int | None = None,
-                enterprise_id: int | None = None, contact: Mapping[str, Any] | None = None) -> User:
-    """Create an account (district admin, office staff, volunteer or enterprise) and audit it.
+                enterprise_id: int | None = None, party_org_id: int | None = None,
+                contact: Mapping[str, Any] | None = None) -> User:
+    """Create an account (district admin, office staff, volunteer, enterprise or party organisation contact) and
+    audit it.
 
     ``contact``: a staff account's email, mobile, wecom_id and notify_channels (see ``accounts.staff``)."""
     values = staff_contact_values(role, contact or {})
     user = _add_user(login=login, display_name=display_name, password=password, role=role, now=now,
-                     grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id)
+                     grid_id=grid_id, volunteer_id=volunteer_id, enterprise_id=enterprise_id,
+                     party_org_id=party_org_id)
     for name, value in values.items():
         setattr(user, name, value)
     db.session.commit()

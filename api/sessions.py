@@ -57,7 +57,7 @@ class Token(MethodView):
             abort(429, message=error.message, headers={"Retry-After": str(error.retry_after)})
         expires_at = now + timedelta(hours=TOKEN_HOURS)
         _, plain = create_token(name=f"sign-in of user {user.id}", role=user.role, now=now, grid_id=user.grid_id,
-                                volunteer_id=user.volunteer_id, enterprise_id=user.enterprise_id, expires_at=expires_at,
-                                user_id=user.id)
+                                volunteer_id=user.volunteer_id, enterprise_id=user.enterprise_id,
+                                party_org_id=user.party_org_id, expires_at=expires_at, user_id=user.id)
         return {"token": plain, "expires_at": expires_at, "role": user.role, "volunteer_id": user.volunteer_id,
-                "enterprise_id": user.enterprise_id, "grid_id": user.grid_id}
+                "enterprise_id": user.enterprise_id, "party_org_id": user.party_org_id, "grid_id": user.grid_id}

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, true
 
 from campaigns.models import CallUp, CallUpStatus, HoursEntry, Position, Shift
 from core.errors import NotFound, ValidationFailed
 from core.i18n import _l
-from core.scope import Scope
+from core.scope import Role, Scope
 from extensions import db
 from grids.models import Grid
 from volunteers.models import PartyOrganisation, Team, Volunteer, team_members
@@ -111,16 +111,20 @@ def _service_rows(members, *, quarter: Quarter, zone: ZoneInfo) -> list[MemberRo
 
 
 def party_org_report(org_id: int, *, quarter: Quarter, scope: Scope, timezone_name: str) -> PartyOrgReport:
-    """The organisation's members living in the caller's area, with their service in ``quarter``."""
+    """The organisation's members living in the caller's area (all of them for its own contact), with their service
+    in ``quarter``; another organisation's contact gets NotFound."""
     org = db.session.get(PartyOrganisation, org_id)
-    if org is None:
+    own = scope.role is Role.PARTY_ORG and scope.party_org_id == org_id
+    if org is None or (scope.role is Role.PARTY_ORG and not own):
         raise NotFound.of("party_organisation", org_id)
     zone = ZoneInfo(timezone_name)
     _, end = quarter.bounds(zone)
+    # The organisation's own contact hears of every member in the district; an office, of those in its area.
+    area = true() if own else scope.grid_clause(Grid.path)
     members = db.session.execute(
         select(Volunteer.id, Volunteer.name, Grid.name, Volunteer.created_at)
         .join(Grid, Grid.id == Volunteer.home_grid_id)
-        .where(Volunteer.party_org_id == org_id, scope.grid_clause(Grid.path),
+        .where(Volunteer.party_org_id == org_id, area,
                Volunteer.created_at < end).order_by(Grid.path, Volunteer.name, Volunteer.id)).all()
     return PartyOrgReport(org=org, quarter=quarter, members=_service_rows(members, quarter=quarter, zone=zone))
 

@@ -18,6 +18,7 @@ class Role(enum.Enum):
     VOLUNTEER = "volunteer"    # one person: their own record, call-ups and messages
     ENTERPRISE = "enterprise"  # a partner enterprise: its own record and teams
     GATEWAY = "gateway"        # an SMS gateway: delivers inbound replies, nothing else
+    PARTY_ORG = "party_org"    # a workplace party organisation's contact: its members' 双报到 report, nothing else
 
 
 # Accounts that run campaigns: they coordinate them and keep contact details for coordinator notices.
@@ -35,6 +36,7 @@ class Scope:
     grid_level: int | None = None
     volunteer_id: int | None = None
     enterprise_id: int | None = None
+    party_org_id: int | None = None
     # The signed-in account behind the request (a web session or a sign-in token); None for integrations.
     user_id: int | None = None
 

@@ -30,6 +30,7 @@ SITE_NAV = {
     "volunteer": (("auth.me", _l("My call-ups")), ("openings.activities", _l("Activities near me")),
                   ("profile.summary", _l("My profile")), ("grid.my_visits", _l("My visits"))),
     "enterprise": (("enterprise.portal", _l("Enterprise")),),
+    "party_org": (("party.ours", _l("Our members' community service")),),
 }
 
 

@@ -41,7 +41,8 @@ bp = Blueprint("auth", __name__)
 # Pages anyone may open; every other page of this blueprint needs a signed-in account and passes authorize().
 PUBLIC_ENDPOINTS = {"auth.login", "auth.register", "auth.register_code"}
 DEFAULT_LOGIN_LIMIT = "10 per minute"
-HOME_PAGES = {Role.ADMIN: "office.campaigns", Role.OFFICE: "office.campaigns", Role.ENTERPRISE: "enterprise.portal"}
+HOME_PAGES = {Role.ADMIN: "office.campaigns", Role.OFFICE: "office.campaigns", Role.ENTERPRISE: "enterprise.portal",
+              Role.PARTY_ORG: "party.ours"}
 DEFAULT_REGISTER_LIMIT = "10 per hour"
 STATUS_TEXT = {
     "sent": _l("Awaiting your answer"), "accepted": _l("You are coming"), "declined": _l("You declined"),
@@ -225,8 +226,8 @@ def register():
 def me():
     """The signed-in volunteer's call-ups with their status and answer buttons; staff see who they are."""
     user = current_user.user
-    if user.role is Role.ENTERPRISE:
-        return redirect(url_for("enterprise.portal"))
+    if user.role in (Role.ENTERPRISE, Role.PARTY_ORG):
+        return redirect(url_for(HOME_PAGES[user.role]))
     items = []
     hours = emergency_form = profile = party_form = None
     party_names = []

@@ -1,10 +1,11 @@
-"""双报到 pages for offices: the workplace party organisations whose members live in the office's area, and each
-one's quarterly report of its members' community service, as a page and an XLSX file."""
+"""双报到 pages: for offices, the workplace party organisations whose members live in the office's area, and each
+one's quarterly report of its members' community service, as a page and an XLSX file; for an organisation's own
+contact, the same report with all its members in the district."""
 from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, current_app, g, render_template, request
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -15,6 +16,7 @@ from campaigns.party_report import parse_quarter, party_org_report, previous_qua
 from core.clock import utcnow
 from core.errors import ValidationFailed
 from core.i18n import _, _l, lazy_pgettext, ngettext
+from core.scope import Role
 from extensions import db
 from grids.models import Grid
 from volunteers.models import PartyOrganisation, Volunteer
@@ -49,13 +51,19 @@ def _report(org_id: int):
     return party_org_report(org_id, quarter=quarter, scope=g.scope, timezone_name=current_app.config["TIMEZONE"])
 
 
+@bp.get("/ours")
+def ours():
+    """A party organisation's contact lands on their own organisation's report."""
+    return redirect(url_for("party.report", org_id=g.scope.party_org_id, **request.args.to_dict()))
+
+
 @bp.get("/<int:org_id>")
 def report(org_id: int):
     """One organisation's quarterly report: its members in the caller's area and their service."""
     found = _report(org_id)
     if found is None:
         return render_template("errors.html", code=422, fields=["quarter"]), 422
-    return render_template("party_report.html", report=found, columns=COLUMNS,
+    return render_template("party_report.html", report=found, columns=COLUMNS, own=g.scope.role is Role.PARTY_ORG,
                            quarters=previous_quarters(found.quarter), user=current_user.user)
 
 

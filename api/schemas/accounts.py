@@ -52,6 +52,9 @@ class MeSchema(Schema):
     volunteer_id = fields.Function(lambda p: p["scope"].volunteer_id)
     enterprise_id = fields.Function(lambda p: p["scope"].enterprise_id)
     enterprise_name = fields.Function(lambda p: p["enterprise"].name if p["enterprise"] else None)
+    party_org_id = fields.Function(lambda p: p["scope"].party_org_id)
+    party_org_name = fields.Function(lambda p: p["party_org"].name if p.get("party_org") else None,
+                                     metadata={"description": "A party organisation contact's organisation"})
     volunteer = fields.Function(lambda p: MeVolunteerSchema().dump(p["volunteer"]) if p["volunteer"] else None)
     service_hours = fields.Function(
         lambda p: {"shifts": p["service_hours"].shifts, "hours": p["service_hours"].hours}
@@ -200,6 +203,7 @@ class ApiTokenSchema(Schema):
     grid_id = fields.Integer(allow_none=True)
     volunteer_id = fields.Integer(allow_none=True)
     enterprise_id = fields.Integer(allow_none=True)
+    party_org_id = fields.Integer(allow_none=True)
     created_at = LocalDateTime()
     expires_at = LocalDateTime(allow_none=True)
     revoked_at = LocalDateTime(allow_none=True)
@@ -216,6 +220,8 @@ class ApiTokenCreateSchema(Schema):
     grid_id = positive_id(load_default=None, allow_none=True, metadata={"description": "Office tokens"})
     volunteer_id = positive_id(load_default=None, allow_none=True, metadata={"description": "Volunteer tokens"})
     enterprise_id = positive_id(load_default=None, allow_none=True, metadata={"description": "Enterprise tokens"})
+    party_org_id = positive_id(load_default=None, allow_none=True,
+                               metadata={"description": "Party organisation contact tokens"})
     expires_at = AwareDateTime(load_default=None, allow_none=True, metadata={
         "description": "When the token stops working; without it and expires_in_days, after "
                        "GRIDMUSTER_INTEGRATION_TOKEN_DAYS (90 days). The answer shows the expiry."})

@@ -17,4 +17,5 @@ class TokenSchema(Schema):
     role = fields.Function(lambda data: data["role"].value)
     volunteer_id = fields.Integer(allow_none=True)
     enterprise_id = fields.Integer(allow_none=True)
+    party_org_id = fields.Integer(allow_none=True)
     grid_id = fields.Integer(allow_none=True)

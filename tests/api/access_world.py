@@ -163,6 +163,7 @@ def build_world(tree) -> World:
         "enterprise_a": dict(role=Role.ENTERPRISE, enterprise_id=a.enterprise.id),
         "enterprise_b": dict(role=Role.ENTERPRISE, enterprise_id=b.enterprise.id),
         "gateway": dict(role=Role.GATEWAY),
+        "party_org": dict(role=Role.PARTY_ORG, party_org_id=org.id),
     }
     tokens, rows = {}, {}
     for name, spec in specs.items():

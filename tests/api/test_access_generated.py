@@ -240,6 +240,13 @@ def _callers(world: World) -> dict[str, Caller]:
         """What an office must not see of the other community: partner enterprises and teams are district-wide."""
         return {kind: ids for kind, ids in side.ids().items() if kind not in ("enterprise_id", "team_id")}
 
+    members = {side.volunteers[0].name for side in (a, b)} | {a.grid.name, b.grid.name}
+    member_ids = {a.volunteers[0].id, b.volunteers[0].id}
+
+    def both_sides(exempt):
+        sides = a.ids(), b.ids()
+        return {kind: (sides[0][kind] | sides[1][kind]) - exempt.get(kind, set()) for kind in sides[0]}
+
     def people(side, skip=()):
         return {m for i, person in enumerate(side.volunteers) if i not in skip
                 for m in (person.name, person.mobile, mask_mobile(person.mobile))}
@@ -260,6 +267,11 @@ def _callers(world: World) -> dict[str, Caller]:
                                b.ids(), b.grid.id),
         "gateway": Caller(world.tokens["gateway"], Role.GATEWAY, {**everyone_b, **extra},
                           b.markers() | a.markers(), b.ids(), b.grid.id),
+        # A workplace party organisation's contact reads its report: its two members (one per side), by name and
+        # home grid, and nothing else of either side.
+        "party_org": Caller(world.tokens["party_org"], Role.PARTY_ORG, {**everyone_b, **extra},
+                            (a.markers() | b.markers()) - members, both_sides(exempt={"volunteer_id": member_ids}),
+                            b.grid.id),
     }
 
 
@@ -278,7 +290,8 @@ def _assert_ids_exist(client, world: World, spec, operations: list[Operation], i
             assert response.status_code == 200, (operation.name, response.get_json())
 
 
-@pytest.mark.parametrize("caller_name", ["office_a", "office_b", "volunteer_a", "enterprise_a", "gateway"])
+@pytest.mark.parametrize("caller_name", ["office_a", "office_b", "volunteer_a", "enterprise_a", "gateway",
+                                         "party_org"])
 def test_every_operation_refuses_callers_outside_their_scope(app, client, tree, spec, caller_name):
     world = build_world(tree)
     caller = _callers(world)[caller_name]
