@@ -195,7 +195,7 @@ def _release_session(_error: BaseException | None) -> None:
     except DBAPIError as error:
         log.warning("database connection lost at the end of a request: %s", type(error.orig).__name__)
         try:
-            db.session.invalidate()
+            db.session().invalidate()  # the request's Session (the scoped proxy has no invalidate)
         except DBAPIError:
             pass  # the connection is gone already; the pool makes a new one
         db.session.registry.clear()
