@@ -17,7 +17,7 @@ def test_volunteers_register_returns_full_record(api, tree):
     assert body["mobile"] == "13912345678"
     assert body["identities"] == ["party_member", "building_leader"]
     assert body["skills"][0] == {"code": "gas_check", "name": "燃气安全检查", "level": 3,
-                                 "certificate_expires_on": "2027-06-30", "certificate_no": None}
+                                 "certificate_expires_on": "2099-06-30", "certificate_no": None}
     assert body["availability"] == [{"weekday": 5, "start": "09:00", "end": "12:00"}]
     stored = db.session.get(Volunteer, body["id"])
     # Saturday 09:00-12:00 is slots 5*48+18 .. 5*48+23

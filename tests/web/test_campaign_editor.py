@@ -2,7 +2,7 @@
 changed and deleted, a published shift moved with everyone told, and a cancel that asks first."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,11 @@ from core.clock import utcnow
 from extensions import db
 from tests.conftest import form_csrf_token
 from tests.factories import CampaignFactory, PositionFactory, ShiftFactory, VolunteerFactory
-from tests.web.test_office_new_campaign import _body, _field_error
+from tests.calendar_ahead import local_at
+from tests.web.test_office_new_campaign import SATURDAY, _body, _field_error
+
+SUNDAY = SATURDAY + timedelta(days=1)
+MOVED_TO = SATURDAY + timedelta(days=35)
 
 pytestmark = pytest.mark.usefixtures("tree")
 
@@ -26,7 +30,7 @@ def office(login_as, tree):
 def _two_shifts(tree, token: str, **changes) -> dict:
     """Saturday 09:00-12:30 (two positions) and Sunday 14:00-17:00 (one position), weekly."""
     body = _body(tree, token, shift_count="2", repeat="weekly", **{
-        "s2-date": "2027-03-07", "s2-start": "14:00", "s2-end": "17:00", "s2-place": "江南小区5幢",
+        "s2-date": str(SUNDAY), "s2-start": "14:00", "s2-end": "17:00", "s2-place": "江南小区5幢",
         "s2-shift_grid_id": str(tree.grid_a2.id), "s2-role-1": "巡查员", "s2-headcount-1": "3",
         "s2-skill-1": "", "s2-min_level-1": "1", "s2-min_party_members-1": "1"})
     body.update(changes)
@@ -44,7 +48,7 @@ def test_add_a_shift_draws_one_more_block_copied_from_the_last_and_saves_nothing
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert 'name="shift_count" value="2"' in text and 'id="shift-fields-2"' in text
-    assert 'name="s2-date" id="s2-date" value="2027-03-06"' in text  # the day and times of shift 1, to change
+    assert f'name="s2-date" id="s2-date" value="{SATURDAY}"' in text  # the day and times of shift 1, to change
     assert 'name="s2-role-1" id="s2-role-1" value=""' in text
     assert 'value="江南垃圾分类周末"' in text  # what was typed stays
     assert db.session.scalar(select(func.count()).select_from(Campaign)) == 0
@@ -57,9 +61,8 @@ def test_a_two_shift_weekly_campaign_with_its_own_answer_window(office, tree):
     assert response.status_code == 302, _field_error(response.get_data(as_text=True), "title")
     campaign = _only_campaign()
     saturday, sunday = sorted(campaign.shifts, key=lambda s: s.start_at)
-    assert saturday.start_at == datetime(2027, 3, 6, 1, 0, tzinfo=timezone.utc)
-    assert (sunday.start_at, sunday.end_at) == (datetime(2027, 3, 7, 6, 0, tzinfo=timezone.utc),
-                                                datetime(2027, 3, 7, 9, 0, tzinfo=timezone.utc))
+    assert saturday.start_at == local_at(SATURDAY, 9)
+    assert (sunday.start_at, sunday.end_at) == (local_at(SUNDAY, 14), local_at(SUNDAY, 17))
     assert (sunday.grid_id, sunday.place) == (tree.grid_a2.id, "江南小区5幢")
     assert [(p.role, p.headcount, p.min_party_members) for p in sunday.positions] == [("巡查员", 3, 1)]
     assert len(saturday.positions) == 2
@@ -69,7 +72,7 @@ def test_a_two_shift_weekly_campaign_with_its_own_answer_window(office, tree):
 
 def test_an_added_block_left_empty_is_not_a_shift(office, tree):
     token = form_csrf_token(office.get("/office/campaigns/new"))
-    body = _body(tree, token, shift_count="2", **{"s2-date": "2027-03-07", "s2-start": "09:00", "s2-end": "12:00"})
+    body = _body(tree, token, shift_count="2", **{"s2-date": str(SUNDAY), "s2-start": "09:00", "s2-end": "12:00"})
     assert office.post("/office/campaigns/new", data=body).status_code == 302
     assert len(_only_campaign().shifts) == 1
 
@@ -163,13 +166,13 @@ def test_a_published_shift_moves_on_the_board_and_the_people_on_it_are_told(offi
     assert f'id="shift-form-{shift.id}"' in text
     token = form_csrf_token(board)
     prefix = f"shift-{shift.id}-"
-    body = {"csrf_token": token, prefix + "day": "2027-04-10", prefix + "start": "08:30", prefix + "end": "11:00",
+    body = {"csrf_token": token, prefix + "day": str(MOVED_TO), prefix + "start": "08:30", prefix + "end": "11:00",
             prefix + "place": "江南社区广场", prefix + "note": "雨天改到广场"}
     response = office.post(f"/office/campaigns/{campaign.id}/shifts/{shift.id}", data=body)
     assert response.status_code == 302
     db.session.expire_all()
     moved = db.session.get(type(shift), shift.id)
-    assert (moved.start_at, moved.place) == (datetime(2027, 4, 10, 0, 30, tzinfo=timezone.utc), "江南社区广场")
+    assert (moved.start_at, moved.place) == (local_at(MOVED_TO, 8, 30), "江南社区广场")
     told = db.session.scalars(select(Notification).where(Notification.kind == NotificationKind.CHANGE)).all()
     assert told and {n.volunteer_id for n in told} == {person.id}
     assert "已通知本班次" in office.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)

@@ -1,22 +1,24 @@
 """A new campaign from the office console: the API's schema and service behind a form, scope and CSRF kept."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 from sqlalchemy import func, select
 
 from campaigns.models import Campaign, CampaignStatus, Priority
 from core.kinds import CampaignKind
 from extensions import db
+from tests.calendar_ahead import local_at, saturday_ahead
 from tests.conftest import form_csrf_token
+
+# The shift the forms fill in: a Saturday some weeks ahead of whatever day the suite runs.
+SATURDAY = saturday_ahead(weeks=4)
 
 
 def _body(tree, token: str, **changes) -> dict:
     """What the browser sends for a filled-in form: strings only."""
     body = {"csrf_token": token, "title": "江南垃圾分类周末", "kind": "garbage_sorting", "priority": "urgent",
             "office_grid_id": str(tree.community_a.id), "description": "小区门口宣传", "contact_name": "王芳",
-            "contact_phone": "0571-8888 1234", "date": "2027-03-06", "start": "09:00", "end": "12:30",
+            "contact_phone": "0571-8888 1234", "date": str(SATURDAY), "start": "09:00", "end": "12:30",
             "place": "江南小区3幢", "shift_grid_id": str(tree.grid_a1.id),
             "role-1": "分类指导员", "headcount-1": "4", "skill-1": "publicity", "min_level-1": "2",
             "min_party_members-1": "1",
@@ -68,8 +70,8 @@ def test_office_creates_a_one_shift_campaign_and_lands_on_its_board(office, tree
     assert campaign.created_by == f"user:{office.user.id}"
     [shift] = campaign.shifts
     # 09:00-12:30 in Asia/Shanghai is 01:00-04:30 UTC.
-    assert shift.start_at == datetime(2027, 3, 6, 1, 0, tzinfo=timezone.utc)
-    assert shift.end_at == datetime(2027, 3, 6, 4, 30, tzinfo=timezone.utc)
+    assert shift.start_at == local_at(SATURDAY, 9)
+    assert shift.end_at == local_at(SATURDAY, 12, 30)
     assert (shift.grid_id, shift.place) == (tree.grid_a1.id, "江南小区3幢")
     first, second = sorted(shift.positions, key=lambda p: p.id)
     assert (first.role, first.headcount, first.min_party_members) == ("分类指导员", 4, 1)
@@ -193,7 +195,7 @@ def test_in_a_browser_the_form_drafts_a_campaign_under_the_csp(page, live_server
 
     page.fill("#title", "江南燃气入户")
     page.select_option("#kind", "gas_safety")
-    page.fill("#date", "2027-03-06")
+    page.fill("#date", str(SATURDAY))
     page.fill("#start", "14:00")
     page.fill("#end", "17:00")
     page.select_option("#shift_grid_id", str(grid_id))
@@ -209,5 +211,5 @@ def test_in_a_browser_the_form_drafts_a_campaign_under_the_csp(page, live_server
     assert [m for m in messages if "Content Security Policy" in m or "Refused to" in m] == []
     db.session.expire_all()
     campaign = db.session.scalar(select(Campaign))
-    assert campaign.shifts[0].start_at == datetime(2027, 3, 6, 6, 0, tzinfo=timezone.utc)
+    assert campaign.shifts[0].start_at == local_at(SATURDAY, 14)
     assert [(s.min_level, s.skill_id) for s in campaign.shifts[0].positions[0].skills] == [(3, skill_id)]
