@@ -189,6 +189,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[Role]]] = {
     "party.ours": {"GET": frozenset({P})},
     "party.report": {"GET": frozenset({O, P})},
     "party.report_xlsx": {"GET": frozenset({O, P})},
+    "party.report_pdf": {"GET": frozenset({O, P})},
     # A volunteer's own profile pages (web/profile.py): the record behind the signed-in account only.
     "profile.summary": {"GET": frozenset({V})},
     "profile.skills": {"GET": frozenset({V}), "POST": frozenset({V})},

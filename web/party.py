@@ -4,6 +4,7 @@ contact, the same report with all its members in the district."""
 from __future__ import annotations
 
 import io
+import logging
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -21,7 +22,9 @@ from extensions import db
 from grids.models import Grid
 from volunteers.models import PartyOrganisation, Volunteer
 from web.auth import _no_store, require_sign_in
+from web.certificate import FontMissing, render_party_report
 
+log = logging.getLogger(__name__)
 bp = Blueprint("party", __name__, url_prefix="/office/party-orgs")
 bp.before_request(require_sign_in)
 bp.after_request(_no_store)
@@ -92,10 +95,29 @@ def report_xlsx(org_id: int):
         sheet.column_dimensions[column].width = width
     data = io.BytesIO()
     book.save(data)
-    user = current_user.user
+    return _download(found, data.getvalue(), "xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/<int:org_id>/report.pdf")
+def report_pdf(org_id: int):
+    """The same report as a PDF with a CJK font, to print or send on (the export of names is audited)."""
+    found = _report(org_id)
+    if found is None:
+        return render_template("errors.html", code=422, fields=["quarter"]), 422
+    try:
+        pdf = render_party_report(found, columns=COLUMNS, font_path=current_app.config["CERTIFICATE_FONT"])
+    except FontMissing as error:
+        log.error("%s", error)
+        return Response(_("The report cannot be drawn now.") + f" {error}\n", 503, mimetype="text/plain")
+    return _download(found, pdf, "pdf", "application/pdf")
+
+
+def _download(found, data: bytes, extension: str, mimetype: str) -> Response:
+    """An export of the report as a file, audited with its quarter and number of members."""
+    user, quarter, org_id = current_user.user, found.quarter, found.org.id
     record_event(actor=g.scope.actor, role=user.role.value, action="party_report.export", now=utcnow(), outcome="ok",
                  object_type="party_organisation", object_id=org_id, ip=request.remote_addr,
-                 detail=f"{quarter.label}, {totals['members']} members")
-    return Response(data.getvalue(), headers={"Content-Disposition": f'attachment; filename="party-org-{org_id}-'
-                                                                      f'{quarter.label}.xlsx"'},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                 detail=f"{quarter.label}, {found.totals['members']} members, {extension}")
+    return Response(data, headers={"Content-Disposition": f'attachment; filename="party-org-{org_id}-'
+                                                          f'{quarter.label}.{extension}"'}, mimetype=mimetype)

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from accounts.models import ApiToken, Role, User
+from accounts.models import ApiToken, AuditEvent, Role, User
 from accounts.services import create_token
 from accounts.users import create_user
 from campaigns import hours
@@ -83,6 +84,14 @@ def test_the_contact_lands_on_their_report_with_members_from_every_community(tre
                                      .data)).active
     names = [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)][:-1]
     assert sorted(names) == sorted(["赵敏", "钱进", "孙立"])
+    pdf = contact.get(f"/office/party-orgs/{orgs[HEALTH]}/report.pdf?quarter=2026Q4")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Content-Disposition"] == f'attachment; filename="party-org-{orgs[HEALTH]}-2026Q4.pdf"'
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert all(name in text for name in ("区卫健局机关党委", "赵敏", "钱进", "孙立", "合计")) and "李娜" not in text
+    exports = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "party_report.export")
+                                 .order_by(AuditEvent.id)).all()
+    assert exports == ["2026Q4, 3 members, xlsx", "2026Q4, 3 members, pdf"]
 
     office = login_as("office", grid_id=tree.community_a.id).get(f"/office/party-orgs/{orgs[HEALTH]}?quarter=2026Q4")
     assert "孙立" not in office.get_data(as_text=True)  # the office's view stays its own area
@@ -93,6 +102,8 @@ def test_the_contact_reads_nothing_else(tree, login_as):
     contact = login_as("party_org", party_org_id=orgs[HEALTH])
     assert contact.get(f"/office/party-orgs/{orgs[WATER]}").status_code == 404
     assert contact.get(f"/office/party-orgs/{orgs[WATER]}/report.xlsx").status_code == 404
+    assert contact.get(f"/office/party-orgs/{orgs[WATER]}/report.pdf").status_code == 404
+    assert contact.get(f"/office/party-orgs/{orgs[HEALTH]}/report.pdf?quarter=2026Q9").status_code == 422
     assert contact.get("/office/party-orgs/4242").status_code == 404
     for path in ("/office/party-orgs", "/office/campaigns", "/office/volunteers", "/cockpit", "/grid/whistles",
                  "/me/profile", "/enterprise"):
@@ -187,6 +198,8 @@ def test_the_contact_reads_and_downloads_the_report_on_a_phone_and_a_desktop(bro
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
             box = page.locator("#report-xlsx").bounding_box()
             assert box["height"] >= 44 and box["x"] + box["width"] <= viewport["width"]
+            pdf_box = page.locator("#report-pdf").bounding_box()
+            assert pdf_box["height"] >= 44 and pdf_box["x"] + pdf_box["width"] <= viewport["width"]
             with page.expect_download() as download:
                 page.click("#report-xlsx")
             assert download.value.suggested_filename == f"party-org-{orgs[HEALTH]}-2026Q4.xlsx"

@@ -95,5 +95,5 @@ def test_quarterly_report_counts_service_of_members_in_the_office_area(tree, log
     assert values[1][0] == "姓名" and ["赵敏", 1, 1, 1, 3.0] == [values[2][0], *values[2][3:]]
     assert values[-1][0] == "合计" and values[-1][-1] == 3.0
     assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "party_report.export")) == \
-        "2026Q4, 2 members"
+        "2026Q4, 2 members, xlsx"
     assert login_as("volunteer").get(f"/office/party-orgs/{org_id}").status_code == 403
