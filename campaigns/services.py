@@ -294,6 +294,35 @@ def expected_attendance_sum(history):
                                        (CallUp.status == CallUpStatus.ATTENDED, 1.0), else_=0.0)), 0.0)
 
 
+def _taken_by_person():
+    """1 for a call-up holding a place for a person (a team's own call-up is nobody: its members have their own)."""
+    return case((and_(CallUp.status.in_(TAKEN_CALLUP_STATES), CallUp.is_person), 1), else_=0)
+
+
+def campaign_figures(campaign_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per campaign: places (headcount), places taken by people (capped per position, as on its board), the fill
+    rate and the first shift's start, in one grouped query whatever the number of positions (the campaign list)."""
+    if not campaign_ids:
+        return {}
+    taken = (join_shift(select(CallUp.position_id, func.sum(_taken_by_person()).label("taken")))
+             .where(Shift.campaign_id.in_(campaign_ids)).group_by(CallUp.position_id).subquery())
+    placed = func.coalesce(taken.c.taken, 0)
+    rows = db.session.execute(
+        select(Shift.campaign_id, func.min(Shift.start_at).label("first_start"),
+               func.coalesce(func.sum(Position.headcount), 0).label("headcount"),
+               func.coalesce(func.sum(case((placed < Position.headcount, placed), else_=Position.headcount)), 0)
+               .label("accepted"))
+        .outerjoin(Position, Position.shift_id == Shift.id).outerjoin(taken, taken.c.position_id == Position.id)
+        .where(Shift.campaign_id.in_(campaign_ids)).group_by(Shift.campaign_id)).all()
+    found = {campaign_id: {"headcount": 0, "accepted": 0, "fill_rate": 0.0, "first_start": None}
+             for campaign_id in campaign_ids}
+    for row in rows:
+        headcount, accepted = int(row.headcount), int(row.accepted)
+        found[row.campaign_id] = {"headcount": headcount, "accepted": accepted, "first_start": row.first_start,
+                                  "fill_rate": round(accepted / headcount, 4) if headcount else 0.0}
+    return found
+
+
 def staffing(campaign_id: int) -> dict[str, Any]:
     """Per position: headcount and call-ups by state, counted in one query, and the expected attendance.
 

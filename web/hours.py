@@ -2,6 +2,7 @@
 public check (/verify/<code>: masked name, total hours, issue date, nothing else)."""
 from __future__ import annotations
 
+import functools
 import logging
 
 import segno
@@ -41,7 +42,14 @@ def _sign_in():
 
 def qr_svg(url: str, *, scale: int = 4) -> str:
     """The QR code of ``url`` as inline SVG (no script, no image request; prints sharp at any size)."""
-    return segno.make(url, error="m").svg_inline(scale=scale, title=_("Check-in QR code"))
+    return _drawn_qr(url, scale, _("Check-in QR code"))
+
+
+@functools.lru_cache(maxsize=512)
+def _drawn_qr(url: str, scale: int, title: str) -> str:
+    # A shift's code is the same for its whole life (a signed shift id and expiry), and encoding one takes
+    # about 12 ms: the board of a 20-shift emergency, refreshed every few seconds, draws each once.
+    return segno.make(url, error="m").svg_inline(scale=scale, title=title)
 
 
 def _shift_of(token: str) -> int | None:

@@ -16,6 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
@@ -26,8 +27,8 @@ from callups import alerts, checkin_codes
 from callups.services import list_campaign_notifications, send_failed_again
 from campaigns import attendance, backfill, changes, invitations, overrides, services, team_offers
 from campaigns.changes import get_shift
-from campaigns.models import (CLOSED_CAMPAIGN_STATES, CallUpEvent, CallUpStatus, CampaignStatus, GridAlertRecipient,
-                              Priority)
+from campaigns.models import (CLOSED_CAMPAIGN_STATES, CallUpEvent, CallUpStatus, Campaign, CampaignStatus,
+                              GridAlertRecipient, Priority)
 from campaigns.team_offers import MembersRefused
 from core.clock import utcnow
 from core.errors import DomainError
@@ -138,14 +139,17 @@ def campaigns():
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(page, pages)
-    rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    # The campaigns alone (not their shifts and positions): the figures come from one grouped query.
+    rows = db.session.scalars(stmt.options(lazyload(Campaign.shifts)).limit(PAGE_SIZE)
+                              .offset((page - 1) * PAGE_SIZE)).all()
+    figures = services.campaign_figures([campaign.id for campaign in rows])
     items = []
     for campaign in rows:
-        board = services.staffing(campaign.id)
+        fill = figures[campaign.id]
         items.append({"campaign": campaign, "status": STATUS_LABELS[campaign.status],
                       "priority": PRIORITY_LABELS[campaign.priority], "kind": KIND_LABELS[campaign.kind],
-                      "first_shift": local_datetime(campaign.shifts[0].start_at) if campaign.shifts else "",
-                      "fill_rate": board["fill_rate"], "accepted": board["accepted"], "headcount": board["headcount"]})
+                      "first_shift": local_datetime(fill["first_start"]) if fill["first_start"] else "",
+                      "fill_rate": fill["fill_rate"], "accepted": fill["accepted"], "headcount": fill["headcount"]})
     return render_template("office_campaigns.html", items=items, status=status, statuses=STATUS_LABELS,
                            page=page, pages=pages, total=total, user=current_user.user)
 
@@ -184,20 +188,21 @@ def campaign(campaign_id: int):
         codes=[] if campaign.status is CampaignStatus.DRAFT or closed else _check_in_codes(campaign),
         undo_batch=request.args.get("undo", "")[:16], undo_shift=request.args.get("shift", type=int),
         cancel_form=CancelForm(), delete_form=DeleteForm(), shift_forms=_shift_forms(campaign),
-        offer_forms=_offer_forms(campaign, board),
+        offer_forms=_offer_forms(campaign, positions),
         override_form=override_form, alert_form=alert_form,
         confirm_publish=confirm_publish, user=current_user.user)
 
 
-def _offer_forms(campaign, board) -> tuple[InviteForm, TeamOfferForm | None] | None:
-    """One invite form and one team-offer form, each choosing among the positions with open places that have
-    not started (one form, not one per position: an emergency may have thousands)."""
+def _offer_forms(campaign, positions: list[dict]) -> tuple[InviteForm, TeamOfferForm | None] | None:
+    """One invite form and one team-offer form, each choosing among the positions of this page of the board with
+    open places that have not started (one form, not one per position, and one page of choices: an emergency may
+    have thousands of positions, and the clerk picks among the ones in the table above)."""
     if campaign.status not in team_offers.OFFERABLE:
         return None
     now = utcnow()
     started = {shift.id for shift in campaign.shifts if shift.start_at <= now}
     positions = [SelectChoice(p["position_id"], _("%(role)s (%(open)s open)", role=p["role"], open=p["open"]))
-                 for p in board["positions"] if p["open"] >= 1 and p["shift_id"] not in started]
+                 for p in positions if p["open"] >= 1 and p["shift_id"] not in started]
     if not positions:
         return None
     invite_form = InviteForm(formdata=None)
