@@ -113,7 +113,8 @@ def run(url: str, args) -> dict:
 
     for path in pages.values():  # warm the caches once
         fetch(path)
-    # As every gunicorn worker does once the app is loaded (gunicorn.conf.py post_worker_init).
+    # Start-up objects out of the cyclic collector's reach (full collections over them took a third of the
+    # board's time). gunicorn's workers do not do this yet: see the README's pages-at-scale section.
     gc.collect()
     gc.freeze()
     for _ in range(args.rounds):

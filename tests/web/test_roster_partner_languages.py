@@ -20,7 +20,7 @@ from volunteers.models import Enterprise, EnterpriseStatus, Identity, PartyOrgan
 from volunteers.services import register_volunteer
 
 # Words a Chinese page may print as they are: names of formats and products, not sentences.
-AS_WRITTEN = re.compile(r"\b(Gridmuster|Excel|XLSX|CSV|API|SMS|WeCom|xlsx)\b")
+AS_WRITTEN = re.compile(r"\b(Gridmuster|Excel|XLSX|CSV|PDF|API|SMS|WeCom|xlsx)\b")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
