@@ -294,9 +294,9 @@ def expected_attendance_sum(history):
                                        (CallUp.status == CallUpStatus.ATTENDED, 1.0), else_=0.0)), 0.0)
 
 
-def _taken_by_person():
-    """1 for a call-up holding a place for a person (a team's own call-up is nobody: its members have their own)."""
-    return case((and_(CallUp.status.in_(TAKEN_CALLUP_STATES), CallUp.is_person), 1), else_=0)
+def _person_in(states):
+    """1 for a person's call-up in one of ``states`` (a team's own call-up is nobody: its members have their own)."""
+    return case((and_(CallUp.status.in_(states), CallUp.is_person), 1), else_=0)
 
 
 def campaign_figures(campaign_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -304,7 +304,7 @@ def campaign_figures(campaign_ids: list[int]) -> dict[int, dict[str, Any]]:
     rate and the first shift's start, in one grouped query whatever the number of positions (the campaign list)."""
     if not campaign_ids:
         return {}
-    taken = (join_shift(select(CallUp.position_id, func.sum(_taken_by_person()).label("taken")))
+    taken = (join_shift(select(CallUp.position_id, func.sum(_person_in(TAKEN_CALLUP_STATES)).label("taken")))
              .where(Shift.campaign_id.in_(campaign_ids)).group_by(CallUp.position_id).subquery())
     placed = func.coalesce(taken.c.taken, 0)
     rows = db.session.execute(
@@ -346,8 +346,8 @@ def staffing(campaign_id: int) -> dict[str, Any]:
     people = {"accepted", "attended"}
     columns = [func.coalesce(func.sum(
         CallUp.held_places if name == "pending" else
-        case((and_(CallUp.status.in_(states), CallUp.is_person) if name in people else CallUp.status.in_(states), 1),
-             else_=0)), 0).label(name) for name, states in groups.items()]
+        _person_in(states) if name in people else case((CallUp.status.in_(states), 1), else_=0)), 0).label(name)
+        for name, states in groups.items()]
     # Who the call-ups reached, opened and answered, and who stays silent (followed up or not).
     reach = {"reached": CallUp.sent_at.is_not(None), "opened": CallUp.seen_at.is_not(None),
              "answered": CallUp.responded_at.is_not(None),

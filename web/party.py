@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from accounts.audit import record_event
 from campaigns.party_report import parse_quarter, party_org_report, previous_quarters
 from core.clock import utcnow
-from core.errors import ValidationFailed
 from core.i18n import _, _l, lazy_pgettext, ngettext
 from core.scope import Role
 from extensions import db
@@ -46,11 +45,9 @@ def orgs():
 
 
 def _report(org_id: int):
-    """The report for the ``quarter`` asked (None when it is not a quarter)."""
-    try:
-        quarter = parse_quarter(request.args.get("quarter"), now=utcnow(), timezone_name=current_app.config["TIMEZONE"])
-    except ValidationFailed:
-        return None
+    """The report for the ``quarter`` asked; a bad quarter is the service's 422 naming the field (the app's
+    error handler draws the page)."""
+    quarter = parse_quarter(request.args.get("quarter"), now=utcnow(), timezone_name=current_app.config["TIMEZONE"])
     return party_org_report(org_id, quarter=quarter, scope=g.scope, timezone_name=current_app.config["TIMEZONE"])
 
 
@@ -64,8 +61,6 @@ def ours():
 def report(org_id: int):
     """One organisation's quarterly report: its members in the caller's area and their service."""
     found = _report(org_id)
-    if found is None:
-        return render_template("errors.html", code=422, fields=["quarter"]), 422
     return render_template("party_report.html", report=found, columns=COLUMNS, own=g.scope.role is Role.PARTY_ORG,
                            quarters=previous_quarters(found.quarter), user=current_user.user)
 
@@ -74,8 +69,6 @@ def report(org_id: int):
 def report_xlsx(org_id: int):
     """The same report as a spreadsheet (the export of names is audited)."""
     found = _report(org_id)
-    if found is None:
-        return render_template("errors.html", code=422, fields=["quarter"]), 422
     quarter = found.quarter
     book = Workbook()
     sheet = book.active
@@ -103,8 +96,6 @@ def report_xlsx(org_id: int):
 def report_pdf(org_id: int):
     """The same report as a PDF with a CJK font, to print or send on (the export of names is audited)."""
     found = _report(org_id)
-    if found is None:
-        return render_template("errors.html", code=422, fields=["quarter"]), 422
     try:
         pdf = render_party_report(found, columns=COLUMNS, font_path=current_app.config["CERTIFICATE_FONT"])
     except FontMissing as error:
