@@ -1,6 +1,7 @@
 """Gunicorn settings for `gunicorn` run from the repository root; every value can be set from the environment."""
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -84,6 +85,14 @@ def on_starting(server):
 def on_exit(server):
     if _temporary_metrics_dir:
         shutil.rmtree(_metrics_dir, ignore_errors=True)
+
+
+def post_worker_init(worker):
+    """The app is loaded: move everything it made (about 280,000 objects: catalogues, models, the OpenAPI spec)
+    out of the cyclic collector's reach. Otherwise every full collection walks them all again, and a board page
+    that loads a few thousand rows spends a third of its time there (profiled)."""
+    gc.collect()
+    gc.freeze()
 
 
 def child_exit(server, worker):

@@ -64,7 +64,8 @@ def pending_by_position(*, campaign_id: int | None = None, position_ids: list[in
 
 
 def open_places_of(position: Position, pending: int | None = None) -> int:
-    """Open places of ``position`` as committed now (``pending``: already counted by the caller)."""
+    """Open places of ``position`` as committed now (``pending``: already counted by the caller; then a row with
+    the position's ``headcount`` and ``accepted_count`` will do)."""
     if pending is None:
         return int(db.session.scalar(select(open_places()).where(Position.id == position.id)))
     return position.headcount - position.accepted_count - pending

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select, table, update
 from sqlalchemy import column as table_column
+from sqlalchemy.orm import selectinload
 
 from campaigns.messaging import _queue_callup_message
 from campaigns.models import (CLOSED_CAMPAIGN_STATES, OPEN_CALLUP_STATES, TAKEN_CALLUP_STATES, CallUp, CallUpEvent, CallUpStatus, Campaign,
@@ -28,8 +29,11 @@ from volunteers.models import Identity, Volunteer
 from volunteers.services import skills_by_code
 
 
-def get_campaign(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
+def get_campaign(campaign_id: int, *, with_positions: bool = True) -> Campaign:
+    """The campaign with its shifts and, unless ``with_positions`` is false, their positions and skills (an
+    emergency's board reads its thousands of positions as plain rows instead: ``staffing``)."""
+    options = () if with_positions else (selectinload(Campaign.shifts).lazyload(Shift.positions),)
+    campaign = db.session.get(Campaign, campaign_id, options=options)
     if campaign is None:
         raise NotFound.of("campaign", campaign_id)
     return campaign
@@ -332,7 +336,7 @@ def staffing(campaign_id: int) -> dict[str, Any]:
     the headcount) yet fewer than the headcount are expected to come. Emergencies add who arrives
     when (``_add_eta_board``).
     """
-    campaign = get_campaign(campaign_id)
+    campaign = get_campaign(campaign_id, with_positions=False)
     groups = {
         "accepted": TAKEN_CALLUP_STATES,
         "pending": OPEN_CALLUP_STATES,
@@ -364,22 +368,25 @@ def staffing(campaign_id: int) -> dict[str, Any]:
         .group_by(CallUp.position_id)).all()
     counts = {row.position_id: row._asdict() for row in rows}
     positions = []
-    for shift in campaign.shifts:
-        for position in shift.positions:
-            row = counts.get(position.id, {})
-            entry = {"position_id": position.id, "shift_id": shift.id, "role": position.role,
-                     "headcount": position.headcount}
-            entry.update({name: int(row.get(name, 0)) for name in (*groups, *reach)})
-            entry["open"] = max(position.headcount - entry["accepted"], 0)
-            # The last match's reasons stay until the places are taken or asked for.
-            still_open = places.open_places_of(position, entry["pending"]) > 0
-            entry["unfilled"] = said_unfilled(position.unfilled_reasons) if still_open else None
-            expected_attendance = float(row.get("expected_attendance") or 0.0)
-            entry["expected_attendance"] = round(expected_attendance, 2)
-            # Full on paper, but the people who said yes are, on their record, likely to leave a gap.
-            entry["at_risk"] = (entry["accepted"] == position.headcount
-                                and falls_short(expected_attendance, position.headcount))
-            positions.append(entry)
+    # Plain rows in the order of the campaign's shifts, not whole positions with their skills.
+    for position in db.session.execute(
+            select(Position.id, Position.shift_id, Position.role, Position.headcount, Position.accepted_count,
+                   Position.unfilled_reasons).join(Shift, Shift.id == Position.shift_id)
+            .where(Shift.campaign_id == campaign_id).order_by(Shift.start_at, Shift.id, Position.id)):
+        row = counts.get(position.id, {})
+        entry = {"position_id": position.id, "shift_id": position.shift_id, "role": position.role,
+                 "headcount": position.headcount}
+        entry.update({name: int(row.get(name, 0)) for name in (*groups, *reach)})
+        entry["open"] = max(position.headcount - entry["accepted"], 0)
+        # The last match's reasons stay until the places are taken or asked for.
+        still_open = places.open_places_of(position, entry["pending"]) > 0
+        entry["unfilled"] = said_unfilled(position.unfilled_reasons) if still_open else None
+        expected_attendance = float(row.get("expected_attendance") or 0.0)
+        entry["expected_attendance"] = round(expected_attendance, 2)
+        # Full on paper, but the people who said yes are, on their record, likely to leave a gap.
+        entry["at_risk"] = (entry["accepted"] == position.headcount
+                            and falls_short(expected_attendance, position.headcount))
+        positions.append(entry)
     headcount = sum(p["headcount"] for p in positions)
     accepted = sum(min(p["accepted"], p["headcount"]) for p in positions)
     result = {"campaign_id": campaign.id, "status": campaign.status.value, "headcount": headcount,

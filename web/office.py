@@ -157,11 +157,10 @@ def campaigns():
 @bp.get("/campaigns/<int:campaign_id>")
 def campaign(campaign_id: int):
     """The staffing board of one campaign, its recent history and the actions on it."""
-    campaign = services.get_campaign(campaign_id)
+    campaign = services.get_campaign(campaign_id, with_positions=False)
     board = services.staffing(campaign_id)
     positions, positions_pager = _page_of(board["positions"], "page")
-    roster_all = _roster(campaign_id)
-    roster, roster_pager = _page_of(roster_all, "roster_page")
+    roster, roster_pager = _roster(campaign_id)
     timeline = _timeline(campaign_id)
     failed = db.session.scalar(select(func.count()).select_from(
         list_campaign_notifications(campaign_id, status=NotificationStatus.FAILED).order_by(None).subquery()))
@@ -184,7 +183,7 @@ def campaign(campaign_id: int):
         overrides=active_overrides, now=utcnow(), closed=closed,
         status=STATUS_LABELS[campaign.status], priority=PRIORITY_LABELS[campaign.priority],
         kind=KIND_LABELS[campaign.kind], eta_columns=ETA_COLUMNS, action_form=ActionForm(), roster=roster,
-        roster_total=len(roster_all), roster_pager=roster_pager, positions=positions, positions_pager=positions_pager,
+        roster_total=roster_pager.total, roster_pager=roster_pager, positions=positions, positions_pager=positions_pager,
         codes=[] if campaign.status is CampaignStatus.DRAFT or closed else _check_in_codes(campaign),
         undo_batch=request.args.get("undo", "")[:16], undo_shift=request.args.get("shift", type=int),
         cancel_form=CancelForm(), delete_form=DeleteForm(), shift_forms=_shift_forms(campaign),
@@ -285,18 +284,28 @@ class Pager:
     total: int
 
 
+def _pager(total: int, arg: str) -> Pager:
+    """Which page of a board table of ``total`` rows the query argument ``arg`` asks for (the last if past it)."""
+    pages = max(1, -(-total // BOARD_PAGE_SIZE))
+    return Pager(arg, min(max(request.args.get(arg, 1, type=int) or 1, 1), pages), pages, total)
+
+
 def _page_of(rows: list, arg: str) -> tuple[list, Pager]:
     """One page of a board table, chosen by the query argument ``arg``."""
-    pages = max(1, -(-len(rows) // BOARD_PAGE_SIZE))
-    page = min(max(request.args.get(arg, 1, type=int) or 1, 1), pages)
-    return rows[(page - 1) * BOARD_PAGE_SIZE:page * BOARD_PAGE_SIZE], Pager(arg, page, pages, len(rows))
+    pager = _pager(len(rows), arg)
+    return rows[(pager.page - 1) * BOARD_PAGE_SIZE:pager.page * BOARD_PAGE_SIZE], pager
 
 
-def _roster(campaign_id: int) -> list[dict]:
-    """Who accepted, per position, with masked mobiles and whether they may be marked now."""
+def _roster(campaign_id: int) -> tuple[list[dict], Pager]:
+    """One page of who accepted, per position, with masked mobiles and whether they may be marked now (only
+    that page is read: an emergency's roster may run to thousands)."""
     now = utcnow()
+    stmt = attendance.list_roster(campaign_id)
+    pager = _pager(db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())),
+                   "roster_page")
     people = []
-    for callup, name, mobile, role, shift in db.session.execute(attendance.list_roster(campaign_id)).all():
+    rows = db.session.execute(stmt.limit(BOARD_PAGE_SIZE).offset((pager.page - 1) * BOARD_PAGE_SIZE)).all()
+    for callup, name, mobile, role, shift in rows:
         opens, closes = attendance.marking_window(shift, attended=True)
         no_show_opens = attendance.marking_window(shift, attended=False)[0]
         note = (_("Opens two hours before the shift") if now < opens
@@ -308,7 +317,7 @@ def _roster(campaign_id: int) -> list[dict]:
                        and now <= closes, "checked_in": local_datetime(callup.attended_at, "HH:mm"),
                        "checked_out": local_datetime(callup.checked_out_at, "HH:mm"),
                        "punctuality": attendance.punctuality(callup, shift), "note": note})
-    return people
+    return people, pager
 
 
 def _check_in_codes(campaign) -> list[dict]:
