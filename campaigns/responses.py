@@ -46,9 +46,13 @@ def _by_id_with_addressee():
     return with_addressee(select(CallUp, Volunteer)).where(CallUp.id == bindparam("callup_id"))
 
 
-def _load(callup_id: int, now: datetime) -> tuple[CallUp, Volunteer | None]:
-    """``load_callup``, refused if answers are closed."""
-    callup, volunteer = load_callup(callup_id)
+Loaded = tuple[CallUp, "Volunteer | None"]
+
+
+def _load(callup_id: int, now: datetime, loaded: Loaded | None = None) -> Loaded:
+    """``load_callup`` (or what the caller already read with it in this transaction), refused if answers are
+    closed."""
+    callup, volunteer = loaded if loaded is not None and loaded[0].id == callup_id else load_callup(callup_id)
     _refuse_closed(callup, now)
     return callup, volunteer
 
@@ -109,20 +113,25 @@ def _notify(callup: CallUp, *, template: str, serial: str, answer: str | None, n
 
 
 def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int | None = None,
-                  reason: str | None = None) -> CallUp:
+                  reason: str | None = None, loaded: Loaded | None = None) -> CallUp:
     """Accept a sent call-up within its deadline: take a place or stand by, record, notify.
 
     One transaction: the counter rises only within the headcount (``places._take_places``) and the
     call-up moves only ``WHERE status='sent' AND expires_at > now``; both row counts are checked. A
     full position keeps the person on standby (first offered the next freed place) and answers 409.
+    ``loaded``: the call-up and person as ``load_callup`` read them in this transaction (not read again).
     """
-    callup, _volunteer = _load(callup_id, now)
+    callup, _volunteer = _load(callup_id, now, loaded)
     if callup.status is S.ACCEPTED:
         return callup
     if not callup.is_person:
         raise Conflict(_l("a team call-up is answered with how many and who (team-answer)"),
                        {"member_ids": [_l("Name the team members who come.")]})
-    counts = _take_places(callup.position_id, 1)
+    position = callup.position
+    # Full when the call-up was read a moment ago: standby at once, without queuing for the position's row lock
+    # behind the answers taking its last places (in a stampede that is nearly every tap). A place that looked
+    # free is still only taken by the conditional UPDATE, so nobody over-fills either way.
+    counts = _take_places(callup.position_id, 1) if position.accepted_count < position.headcount else None
     if counts is None:
         return _standby(callup, actor=actor, now=now)
     settled = _answer(callup, S.SENT, S.ACCEPTED, actor=actor, now=now, action="accept",
@@ -163,10 +172,11 @@ def _full() -> Conflict:
                     {"position_id": [_l("Position is full.")], "standby": [_l("Kept on standby.")]}, code="standby")
 
 
-def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | None = None) -> CallUp:
+def decline_callup(callup_id: int, *, actor: str, now: datetime, reason: str | None = None,
+                   loaded: Loaded | None = None) -> CallUp:
     """Decline a sent call-up, or withdraw an acceptance before the shift starts (the freed place goes
-    first to whoever is on standby)."""
-    callup, _volunteer = _load(callup_id, now)
+    first to whoever is on standby). ``loaded`` as for ``accept_callup``."""
+    callup, _volunteer = _load(callup_id, now, loaded)
     if callup.status is S.DECLINED:
         return callup
     values = {"responded_at": now, "answered_by": actor[:100], "reason": reason}

@@ -292,8 +292,10 @@ def answer(token: str):
         return _error("expired", 410)
     except NotFound:
         return _error("not_found", 404)
-    # One query for the call-up, its shift, campaign and person; the page after the answer reloads them so.
-    callup, _person = responses.load_callup(callup_id)
+    # One query for the call-up, its shift, campaign and person, used by the answer too (not read twice); the
+    # page after the answer reads them again so.
+    loaded = responses.load_callup(callup_id)
+    callup = loaded[0]
     team = is_team_callup(callup)
     # Validated before anything is written: an arrival time only with an emergency's "yes".
     eta_minutes = eta_from_form(request.form, allowed=action == "accept" and not team and is_emergency(callup))
@@ -306,9 +308,10 @@ def answer(token: str):
     actor = f"link:volunteer:{callup.volunteer_id}"
     try:
         if action == "accept":
-            callup = responses.accept_callup(callup_id, actor=actor, now=utcnow(), eta_minutes=eta_minutes)
+            callup = responses.accept_callup(callup_id, actor=actor, now=utcnow(), eta_minutes=eta_minutes,
+                                             loaded=loaded)
         else:
-            callup = responses.decline_callup(callup_id, actor=actor, now=utcnow())
+            callup = responses.decline_callup(callup_id, actor=actor, now=utcnow(), loaded=loaded)
     except Conflict as error:
         db.session.rollback()
         callup, _person = responses.load_callup(callup_id)
