@@ -70,13 +70,15 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def register_read_requests(app: Flask) -> None:
     """Requests that read (GET, HEAD) begin their SQLite transactions deferred, so they never queue behind a
-    writer (core.db.reads_first); every other request, job and command takes the write lock up front."""
+    writer (core.db.reads_first), and so do views marked ``reads_before_writing``; every other request, job
+    and command takes the write lock up front."""
     from flask import g, request
 
     from core.db import reads_first
 
     def begin_reading() -> None:
-        if request.method in READ_METHODS:
+        view = app.view_functions.get(request.endpoint or "")
+        if request.method in READ_METHODS or getattr(view, "reads_first", False):
             g.reads_first = reads_first()
             g.reads_first.__enter__()
 

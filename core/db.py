@@ -108,6 +108,15 @@ def reads_first() -> Iterator[None]:
         _reads_only.reset(token)
 
 
+def reads_before_writing(view):
+    """Mark a view whose request reads before it writes and whose writes are guarded by their own conditions
+    (the answer link): its SQLite transaction begins deferred like a GET's (``reads_first``), so the reading
+    and the page after the answer do not hold the write lock; only the writes take it. Correct for code that
+    is already correct on PostgreSQL's READ COMMITTED, where reads never lock either."""
+    view.reads_first = True
+    return view
+
+
 def configure_sqlite(engine: Engine) -> None:
     """WAL, foreign keys and a busy timeout; a transaction that may write takes the write lock up front.
 

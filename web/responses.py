@@ -14,6 +14,7 @@ from campaigns.models import CallUp, CallUpStatus
 from campaigns.services import ETA_BUCKETS, get_callup, is_emergency
 from campaigns.team_offers import MembersRefused, answer_team_callup, is_team_callup
 from core.clock import utcnow
+from core.db import reads_before_writing
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.i18n import _, _l, in_language, language, local_datetime
 from web.locale import LANGUAGE_COOKIE, chosen_language
@@ -279,6 +280,7 @@ def seen(token: str):
 
 
 @bp.post("/r/<token>")
+@reads_before_writing  # SQLite: the write lock only from the answer's first write to its commit
 @limiter.limit(lambda: current_app.config.get("ANSWER_RATE_LIMIT", "20 per minute"))  # per IP (SR-8)
 @csrf.exempt  # the unguessable link itself is the credential; there is no cookie for a forged form to ride on
 def answer(token: str):

@@ -139,3 +139,27 @@ def test_sqlite_read_transactions_begin_deferred_and_take_the_lock_to_write(is_p
     assert "UPDATE" in statements and "BEGIN" not in statements[2:]
     db.session.expire_all()
     assert db.session.get(Grid, tree.street.id).name == "读后写"
+
+
+def test_sqlite_answer_link_reads_without_the_write_lock_and_takes_it_to_answer(client, is_postgres):
+    """A tap reads its link and call-up, and draws the page after, outside SQLite's write lock (marked
+    ``reads_before_writing``): in a stampede only the answer's own writes queue for the one writer."""
+    from tests.web.test_response_links import _callup, _link
+
+    _, [callup_id], [token] = _link()
+    db.session.commit()
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper() + (" IMMEDIATE" if "IMMEDIATE" in statement else ""))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.post(f"/r/{token}", data={"action": "accept"}).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert _callup(callup_id).status.value == "accepted"
+    if not is_postgres:
+        assert statements[:2] == ["BEGIN", "SELECT"], statements
+        assert "BEGIN IMMEDIATE" not in statements, statements  # the upgrade at the first write is not a new begin
+        assert statements.index("UPDATE") > statements.index("SELECT")
