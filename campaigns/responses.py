@@ -147,6 +147,8 @@ def accept_callup(callup_id: int, *, actor: str, now: datetime, eta_minutes: int
 
 def _standby(callup: CallUp, *, actor: str, now: datetime) -> CallUp:
     """Record a 'yes' that found the position full; commit it and raise 409."""
+    # The message is drawn before the first write: on SQLite that write takes the one writer slot until the commit.
+    rows = message_rows(callup, NotificationKind.FILLED, template="filled", now=now, serial="standby")
     marked = db.session.execute(
         update(CallUp).where(CallUp.id == callup.id, CallUp.status == S.SENT, CallUp.expires_at > now,
                              CallUp.standby_at.is_(None))
@@ -162,7 +164,7 @@ def _standby(callup: CallUp, *, actor: str, now: datetime) -> CallUp:
     _record_event(callup.id, S.SENT, S.SENT, now=now, actor=actor, note="standby: position full")
     for name, value in {"standby_at": now, "responded_at": now, "answered_by": actor[:100], "updated_at": now}.items():
         set_committed_value(callup, name, value)
-    insert_rows(message_rows(callup, NotificationKind.FILLED, template="filled", now=now, serial="standby"))
+    insert_rows(rows)
     db.session.commit()
     raise _full()
 

@@ -1,6 +1,7 @@
 """Operations endpoints and hooks: /healthz, /readyz, /metrics, the request id and the HTTP metrics.
 
-- ``/healthz``: the process answers (no database): for a supervisor deciding whether to restart it.
+- ``/healthz``: the process answers and so does the database (the REST contract's health check): 503 when
+  the database does not, whatever the cause; it asks nothing else (no Redis, no schema).
 - ``/readyz``: the database answers, Redis answers when the rate limits are kept there, and the database
   schema is at this code's Alembic head; otherwise 503 naming the failed check: for a load balancer.
 - ``/metrics``: Prometheus text. With ``GRIDMUSTER_METRICS_TOKEN`` set it wants that bearer token; without
@@ -41,7 +42,10 @@ PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
 @bp.get("/healthz")
 def healthz():
-    """200 while the process can answer at all; it asks nothing of the database."""
+    """200 ``{"status": "ok"}`` when the database answers a ``SELECT 1``; else 503 naming it (never a 500)."""
+    database = _check_database()
+    if not database["ok"]:
+        return jsonify({"status": "unavailable", "failed": ["database"], "checks": {"database": database}}), 503
     return jsonify({"status": "ok"})
 
 

@@ -19,12 +19,14 @@ from tests.scheduler.helpers import make_callups, make_position, queue_raw
 from web.ops import code_head
 
 
-def test_healthz_answers_without_the_database(app):
+def test_healthz_says_whether_the_database_answers(app, client):
     from app import create_app
 
+    assert client.get("/healthz").get_json() == {"status": "ok"}
     broken = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:////nonexistent-dir/none.db", "TESTING": True})
     response = broken.test_client().get("/healthz")
-    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "unavailable" and response.get_json()["failed"] == ["database"]
     ready = broken.test_client().get("/readyz")
     assert ready.status_code == 503
     assert ready.get_json()["failed"] == ["database", "migrations"]
