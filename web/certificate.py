@@ -2,19 +2,26 @@
 verification code anyone can check at /verify/<code>) and the 双报到 quarterly report of a party organisation."""
 from __future__ import annotations
 
+import logging
 import os
 
 from fpdf import FPDF
 
 from campaigns.hours import ServedShift
 from campaigns.models import ServiceCertificate
-from core.i18n import _, local_datetime
+from core.errors import DomainError
+from core.i18n import _, _l, local_datetime
 
 FONT = "cjk"
+log = logging.getLogger(__name__)
 
 
-class FontMissing(RuntimeError):
-    """The configured CJK font file is not there: certificates cannot be drawn."""
+class FontMissing(DomainError):
+    """The configured CJK font file is not there: no PDF can be drawn (503 through the app's error handler; the
+    path and what to install go to the log, not to the person asking)."""
+
+    status_code = 503
+    code = "font_missing"
 
 
 def _hours(minutes: int) -> str:
@@ -25,9 +32,9 @@ def _new_pdf(title: str, *, font_path: str, issuer: str) -> FPDF:
     """An A4 document with its first page and the CJK font loaded; FontMissing (with what to install) when the font
     file is missing."""
     if not os.path.isfile(font_path):
-        raise FontMissing(f"The certificate font {font_path} is missing: install Debian's fonts-wqy-microhei "
-                          f"(apt-get install fonts-wqy-microhei) or set GRIDMUSTER_CERTIFICATE_FONT to a TrueType "
-                          f"CJK font.")
+        log.error("The PDF font %s is missing: install Debian's fonts-wqy-microhei (apt-get install "
+                  "fonts-wqy-microhei) or set GRIDMUSTER_CERTIFICATE_FONT to a TrueType CJK font.", font_path)
+        raise FontMissing(_l("The PDF cannot be drawn now: the server is missing its Chinese font. Please tell the office."))
     pdf = FPDF(format="A4")
     pdf.set_title(title)
     pdf.set_author(issuer)

@@ -21,7 +21,7 @@ from core.masking import mask_name
 from extensions import db, limiter
 from volunteers.models import Volunteer
 from web.auth import _no_store, check_self, require_sign_in
-from web.certificate import FontMissing, render_certificate
+from web.certificate import render_certificate
 from web.forms import CheckInForm
 from web.responses import page_context
 
@@ -99,15 +99,10 @@ def certificate():
         flash(_("No hours are booked yet: no certificate to issue."))
         return redirect(url_for("auth.me"))
     volunteer = db.session.get(Volunteer, user.volunteer_id)
-    try:
-        pdf = render_certificate(issued, name=volunteer.name,
-                                 shifts=hours.served_shifts(user.volunteer_id, through_entry_id=issued.through_entry_id),
-                                 font_path=current_app.config["CERTIFICATE_FONT"],
-                                 verify_url=url_for("service.verify", code=issued.code, _external=True))
-    except FontMissing as error:
-        log.error("%s", error)
-        return Response(_("The certificate cannot be drawn now.") + f" {error}\n", 503,
-                        mimetype="text/plain")
+    pdf = render_certificate(issued, name=volunteer.name,
+                             shifts=hours.served_shifts(user.volunteer_id, through_entry_id=issued.through_entry_id),
+                             font_path=current_app.config["CERTIFICATE_FONT"],
+                             verify_url=url_for("service.verify", code=issued.code, _external=True))
     record_event(actor=f"user:{user.id}", role=user.role.value, action="certificate.download", now=utcnow(),
                  outcome="ok", object_type="volunteer", object_id=user.volunteer_id, ip=request.remote_addr,
                  detail=f"code {issued.code}")

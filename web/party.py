@@ -21,7 +21,7 @@ from extensions import db
 from grids.models import Grid
 from volunteers.models import PartyOrganisation, Volunteer
 from web.auth import _no_store, require_sign_in
-from web.certificate import FontMissing, render_party_report
+from web.certificate import render_party_report
 
 log = logging.getLogger(__name__)
 bp = Blueprint("party", __name__, url_prefix="/office/party-orgs")
@@ -96,11 +96,7 @@ def report_xlsx(org_id: int):
 def report_pdf(org_id: int):
     """The same report as a PDF with a CJK font, to print or send on (the export of names is audited)."""
     found = _report(org_id)
-    try:
-        pdf = render_party_report(found, columns=COLUMNS, font_path=current_app.config["CERTIFICATE_FONT"])
-    except FontMissing as error:
-        log.error("%s", error)
-        return Response(_("The report cannot be drawn now.") + f" {error}\n", 503, mimetype="text/plain")
+    pdf = render_party_report(found, columns=COLUMNS, font_path=current_app.config["CERTIFICATE_FONT"])
     return _download(found, pdf, "pdf", "application/pdf")
 
 

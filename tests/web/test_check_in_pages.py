@@ -149,12 +149,18 @@ def test_me_shows_ledger_hours_and_the_certificate_pdf_holds_the_chinese_name(lo
     assert client.get("/verify/ZZZZZZZZZZ").status_code == 404
 
 
-def test_a_missing_font_is_a_clear_error_not_a_broken_pdf(login_as, tree, app, monkeypatch):
+def test_a_missing_font_is_a_clear_error_not_a_broken_pdf(login_as, tree, app, monkeypatch, caplog):
     callup = _served(tree)
     me = login_as("volunteer", volunteer_id=callup.volunteer_id)
     monkeypatch.setitem(app.config, "CERTIFICATE_FONT", "/nonexistent/font.ttc")
     response = me.get("/me/certificate.pdf")
-    assert response.status_code == 503 and "fonts-wqy-microhei" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    # The person reads what happened in their language; the path and what to install go to the log only.
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert 'id="error-text"' in page and "/nonexistent" not in page and "fonts-wqy-microhei" not in page
+    assert "/nonexistent/font.ttc" in caplog.text and "fonts-wqy-microhei" in caplog.text
+    db.session.rollback()
+    assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certificate.download")).all()
 
 
 def test_no_hours_yet_means_no_certificate(login_as, tree):

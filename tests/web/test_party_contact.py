@@ -97,6 +97,17 @@ def test_the_contact_lands_on_their_report_with_members_from_every_community(tre
     assert "孙立" not in office.get_data(as_text=True)  # the office's view stays its own area
 
 
+def test_the_report_pdf_without_its_font_is_a_503_page(tree, login_as, app, monkeypatch):
+    orgs = _members(tree)
+    contact = login_as("party_org", party_org_id=orgs[HEALTH])
+    monkeypatch.setitem(app.config, "CERTIFICATE_FONT", "/nonexistent/font.ttc")
+    response = contact.get(f"/office/party-orgs/{orgs[HEALTH]}/report.pdf?quarter=2026Q4")
+    assert response.status_code == 503 and response.mimetype == "text/html"
+    assert 'id="error-text"' in response.get_data(as_text=True) and response.headers["Retry-After"]
+    db.session.rollback()
+    assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "party_report.export")).all()
+
+
 def test_the_contact_reads_nothing_else(tree, login_as):
     orgs = _members(tree)
     contact = login_as("party_org", party_org_id=orgs[HEALTH])
