@@ -43,7 +43,15 @@ def _error_response(code: int, message: object = None, errors: dict | None = Non
         return _json_error(code, say(message) if message else None, said(errors), headers)
     # Pages name the fields at fault (never their values or other details).
     fields = sorted(name for group in (errors or {}).values() if isinstance(group, dict) for name in group)
-    return render_template("errors.html", code=code, fields=fields), code, headers or {}
+    try:
+        return render_template("errors.html", code=code, fields=fields), code, headers or {}
+    except OperationalError:
+        # The page's frame asks the database who is signed in; when the database is what failed (a server
+        # restart), that would turn this answer into a bare 500. Say the status without the frame instead.
+        db.session.rollback()
+        phrase = HTTPStatus(code).phrase
+        page = f"<!doctype html><meta charset=utf-8><title>{code} {phrase}</title><h1>{code} {phrase}</h1>"
+        return page, code, {"Content-Type": "text/html; charset=utf-8", **(headers or {})}
 
 
 def register_error_handlers(app: Flask) -> None:
