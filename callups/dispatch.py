@@ -22,20 +22,21 @@ from typing import Any, Callable
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm import joinedload
 
 from notices.channels import Channel as ChannelProtocol
 from notices.channels import DeliveryResult, OutboundMessage
 from notices.links import _issue_link
 from notices.models import Channel, Notification, NotificationKind, NotificationStatus
-from campaigns.messaging import _queue_callup_message, callup_template
-from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Position, Shift
-from campaigns.places import answer_window, join_shift
+from notices.outbox import insert_rows
+from campaigns.messaging import _queue_callup_message, callup_template, message_rows
+from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Shift
+from campaigns.places import answer_window, join_shift, with_addressee
 from campaigns.policy import effective_policy
-from campaigns.states import _transition
+from campaigns.states import _transition_many
 from core.clock import utcnow
 from core.metrics import DISPATCH_DELAY, RELEASED, SENDS
 from extensions import db
+from volunteers.models import Volunteer
 
 log = logging.getLogger(__name__)
 
@@ -239,42 +240,92 @@ def drain_outbox(*, channels: Mapping[str, ChannelProtocol], budget_seconds: flo
             return total
 
 
-def send_due_callups(*, now: datetime, limit: int | None = None, actor: str = "scheduler") -> int:
-    """Turn scheduled call-ups whose send time has come into sent ones, with link, outbox rows and event."""
-    config = current_app.config
-    pick = (select(CallUp.id).where(CallUp.status == S.SCHEDULED, CallUp.send_at <= now,
-                                    CallUp.volunteer_id.is_not(None))
-            .order_by(CallUp.send_at, CallUp.id).limit(limit or config["CALLUP_SEND_BATCH"]))
-    if _is_postgres():
-        pick = pick.with_for_update(skip_locked=True)
-    ids = db.session.scalars(pick).all()
-    # One query for the batch with each call-up's position, shift and campaign (not three per call-up).
-    loaded = {callup.id: callup for callup in db.session.scalars(
-        select(CallUp).where(CallUp.id.in_(ids))
-        .options(joinedload(CallUp.position).joinedload(Position.shift).joinedload(Shift.campaign)))}
-    policies: dict[int, dict[str, Any]] = {}
-    sent = 0
+# Call-ups turned into sent ones per transaction. Small enough that the first messages of a big emergency leave
+# within a second or two of the tick and a crash (kill -9, a database restart) loses one slice's work, not a
+# batch's (the rest is picked again); large enough that the per-slice statements stay few.
+SEND_SLICE = 50
+
+
+def send_due_callups(*, now: datetime, limit: int | None = None, actor: str = "scheduler",
+                     slice_size: int = SEND_SLICE) -> int:
+    """Turn scheduled call-ups whose send time has come into sent ones, with link, outbox rows and event: up to
+    ``limit`` (``CALLUP_SEND_BATCH``) a run, committed ``slice_size`` at a time. Returns how many were sent."""
+    budget = limit or current_app.config["CALLUP_SEND_BATCH"]
+    picked = sent = 0
+    while picked < budget:
+        pick = (select(CallUp.id).where(CallUp.status == S.SCHEDULED, CallUp.send_at <= now,
+                                        CallUp.volunteer_id.is_not(None))
+                .order_by(CallUp.send_at, CallUp.id).limit(min(slice_size, budget - picked)))
+        if _is_postgres():
+            pick = pick.with_for_update(skip_locked=True)
+        ids = db.session.scalars(pick).all()
+        if not ids:
+            break
+        picked += len(ids)
+        sent += _send_slice(ids, now=now, actor=actor)
+        db.session.commit()
+    return sent
+
+
+def _send_slice(ids: list[int], *, now: datetime, actor: str) -> int:
+    """Send the picked call-ups in the caller's transaction. Returns how many were sent."""
+    # One query for the slice with each call-up's position, shift, campaign and person (with their channel
+    # consents): the messages then read them from the session, not one query (and four loads) per person.
+    rows = db.session.execute(with_addressee(select(CallUp, Volunteer)).where(CallUp.id.in_(ids))).unique().all()
+    loaded = {callup.id: callup for callup, _person in rows}
+    people = [person for _callup, person in rows]  # the identity map holds rows weakly: keep them while used
+    # A person's daily cap counts the messages already written for them, so their second call-up in a slice is
+    # timed after their first one's rows are in: rounds of one call-up per person, in order.
+    rounds: list[list[int]] = []
+    seen: dict[int, int] = {}
     for callup_id in ids:
-        callup = loaded[callup_id]
+        person = loaded[callup_id].volunteer_id
+        turn = seen[person] = seen.get(person, -1) + 1
+        if turn == len(rounds):
+            rounds.append([])
+        rounds[turn].append(callup_id)
+    policies: dict[int, dict[str, Any]] = {}
+    sent = sum(_send_round([loaded[callup_id] for callup_id in round_ids], policies, now=now, actor=actor)
+               for round_ids in rounds)
+    del people
+    return sent
+
+
+def _send_round(callups: list[CallUp], policies: dict[int, dict[str, Any]], *, now: datetime, actor: str) -> int:
+    """Send call-ups of different people: one UPDATE per answer deadline (an emergency's share one), their
+    events and links together, their outbox rows in one INSERT."""
+    windows: dict[int, tuple[datetime, datetime]] = {}
+    by_deadline: dict[datetime, list[int]] = {}
+    too_late = []
+    for callup in callups:
         shift = callup.position.shift
         campaign = shift.campaign
         policy = policies.setdefault(campaign.id, effective_policy(campaign))
         # The answer window opens when the message reaches the person: after quiet hours and their daily cap.
-        reaches, expires = answer_window(callup.volunteer_id, shift=shift, campaign=campaign, now=now, policy=policy)
+        reaches, expires = windows[callup.id] = answer_window(callup.volunteer_id, shift=shift, campaign=campaign,
+                                                              now=now, policy=policy)
         if expires <= now:
-            _transition(callup_id, S.SCHEDULED, S.EXPIRED, now=now, actor=actor,
-                        note="the shift starts before anyone could answer")
-            continue
-        if not _transition(callup_id, S.SCHEDULED, S.SENT, now=now, actor=actor,
-                           values={"sent_at": now, "expires_at": expires}):
-            continue
-        set_committed_value(callup, "expires_at", expires)
-        set_committed_value(callup, "status", S.SENT)
-        token = _issue_link(callup_id, expires_at=expires, now=now)
-        _queue_callup_message(callup, NotificationKind.CALLUP, template=callup_template(callup), now=now,
-                              serial=str(callup.wave or 1), token=token, push_at=reaches)
-        sent += 1
-    db.session.commit()
+            too_late.append(callup.id)
+        else:
+            by_deadline.setdefault(expires, []).append(callup.id)
+    if too_late:
+        _transition_many(S.SCHEDULED, S.EXPIRED, CallUp.id.in_(too_late), now=now, actor=actor,
+                         note="the shift starts before anyone could answer")
+    loaded = {callup.id: callup for callup in callups}
+    outbox: list[dict[str, Any]] = []
+    sent = 0
+    for expires, group in by_deadline.items():
+        moved = _transition_many(S.SCHEDULED, S.SENT, CallUp.id.in_(group), now=now, actor=actor,
+                                 values={"sent_at": now, "expires_at": expires})
+        for callup_id, _position_id in moved:
+            callup = loaded[callup_id]
+            set_committed_value(callup, "expires_at", expires)
+            set_committed_value(callup, "status", S.SENT)
+            token = _issue_link(callup_id, expires_at=expires, now=now)
+            outbox += message_rows(callup, NotificationKind.CALLUP, template=callup_template(callup), now=now,
+                                   serial=str(callup.wave or 1), token=token, push_at=windows[callup_id][0])
+        sent += len(moved)
+    insert_rows(outbox)
     return sent
 
 

@@ -68,6 +68,52 @@ def test_send_due_callups_expires_those_whose_shift_already_started(now):
     assert outbox() == []
 
 
+def test_send_due_callups_commits_slice_by_slice_so_a_crash_loses_only_its_slice(now, monkeypatch):
+    """A big wave is sent in slices, each committed: the first messages are in the outbox before the rest are
+    drawn, and a crash half-way (here: drawing the fifth message fails) keeps the slices before it and leaves
+    the rest scheduled for the next run, which sends them."""
+    import callups.dispatch as dispatch
+
+    position = make_position(now=now, headcount=5)
+    ids = [callup.id for callup in make_callups(position, 5, now=now)]
+    drawn = []
+
+    def crashing(callup, *args, **kwargs):
+        drawn.append(callup.id)
+        if callup.id == ids[4]:
+            raise RuntimeError("the process died here")
+        return real(callup, *args, **kwargs)
+
+    real = dispatch.message_rows
+    monkeypatch.setattr(dispatch, "message_rows", crashing)
+    with pytest.raises(RuntimeError):
+        send_due_callups(now=now, slice_size=2)
+    db.session.rollback()
+    assert [_callup(i).status for i in ids] == [CallUpStatus.SENT] * 4 + [CallUpStatus.SCHEDULED]
+    assert {row.callup_id for row in outbox()} == set(ids[:4])
+    assert db.session.query(ResponseLink).filter(ResponseLink.callup_id == ids[4]).count() == 0
+    monkeypatch.setattr(dispatch, "message_rows", real)
+    assert send_due_callups(now=now, slice_size=2) == 1
+    assert _callup(ids[4]).status is CallUpStatus.SENT and {row.callup_id for row in outbox()} == set(ids)
+
+
+def test_send_due_callups_writes_a_slice_in_a_few_statements(app, now):
+    """Fifty people's call-ups: the pick, one load with their people, one UPDATE, the events, the links and the
+    outbox rows each in one go, plus each person's daily-cap count; never a statement per row for the rest."""
+    from tests.db.test_places_accept_queries import counted_statements
+
+    position = make_position(now=now, headcount=50)
+    ids = [callup.id for callup in make_callups(position, 50, now=now)]
+    db.session.expire_all()
+    with counted_statements() as statements:
+        assert send_due_callups(now=now) == 50
+    kinds = "\n".join(sql[:60] for sql in statements)
+    assert sum(sql.startswith("UPDATE call_ups") for sql in statements) == 1, kinds
+    assert sum(sql.startswith("INSERT INTO notifications") for sql in statements) == 1, kinds
+    assert len(statements) <= 50 + 12, kinds
+    assert {_callup(i).status for i in ids} == {CallUpStatus.SENT}
+
+
 def test_send_due_callups_run_three_times_concurrently_sends_each_once(app, now):
     position = make_position(now=now, headcount=5)
     callups = make_callups(position, 12, now=now)
