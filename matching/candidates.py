@@ -5,7 +5,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .problem import COMMUNITY_LEVEL, Candidates, PositionSpec
+from . import ranking as ranking_mod
+from .problem import COMMUNITY_LEVEL, Candidates, PositionSpec, Weights
+from .ranking import (BoundedRanking, CellTable, Pool, Ranking, ScoredRanking, score_sorted,  # noqa: F401
+                      sort_by_cost, static_cost)
 
 
 SHARED_FILTER_BYTES = 256 << 20
@@ -45,6 +48,12 @@ class CandidateIndex:
         # few distinct requirement sets); bounded so a city-scale solve cannot hoard memory.
         self._shared: dict[tuple, np.ndarray] = {}
         self._shared_bytes = 0
+        # Pools of the lazy rankings (ranking.py), per filter key, weights, kind and party split.
+        self._pools: dict[tuple, Pool] = {}
+        self._pool_bytes = 0
+        self._cells: CellTable | None = None
+        self.scored = 0  # candidate pairs scored exactly in this solve
+        self.bounds_outcomes = [0, 0]  # lazy rankings that pruned, and that gave up and scored all
         # Excluded pairs grouped by position index.
         ex: dict[int, np.ndarray] = {}
         if cand.excluded_person.size:
@@ -186,12 +195,15 @@ class CandidateIndex:
         ex = self.excluded.get(pos_index)
         return c if ex is None else self.drop_marked(c, ex)
 
-    def feasible(self, pos: PositionSpec, pos_index: int, radius_level: int,
-                 taken: np.ndarray) -> tuple[np.ndarray, int]:
-        """All hard constraints except the party split; cheapest filters first."""
+    def _filter_key(self, pos: PositionSpec, lvl: int) -> tuple:
+        return (lvl, pos.place_grid_ancestors[lvl], pos.required_identities, pos.required_skills,
+                pos.shift_day, pos.week_slots.tobytes(), pos.soft_availability, pos.start, pos.end)
+
+    def feasible_base(self, pos: PositionSpec, radius_level: int) -> tuple[np.ndarray, int, tuple]:
+        """Hard constraints that do not depend on the position's index or the solve so far:
+        (person indexes ascending, effective radius level, the filter key positions share)."""
         lvl = min(radius_level, pos.place_level)
-        key = (lvl, pos.place_grid_ancestors[lvl], pos.required_identities, pos.required_skills,
-               pos.shift_day, pos.week_slots.tobytes(), pos.soft_availability, pos.start, pos.end)
+        key = self._filter_key(pos, lvl)
         c = self._shared.get(key)
         if c is None:
             c, lvl = self.in_radius(pos, radius_level)
@@ -203,9 +215,48 @@ class CandidateIndex:
             if self._shared_bytes + c.nbytes <= SHARED_FILTER_BYTES:
                 self._shared[key] = c
                 self._shared_bytes += c.nbytes
+        return c, lvl, key
+
+    def feasible(self, pos: PositionSpec, pos_index: int, radius_level: int,
+                 taken: np.ndarray) -> tuple[np.ndarray, int]:
+        """All hard constraints except the party split; cheapest filters first."""
+        c, lvl, _ = self.feasible_base(pos, radius_level)
         c = self.f_excluded(c, pos_index)
         c = self.drop_marked(c, taken)
         return c, lvl
+
+    def cells(self) -> CellTable:
+        """People grouped by home grid ancestors and coordinates (built on first use)."""
+        if self._cells is None:
+            self._cells = CellTable(self.c.grid_ancestors, self.c.lat, self.c.lon)
+        return self._cells
+
+    def ranking(self, pos: PositionSpec, pos_index: int, radius_level: int, w: Weights,
+                taken: np.ndarray, party_bit: int | None = None) -> tuple[Ranking, int]:
+        """The feasible candidates of a position in (cost, volunteer id) order, scored lazily where the
+        pool is large (see ranking.py); `party_bit` keeps only people with that identity bit."""
+        base, lvl, key = self.feasible_base(pos, radius_level)
+        ex = self.excluded.get(pos_index)
+        invalid = taken if ex is None else np.concatenate((taken, ex))
+        if base.size < ranking_mod.BOUND_MIN_POOL or not ranking_mod.bounds_worthwhile(self.bounds_outcomes):
+            c = base
+            if party_bit is not None:
+                c = c[(self.c.identities[c] & party_bit) != 0]
+            c = self.drop_marked(c, invalid)
+            return ScoredRanking(*score_sorted(self, pos, c, w, lvl)), lvl
+        persons = base if party_bit is None else base[(self.c.identities[base] & party_bit) != 0]
+        invalid = np.unique(invalid) if invalid.size else invalid
+        return BoundedRanking(self, pos, w, lvl, persons, invalid, (key, w, pos.kind, party_bit)), lvl
+
+    def pool(self, key: tuple, persons: np.ndarray, w: Weights, kind: int) -> Pool:
+        """The pool of a filter key, weights, kind and party split (shared by the positions alike)."""
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = Pool(persons, static_cost(self, persons, w, kind), self.cells())
+            if self._pool_bytes + pool.nbytes <= SHARED_FILTER_BYTES:
+                self._pools[key] = pool
+                self._pool_bytes += pool.nbytes
+        return pool
 
     def paired_with(self, c: np.ndarray, pos: PositionSpec) -> np.ndarray:
         lvl = min(COMMUNITY_LEVEL, pos.place_level)
@@ -215,32 +266,25 @@ class CandidateIndex:
 
 @dataclass
 class Group:
-    """A block of identical slots (a position's party-only or ordinary slots) and its full candidate list."""
+    """A block of identical slots (a position's party-only or ordinary slots) and its ranked candidates."""
 
     pos_index: int
     party: bool
     slots: int
     radius_level: int
-    persons: np.ndarray  # person indexes, sorted by (cost, volunteer id)
-    cost: np.ndarray  # quantised costs, same order
+    ranked: Ranking  # candidates in (cost, volunteer id) order, scored as far as read
     keep: int = 0  # the first `keep` persons are in the pruned problem
 
     @property
     def m(self) -> int:
-        return int(self.persons.size)
+        return int(self.ranked.m)
 
+    @property
+    def persons(self) -> np.ndarray:
+        """Every candidate, sorted by (cost, volunteer id) (scores the whole list)."""
+        return self.ranked.full()[0]
 
-def sort_by_cost(persons: np.ndarray, cost: np.ndarray, id_rank: np.ndarray, quantum: float) -> np.ndarray:
-    """Order of persons by (cost, volunteer id): the deterministic tie-break.
-
-    Costs are multiples of `quantum`, so (cost, id rank) packs exactly into one int64 key
-    and a single argsort replaces a two-key lexsort; falls back to lexsort when it would not fit.
-    """
-    if cost.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    units = np.rint(cost / quantum)
-    bits = max(int(id_rank.size).bit_length(), 1)
-    if float(units.max()) < 2.0 ** (62 - bits):
-        key = (units.astype(np.int64) << bits) | id_rank[persons]
-        return np.argsort(key, kind="stable")
-    return np.lexsort((id_rank[persons], cost))
+    @property
+    def cost(self) -> np.ndarray:
+        """Quantised costs, same order as `persons`."""
+        return self.ranked.full()[1]

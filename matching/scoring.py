@@ -1,10 +1,14 @@
 """Cost terms of one position over its feasible candidates, vectorised; all terms are >= 0."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .candidates import CandidateIndex
 from .problem import PositionSpec, Weights
+
+if TYPE_CHECKING:  # the index calls into scoring, not the other way round
+    from .candidates import CandidateIndex
 
 EARTH_KM = 6371.0088
 TERMS = ("distance", "preferred", "fairness", "reliability", "team", "interest", "off_hours", "duty")

@@ -8,10 +8,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from .candidates import CandidateIndex, Group, sort_by_cost
+from .candidates import CandidateIndex, Group
 from .explain import explain_position
 from .problem import Assignment, EscalationStep, PositionOutcome, Problem, Result
-from .scoring import QUANTUM, cost_terms, quantise, total_cost
+from .ranking import Ranking
+from .scoring import QUANTUM, cost_terms, quantise
 
 _EXACT_LIMIT = 2.0 ** 50  # keep every (quantised) sum below 2**53 quanta: float64 stays exact
 
@@ -58,8 +59,8 @@ def _solve(problem: Problem, group_solver: GroupSolver) -> Result:
     taken = np.zeros(0, dtype=np.int64)
     assigned: list[tuple[int, int, float, int, bool]] = []  # (pos, person, cost, level, party)
     steps: list[list[EscalationStep]] = [[] for _ in range(P)]
-    last_pool: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
-    t_cand = t_score = t_solve = 0.0
+    last_pool: dict[int, tuple[Ranking, int]] = {}
+    t_cand = t_solve = 0.0
 
     step = 0
     while True:
@@ -70,22 +71,17 @@ def _solve(problem: Problem, group_solver: GroupSolver) -> Result:
         groups: list[Group] = []
         for j in todo:
             pos = problem.positions[j]
-            level = plans[j][step]
+            w = problem.weights_for(pos.kind)
             t = time.perf_counter()
-            c, level = index.feasible(pos, j, level, taken)
-            t_cand += time.perf_counter() - t
-            t = time.perf_counter()
-            # Quantised once here so every consumer (solver, certificate, report) sees equal numbers.
-            cost = quantise(total_cost(cost_terms(index, pos, c, problem.weights_for(pos.kind), level)))
-            order = sort_by_cost(c, cost, index.id_rank, QUANTUM)
-            c, cost = c[order], cost[order]
-            t_score += time.perf_counter() - t
-            last_pool[j] = (c, cost, level)
+            # Rankings score lazily: only as far as the group solver reads them (ranking.py).
+            ranked, level = index.ranking(pos, j, plans[j][step], w, taken)
+            last_pool[j] = (ranked, level)
             if ord_open[j] > 0:
-                groups.append(Group(j, False, int(ord_open[j]), level, c, cost))
+                groups.append(Group(j, False, int(ord_open[j]), level, ranked))
             if party_open[j] > 0:
-                is_party = (cand.identities[c] & problem.party_bit) != 0
-                groups.append(Group(j, True, int(party_open[j]), level, c[is_party], cost[is_party]))
+                party, _ = index.ranking(pos, j, plans[j][step], w, taken, problem.party_bit)
+                groups.append(Group(j, True, int(party_open[j]), level, party))
+            t_cand += time.perf_counter() - t
         t = time.perf_counter()
         matched, st = group_solver(groups, cand.ids, problem.prune_margin)
         t_solve += time.perf_counter() - t
@@ -129,8 +125,14 @@ def _solve(problem: Problem, group_solver: GroupSolver) -> Result:
         filled = sum(s.filled for s in steps[j])
         out = PositionOutcome(pos.id, pos.headcount, filled, pos.headcount - filled, steps=steps[j])
         if j in last_pool and problem.standby_size:
-            c, cost, _ = last_pool[j]
-            free = ~index.marked_in(c, taken)
+            ranked, _ = last_pool[j]
+            k = 2 * problem.standby_size + 16
+            while True:
+                c, cost = ranked.head(k)
+                free = ~index.marked_in(c, taken)
+                if int(free.sum()) >= problem.standby_size or c.size >= ranked.m:
+                    break
+                k = max(4 * k, c.size + 1)
             sc, scost = c[free][:problem.standby_size], cost[free][:problem.standby_size]
             out.standby = [(int(cand.ids[p]), float(x)) for p, x in zip(sc, scost)]
         if out.unfilled > 0:
@@ -141,8 +143,9 @@ def _solve(problem: Problem, group_solver: GroupSolver) -> Result:
                                            int(ord_open[j]), problem.party_bit, problem.rest_hours)
         outcomes.append(out)
     stats["time"]["explain"] = time.perf_counter() - t
-    stats["time"].update(candidates=t_cand, scoring=t_score, solve=t_solve,
-                         total=time.perf_counter() - t_start)
+    stats["time"].update(candidates=t_cand, solve=t_solve, total=time.perf_counter() - t_start)
+    # Pairs scored exactly (the rest were bounded out), of all feasible pairs the steps offered.
+    stats["scored"] = index.scored
     stats["filled"] = len(assignments)
     total = float(sum(a.cost for a in assignments))
     return Result(assignments, outcomes, total, stats)
@@ -173,23 +176,37 @@ def _solve_groups(groups: list[Group], ids: np.ndarray, margin: int
     G = [groups[i] for i in live]
     slots = np.array([g.slots for g in G], dtype=np.int64)
     S = int(slots.sum())
-    maxc = max(float(g.cost[-1]) for g in G)  # lists are sorted ascending
+    for g in G:
+        g.keep = int(min(g.m, g.slots + margin))
+        g.ranked.head(g.keep + 1)  # lazy rankings learn first whether their bounds prune
+    maxc = max(g.ranked.max_cost() for g in G)  # the dearest candidate of any group
     big = (maxc + 1.0) * (S + 1)
     q = QUANTUM
     while (big + 1.0) * (S + 1) / q > _EXACT_LIMIT:
         q *= 2.0
     big = float(quantise(np.array(big), q)) + q
-    costs = [quantise(g.cost, q) for g in G]
-    for g in G:
-        g.keep = int(min(g.m, g.slots + margin))
+    m = [g.m for g in G]
+    # The head of each group's ranked list read so far: persons and costs (quantised at q).
+    heads: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int64), np.zeros(0))] * len(G)
+
+    def read(i: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """At least the first min(k, m) candidates of group i."""
+        if heads[i][0].size < min(k, m[i]):
+            p, c = G[i].ranked.head(k)
+            heads[i] = (p, c if q == QUANTUM else quantise(c, q))
+        return heads[i]
+
     row_start = np.concatenate(([0], np.cumsum(slots)[:-1]))
 
     while True:
         st["rounds"] += 1
+        # Each kept list plus the next candidate, whose cost is the certificate's threshold.
+        for i, g in enumerate(G):
+            read(i, g.keep + 1)
         keep = np.array([g.keep for g in G], dtype=np.int64)
         ge_g = np.repeat(np.arange(len(G)), keep)
-        ge_p = np.concatenate([g.persons[:g.keep] for g in G])
-        ge_c = np.concatenate([c[:g.keep] for g, c in zip(G, costs)])
+        ge_p = np.concatenate([heads[i][0][:g.keep] for i, g in enumerate(G)])
+        ge_c = np.concatenate([heads[i][1][:g.keep] for i, g in enumerate(G)])
         # Columns ordered by volunteer id so the solver's tie handling follows ids.
         us = np.unique(ge_p)
         id_order = np.argsort(ids[us], kind="stable")
@@ -241,14 +258,19 @@ def _solve_groups(groups: list[Group], ids: np.ndarray, margin: int
         # dummies carry zero duals). Only a non-optimal sparse answer could trip these.
         if np.any(w[~used] > 0) or np.any(u[matched] > big):
             raise CertificateError("pruned assignment is not optimal (dual check failed)")
-        t_g = np.array([c[g.keep] if g.keep < g.m else np.inf for g, c in zip(G, costs)])
+        t_g = np.array([heads[i][1][g.keep] if g.keep < g.m else np.inf for i, g in enumerate(G)])
         fail = np.flatnonzero(A > t_g)
         if fail.size == 0:
             break
         st["widened"] += int(fail.size)
         for i in fail:
             g = G[i]
-            need = int(np.searchsorted(costs[i], A[i], side="right"))
+            costs = heads[i][1]
+            need = int(np.searchsorted(costs, A[i], side="right"))
+            if need >= costs.size and costs.size < g.m:
+                # Only min(need + slots, 4 * keep) matters below: read that far.
+                costs = read(i, 4 * g.keep)[1]
+                need = int(np.searchsorted(costs, A[i], side="right"))
             # Grow geometrically (2x-4x): a slot left on its dummy has a huge dual, and taking
             # every candidate below it would keep the whole district (measured: 5.2M of 51M
             # candidates kept, 31 s, at 10,000 slots x 1M people). The check repeats each round.
