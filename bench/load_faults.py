@@ -710,7 +710,8 @@ def report(args, run: dict) -> int:
     checks: list[tuple[bool, str]] = []
     window = (faults.get("pg_start", 1e9), faults.get("pg_ready", 1e9) + RESTART_GRACE)
     fives = [r for r in rows if r[1].isdigit() and int(r[1]) >= 500]
-    outside = [r for r in fives if not window[0] <= r[2] <= window[1]]
+    # A request counts as in the window when it was in flight during it (begun before, answered after the start).
+    outside = [r for r in fives if not (r[2] <= window[1] and r[2] + r[3] >= window[0])]
     checks.append((not outside, f"no 5xx outside the database restart window ({window[0]:.1f}–{window[1]:.1f} s): "
                    f"{len(fives)} 5xx in all, {len(outside)} outside"
                    + (f"; first: {[(r[0], r[1], round(r[2], 1)) for r in outside[:5]]}" if outside else "")))
