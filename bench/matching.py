@@ -64,20 +64,23 @@ def draft_big_campaign(slots: int, seed: int, now: datetime, zone: ZoneInfo) -> 
 
 
 def read_floor(campaign, zone_name: str) -> float:
-    """Seconds to only fetch the candidate rows the matcher needs (people and their skills)."""
-    from campaigns.recruitment import _candidate_rows, _in_scope
+    """Seconds to only fetch the rows the matcher reads about people: their own columns and the skills the
+    positions name, as plain driver rows (the way campaigns/recruitment.py reads a district-wide match, which
+    the benchmark's campaign is)."""
+    from campaigns.recruitment import _candidate_rows, _covers_every_grid, _plain_rows
     from extensions import db
     from grids.models import Grid
-    from volunteers.models import Volunteer, VolunteerSkill
+    from volunteers.models import VolunteerSkill
     from sqlalchemy import select
 
     scopes = [db.session.get(Grid, campaign.office_grid_id).path]
+    paths = db.session.scalars(select(Grid.path)).all()
+    used = sorted({s.skill_id for shift in campaign.shifts for p in shift.positions for s in p.skills})
     started = time.perf_counter()
-    _candidate_rows(scopes)
-    db.session.execute(select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_id, VolunteerSkill.level,
-                              VolunteerSkill.certificate_expires_on)
-                       .join(Volunteer, Volunteer.id == VolunteerSkill.volunteer_id)
-                       .join(Grid, Grid.id == Volunteer.home_grid_id).where(_in_scope(scopes))).all()
+    _candidate_rows(scopes, _covers_every_grid(scopes, paths))
+    _plain_rows(select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_id, VolunteerSkill.level,
+                       VolunteerSkill.certificate_no.is_not(None), VolunteerSkill.certificate_expires_on)
+                .where(VolunteerSkill.skill_id.in_(used)))
     seconds = time.perf_counter() - started
     db.session.rollback()
     return seconds

@@ -245,7 +245,8 @@ def contenders(prob: Problem, dense_limit_bytes: int = 8 << 30, repeats: int = 3
                  "note": (f"solve allocations peak {mem.get('solve_traced_kib', 0) / 1024:.0f} MiB (tracemalloc); "
                           if mem else "")
                  + f"rounds {st0['rounds']}, widened {st0['widened']}, edges {st0['edges']}, "
-                 f"kept {st0.get('kept', 0)} of {st0['candidates']} candidates"})
+                 f"kept {st0.get('kept', 0):,} of {st0['candidates']:,} candidates, "
+                 f"scored {ours.stats.get('scored', 0):,} pairs"})
     need = S * (volunteers + S) * 8
     if need <= dense_limit_bytes:
         t = time.perf_counter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -140,15 +141,39 @@ def _in_scope(scopes: list[str]):
                 or_(*[Grid.path.startswith(path, autoescape=True) for path in scopes]))
 
 
-def _candidate_rows(scopes: list[str]) -> list:
-    """The candidates' own columns, by id."""
-    stmt = (select(Volunteer.id, Volunteer.home_grid_id, Volunteer.identity_flags, Volunteer.availability_mask,
-                   Volunteer.max_callups_per_month, Volunteer.interests,
-                   Volunteer.emergency_calls == EmergencyCalls.ANY_HOUR.value)
-            .join(Grid, Grid.id == Volunteer.home_grid_id)
-            .where(_in_scope(scopes))
-            .order_by(Volunteer.id))
-    return db.session.execute(stmt).all()
+def _scoped(stmt, scopes: list[str], whole: bool):
+    """``stmt`` (over Volunteer) limited to active people in ``scopes``; ``whole``: the scopes hold every grid,
+    so no join with the grid tree is needed."""
+    stmt = stmt.where(Volunteer.status == VolunteerStatus.ACTIVE)
+    return stmt if whole else stmt.join(Grid, Grid.id == Volunteer.home_grid_id).where(_in_scope(scopes))
+
+
+def _covers_every_grid(scopes: list[str], paths) -> bool:
+    """Do the scopes hold every grid? Then a match reads every active person, with no join to the grid tree."""
+    return bool(scopes) and all(any(path.startswith(scope) for scope in scopes) for path in paths)
+
+
+def _plain_rows(stmt) -> list[tuple]:
+    """The rows of a Core select as the driver's plain tuples: no Row objects and no result processing, so
+    only columns whose driver values are what the caller wants (integers, bytes, booleans, dates or ISO
+    date strings) belong here. At city scale, building a million Row objects costs more than the query."""
+    result = db.session.connection().execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _candidate_rows(scopes: list[str], whole: bool = False) -> list:
+    """The candidates' own columns, by id (plain tuples: see ``_plain_rows``)."""
+    stmt = _scoped(select(Volunteer.id, Volunteer.home_grid_id, Volunteer.identity_flags, Volunteer.availability_mask,
+                          Volunteer.max_callups_per_month, Volunteer.interests,
+                          Volunteer.emergency_calls == EmergencyCalls.ANY_HOUR.value), scopes, whole)
+    return _plain_rows(stmt.order_by(Volunteer.id))
+
+
+def _int_column(values, dtype=np.int64) -> np.ndarray:
+    return np.array(values, dtype=dtype) if len(values) else np.zeros(0, dtype=dtype)
 
 
 def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now: datetime,
@@ -159,12 +184,14 @@ def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now
     zone = ZoneInfo(timezone_name)
     policy = effective_policy(campaign)
     grids = _GridTable()
-    catalogue = db.session.execute(select(Skill.id, Skill.code).order_by(Skill.id)).all()
+    catalogue = db.session.execute(select(Skill.id, Skill.code, Skill.certified).order_by(Skill.id)).all()
     skill_ids = [row.id for row in catalogue]
     skill_column = {skill_id: column for column, skill_id in enumerate(skill_ids)}
 
     specs, scopes = [], set()
     allowed_level = widest_level(campaign, now)
+    # The shifts' grids in one query (the loop's gets then hit the identity map).
+    db.session.scalars(select(Grid).where(Grid.id.in_(sorted({item.shift.grid_id for item in open_positions})))).all()
     for index, item in enumerate(open_positions):
         place = db.session.get(Grid, item.shift.grid_id)
         first, widest, escalate = radius_for(campaign, place, policy, allowed_level)
@@ -187,22 +214,29 @@ def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now
     timings["positions"] = time.perf_counter() - started
 
     t = time.perf_counter()
-    rows = _candidate_rows(sorted(scopes)) if specs else []
+    scopes = sorted(scopes)
+    whole = _covers_every_grid(scopes, grids.path.values())
+    rows = _candidate_rows(scopes, whole) if specs else []
     n = len(rows)
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-    home = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n)
-    identities = np.fromiter((r[2] for r in rows), dtype=np.int32, count=n)
-    availability = (np.frombuffer(b"".join(bytes(r[3]) for r in rows), dtype=np.uint8).reshape(n, matching.MASK_BYTES)
+    columns = [list(map(itemgetter(k), rows)) for k in range(7)]
+    del rows
+    ids = _int_column(columns[0])
+    home = _int_column(columns[1])
+    identities = _int_column(columns[2], np.int32)
+    availability = (np.frombuffer(b"".join(map(bytes, columns[3])), dtype=np.uint8).reshape(n, matching.MASK_BYTES)
                     if n else np.zeros((0, matching.MASK_BYTES), dtype=np.uint8))
-    cap = np.fromiter((r[4] for r in rows), dtype=np.int64, count=n)
-    interests = np.fromiter((r[5] for r in rows), dtype=np.int32, count=n)
-    any_hour = np.fromiter((bool(r[6]) for r in rows), dtype=bool, count=n)
+    cap = _int_column(columns[4])
+    interests = _int_column(columns[5], np.int32)
+    any_hour = _int_column(columns[6], bool)
+    del columns
     timings["read_people"] = time.perf_counter() - t
     position_of = {spec.id: j for j, spec in enumerate(specs)}
 
     t = time.perf_counter()
-    extras = _history_arrays(ids, sorted(scopes), [item.shift for item in open_positions], position_of,
-                             skill_column, now=now, zone=zone, rest_hours=rest_hours)
+    used_skills = sorted({skill_ids[col] for spec in specs for col, _ in (*spec.required_skills, *spec.preferred_skills)})
+    extras = _history_arrays(ids, scopes, [item.shift for item in open_positions], position_of,
+                             skill_column, now=now, zone=zone, rest_hours=rest_hours, whole=whole,
+                             used_skills=used_skills, certified={row.id: bool(row.certified) for row in catalogue})
     timings["read_history"] = time.perf_counter() - t
 
     month_used = extras.pop("month_used")
@@ -220,31 +254,53 @@ def build_problem(campaign: Campaign, open_positions: list[OpenPosition], *, now
 
 def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], position_of: dict[int, int],
                     skill_column: dict[int, int], *, now: datetime, zone: ZoneInfo,
-                    rest_hours: float) -> dict[str, np.ndarray]:
-    """Skills, busy intervals, exclusions, team pairings and history counts as arrays over ``ids``."""
+                    rest_hours: float, whole: bool = False, used_skills: list[int] | None = None,
+                    certified: dict[int, bool] | None = None) -> dict[str, np.ndarray]:
+    """Skills, busy intervals, exclusions, team pairings and history counts as arrays over ``ids`` (ascending).
+
+    Only the skills in ``used_skills`` (those the positions require or prefer; None: all) are read: the
+    matcher looks at no other skill column, so the others stay 0 (lacks)."""
     n = ids.shape[0]
-    row_of = {int(v): i for i, v in enumerate(ids)}
     if n == 0:
         scopes = ["/-none-/"]
+        whole = False
+
+    def rows_of(volunteer_ids) -> tuple[np.ndarray, np.ndarray]:
+        """(row of each volunteer id in ``ids``, whether it is there at all), by binary search."""
+        v = np.asarray(volunteer_ids, dtype=np.int64).ravel()
+        if n == 0:
+            return np.zeros(v.size, dtype=np.int64), np.zeros(v.size, dtype=bool)
+        at = np.searchsorted(ids, v)
+        at[at == n] = 0
+        return at, ids[at] == v
+
+    def locate(volunteer_ids) -> list[int]:
+        """Row of each volunteer id, -1 for people who are not candidates."""
+        at, known = rows_of(list(volunteer_ids))
+        return np.where(known, at, -1).tolist()
 
     levels = np.zeros((n, max(len(skill_column), 1)), dtype=np.int8)
     expiry = np.full(levels.shape, matching.NO_EXPIRY, dtype=np.int32)
-    skill_stmt = (select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_id, VolunteerSkill.level,
-                         Skill.certified, VolunteerSkill.certificate_no, VolunteerSkill.certificate_expires_on)
-                  .join(Skill, Skill.id == VolunteerSkill.skill_id)
-                  .join(Volunteer, Volunteer.id == VolunteerSkill.volunteer_id)
-                  .join(Grid, Grid.id == Volunteer.home_grid_id).where(_in_scope(scopes)))
-    for vid, sid, level, certified, number, expires in db.session.execute(skill_stmt):
-        row = row_of.get(vid)
-        if row is None:
-            continue
-        levels[row, skill_column[sid]] = level
-        # The certificate rule of volunteers/models.py, in the matcher's encoding of skill_expiry.
-        through = skill_valid_through(certified, number, expires)
-        if through == date.min:
-            expiry[row, skill_column[sid]] = matching.NO_CERTIFICATE
-        elif through != date.max:
-            expiry[row, skill_column[sid]] = (through - date(1970, 1, 1)).days
+    skill_stmt = select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_id, VolunteerSkill.level,
+                        VolunteerSkill.certificate_no.is_not(None), VolunteerSkill.certificate_expires_on)
+    if used_skills is not None:
+        skill_stmt = skill_stmt.where(VolunteerSkill.skill_id.in_(used_skills))
+    # District-wide: every row of the used skills, people outside ``ids`` dropped below; else joined to the scope.
+    if not whole:
+        skill_stmt = _scoped(skill_stmt.join(Volunteer, Volunteer.id == VolunteerSkill.volunteer_id), scopes, False)
+    skill_rows = _plain_rows(skill_stmt) if (used_skills is None or used_skills) else []
+    if skill_rows:
+        vid, sid, level, numbered, expires = (list(map(itemgetter(k), skill_rows)) for k in range(5))
+        del skill_rows
+        row, known = rows_of(vid)
+        sid = np.array(sid, dtype=np.int64)
+        column_of = np.zeros(max(skill_column) + 1, dtype=np.int64)
+        column_of[list(skill_column)] = list(skill_column.values())
+        is_certified = np.zeros(column_of.size, dtype=bool)
+        is_certified[[k for k, v in (certified or {}).items() if v and k < column_of.size]] = True
+        row, col = row[known], column_of[sid[known]]
+        levels[row, col] = np.array(level, dtype=np.int8)[known]
+        expiry[row, col] = _valid_through(is_certified[sid], np.array(numbered, dtype=bool), expires)[known]
 
     # Busy: other live call-ups whose shifts come near these shifts, and blackout days.
     window_start = min(s.start_at for s in shifts) - timedelta(hours=rest_hours) if shifts else now
@@ -254,12 +310,13 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
         .where(CallUp.status.in_(BUSY_STATES), CallUp.volunteer_id.is_not(None),
                Shift.end_at > window_start, Shift.start_at < window_end)).all()
     # The fourth column marks blackout days: no rest around them, and reported apart from call-ups.
-    busy = [(row_of[v], _epoch(s), _epoch(e), 0) for v, s, e in busy_rows if v in row_of]
+    busy = [(r, _epoch(s), _epoch(e), 0) for r, (_, s, e) in zip(locate(v for v, _, _ in busy_rows), busy_rows)
+            if r >= 0]
     days = {s.start_at.astimezone(zone).date() for s in shifts} | {s.end_at.astimezone(zone).date() for s in shifts}
-    for vid, day in db.session.execute(select(BlackoutDate.volunteer_id, BlackoutDate.day)
-                                       .where(BlackoutDate.day.in_(sorted(days)))):
-        if vid in row_of:
-            busy.append((row_of[vid], *_local_day_bounds(day, zone), 1))
+    blackouts = db.session.execute(select(BlackoutDate.volunteer_id, BlackoutDate.day)
+                                   .where(BlackoutDate.day.in_(sorted(days)))).all()
+    busy += [(r, *_local_day_bounds(day, zone), 1)
+             for r, (_, day) in zip(locate(v for v, _ in blackouts), blackouts) if r >= 0]
 
     # Never ask anyone twice for the same position, unless they declined before its shift's
     # time or place changed (campaigns/changes.py): then the changed need is a new question.
@@ -268,7 +325,7 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
     asked = db.session.execute(join_shift(select(CallUp.volunteer_id, CallUp.position_id))
                                .where(CallUp.position_id.in_(list(position_of)), CallUp.volunteer_id.is_not(None),
                                       ~declined_before_change)).all()
-    excluded = [(row_of[v], position_of[p]) for v, p in asked if v in row_of]
+    excluded = [(r, position_of[p]) for r, (_, p) in zip(locate(v for v, _ in asked), asked) if r >= 0]
 
     # Team pairings count at community level: a street-office pairing covers its communities.
     pair_rows = db.session.execute(
@@ -278,31 +335,31 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
     paired = []
     if pair_rows:
         communities = db.session.execute(select(Grid.id, Grid.path).where(Grid.level == 2)).all()
-        for vid, gid, level, path in pair_rows:
-            if vid not in row_of:
+        for row, (_, gid, level, path) in zip(locate(v for v, _, _, _ in pair_rows), pair_rows):
+            if row < 0:
                 continue
             if level == 2:
-                paired.append((row_of[vid], gid))
+                paired.append((row, gid))
             elif level == 3:
-                paired.append((row_of[vid], int(path.strip("/").split("/")[2])))
+                paired.append((row, int(path.strip("/").split("/")[2])))
             else:
-                paired.extend((row_of[vid], cid) for cid, cpath in communities if cpath.startswith(path))
+                paired.extend((row, cid) for cid, cpath in communities if cpath.startswith(path))
 
     # The duty rota (值班) of the shifts' weeks, by Monday.
     mondays = {day - timedelta(days=day.weekday()) for day in days}
-    duty = [(row_of[vid], matching.week_of_day((monday - date(1970, 1, 1)).days))
-            for vid, monday in db.session.execute(select(DutyRota.volunteer_id, DutyRota.week_start)
-                                                  .where(DutyRota.week_start.in_(sorted(mondays))))
-            if vid in row_of]
+    rota = db.session.execute(select(DutyRota.volunteer_id, DutyRota.week_start)
+                              .where(DutyRota.week_start.in_(sorted(mondays)))).all()
+    duty = [(r, matching.week_of_day((monday - date(1970, 1, 1)).days))
+            for r, (_, monday) in zip(locate(v for v, _ in rota), rota) if r >= 0]
 
     history = person_history(now=now, timezone_name=zone.key)
     counts = {name: np.zeros(n) for name in ("hours_30d", "hours_90d", "callups_30d", "accepted", "declined",
                                              "expired", "no_shows", "attended", "month_used")}
-    for vid, values in history.items():
-        row = row_of.get(vid)
-        if row is not None:
-            for name, value in values.items():
-                counts[name][row] = value
+    if history:
+        row, known = rows_of(list(history))
+        for name, column in counts.items():
+            values = np.fromiter((h.get(name, 0.0) for h in history.values()), dtype=np.float64, count=len(history))
+            column[row[known]] = values[known]
 
     def columns(pairs, width):
         if not pairs:
@@ -318,6 +375,32 @@ def _history_arrays(ids: np.ndarray, scopes: list[str], shifts: list[Shift], pos
             "busy_person": busy_person, "busy_start": busy_start, "busy_end": busy_end,
             "busy_blackout": busy_blackout.astype(bool), "excluded_person": excluded_person, "excluded_position": excluded_position,
             "paired_person": paired_person, "paired_grid": paired_grid, **counts}
+
+
+def _valid_through(certified: np.ndarray, numbered: np.ndarray, expires) -> np.ndarray:
+    """``skill_valid_through`` of volunteers/models.py over arrays, in the matcher's encoding of skill_expiry:
+    days since 1970-01-01, NO_CERTIFICATE for date.min, NO_EXPIRY for date.max. ``expires``: the driver's
+    values (dates, ISO date strings or None)."""
+    out = np.empty(certified.size, dtype=np.int32)
+    code = {date.min: matching.NO_CERTIFICATE, date.max: matching.NO_EXPIRY}
+    # Without an expiry date the rule depends only on (certified skill, number on record): ask it.
+    for c in (False, True):
+        for has_number in (False, True):
+            through = skill_valid_through(c, "n" if has_number else None, None)
+            out[(certified == c) & (numbered == has_number)] = code[through]
+    dated = np.fromiter((e is not None for e in expires), dtype=bool, count=len(expires))
+    if dated.any():
+        days = np.array([e for e in expires if e is not None], dtype="datetime64[D]").astype(np.int64)
+        sample = date(2000, 1, 1)
+        if all(skill_valid_through(c, num, sample) == sample for c in (False, True) for num in (None, "n")):
+            out[dated] = days
+        else:  # the rule changed: apply it row by row
+            base = date(1970, 1, 1)
+            for i, d in zip(np.flatnonzero(dated), days.tolist()):
+                expires_on = base + timedelta(days=d)
+                through = skill_valid_through(bool(certified[i]), "n" if numbered[i] else None, expires_on)
+                out[i] = code[through] if through in code else (through - base).days
+    return out
 
 
 def open_positions_of(campaign: Campaign, *, fill_all: bool, over_recruit_percent: int = 0,

@@ -153,7 +153,7 @@ class Candidates:
         if ids.ndim != 1:
             raise ValueError("Candidates.ids must be 1-d")
         n = ids.shape[0]
-        if n and np.unique(ids).size != n:
+        if n > 1 and not (ids[1:] > ids[:-1]).all() and np.unique(ids).size != n:  # ascending: unique
             raise ValueError("Candidates.ids must be unique")
         sl = np.asarray(self.skill_levels, dtype=np.int8)
         if sl.ndim != 2 or sl.shape[0] != n:

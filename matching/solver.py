@@ -11,7 +11,7 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from .candidates import CandidateIndex, Group
 from .explain import explain_position
 from .problem import Assignment, EscalationStep, PositionOutcome, Problem, Result
-from .ranking import Ranking
+from .ranking import Ranking, ScoredRanking
 from .scoring import QUANTUM, cost_terms, quantise
 
 _EXACT_LIMIT = 2.0 ** 50  # keep every (quantised) sum below 2**53 quanta: float64 stays exact
@@ -79,7 +79,11 @@ def _solve(problem: Problem, group_solver: GroupSolver) -> Result:
             if ord_open[j] > 0:
                 groups.append(Group(j, False, int(ord_open[j]), level, ranked))
             if party_open[j] > 0:
-                party, _ = index.ranking(pos, j, plans[j][step], w, taken, problem.party_bit)
+                if isinstance(ranked, ScoredRanking):  # already scored: keep the party members, in order
+                    is_party = (cand.identities[ranked.persons] & problem.party_bit) != 0
+                    party = ScoredRanking(ranked.persons[is_party], ranked.cost[is_party])
+                else:
+                    party, _ = index.ranking(pos, j, plans[j][step], w, taken, problem.party_bit)
                 groups.append(Group(j, True, int(party_open[j]), level, party))
             t_cand += time.perf_counter() - t
         t = time.perf_counter()
