@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, table, update
+from sqlalchemy import Select, and_, case, func, insert, or_, select, table, update
 from sqlalchemy import column as table_column
 from sqlalchemy.orm import selectinload
 
@@ -16,7 +16,7 @@ from campaigns.places import join_shift
 from campaigns import places
 from campaigns.reasons import said, said_unfilled
 from campaigns.reliability import show_up_prior
-from campaigns.states import _record_event, _transition_many
+from campaigns.states import _record_event, _record_events, _transition_many
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import _l
 from core.scope import STAFF_ROLES, Role, Scope
@@ -519,20 +519,18 @@ def match_campaign(campaign_id: int, *, now: datetime, timezone_name: str):
 
 
 def _store_proposals(plan, *, wave: int, send_at: datetime, actor: str, now: datetime, note: str) -> int:
-    """The plan's proposals as scheduled call-ups with their first event; part of the caller's transaction."""
-    created = 0
-    for position in plan.positions:
-        for proposal in position.proposals:
-            callup = CallUp(position_id=proposal.position_id, volunteer_id=proposal.volunteer_id,
-                            status=CallUpStatus.SCHEDULED, score=proposal.score, wave=wave,
-                            radius_level=proposal.radius_level, send_at=send_at, created_at=now, updated_at=now,
-                            breakdown={**proposal.breakdown, "cost": round(proposal.cost, 4),
-                                       "party_slot": proposal.party_slot})
-            callup.events.append(CallUpEvent(at=now, actor=actor, from_state=None,
-                                             to_state=CallUpStatus.SCHEDULED.value, note=note))
-            db.session.add(callup)
-            created += 1
-    return created
+    """The plan's proposals as scheduled call-ups with their first event; part of the caller's transaction. Two
+    INSERTs whatever the size (an emergency's wave is thousands of call-ups), not a unit of work per row."""
+    rows = [{"position_id": proposal.position_id, "volunteer_id": proposal.volunteer_id,
+             "status": CallUpStatus.SCHEDULED, "score": proposal.score, "wave": wave,
+             "radius_level": proposal.radius_level, "send_at": send_at, "created_at": now, "updated_at": now,
+             "breakdown": {**proposal.breakdown, "cost": round(proposal.cost, 4), "party_slot": proposal.party_slot}}
+            for position in plan.positions for proposal in position.proposals]
+    if not rows:
+        return 0
+    ids = db.session.scalars(insert(CallUp).returning(CallUp.id), rows).all()
+    _record_events([(callup_id, None, CallUpStatus.SCHEDULED) for callup_id in ids], now=now, actor=actor, note=note)
+    return len(ids)
 
 
 def check_publishable(campaign_id: int, *, now: datetime) -> Campaign:

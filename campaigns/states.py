@@ -78,10 +78,10 @@ def _record_event(callup_id: int, source: CallUpStatus | None, target: CallUpSta
                                note=note[:500] if note else None))
 
 
-def _record_events(rows: list[tuple[int, CallUpStatus, CallUpStatus]], *, now: datetime, actor: str,
+def _record_events(rows: list[tuple[int, CallUpStatus | None, CallUpStatus]], *, now: datetime, actor: str,
                    note: str | None = None) -> None:
-    """Bulk-append events for a batch transition (expiry, sending)."""
+    """Bulk-append events for a batch transition (expiry, sending) or for new call-ups (no source state)."""
     if rows:
         db.session.execute(insert(CallUpEvent), [
-            {"callup_id": cid, "at": now, "actor": actor[:100], "from_state": src.value, "to_state": dst.value,
-             "note": note} for cid, src, dst in rows])
+            {"callup_id": cid, "at": now, "actor": actor[:100], "from_state": src.value if src else None,
+             "to_state": dst.value, "note": note} for cid, src, dst in rows])

@@ -157,16 +157,12 @@ def test_publish_is_all_or_nothing(tree, monkeypatch):
     for i in range(3):
         person(tree.grid_a1, f"1390000000{i}")
     c = campaign(tree, headcount=3)
-    calls = {"n": 0}
-    original = services.CallUpEvent
 
-    def failing_event(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("disk full")
-        return original(**kwargs)
+    def failing_events(rows, **kwargs):  # the call-ups are written; their events fail
+        assert db.session.scalar(select(func.count()).select_from(CallUp)) == 3
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "CallUpEvent", failing_event)
+    monkeypatch.setattr(services, "_record_events", failing_events)
     with pytest.raises(RuntimeError):
         services.publish_campaign(c.id, actor="x", now=NOW, timezone_name=TZ)
     db.session.rollback()
