@@ -45,6 +45,8 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from bench.stampede import _percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 LINK = re.compile(r"/r/([A-Za-z0-9_-]{16,})")
 PASSWORD = "bench-load-faults-42"
@@ -254,11 +256,6 @@ class Recorder:
             if outcome.isdigit() and int(outcome) < 500:
                 break
         return outcome, response
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
 
 
 def _deploy_settings(database_url: str, public_url: str, webhook: str, sms: str, smtp: str) -> dict[str, str]:

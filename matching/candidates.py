@@ -7,8 +7,7 @@ import numpy as np
 
 from . import ranking as ranking_mod
 from .problem import COMMUNITY_LEVEL, Candidates, PositionSpec, Weights
-from .ranking import (BoundedRanking, CellTable, Pool, Ranking, ScoredRanking, score_sorted,  # noqa: F401
-                      sort_by_cost, static_cost)
+from .ranking import BoundedRanking, CellTable, Pool, Ranking, ScoredRanking, score_sorted, static_cost
 
 
 SHARED_FILTER_BYTES = 256 << 20

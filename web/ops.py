@@ -68,7 +68,7 @@ def _check_database() -> dict[str, Any]:
         return {"ok": True}
     except Exception as error:  # any driver error means "not ready", never a 500
         db.session.rollback()
-        log.warning("readyz: database check failed: %s", type(error).__name__)
+        log.warning("database check failed: %s", type(error).__name__)
         return {"ok": False, "error": type(error).__name__}
 
 
