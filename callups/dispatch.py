@@ -20,11 +20,12 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from notices.channels import Channel as ChannelProtocol
 from notices.channels import DeliveryResult, OutboundMessage
+from notices.channels.inapp import InAppChannel
 from notices.links import _issue_link
 from notices.models import Channel, Notification, NotificationKind, NotificationStatus
 from notices.outbox import insert_rows
@@ -133,16 +134,27 @@ def _message(row: Any) -> OutboundMessage:
                            volunteer_id=row.volunteer_id, language=payload.get("language", "zh"))
 
 
+def _sent_payload(row: Any) -> dict[str, Any]:
+    """The payload kept once a message is out: the plain token is needed only until then."""
+    payload = dict(row.payload or {})
+    payload["text"] = LINK_IN_TEXT.sub("/r/…", payload.get("text", ""))
+    return payload
+
+
+def _fast_commit(connection: Any) -> None:
+    if connection.dialect.name == "postgresql":
+        # Losing this commit in a database crash only means one resend (at-least-once holds),
+        # so skip the WAL flush wait that otherwise caps throughput.
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
 def _finish(row: Any, result: DeliveryResult, *, owner: str, at: datetime) -> str:
     """Record one send's outcome while still holding the lease; returns sent/retried/failed/lost."""
     table = N.__table__  # a Core UPDATE: the ORM's bulk-update bookkeeping cost more than the send
     mine = (table.c.id == row.id, table.c.lease_owner == owner, table.c.status == NotificationStatus.SENDING)
     cleared = {"lease_owner": None, "lease_until": None}
     if result.ok:
-        payload = dict(row.payload or {})
-        # The plain token is needed only until the message is out.
-        payload["text"] = LINK_IN_TEXT.sub("/r/…", payload.get("text", ""))
-        values = {"status": NotificationStatus.SENT, "sent_at": at, "last_error": None, "payload": payload}
+        values = {"status": NotificationStatus.SENT, "sent_at": at, "last_error": None, "payload": _sent_payload(row)}
         outcome = "sent"
     elif result.permanent or row.attempts >= row.max_attempts:
         values = {"status": NotificationStatus.FAILED, "last_error": result.error}
@@ -152,10 +164,7 @@ def _finish(row: Any, result: DeliveryResult, *, owner: str, at: datetime) -> st
                   "due_at": at + backoff(row.attempts)}
         outcome = "retried"
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        # Losing this commit in a database crash only means one resend (at-least-once holds),
-        # so skip the WAL flush wait that otherwise caps throughput.
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    _fast_commit(connection)
     done = connection.execute(update(table).where(*mine).values(**values, **cleared)).rowcount
     db.session.commit()
     outcome = outcome if done == 1 else "lost"
@@ -163,6 +172,29 @@ def _finish(row: Any, result: DeliveryResult, *, owner: str, at: datetime) -> st
     if outcome == "sent" and getattr(row, "due_at", None) is not None:
         DISPATCH_DELAY.labels(row.channel.value).observe(max((at - row.due_at).total_seconds(), 0.0))
     return outcome
+
+
+def _deliver_inbox(rows: list[Any], *, owner: str, at: datetime) -> int:
+    """Deliver in-app rows, which the inbox shows as they are: marking them sent is the whole send, so one
+    UPDATE and one commit for the pass instead of one per row. Returns how many this owner still held."""
+    table = N.__table__
+    payloads = case({row.id: literal(_sent_payload(row), table.c.payload.type) for row in rows}, value=table.c.id)
+    connection = db.session.connection()
+    _fast_commit(connection)
+    done = connection.execute(
+        update(table).where(table.c.id.in_([row.id for row in rows]), table.c.lease_owner == owner,
+                            table.c.status == NotificationStatus.SENDING)
+        .values(status=NotificationStatus.SENT, sent_at=at, last_error=None, payload=payloads,
+                lease_owner=None, lease_until=None)
+        .returning(table.c.id)).scalars().all()
+    db.session.commit()
+    SENDS.labels(Channel.INAPP.value, "sent").inc(len(done))
+    SENDS.labels(Channel.INAPP.value, "lost").inc(len(rows) - len(done))
+    delivered = set(done)
+    for row in rows:
+        if row.id in delivered and row.due_at is not None:
+            DISPATCH_DELAY.labels(Channel.INAPP.value).observe(max((at - row.due_at).total_seconds(), 0.0))
+    return len(done)
 
 
 def release(rows: list[Any], *, owner: str) -> int:
@@ -193,6 +225,13 @@ def dispatch_outbox(*, now: datetime, channels: Mapping[str, ChannelProtocol], o
     rows = claim_due(owner=owner, now=now, lease_seconds=lease_seconds, batch=batch or config["OUTBOX_BATCH_SIZE"],
                      wecom_per_minute=config["WECOM_PER_MINUTE"], with_wecom="wecom" in channels)
     stats = DispatchStats(claimed=len(rows))
+    if isinstance(channels.get(Channel.INAPP.value), InAppChannel):
+        inbox = [row for row in rows if row.channel is Channel.INAPP]
+        if inbox:
+            delivered = _deliver_inbox(inbox, owner=owner, at=now + timedelta(seconds=time.monotonic() - started))
+            stats.sent += delivered
+            stats.skipped += len(inbox) - delivered
+            rows = [row for row in rows if row.channel is not Channel.INAPP]
     lease_end = now + timedelta(seconds=lease_seconds)
     for index, row in enumerate(rows):
         if STOPPING.is_set():

@@ -258,6 +258,34 @@ def test_dispatch_does_not_mark_rows_another_dispatcher_owns(app, now):
     assert outbox()[0].status is NotificationStatus.SENDING and outbox()[0].lease_owner == "fast"
 
 
+def test_dispatch_delivers_a_pass_of_inbox_rows_in_one_update(app, now):
+    """In-app rows are delivered by being marked sent: one UPDATE for the pass, tokens cut from the stored text."""
+    from notices.channels.inapp import InAppChannel
+    from tests.db.test_places_accept_queries import counted_statements
+
+    queue_raw(30, due_at=now, channel=Channel.INAPP)
+    for row in outbox():
+        row.payload = {**row.payload, "text": f"请回复 https://gm.example.cn/r/tok{row.id}abcdefghijklmnop"}
+    db.session.commit()
+    with counted_statements() as statements:
+        stats = dispatch_outbox(now=now, channels={"inapp": InAppChannel()}, owner="one")
+    assert (stats.claimed, stats.sent, stats.skipped) == (30, 30, 0)
+    assert sum(sql.startswith("UPDATE notifications") for sql in statements) == 2  # the claim and the delivery
+    rows = outbox()
+    assert {r.status for r in rows} == {NotificationStatus.SENT} and {r.lease_owner for r in rows} == {None}
+    assert all(r.sent_at is not None and r.payload["text"] == "请回复 https://gm.example.cn/r/…" for r in rows)
+
+
+def test_dispatch_leaves_inbox_rows_another_dispatcher_took_over(app, now):
+    from callups.dispatch import _deliver_inbox
+
+    queue_raw(3, due_at=now, channel=Channel.INAPP)
+    rows = claim_due(owner="slow", now=now, lease_seconds=60, batch=10)
+    claim_due(owner="fast", now=now + timedelta(seconds=61), lease_seconds=60, batch=10)
+    assert _deliver_inbox(rows, owner="slow", at=now + timedelta(seconds=62)) == 0
+    assert {(r.status, r.lease_owner) for r in outbox()} == {(NotificationStatus.SENDING, "fast")}
+
+
 def test_wecom_robot_gets_at_most_twenty_messages_a_minute(app, now, channels_config, http_receiver):
     queue_raw(45, due_at=now, channel=Channel.WECOM)
     channels = build_channels(app.config)
