@@ -3,7 +3,8 @@
 Several dispatcher processes may run at once: each claims rows with a lease
 (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: the single writer under
 ``BEGIN IMMEDIATE``), sends them one at a time and marks each only while it
-still owns the lease. A crash repeats at most the one message in flight.
+still owns the lease. A crash repeats at most the one message in flight. In-app
+rows are the inbox itself: a pass marks all of its in-app rows sent in one UPDATE.
 """
 from __future__ import annotations
 

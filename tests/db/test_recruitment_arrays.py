@@ -1,8 +1,6 @@
 """The bridge's fast read (campaigns/recruitment.py): district-wide it reads people and skills without
 joining the grid tree, as plain driver rows; the arrays must equal those of the scoped read, and the
 certificate encoding must follow the one rule of volunteers/models.py.
-
-Unlike the rest of tests/matching these tests need the database: they take the app context themselves.
 """
 from __future__ import annotations
 
@@ -12,7 +10,6 @@ import numpy as np
 import pytest
 
 import matching
-from tests.conftest import empty_tables
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
 SAT_9 = datetime(2026, 12, 5, 1, 0, tzinfo=timezone.utc)  # Saturday 09:00 in Shanghai
@@ -22,14 +19,6 @@ ARRAYS = ("ids", "grid_ancestors", "lat", "lon", "identities", "active", "callup
           "callups_30d", "accepted", "declined", "expired", "no_shows", "attended", "busy_person", "busy_start",
           "busy_end", "busy_blackout", "excluded_person", "excluded_position", "paired_person", "paired_grid",
           "duty_person", "duty_week")
-
-
-@pytest.fixture(autouse=True)
-def _app_context(app):
-    """Overrides the pure opt-out of tests/matching/conftest.py: these tests read the database."""
-    with app.app_context():
-        yield
-        empty_tables()
 
 
 def _people(tree):
