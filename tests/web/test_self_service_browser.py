@@ -231,11 +231,21 @@ def test_self_service_board_check_in_is_in_reach_on_a_phone(sized, live_server, 
                          now=now, grid_id=tree.community_a.id)
     db.session.commit()
     campaign_id, callup_id, login = position.shift.campaign_id, accepted.id, office.login
+    position_id = position.id
     db.session.rollback()  # the server's threads write: this test holds no SQLite lock while they do
 
     _sign_in(page, live_server, login)
     page.goto(f"{live_server}/office/campaigns/{campaign_id}")
     _no_sideways_scroll(page)
+    # The positions table does not scroll sideways inside its box either: on a phone each position is a card.
+    assert page.locator("#positions").evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+    accepted_cell = page.locator(f"#position-{position_id} td.accepted")
+    accepted_cell.scroll_into_view_if_needed()
+    box = accepted_cell.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= SIZES[page.size]["width"], box
+    assert accepted_cell.inner_text().split()[-1] == "1"  # one accepted; on a phone its label stands above it
+    page.locator("#positions").scroll_into_view_if_needed()
+    _shot(page, "board-positions")
     _in_view(page, f"#mark-attended-{callup_id}")
     _in_view(page, f"#mark-no_show-{callup_id}")
     page.locator("#roster").scroll_into_view_if_needed()
