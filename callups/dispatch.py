@@ -169,10 +169,15 @@ def _finish(row: Any, result: DeliveryResult, *, owner: str, at: datetime) -> st
     done = connection.execute(update(table).where(*mine).values(**values, **cleared)).rowcount
     db.session.commit()
     outcome = outcome if done == 1 else "lost"
+    _count_send(row, outcome, at=at)
+    return outcome
+
+
+def _count_send(row: Any, outcome: str, *, at: datetime) -> None:
+    """The metrics of one row's send: its outcome by channel, and for a sent row how long after it fell due."""
     SENDS.labels(row.channel.value, outcome).inc()
     if outcome == "sent" and getattr(row, "due_at", None) is not None:
         DISPATCH_DELAY.labels(row.channel.value).observe(max((at - row.due_at).total_seconds(), 0.0))
-    return outcome
 
 
 def _deliver_inbox(rows: list[Any], *, owner: str, at: datetime) -> int:
@@ -189,13 +194,10 @@ def _deliver_inbox(rows: list[Any], *, owner: str, at: datetime) -> int:
                 lease_owner=None, lease_until=None)
         .returning(table.c.id)).scalars().all()
     db.session.commit()
-    SENDS.labels(Channel.INAPP.value, "sent").inc(len(done))
-    SENDS.labels(Channel.INAPP.value, "lost").inc(len(rows) - len(done))
     delivered = set(done)
     for row in rows:
-        if row.id in delivered and row.due_at is not None:
-            DISPATCH_DELAY.labels(Channel.INAPP.value).observe(max((at - row.due_at).total_seconds(), 0.0))
-    return len(done)
+        _count_send(row, "sent" if row.id in delivered else "lost", at=at)
+    return len(delivered)
 
 
 def release(rows: list[Any], *, owner: str) -> int:

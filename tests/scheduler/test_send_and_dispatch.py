@@ -258,6 +258,12 @@ def test_dispatch_does_not_mark_rows_another_dispatcher_owns(app, now):
     assert outbox()[0].status is NotificationStatus.SENDING and outbox()[0].lease_owner == "fast"
 
 
+def _inbox_sends(result: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("gridmuster_outbox_sends_total", {"channel": "inapp", "result": result}) or 0.0
+
+
 def test_dispatch_delivers_a_pass_of_inbox_rows_in_one_update(app, now):
     """In-app rows are delivered by being marked sent: one UPDATE for the pass, tokens cut from the stored text."""
     from notices.channels.inapp import InAppChannel
@@ -267,9 +273,11 @@ def test_dispatch_delivers_a_pass_of_inbox_rows_in_one_update(app, now):
     for row in outbox():
         row.payload = {**row.payload, "text": f"请回复 https://gm.example.cn/r/tok{row.id}abcdefghijklmnop"}
     db.session.commit()
+    sent_before = _inbox_sends("sent")
     with counted_statements() as statements:
         stats = dispatch_outbox(now=now, channels={"inapp": InAppChannel()}, owner="one")
     assert (stats.claimed, stats.sent, stats.skipped) == (30, 30, 0)
+    assert _inbox_sends("sent") - sent_before == 30
     assert sum(sql.startswith("UPDATE notifications") for sql in statements) == 2  # the claim and the delivery
     rows = outbox()
     assert {r.status for r in rows} == {NotificationStatus.SENT} and {r.lease_owner for r in rows} == {None}
@@ -282,7 +290,9 @@ def test_dispatch_leaves_inbox_rows_another_dispatcher_took_over(app, now):
     queue_raw(3, due_at=now, channel=Channel.INAPP)
     rows = claim_due(owner="slow", now=now, lease_seconds=60, batch=10)
     claim_due(owner="fast", now=now + timedelta(seconds=61), lease_seconds=60, batch=10)
+    lost_before = _inbox_sends("lost")
     assert _deliver_inbox(rows, owner="slow", at=now + timedelta(seconds=62)) == 0
+    assert _inbox_sends("lost") - lost_before == 3
     assert {(r.status, r.lease_owner) for r in outbox()} == {(NotificationStatus.SENDING, "fast")}
 
 
