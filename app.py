@@ -38,7 +38,7 @@ def register_extensions(app: Flask) -> None:
     from accounts.access import OWNERS
     from accounts.staff import coordinator_addresses
     from gridwork.owners import register as register_gridwork_owners
-    from core.db import configure_sqlite, engine_options
+    from core.db import configure_postgresql, configure_sqlite, engine_options
     from web.locale import init_app as init_i18n
     from notices.outbox import STAFF_CHANNELS_KEY
     from extensions import api, csrf, db, limiter, login_manager, migrate
@@ -51,6 +51,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        elif db.engine.dialect.driver == "psycopg":
+            configure_postgresql(db.engine)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                      render_as_batch=True, compare_type=True)
     api.init_app(app)

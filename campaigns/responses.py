@@ -15,7 +15,7 @@ from campaigns.messaging import message_rows, notice_rows
 from campaigns.models import Campaign, CampaignStatus, CallUp, CallUpStatus, Position, Shift
 from campaigns.places import _give_back_place, _take_places, with_addressee
 from campaigns.services import get_callup, is_emergency
-from campaigns.states import _record_event, _transition, _transition_many
+from campaigns.states import _record_events, _transition, _transition_many
 from core.errors import Conflict, NotFound, ValidationFailed, word
 from core.i18n import _l
 from extensions import db
@@ -161,7 +161,7 @@ def _standby(callup: CallUp, *, actor: str, now: datetime) -> CallUp:
         if current.status is S.SENT and current.standby_at is not None:
             raise _full()
         raise _not_open(current, "accept")
-    _record_event(callup.id, S.SENT, S.SENT, now=now, actor=actor, note="standby: position full")
+    _record_events([(callup.id, S.SENT, S.SENT)], now=now, actor=actor, note="standby: position full")
     for name, value in {"standby_at": now, "responded_at": now, "answered_by": actor[:100], "updated_at": now}.items():
         set_committed_value(callup, name, value)
     insert_rows(rows)

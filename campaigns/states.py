@@ -52,7 +52,7 @@ def _transition(callup_id: int, source: CallUpStatus, target: CallUpStatus, *, n
         stmt = stmt.where(guard)
     if db.session.execute(stmt).rowcount != 1:
         return False
-    _record_event(callup_id, source, target, now=now, actor=actor, note=note)
+    _record_events([(callup_id, source, target)], now=now, actor=actor, note=note)
     return True
 
 
@@ -72,7 +72,8 @@ def _transition_many(source: CallUpStatus, target: CallUpStatus, *where: ColumnE
 
 def _record_event(callup_id: int, source: CallUpStatus | None, target: CallUpStatus, *, now: datetime,
                   actor: str, note: str | None = None) -> None:
-    """Append one CallUpEvent to the caller's transaction."""
+    """Append one CallUpEvent to the caller's transaction, written at its next flush: several recorded in a row
+    go in one INSERT. One event written at once is ``_record_events`` with one row (no unit of work)."""
     db.session.add(CallUpEvent(callup_id=callup_id, at=now, actor=actor[:100],
                                from_state=source.value if source else None, to_state=target.value,
                                note=note[:500] if note else None))
@@ -82,6 +83,7 @@ def _record_events(rows: list[tuple[int, CallUpStatus | None, CallUpStatus]], *,
                    note: str | None = None) -> None:
     """Bulk-append events for a batch transition (expiry, sending) or for new call-ups (no source state)."""
     if rows:
+        note = note[:500] if note else None
         db.session.execute(insert(CallUpEvent), [
             {"callup_id": cid, "at": now, "actor": actor[:100], "from_state": src.value if src else None,
              "to_state": dst.value, "note": note} for cid, src, dst in rows])

@@ -14,7 +14,7 @@ from campaigns.models import CallUp, CallUpStatus
 from campaigns.services import ETA_BUCKETS, get_callup, is_emergency
 from campaigns.team_offers import MembersRefused, answer_team_callup, is_team_callup
 from core.clock import utcnow
-from core.db import reads_before_writing
+from core.db import kept_after_commit, reads_before_writing
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.i18n import _, _l, in_language, language, local_datetime
 from web.locale import LANGUAGE_COOKIE, chosen_language
@@ -294,8 +294,7 @@ def answer(token: str):
         return _error("expired", 410)
     except NotFound:
         return _error("not_found", 404)
-    # One query for the call-up, its shift, campaign and person, used by the answer too (not read twice); the
-    # page after the answer reads them again so.
+    # One query for the call-up, its shift, campaign and person, used by the answer and by the page after it.
     loaded = responses.load_callup(callup_id)
     callup = loaded[0]
     team = is_team_callup(callup)
@@ -309,14 +308,15 @@ def answer(token: str):
         abort(400)
     actor = f"link:volunteer:{callup.volunteer_id}"
     try:
-        if action == "accept":
-            callup = responses.accept_callup(callup_id, actor=actor, now=utcnow(), eta_minutes=eta_minutes,
-                                             loaded=loaded)
-        else:
-            callup = responses.decline_callup(callup_id, actor=actor, now=utcnow(), loaded=loaded)
+        with kept_after_commit(db.session):
+            if action == "accept":
+                callup = responses.accept_callup(callup_id, actor=actor, now=utcnow(), eta_minutes=eta_minutes,
+                                                 loaded=loaded)
+            else:
+                callup = responses.decline_callup(callup_id, actor=actor, now=utcnow(), loaded=loaded)
     except Conflict as error:
-        db.session.rollback()
-        callup, _person = responses.load_callup(callup_id)
+        if error.code != "standby":  # refused, nothing written: the call-up as it stands now
+            db.session.rollback()
+            callup, _person = responses.load_callup(callup_id)
         return _page(callup, 409, refusal=error.code)
-    callup, _person = responses.load_callup(callup_id)
     return _page(callup, done="accepted" if action == "accept" else "declined")

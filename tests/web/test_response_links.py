@@ -102,9 +102,9 @@ def test_link_page_in_a_browser_accepts_with_one_tap(page, live_server):
     assert _callup(callup_id).status is CallUpStatus.ACCEPTED
 
 
-def test_one_tap_reads_the_callup_once_before_answering(client):
-    """The whole request behind a tap: the link, the call-up with its person read once for the page's checks
-    and the answer, the place, the move with its event, the messages, and one read for the page after."""
+def test_one_tap_reads_the_callup_once(client):
+    """The whole request behind a tap: the link, the call-up with its person read once for the page's checks,
+    the answer and the page after it, the place, the move with its event, the messages."""
     from tests.db.test_places_accept_queries import counted_statements
 
     _, [first_id, second_id], [first, second] = _link(headcount=1, count=2)
@@ -113,6 +113,6 @@ def test_one_tap_reads_the_callup_once_before_answering(client):
         with counted_statements() as statements:
             assert client.post(f"/r/{token}", data={"action": "accept"}).status_code == status
         loads = [sql for sql in statements if sql.lstrip().startswith("SELECT") and "JOIN campaigns" in sql]
-        assert len(loads) == 2, "\n\n".join(loads)
-        assert len(statements) <= 8, "\n\n".join(statements)
+        assert len(loads) == 1, "\n\n".join(loads)
+        assert len(statements) <= 7, "\n\n".join(statements)
     assert _callup(first_id).status is CallUpStatus.ACCEPTED and _callup(second_id).standby_at is not None
