@@ -47,7 +47,8 @@ def resolve_link(token: str, *, now: datetime) -> int:
     """The call-up id a token answers; NotFound for unknown tokens, LinkExpired after the deadline."""
     if not token or len(token) > 64:
         raise NotFound(_l("This link is not valid."))
-    link = db.session.scalar(select(ResponseLink).where(ResponseLink.token_hash == hash_token(token)))
+    link = db.session.execute(select(ResponseLink.callup_id, ResponseLink.expires_at)
+                              .where(ResponseLink.token_hash == hash_token(token))).first()
     if link is None:
         raise NotFound(_l("This link is not valid."))
     if link.expires_at <= now:
