@@ -255,3 +255,16 @@ def test_self_service_board_check_in_is_in_reach_on_a_phone(sized, live_server, 
     db.session.expire_all()
     assert db.session.get(CallUp, callup_id).status is CallUpStatus.ATTENDED
     assert db.session.scalar(select(User).where(User.login == "wang")) is not None
+    db.session.rollback()
+
+    # The same board in English: longer labels, still one card per position and nothing off the screen.
+    page.goto(f"{live_server}/office/campaigns/{campaign_id}?lang=en")
+    page.language = "en"
+    page.locator("#positions").scroll_into_view_if_needed()
+    _shot(page, "board-positions")
+    _no_sideways_scroll(page)
+    assert page.locator("#positions").evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+    accepted_cell = page.locator(f"#position-{position_id} td.accepted")
+    assert accepted_cell.get_attribute("data-label") == "Accepted"
+    box = accepted_cell.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= SIZES[page.size]["width"], box
