@@ -32,7 +32,7 @@ from notices.models import Channel, Notification, NotificationKind, Notification
 from notices.outbox import insert_rows
 from campaigns.messaging import _queue_callup_message, callup_template, message_rows
 from campaigns.models import CallUp, CallUpStatus, Campaign, CampaignStatus, Shift
-from campaigns.places import answer_window, join_shift, with_addressee
+from campaigns.places import answer_windows, join_shift, with_addressee
 from campaigns.policy import effective_policy
 from campaigns.states import _transition_many
 from core.clock import utcnow
@@ -336,16 +336,18 @@ def _send_slice(ids: list[int], *, now: datetime, actor: str) -> int:
 def _send_round(callups: list[CallUp], policies: dict[int, dict[str, Any]], *, now: datetime, actor: str) -> int:
     """Send call-ups of different people: one UPDATE per answer deadline (an emergency's share one), their
     events and links together, their outbox rows in one INSERT."""
-    windows: dict[int, tuple[datetime, datetime]] = {}
+    # The answer window opens when the message reaches the person: after quiet hours and their daily cap
+    # (counted for the whole round at once: it holds one call-up per person).
+    calls = []
+    for callup in callups:
+        campaign = callup.position.shift.campaign
+        calls.append((callup.volunteer_id, callup.position.shift, campaign,
+                      policies.setdefault(campaign.id, effective_policy(campaign))))
+    windows = {callup.id: window for callup, window in zip(callups, answer_windows(calls, now=now))}
     by_deadline: dict[datetime, list[int]] = {}
     too_late = []
     for callup in callups:
-        shift = callup.position.shift
-        campaign = shift.campaign
-        policy = policies.setdefault(campaign.id, effective_policy(campaign))
-        # The answer window opens when the message reaches the person: after quiet hours and their daily cap.
-        reaches, expires = windows[callup.id] = answer_window(callup.volunteer_id, shift=shift, campaign=campaign,
-                                                              now=now, policy=policy)
+        _reaches, expires = windows[callup.id]
         if expires <= now:
             too_late.append(callup.id)
         else:

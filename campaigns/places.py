@@ -12,6 +12,7 @@ standby: they said yes when the position was full and were promised the next fre
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from campaigns.states import _record_event
 from extensions import db
 from notices.links import _issue_link
 from notices.models import NotificationKind
-from notices.outbox import insert_rows, push_time
+from notices.outbox import insert_rows, push_times
 from volunteers.models import Volunteer
 
 S = CallUpStatus
@@ -84,12 +85,20 @@ def answer_window(addressee_id: int | None, *, shift: Shift, campaign: Campaign,
     The window opens when the message goes out (after quiet hours and the daily cap, ``push_time``;
     at once in an emergency) and lasts the policy's ``response_minutes`` unless ``minutes`` is given.
     """
-    reaches = push_time(addressee_id, now=now, kind=NotificationKind.CALLUP,
-                        emergency=campaign.priority is Priority.EMERGENCY,
-                        before=shift.start_at)
-    if minutes is None:
-        minutes = int((policy or effective_policy(campaign))["response_minutes"])
-    return reaches, answer_deadline(reaches=reaches, minutes=minutes, shift_start=shift.start_at)
+    return answer_windows([(addressee_id, shift, campaign, policy)], now=now, minutes=minutes)[0]
+
+
+def answer_windows(calls: Sequence[tuple[int | None, Shift, Campaign, dict[str, Any] | None]], *, now: datetime,
+                   minutes: int | None = None) -> list[tuple[datetime, datetime]]:
+    """``answer_window`` of call-ups to different people, each given as (addressee, shift, campaign, policy or
+    None): their daily caps are counted together (``push_times``)."""
+    reaches = push_times([(addressee_id, campaign.priority is Priority.EMERGENCY, shift.start_at)
+                          for addressee_id, shift, campaign, _policy in calls], now=now, kind=NotificationKind.CALLUP)
+    windows = []
+    for at, (_addressee_id, shift, campaign, policy) in zip(reaches, calls):
+        length = minutes if minutes is not None else int((policy or effective_policy(campaign))["response_minutes"])
+        windows.append((at, answer_deadline(reaches=at, minutes=length, shift_start=shift.start_at)))
+    return windows
 
 
 def with_addressee(stmt: Select) -> Select:
@@ -158,9 +167,9 @@ def _offer_to_standby(position_id: int, *, now: datetime, actor: str,
         .where(Shift.start_at > now, ranked.c.rank <= open_places()).order_by(ranked.c.rank)).unique().all()
     if not waiting:
         return []
-    windows = {callup.id: answer_window(callup.volunteer_id, shift=callup.position.shift,
-                                        campaign=callup.position.shift.campaign, now=now)
-               for callup, _ in waiting}
+    found = answer_windows([(callup.volunteer_id, callup.position.shift, callup.position.shift.campaign, None)
+                            for callup, _ in waiting], now=now)
+    windows = {callup.id: window for (callup, _), window in zip(waiting, found)}
     by_deadline: dict[datetime, list[int]] = {}
     for callup_id, (_, expires) in windows.items():
         by_deadline.setdefault(expires, []).append(callup_id)

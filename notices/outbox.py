@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,16 +56,20 @@ def _local_day(at: datetime, zone: str) -> tuple[datetime, datetime]:
     return start.astimezone(at.tzinfo), end.astimezone(at.tzinfo)
 
 
-def messages_on_day(volunteer_id: int, day: datetime, zone: str) -> int:
-    """Messages (not rows: one message on three channels counts once) that reach the person outside the app
-    on the local day of ``day``: sent that day, or waiting to go that day. Failed ones never reached them."""
+def messages_on_day(volunteer_ids: Collection[int], day: datetime, zone: str) -> dict[int, int]:
+    """Per person, messages (not rows: one message on three channels counts once) that reach them outside the
+    app on the local day of ``day``: sent that day, or waiting to go that day. Failed ones never reached them.
+    One grouped query however many people; people with none are left out."""
+    if not volunteer_ids:
+        return {}
     start, end = _local_day(day, zone)
     when = func.coalesce(Notification.sent_at, Notification.due_at)
-    messages = (select(Notification.callup_id, Notification.kind, Notification.created_at)
-                .where(Notification.volunteer_id == volunteer_id, Notification.channel != Channel.INAPP,
+    messages = (select(Notification.volunteer_id, Notification.callup_id, Notification.kind, Notification.created_at)
+                .where(Notification.volunteer_id.in_(sorted(volunteer_ids)), Notification.channel != Channel.INAPP,
                        Notification.status != NotificationStatus.FAILED, when >= start, when < end)
                 .distinct().subquery())
-    return int(db.session.scalar(select(func.count()).select_from(messages)) or 0)
+    return dict(db.session.execute(select(messages.c.volunteer_id, func.count())
+                                   .group_by(messages.c.volunteer_id)).tuples().all())
 
 
 def deployment_zone() -> ZoneInfo:
@@ -85,25 +89,50 @@ def push_time(volunteer_id: int | None, *, now: datetime, kind: NotificationKind
        It never waits until ``before`` (the shift's start), when it would be useless: then it goes over the cap.
     The cap is counted in the writing transaction, so two writers racing may each add one over it.
     """
+    return push_times([(volunteer_id, emergency, before)], now=now, kind=kind, config=config)[0]
+
+
+def push_times(messages: Sequence[tuple[int | None, bool, datetime | None]], *, now: datetime,
+               kind: NotificationKind, config: Mapping[str, Any] | None = None) -> list[datetime]:
+    """``push_time`` of many messages written at ``now``, each given as (person, emergency, before), for
+    different people: the daily cap is counted in one grouped query per day looked at, not one per person."""
     config = current_app.config if config is None else config
     zone = config["TIMEZONE"]
-    if emergency or kind in QUIET_EXEMPT_KINDS:
-        return now
-    due = after_quiet_hours(now, zone)
-    if before is not None and due >= before:
-        # Held until after the shift has begun it would be useless (an urgent 05:30 call-up at 02:00):
-        # what must reach the person before the start goes now, quiet hours or not.
-        return now
     cap = int(config.get("DAILY_MESSAGE_CAP") or 0)
-    if not cap or volunteer_id is None or kind in CAP_EXEMPT_KINDS:
-        return due
-    held = due
+    due = after_quiet_hours(now, zone)
+    times: list[datetime | None] = []
+    capped: set[int] = set()
+    for volunteer_id, emergency, before in messages:
+        if emergency or kind in QUIET_EXEMPT_KINDS or (before is not None and due >= before):
+            # Held until after the shift has begun it would be useless (an urgent 05:30 call-up at 02:00):
+            # what must reach the person before the start goes now, quiet hours or not.
+            times.append(now)
+        elif not cap or volunteer_id is None or kind in CAP_EXEMPT_KINDS:
+            times.append(due)
+        else:
+            times.append(None)
+            capped.add(volunteer_id)
+    held = _held_by_cap(capped, due, zone, cap, now.tzinfo)
+    return [time_ if time_ is not None else
+            (due if before is not None and held[volunteer_id] >= before else held[volunteer_id])
+            for time_, (volunteer_id, _emergency, before) in zip(times, messages)]
+
+
+def _held_by_cap(volunteer_ids: set[int], due: datetime, zone: str, cap: int, tz) -> dict[int, datetime]:
+    """Per person, ``due`` or 08:00 of the first later day with room under the daily cap (at most CAP_MAX_DAYS
+    mornings on, then regardless)."""
+    held: dict[int, datetime] = {}
+    day, waiting = due, set(volunteer_ids)
     for _day in range(CAP_MAX_DAYS):
-        if messages_on_day(volunteer_id, held, zone) < cap:
+        if not waiting:
             break
-        next_day = held.astimezone(ZoneInfo(zone)).date() + timedelta(days=1)
-        held = datetime.combine(next_day, QUIET_END, tzinfo=ZoneInfo(zone)).astimezone(now.tzinfo)
-    return due if before is not None and held >= before else held
+        counts = messages_on_day(waiting, day, zone)
+        for volunteer_id in [person for person in waiting if counts.get(person, 0) < cap]:
+            held[volunteer_id] = day
+            waiting.discard(volunteer_id)
+        next_day = day.astimezone(ZoneInfo(zone)).date() + timedelta(days=1)
+        day = datetime.combine(next_day, QUIET_END, tzinfo=ZoneInfo(zone)).astimezone(tz)
+    return held | dict.fromkeys(waiting, day)
 
 
 def configured_channels(config: Any) -> set[Channel]:

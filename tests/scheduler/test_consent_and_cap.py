@@ -177,6 +177,26 @@ def test_cap_is_per_person(app, now, channels_config):
     assert _due(other, Channel.SMS) == now
 
 
+def test_cap_of_many_people_in_one_slice_is_counted_per_day_not_per_person(app, now, channels_config):
+    from tests.db.test_places_accept_queries import counted_statements
+
+    full_today, full_two_days, free = _person(now=now), _person(now=now), _person(now=now)
+    _callups_for(full_today, 5, now=now)
+    _callups_for(full_two_days, 10, now=now)
+    send_due_callups(now=now)
+    [first] = _callups_for(full_today, 1, now=now)
+    [second] = _callups_for(full_two_days, 1, now=now)
+    [third] = _callups_for(free, 1, now=now)
+    db.session.expire_all()
+    with counted_statements() as statements:
+        assert send_due_callups(now=now) == 3
+    # Three days looked at (today, tomorrow, the day after), one grouped count each, for all three people.
+    assert sum("GROUP BY" in sql for sql in statements) == 3, "\n".join(sql[:80] for sql in statements)
+    assert _due(first, Channel.SMS) == datetime(2026, 12, 2, 8, 0, tzinfo=CST)
+    assert _due(second, Channel.SMS) == datetime(2026, 12, 3, 8, 0, tzinfo=CST)
+    assert _due(third, Channel.SMS) == now
+
+
 def test_cap_does_not_count_failed_messages(app, now, channels_config):
     person = _person(now=now)
     ids = _callups_for(person, 6, now=now)
