@@ -315,7 +315,9 @@ def answer(token: str):
             else:
                 callup = responses.decline_callup(callup_id, actor=actor, now=utcnow(), loaded=loaded)
     except Conflict as error:
-        if error.code != "standby":  # refused, nothing written: the call-up as it stands now
+        # A refusal that committed (a "yes" kept on standby) left the objects as it wrote them; any other
+        # wrote nothing: the call-up as it stands now.
+        if db.session().in_transaction():
             db.session.rollback()
             callup, _person = responses.load_callup(callup_id)
         return _page(callup, 409, refusal=error.code)

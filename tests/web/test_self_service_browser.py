@@ -220,6 +220,18 @@ def test_self_service_me_answer_buttons_are_in_reach_and_tappable(sized, live_se
     assert [db.session.get(CallUp, i).status for i in callup_ids] == [CallUpStatus.ACCEPTED, CallUpStatus.DECLINED]
 
 
+def _board_fits(page, position_id: int):
+    """The board neither scrolls sideways nor has its positions table scroll inside its box (on a phone each
+    position is a card), and the position's accepted figure is on the screen; returns that figure's cell."""
+    _no_sideways_scroll(page)
+    assert page.locator("#positions").evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+    accepted_cell = page.locator(f"#position-{position_id} td.accepted")
+    accepted_cell.scroll_into_view_if_needed()
+    box = accepted_cell.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= SIZES[page.size]["width"], box
+    return accepted_cell
+
+
 def test_self_service_board_check_in_is_in_reach_on_a_phone(sized, live_server, tree):
     page = sized
     now = utcnow()
@@ -236,13 +248,7 @@ def test_self_service_board_check_in_is_in_reach_on_a_phone(sized, live_server, 
 
     _sign_in(page, live_server, login)
     page.goto(f"{live_server}/office/campaigns/{campaign_id}")
-    _no_sideways_scroll(page)
-    # The positions table does not scroll sideways inside its box either: on a phone each position is a card.
-    assert page.locator("#positions").evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
-    accepted_cell = page.locator(f"#position-{position_id} td.accepted")
-    accepted_cell.scroll_into_view_if_needed()
-    box = accepted_cell.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= SIZES[page.size]["width"], box
+    accepted_cell = _board_fits(page, position_id)
     assert accepted_cell.inner_text().split()[-1] == "1"  # one accepted; on a phone its label stands above it
     page.locator("#positions").scroll_into_view_if_needed()
     _shot(page, "board-positions")
@@ -262,9 +268,4 @@ def test_self_service_board_check_in_is_in_reach_on_a_phone(sized, live_server, 
     page.language = "en"
     page.locator("#positions").scroll_into_view_if_needed()
     _shot(page, "board-positions")
-    _no_sideways_scroll(page)
-    assert page.locator("#positions").evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
-    accepted_cell = page.locator(f"#position-{position_id} td.accepted")
-    assert accepted_cell.get_attribute("data-label") == "Accepted"
-    box = accepted_cell.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= SIZES[page.size]["width"], box
+    assert _board_fits(page, position_id).get_attribute("data-label") == "Accepted"
